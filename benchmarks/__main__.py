@@ -1,0 +1,18 @@
+"""`python -m benchmarks` (or `make bench`): runs every benchmark and prints ratios against its baseline."""
+
+from __future__ import annotations
+
+import sys
+
+from benchmarks import preview, revalidate
+
+
+def main() -> int:
+    results = [*preview.run(), *revalidate.run()]
+    for result in results:
+        print(result.line())
+    return 0 if all(r.ok for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

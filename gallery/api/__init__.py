@@ -1,0 +1,13 @@
+"""HTTP blueprints: thin views that parse, call the services, and render."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from gallery.api import admin, auth, errors, images, public
+
+
+def register(app: Flask) -> None:
+    errors.init_app(app)
+    for module in (auth, images, public, admin):
+        app.register_blueprint(module.bp)

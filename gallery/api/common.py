@@ -1,0 +1,113 @@
+"""What every view needs: the services, the caller, and parsing of parameters into typed values or 400s."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar, cast
+
+from flask import current_app, g, request
+
+from gallery import errors, validation
+from gallery.auth import Principal
+from gallery.config import parse_bool
+from gallery.core import Gallery
+from gallery.model import Authority, PageQuery
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+ADMINS = (Authority.SYS_ADMIN, Authority.TENANT_ADMIN)
+ANYONE = (Authority.SYS_ADMIN, Authority.TENANT_ADMIN, Authority.CUSTOMER_USER)
+
+
+def gallery() -> Gallery:
+    return cast(Gallery, current_app.extensions["gallery"])
+
+
+def bearer_token() -> str | None:
+    """`X-Authorization: Bearer t`, or `Authorization: Bearer t` when X-Authorization is blank (ThingsBoard's rule)."""
+    for header in ("X-Authorization", "Authorization"):
+        value = request.headers.get(header, "").strip()
+        if value:
+            scheme, _, token = value.partition(" ")
+            if scheme.lower() == "bearer" and token.strip():
+                return token.strip()
+            raise errors.AuthenticationFailed()
+    return None
+
+
+def roles(*allowed: Authority) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Authenticate the request and admit only the given authorities (ThingsBoard's `@PreAuthorize`)."""
+
+    def decorate(view: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(view)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            token = bearer_token()
+            if token is None:
+                raise errors.AuthenticationFailed()
+            caller = gallery().accounts.principal(token)
+            if caller.authority not in allowed:
+                raise errors.PermissionDenied()
+            g.principal = caller
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def caller() -> Principal:
+    return cast(Principal, g.principal)
+
+
+def int_arg(name: str) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        raise errors.BadRequest(f"Required request parameter '{name}' is not present")
+    try:
+        return int(raw)
+    except ValueError:
+        raise errors.BadRequest(f"Parameter '{name}' must be a whole number, got '{raw}'") from None
+
+
+def bool_value(name: str, raw: str | None, default: bool = False) -> bool:
+    if raw is None or raw == "":
+        return default
+    try:
+        return parse_bool(raw)
+    except ValueError:
+        raise errors.BadRequest(f"Parameter '{name}' must be true or false, got '{raw}'") from None
+
+
+def bool_arg(name: str, default: bool = False) -> bool:
+    return bool_value(name, request.args.get(name), default)
+
+
+def page_arg(sort_properties: frozenset[str] | None = None) -> PageQuery:
+    extra = {} if sort_properties is None else {"sort_properties": sort_properties}
+    return validation.page_query(
+        int_arg("pageSize"),
+        int_arg("page"),
+        gallery().settings.max_page_size,
+        request.args.get("textSearch"),
+        request.args.get("sortProperty"),
+        request.args.get("sortOrder"),
+        **extra,
+    )
+
+
+def json_body() -> Any:
+    if not request.data:
+        raise errors.BadRequest("A JSON request body is required")
+    try:
+        return request.get_json(force=True)
+    except Exception:
+        raise errors.BadRequest("The request body is not valid JSON") from None
+
+
+def json_object() -> dict[str, Any]:
+    body = json_body()
+    if not isinstance(body, dict):
+        raise errors.BadRequest("The request body must be a JSON object")
+    return body

@@ -1,0 +1,57 @@
+"""The one place errors become HTTP: every `GalleryError` and every framework error renders the same JSON body."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify
+from werkzeug.exceptions import HTTPException
+
+from gallery import errors
+
+log = logging.getLogger(__name__)
+
+_BY_STATUS: dict[int, type[errors.GalleryError]] = {
+    400: errors.BadRequest,
+    401: errors.AuthenticationFailed,
+    403: errors.PermissionDenied,
+    404: errors.NotFound,
+    405: errors.MethodNotAllowed,
+    409: errors.Conflict,
+    413: errors.PayloadTooLarge,
+}
+
+
+def render(error: errors.GalleryError) -> Response:
+    response = jsonify(error.to_json())
+    response.status_code = error.status
+    return response
+
+
+def _gallery_error(error: errors.GalleryError) -> Response:
+    if error.status >= 500:
+        log.error("request failed: %s", error.message)
+    return render(error)
+
+
+def _http_error(error: HTTPException) -> Response:
+    status = error.code or 500
+    kind = _BY_STATUS.get(status, errors.GalleryError)
+    message = error.description if status == 413 or kind is errors.GalleryError else None
+    if status == 413:
+        message = "Payload is too large"
+    rendered = render(kind(message) if message else kind())
+    rendered.status_code = status
+    return rendered
+
+
+def _unexpected(error: Exception) -> Response:
+    # Internals stay in the log; the client gets the standard body and no stack trace.
+    log.exception("unexpected error", exc_info=error)
+    return render(errors.GalleryError())
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(errors.GalleryError, _gallery_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)

@@ -1,0 +1,21 @@
+"""`GET /api/images/public/{publicResourceKey}`: public images with no authentication (any token is ignored)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response
+
+from gallery.api import delivery
+from gallery.api.common import gallery
+
+bp = Blueprint("public", __name__)
+
+
+@bp.get("/api/images/public/<public_key>")
+def download_public(public_key: str) -> Response:
+    images = gallery().images
+    return delivery.send(
+        gallery().settings,
+        lambda: images.current_public_tag(public_key),
+        lambda: images.public_content(public_key),
+        attachment=False,
+    )

@@ -1,0 +1,124 @@
+"""The `gallery` command. Every command reads its settings from the environment (`GALLERY_DATA_DIR`, …).
+
+A `GalleryError` anywhere becomes one line on stderr and exit status 1; the library code never exits.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+import click
+
+from gallery import errors
+from gallery.accounts import Limits
+from gallery.core import Gallery
+from gallery.model import Authority
+from gallery.server import DEFAULT_THREADS, create_server
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _reported(command: Callable[P, R]) -> Callable[P, R]:
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except errors.GalleryError as error:
+            raise click.ClickException(error.message) from error
+
+    return wrapper
+
+
+def _open() -> Gallery:
+    return Gallery.open()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Image Gallery: a centralized image library with a ThingsBoard-compatible API."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on.")
+@click.option("--threads", default=DEFAULT_THREADS, show_default=True, type=int, help="Worker threads.")
+@click.option("--demo", is_flag=True, help="On first run, add a demo tenant, its users and sample images.")
+@_reported
+def serve(host: str, port: int, threads: int, demo: bool) -> None:
+    """Serve the API with waitress (a production WSGI server)."""
+    from gallery.app import create_app
+    from gallery.demo import first_run
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    gallery = _open()
+    logins = first_run(gallery, demo)
+    if logins:
+        click.echo("First run: created these logins (change the passwords for anything but a demo):")
+        for login in logins:
+            click.echo(f"  {login.role.value:<14} {login.email}  password: {login.password}")
+    click.echo(f"Data in {gallery.settings.data_dir.resolve()}; serving on http://{host}:{port}", err=True)
+    create_server(create_app(gallery=gallery), host, port, threads).run()
+
+
+@main.group()
+def tenants() -> None:
+    """Create and list tenants."""
+
+
+@tenants.command("create")
+@click.argument("name")
+@click.option("--max-resource-size", type=click.IntRange(min=0), default=0, help="Largest image, bytes (0: none).")
+@click.option("--max-resources-bytes", type=click.IntRange(min=0), default=0, help="Total bytes (0: unlimited).")
+@_reported
+def create_tenant(name: str, max_resource_size: int, max_resources_bytes: int) -> None:
+    """Create tenant NAME and print its id."""
+    tenant = _open().accounts.create_tenant_with_limits(name, Limits(max_resource_size, max_resources_bytes))
+    click.echo(tenant.id)
+
+
+@tenants.command("list")
+@_reported
+def list_tenants() -> None:
+    """Print each tenant: id, usage in bytes, name."""
+    from gallery.model import PageQuery
+
+    gallery = _open()
+    page = 0
+    while True:
+        result = gallery.accounts.list_tenants(PageQuery(500, page))
+        for tenant in result.data:
+            click.echo(f"{tenant.id}\t{gallery.images.usage(tenant.id)}\t{tenant.name}")
+        if not result.has_next:
+            return
+        page += 1
+
+
+@main.group()
+def users() -> None:
+    """Create users."""
+
+
+@users.command("create")
+@click.argument("email")
+@click.option("--password", required=True, help="At least 6 characters.")
+@click.option("--role", required=True, type=click.Choice([a.value for a in Authority]))
+@click.option("--tenant", "tenant", default=None, help="Tenant name or id (not for SYS_ADMIN).")
+@_reported
+def create_user(email: str, password: str, role: str, tenant: str | None) -> None:
+    """Create a user and print its id."""
+    gallery = _open()
+    tenant_id = gallery.accounts.resolve_tenant(tenant).id if tenant else None
+    user = gallery.accounts.create_user(email, password, Authority(role), tenant_id)
+    click.echo(user.id)
+
+
+@main.command()
+@_reported
+def gc() -> None:
+    """Remove stored bytes that no image refers to (left behind by a crash mid-upload)."""
+    removed = _open().images.collect_garbage()
+    click.echo(f"removed {len(removed)} unreferenced blob(s)")

@@ -1,0 +1,186 @@
+"""Every setting, declared once: name, environment variable, type, default and help.
+
+`Settings.from_env()` reads them all at start-up into one frozen, typed object; a malformed value is a
+`ConfigError` naming the variable. The README's configuration table is generated from `SETTINGS` (see
+`markdown_table`) and a test keeps the two equal.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gallery.errors import ConfigError
+
+
+def parse_bool(text: str) -> bool:
+    """ThingsBoard clients send Python-style `True`/`False`; booleans parse case-insensitively."""
+    lowered = text.strip().lower()
+    if lowered in {"true", "1", "yes", "on"}:
+        return True
+    if lowered in {"false", "0", "no", "off"}:
+        return False
+    raise ValueError(f"expected true or false, got {text!r}")
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise ValueError(f"must not be negative, got {value}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError(f"must be at least 1, got {value}")
+    return value
+
+
+def _backend(text: str) -> str:
+    if text not in {"local", "aws"}:
+        raise ValueError(f"expected 'local' or 'aws', got {text!r}")
+    return text
+
+
+@dataclass(frozen=True)
+class Setting:
+    field: str
+    env: str
+    parse: Callable[[str], Any]
+    default: str
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("backend", "GALLERY_BACKEND", _backend, "local", "Storage backend: `local` (SQLite + files) or `aws`."),
+    Setting(
+        "data_dir",
+        "GALLERY_DATA_DIR",
+        Path,
+        ".gallery",
+        "Where the local backend keeps its database and files.",
+    ),
+    Setting(
+        "jwt_secret",
+        "GALLERY_JWT_SECRET",
+        str,
+        "",
+        "HMAC key for tokens (32+ bytes). Empty: the local backend creates one in the data directory.",
+    ),
+    Setting(
+        "access_token_ttl",
+        "GALLERY_ACCESS_TOKEN_TTL",
+        _positive_int,
+        "9000",
+        "Access token lifetime, seconds.",
+    ),
+    Setting(
+        "refresh_token_ttl",
+        "GALLERY_REFRESH_TOKEN_TTL",
+        _positive_int,
+        "604800",
+        "Refresh token lifetime, seconds.",
+    ),
+    Setting(
+        "max_request_bytes",
+        "GALLERY_MAX_REQUEST_BYTES",
+        _positive_int,
+        "52428800",
+        "Largest request body accepted (bytes); larger requests get 413.",
+    ),
+    Setting(
+        "max_image_pixels",
+        "GALLERY_MAX_IMAGE_PIXELS",
+        _positive_int,
+        "50000000",
+        "Largest image accepted, in pixels (width x height), checked before decoding.",
+    ),
+    Setting(
+        "max_image_frames",
+        "GALLERY_MAX_IMAGE_FRAMES",
+        _positive_int,
+        "1000",
+        "Most frames accepted in an animated image.",
+    ),
+    Setting(
+        "max_page_size",
+        "GALLERY_MAX_PAGE_SIZE",
+        _positive_int,
+        "1000",
+        "Largest `pageSize` a list call accepts.",
+    ),
+    Setting(
+        "etag_cache_ttl",
+        "CACHE_SPECS_IMAGE_ETAGS_TTL",
+        _non_negative_int,
+        "44640",
+        "Minutes an unused entry stays in the in-memory ETag cache.",
+    ),
+    Setting(
+        "etag_cache_max_bytes",
+        "CACHE_SPECS_IMAGE_ETAGS_MAX_SIZE",
+        _non_negative_int,
+        "10485760",
+        "Memory budget of the ETag cache in bytes; 0 turns the cache off (304s still work).",
+    ),
+    Setting(
+        "system_browser_ttl",
+        "CACHE_SPECS_IMAGE_SYSTEM_BROWSER_TTL",
+        _non_negative_int,
+        "0",
+        "Browser cache for system images, minutes: `max-age` when > 0, else `no-cache`.",
+    ),
+    Setting(
+        "tenant_browser_ttl",
+        "CACHE_SPECS_IMAGE_TENANT_BROWSER_TTL",
+        _non_negative_int,
+        "0",
+        "Browser cache for tenant images, minutes: `max-age` when > 0, else `no-cache`.",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    backend: str
+    data_dir: Path
+    jwt_secret: str
+    access_token_ttl: int
+    refresh_token_ttl: int
+    max_request_bytes: int
+    max_image_pixels: int
+    max_image_frames: int
+    max_page_size: int
+    etag_cache_ttl: int
+    etag_cache_max_bytes: int
+    system_browser_ttl: int
+    tenant_browser_ttl: int
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Read every declared setting from `environ` (default: the process environment); `overrides` win."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for setting in SETTINGS:
+            if setting.field in overrides:
+                continue
+            raw = environ.get(setting.env, setting.default)
+            try:
+                values[setting.field] = setting.parse(raw)
+            except ValueError as exc:
+                raise ConfigError(f"{setting.env}: {exc}") from exc
+        return cls(**values, **overrides)
+
+    def evolve(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+def markdown_table() -> str:
+    rows = ["| Variable | Default | Meaning |", "|---|---|---|"]
+    rows += [f"| `{s.env}` | `{s.default}` | {s.help} |" for s in SETTINGS]
+    return "\n".join(rows)

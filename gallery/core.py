@@ -1,0 +1,43 @@
+"""Wiring: settings → storage → services. Shared by the web app and the CLI; nothing here knows about HTTP."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gallery.accounts import AccountService
+from gallery.auth import Tokens, load_or_create_secret
+from gallery.config import Settings
+from gallery.errors import ConfigError
+from gallery.service import ImageService
+from gallery.storage import Storage, open_storage
+
+_MIN_SECRET = 32
+
+
+@dataclass(frozen=True)
+class Gallery:
+    settings: Settings
+    storage: Storage
+    images: ImageService
+    accounts: AccountService
+
+    @classmethod
+    def open(cls, settings: Settings | None = None) -> Gallery:
+        settings = settings or Settings.from_env()
+        storage = open_storage(settings)
+        images = ImageService(storage, settings)
+        tokens = Tokens(_secret(settings), settings.access_token_ttl, settings.refresh_token_ttl)
+        return cls(settings, storage, images, AccountService(storage.catalog, tokens, images.release))
+
+    def close(self) -> None:
+        self.storage.close()
+
+
+def _secret(settings: Settings) -> str:
+    if settings.jwt_secret:
+        if len(settings.jwt_secret.encode()) < _MIN_SECRET:
+            raise ConfigError(f"GALLERY_JWT_SECRET must be at least {_MIN_SECRET} bytes")
+        return settings.jwt_secret
+    if settings.backend != "local":
+        raise ConfigError("GALLERY_JWT_SECRET must be set for the aws backend")
+    return load_or_create_secret(settings.data_dir / "jwt-secret")

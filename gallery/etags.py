@@ -1,0 +1,86 @@
+"""The in-memory ETag cache: answers `If-None-Match` without a catalog read.
+
+Entries expire a fixed time after their last use and the cache holds at most a byte budget (an estimate per entry),
+dropping the least recently used first. A budget of 0 turns it off; revalidation still works, from the catalog.
+It is per process: the service evicts entries whenever bytes, the public flag or the image itself change.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class CachedTag:
+    etag: str
+    system: bool  # decides the browser TTL without reading the row
+
+
+_ENTRY_OVERHEAD = 200  # dict slot, tuple, dataclass and timestamps, measured roughly with sys.getsizeof
+
+
+def _entry_size(key: tuple[Hashable, ...], tag: CachedTag) -> int:
+    return _ENTRY_OVERHEAD + sum(sys.getsizeof(part) for part in key) + sys.getsizeof(tag.etag)
+
+
+class EtagCache:
+    def __init__(self, ttl_seconds: float, max_bytes: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self._ttl = ttl_seconds
+        self._max_bytes = max_bytes
+        self._clock = clock
+        self._entries: OrderedDict[tuple[Hashable, ...], tuple[CachedTag, float, int]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    @property
+    def enabled(self) -> bool:
+        return self._max_bytes > 0 and self._ttl > 0
+
+    def get(self, key: tuple[Hashable, ...]) -> CachedTag | None:
+        if not self.enabled:
+            return None
+        now = self._clock()
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            tag, last_used, size = entry
+            if now - last_used > self._ttl:
+                self._drop(key)
+                return None
+            self._entries[key] = (tag, now, size)
+            self._entries.move_to_end(key)
+            return tag
+
+    def put(self, key: tuple[Hashable, ...], tag: CachedTag) -> None:
+        if not self.enabled:
+            return
+        size = _entry_size(key, tag)
+        with self._lock:
+            self._drop(key)
+            self._entries[key] = (tag, self._clock(), size)
+            self._bytes += size
+            while self._bytes > self._max_bytes and self._entries:
+                self._drop(next(iter(self._entries)))
+
+    def evict(self, *keys: tuple[Hashable, ...]) -> None:
+        with self._lock:
+            for key in keys:
+                self._drop(key)
+
+    def _drop(self, key: tuple[Hashable, ...]) -> None:
+        entry = self._entries.pop(key, None)
+        if entry is not None:
+            self._bytes -= entry[2]
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @property
+    def size_bytes(self) -> int:
+        return self._bytes

@@ -1,0 +1,255 @@
+"""The domain's plain data, and its JSON shapes (ThingsBoard's `TbResourceInfo`, `ImageDescriptor`, `PageData`)."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Generic, TypeVar
+
+SYSTEM_TENANT_ID = "13814000-1dd2-11b2-8080-808080808080"
+NULL_UUID = SYSTEM_TENANT_ID  # ThingsBoard's NULL UUID doubles as the system tenant and "no customer".
+
+
+class Authority(enum.StrEnum):
+    SYS_ADMIN = "SYS_ADMIN"
+    TENANT_ADMIN = "TENANT_ADMIN"
+    CUSTOMER_USER = "CUSTOMER_USER"
+
+
+class SubType(enum.StrEnum):
+    IMAGE = "IMAGE"
+    SCADA_SYMBOL = "SCADA_SYMBOL"
+
+
+class Scope(enum.StrEnum):
+    """The `{type}` segment of an image URL."""
+
+    TENANT = "tenant"
+    SYSTEM = "system"
+
+
+def entity_id(entity_type: str, value: str) -> dict[str, str]:
+    return {"entityType": entity_type, "id": value}
+
+
+@dataclass(frozen=True)
+class Descriptor:
+    """What the bytes are. `etag` is the lowercase hex SHA-256 of the bytes and doubles as their blob address."""
+
+    media_type: str
+    width: int
+    height: int
+    size: int
+    etag: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "mediaType": self.media_type,
+            "width": self.width,
+            "height": self.height,
+            "size": self.size,
+            "etag": self.etag,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Descriptor:
+        return cls(data["mediaType"], int(data["width"]), int(data["height"]), int(data["size"]), data["etag"])
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    id: str
+    tenant_id: str
+    resource_key: str
+    title: str
+    file_name: str
+    sub_type: SubType
+    public: bool
+    public_key: str
+    original: Descriptor
+    preview: Descriptor
+    created_time: int
+    updated_time: int
+    version: int = 1
+
+    @property
+    def is_system(self) -> bool:
+        return self.tenant_id == SYSTEM_TENANT_ID
+
+    @property
+    def scope(self) -> Scope:
+        return Scope.SYSTEM if self.is_system else Scope.TENANT
+
+    @property
+    def etag(self) -> str:
+        return self.original.etag
+
+    @property
+    def size(self) -> int:
+        return self.original.size
+
+    @property
+    def link(self) -> str:
+        return image_link(self.scope, self.resource_key)
+
+    @property
+    def public_link(self) -> str | None:
+        return f"/api/images/public/{self.public_key}" if self.public else None
+
+    @property
+    def blob_refs(self) -> frozenset[str]:
+        return frozenset({self.original.etag, self.preview.etag})
+
+    def evolve(self, **changes: Any) -> ImageInfo:
+        return replace(self, **changes)
+
+    def to_json(self) -> dict[str, Any]:
+        descriptor = self.original.to_json()
+        descriptor["previewDescriptor"] = self.preview.to_json()
+        return {
+            "id": entity_id("TB_RESOURCE", self.id),
+            "createdTime": self.created_time,
+            "tenantId": entity_id("TENANT", self.tenant_id),
+            "title": self.title,
+            "resourceType": "IMAGE",
+            "resourceSubType": self.sub_type.value,
+            "resourceKey": self.resource_key,
+            "public": self.public,
+            "publicResourceKey": self.public_key,
+            "etag": self.etag,
+            "fileName": self.file_name,
+            "descriptor": descriptor,
+            "externalId": None,
+            "name": self.title,
+            "link": self.link,
+            "publicLink": self.public_link,
+        }
+
+
+def image_link(scope: Scope, key: str) -> str:
+    return f"/api/images/{scope.value}/{key}"
+
+
+@dataclass(frozen=True)
+class TenantProfile:
+    id: str
+    name: str
+    max_resource_size: int = 0
+    max_resources_in_bytes: int = 0
+    is_default: bool = False
+    created_time: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": entity_id("TENANT_PROFILE", self.id),
+            "createdTime": self.created_time,
+            "name": self.name,
+            "default": self.is_default,
+            "profileData": {
+                "configuration": {
+                    "type": "DEFAULT",
+                    "maxResourceSize": self.max_resource_size,
+                    "maxResourcesInBytes": self.max_resources_in_bytes,
+                }
+            },
+        }
+
+
+@dataclass(frozen=True)
+class Tenant:
+    id: str
+    name: str
+    profile_id: str
+    created_time: int = 0
+
+    def to_json(self, usage_bytes: int | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "id": entity_id("TENANT", self.id),
+            "createdTime": self.created_time,
+            "title": self.name,
+            "name": self.name,
+            "tenantProfileId": entity_id("TENANT_PROFILE", self.profile_id),
+        }
+        if usage_bytes is not None:
+            body["resourcesInBytes"] = usage_bytes
+        return body
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    email: str
+    authority: Authority
+    tenant_id: str
+    password_hash: str = field(repr=False, default="")
+    first_name: str = ""
+    last_name: str = ""
+    customer_id: str = NULL_UUID
+    created_time: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": entity_id("USER", self.id),
+            "createdTime": self.created_time,
+            "tenantId": entity_id("TENANT", self.tenant_id),
+            "customerId": entity_id("CUSTOMER", self.customer_id),
+            "email": self.email,
+            "name": self.email,
+            "authority": self.authority.value,
+            "firstName": self.first_name or None,
+            "lastName": self.last_name or None,
+        }
+
+
+class SortOrder(enum.StrEnum):
+    ASC = "ASC"
+    DESC = "DESC"
+
+
+@dataclass(frozen=True)
+class PageQuery:
+    page_size: int
+    page: int
+    text_search: str = ""
+    sort_property: str | None = None
+    sort_order: SortOrder = SortOrder.ASC
+
+    @property
+    def offset(self) -> int:
+        return self.page * self.page_size
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    data: Sequence[T]
+    total_elements: int
+    query: PageQuery
+
+    @property
+    def total_pages(self) -> int:
+        return -(-self.total_elements // self.query.page_size)
+
+    @property
+    def has_next(self) -> bool:
+        return self.total_elements > self.query.offset + len(self.data)
+
+    def to_json(self, item: Callable[[T], dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "data": [item(x) for x in self.data],
+            "totalPages": self.total_pages,
+            "totalElements": self.total_elements,
+            "hasNext": self.has_next,
+        }
+
+
+@dataclass(frozen=True)
+class ImageQuery:
+    """Which images a list call may see; the service builds it from the caller and the request."""
+
+    tenant_id: str
+    sub_type: SubType = SubType.IMAGE
+    include_system: bool = False

@@ -1,0 +1,27 @@
+"""Storage backends behind the `Catalog` and `BlobStore` protocols, chosen by `GALLERY_BACKEND`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gallery.config import Settings
+from gallery.errors import ConfigError
+from gallery.storage.base import BlobStore, Catalog
+
+
+@dataclass(frozen=True)
+class Storage:
+    catalog: Catalog
+    blobs: BlobStore
+
+    def close(self) -> None:
+        self.catalog.close()
+
+
+def open_storage(settings: Settings) -> Storage:
+    if settings.backend == "local":
+        from gallery.storage.local import FileBlobStore, SqliteCatalog
+
+        root = settings.data_dir
+        return Storage(SqliteCatalog(root / "catalog.sqlite3"), FileBlobStore(root / "blobs"))
+    raise ConfigError(f"GALLERY_BACKEND={settings.backend!r} is not available in this build")

@@ -1,0 +1,143 @@
+"""The storage contract: a Catalog (metadata, accounts, usage) and a BlobStore (bytes by SHA-256).
+
+Both backends implement these protocols and one contract-test suite (`tests/test_storage_contract.py`) runs on each.
+Every method raises only `gallery.errors` exceptions. The rules (who may do what, keys, limits) live in the service;
+the catalog only guarantees the atomicity the rules need: an image row and its tenant's usage change together, a
+usage ceiling is checked inside the same write, and updates apply only to the version they were based on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import BinaryIO, Protocol
+
+from gallery.model import ImageInfo, ImageQuery, Page, PageQuery, Tenant, TenantProfile, User
+
+# Sort properties a list call may name, mapped by each backend to its own columns.
+SORT_PROPERTIES = frozenset(
+    {
+        "createdTime",
+        "title",
+        "name",
+        "resourceKey",
+        "fileName",
+        "resourceType",
+        "resourceSubType",
+        "tenantId",
+        "size",
+    }
+)
+
+
+class Catalog(Protocol):
+    # --- images -------------------------------------------------------------------------------------------------
+    def get_image(self, tenant_id: str, key: str) -> ImageInfo | None: ...
+
+    def find_public_image(self, public_key: str) -> ImageInfo | None:
+        """The image with this public key, whether or not it is public now (the caller decides)."""
+        ...
+
+    def insert_image(self, image: ImageInfo, max_total: int) -> None:
+        """Add the row and its size to the tenant's usage in one write.
+
+        Raises `KeyTaken` if the tenant has the key, `AlreadyExists` if the public key is taken anywhere, and
+        `LimitExceeded` (via `errors.resources_total_too_big`) if `max_total` > 0 and usage would exceed it.
+        """
+        ...
+
+    def update_image(self, image: ImageInfo, expected_version: int, max_total: int) -> None:
+        """Replace the row (same tenant and key) if its version is `expected_version`; usage moves by the size delta.
+
+        Raises `NotFound`, `Conflict` (version moved on), `AlreadyExists` (public key taken by another image) or
+        `LimitExceeded` when the delta is positive and would take usage past `max_total` (> 0).
+        """
+        ...
+
+    def delete_image(self, tenant_id: str, key: str) -> ImageInfo | None:
+        """Remove the row and release its size; returns what was removed, or None if nothing was there."""
+        ...
+
+    def list_images(self, scope: ImageQuery, page: PageQuery) -> Page[ImageInfo]: ...
+
+    def blob_in_use(self, etag: str) -> bool:
+        """Whether any image row refers to these bytes (as original or preview)."""
+        ...
+
+    def blob_refs(self) -> set[str]:
+        """Every blob address any row refers to (for garbage collection)."""
+        ...
+
+    def usage(self, tenant_id: str) -> int: ...
+
+    # --- tenants and profiles -------------------------------------------------------------------------------------
+    def insert_profile(self, profile: TenantProfile) -> None: ...
+
+    def update_profile(self, profile: TenantProfile) -> None: ...
+
+    def get_profile(self, profile_id: str) -> TenantProfile | None: ...
+
+    def default_profile(self) -> TenantProfile | None: ...
+
+    def list_profiles(self, page: PageQuery) -> Page[TenantProfile]: ...
+
+    def delete_profile(self, profile_id: str) -> bool:
+        """False if it did not exist. Raises `Conflict` if a tenant still uses it."""
+        ...
+
+    def insert_tenant(self, tenant: Tenant) -> None: ...
+
+    def update_tenant(self, tenant: Tenant) -> None: ...
+
+    def get_tenant(self, tenant_id: str) -> Tenant | None: ...
+
+    def find_tenant(self, name: str) -> Tenant | None: ...
+
+    def list_tenants(self, page: PageQuery) -> Page[Tenant]: ...
+
+    def delete_tenant(self, tenant_id: str) -> list[ImageInfo]:
+        """Remove the tenant, its users and its images in one write; returns the removed images."""
+        ...
+
+    # --- users ------------------------------------------------------------------------------------------------------
+    def insert_user(self, user: User) -> None:
+        """Raises `AlreadyExists` when the e-mail (case-insensitive) is taken."""
+        ...
+
+    def update_user(self, user: User) -> None: ...
+
+    def get_user(self, user_id: str) -> User | None: ...
+
+    def find_user(self, email: str) -> User | None: ...
+
+    def list_users(self, tenant_id: str | None, page: PageQuery) -> Page[User]: ...
+
+    def delete_user(self, user_id: str) -> bool: ...
+
+    def count_users(self) -> int: ...
+
+    def close(self) -> None: ...
+
+
+class BlobStore(Protocol):
+    def put(self, etag: str, data: bytes) -> None:
+        """Store `data` at its SHA-256 address; a no-op when it is already there."""
+        ...
+
+    def open(self, etag: str) -> BinaryIO:
+        """A readable stream of the bytes. Raises `NotFound`."""
+        ...
+
+    def exists(self, etag: str) -> bool: ...
+
+    def delete(self, etag: str) -> None:
+        """Remove the bytes; a no-op when absent."""
+        ...
+
+    def etags(self) -> Iterator[str]:
+        """Every stored address (for garbage collection)."""
+        ...
+
+
+def read_blob(blobs: BlobStore, etag: str) -> bytes:
+    with blobs.open(etag) as stream:
+        return stream.read()

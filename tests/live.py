@@ -1,0 +1,71 @@
+"""A real `gallery serve` process on loopback, for clients we did not write."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def gallery_command(*args: str, env: dict[str, str]) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "gallery", *args], env=env, capture_output=True, text=True, check=False, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    url: str
+    env: dict[str, str]
+
+
+@contextmanager
+def live_server(data_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[LiveServer]:
+    port = free_port()
+    env = {**os.environ, "GALLERY_DATA_DIR": str(data_dir), **(extra_env or {})}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gallery", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/api/images/public/ready", timeout=2)
+            except urllib.error.HTTPError:
+                break  # a JSON 404 means the server answers
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    output = process.stdout.read().decode() if process.stdout else ""
+                    raise RuntimeError(f"gallery serve did not start:\n{output}") from None
+                time.sleep(0.1)
+        yield LiveServer(url, env)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout:
+            process.stdout.close()
