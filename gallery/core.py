@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from gallery.accounts import AccountService
 from gallery.auth import Tokens, load_or_create_secret
 from gallery.config import Settings
+from gallery.dashboards import DashboardService
 from gallery.errors import ConfigError
 from gallery.service import ImageService
 from gallery.storage import Storage, open_storage
@@ -20,6 +21,7 @@ class Gallery:
     storage: Storage
     images: ImageService
     accounts: AccountService
+    dashboards: DashboardService
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> Gallery:
@@ -27,7 +29,8 @@ class Gallery:
         storage = open_storage(settings)
         images = ImageService(storage, settings)
         tokens = Tokens(_secret(settings), settings.access_token_ttl, settings.refresh_token_ttl)
-        return cls(settings, storage, images, AccountService(storage.catalog, tokens, images.release))
+        accounts = AccountService(storage.catalog, tokens, images.release)
+        return cls(settings, storage, images, accounts, DashboardService(storage.catalog))
 
     def close(self) -> None:
         self.storage.close()

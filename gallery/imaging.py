@@ -39,7 +39,10 @@ _RASTER: tuple[tuple[bytes, int, str, str], ...] = (
     (b"MM\x00*", 0, "TIFF", "image/tiff"),
 )
 SUPPORTED = "PNG, JPEG, GIF, WebP, BMP, ICO, TIFF and SVG"
-_SVG_START = re.compile(rb"^\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*|<!DOCTYPE[^>]*>\s*)*<svg[\s>]", re.S | re.I)
+_SVG_START = re.compile(
+    rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*|<!DOCTYPE[^\[>]*(?:\[.*?\])?\s*>\s*)*<svg[\s>/]",
+    re.S | re.I,
+)
 _LENGTH = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(px|pt|pc|mm|cm|in)?\s*$")
 _PER_PX = {None: 1.0, "px": 1.0, "pt": 96 / 72, "pc": 16.0, "mm": 96 / 25.4, "cm": 96 / 2.54, "in": 96.0}
 # Orientations 5–8 turn the picture a quarter, so the displayed width is the stored height.

@@ -202,6 +202,34 @@ class User:
         }
 
 
+TB_IMAGE_PREFIX = "tb-image;"
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """A ThingsBoard-style dashboard: here it exists so images can be referenced (`tb-image;<link>`) and protected."""
+
+    id: str
+    tenant_id: str
+    title: str
+    image: str | None
+    configuration: dict[str, Any]
+    created_time: int = 0
+
+    def info_json(self) -> dict[str, Any]:
+        return {
+            "id": entity_id("DASHBOARD", self.id),
+            "createdTime": self.created_time,
+            "tenantId": entity_id("TENANT", self.tenant_id),
+            "title": self.title,
+            "name": self.title,
+            "image": self.image,
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.info_json(), "configuration": self.configuration}
+
+
 class SortOrder(enum.StrEnum):
     ASC = "ASC"
     DESC = "DESC"

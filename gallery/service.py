@@ -23,6 +23,7 @@ from gallery.config import Settings
 from gallery.etags import CachedTag, EtagCache
 from gallery.model import (
     SYSTEM_TENANT_ID,
+    TB_IMAGE_PREFIX,
     Authority,
     Descriptor,
     ImageInfo,
@@ -38,6 +39,7 @@ from gallery.storage.base import read_blob
 
 _PUBLIC_KEY_ALPHABET = string.ascii_letters + string.digits
 _MAX_KEY_ATTEMPTS = 10_000
+MAX_REFERENCES = 10  # per entity type, as ThingsBoard reports them
 
 
 def new_public_key() -> str:
@@ -312,8 +314,18 @@ class ImageService:
         updated = image.evolve(public=public, updated_time=now_ms(), version=image.version + 1)
         return self._replace(image, updated, None)
 
+    def references(self, image: ImageInfo) -> dict[str, list[dict[str, Any]]]:
+        """What refers to the image by `tb-image;<link>`: a tenant image within its tenant, a system image anywhere."""
+        tenant_id = None if image.is_system else image.tenant_id
+        found = self.catalog.dashboards_referring(TB_IMAGE_PREFIX + image.link, tenant_id, MAX_REFERENCES)
+        return {"DASHBOARD": [d.info_json() for d in found]} if found else {}
+
     def delete(self, principal: Principal, scope: Scope, key: str, force: bool) -> DeleteResult:
         image = self._writable(principal, scope, key)
+        if not force:
+            references = self.references(image)
+            if references:
+                return DeleteResult(success=False, references=references)
         removed = self.catalog.delete_image(image.tenant_id, image.resource_key)
         if removed is None:
             raise errors.NotFound()

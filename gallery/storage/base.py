@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import BinaryIO, Protocol
 
-from gallery.model import ImageInfo, ImageQuery, Page, PageQuery, Tenant, TenantProfile, User
+from gallery.model import Dashboard, ImageInfo, ImageQuery, Page, PageQuery, Tenant, TenantProfile, User
 
 # Sort properties a list call may name, mapped by each backend to its own columns.
 SORT_PROPERTIES = frozenset(
@@ -68,6 +68,22 @@ class Catalog(Protocol):
         ...
 
     def usage(self, tenant_id: str) -> int: ...
+
+    # --- dashboards (what can refer to images) -------------------------------------------------------------------
+    def save_dashboard(self, dashboard: Dashboard) -> None:
+        """Insert or replace by id within the dashboard's tenant."""
+        ...
+
+    def get_dashboard(self, tenant_id: str, dashboard_id: str) -> Dashboard | None: ...
+
+    def list_dashboards(self, tenant_id: str, page: PageQuery) -> Page[Dashboard]: ...
+
+    def delete_dashboard(self, tenant_id: str, dashboard_id: str) -> bool: ...
+
+    def dashboards_referring(self, reference: str, tenant_id: str | None, limit: int) -> list[Dashboard]:
+        """Dashboards whose `image` is `reference` or whose configuration holds it as a JSON string (quoted),
+        compared case-insensitively, in one tenant or (None) in all; at most `limit`."""
+        ...
 
     # --- tenants and profiles -------------------------------------------------------------------------------------
     def insert_profile(self, profile: TenantProfile) -> None: ...

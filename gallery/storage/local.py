@@ -8,6 +8,7 @@ name and renamed into place, so a reader never sees half a file.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import sqlite3
@@ -21,6 +22,7 @@ from gallery import errors
 from gallery.model import (
     SYSTEM_TENANT_ID,
     Authority,
+    Dashboard,
     Descriptor,
     ImageInfo,
     ImageQuery,
@@ -88,6 +90,15 @@ CREATE TABLE IF NOT EXISTS images (
     version INTEGER NOT NULL,
     UNIQUE (tenant_id, resource_key)
 );
+CREATE TABLE IF NOT EXISTS dashboards (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL,
+    title TEXT NOT NULL,
+    image TEXT,
+    configuration TEXT NOT NULL,
+    created_time INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS dashboards_by_tenant ON dashboards (tenant_id, title);
 CREATE INDEX IF NOT EXISTS images_by_created ON images (tenant_id, sub_type, created_time, id);
 CREATE INDEX IF NOT EXISTS images_by_etag ON images (etag);
 CREATE INDEX IF NOT EXISTS images_by_preview_etag ON images (preview_etag);
@@ -187,6 +198,17 @@ _IMAGE_COLUMNS = [
     "updated_time",
     "version",
 ]
+
+
+def _dashboard_from_row(row: sqlite3.Row) -> Dashboard:
+    return Dashboard(
+        id=row["id"],
+        tenant_id=row["tenant_id"],
+        title=row["title"],
+        image=row["image"],
+        configuration=json.loads(row["configuration"]),
+        created_time=row["created_time"],
+    )
 
 
 def _profile_from_row(row: sqlite3.Row) -> TenantProfile:
@@ -397,6 +419,56 @@ class SqliteCatalog:
         row = self._conn().execute("SELECT usage_bytes FROM tenants WHERE id = ?", (tenant_id,)).fetchone()
         return 0 if row is None else int(row[0])
 
+    # --- dashboards ---------------------------------------------------------------------------------------------
+    def save_dashboard(self, dashboard: Dashboard) -> None:
+        with self._write() as conn:
+            owner = conn.execute("SELECT tenant_id FROM dashboards WHERE id = ?", (dashboard.id,)).fetchone()
+            if owner is not None and owner["tenant_id"] != dashboard.tenant_id:
+                raise errors.NotFound()
+            conn.execute(
+                "INSERT INTO dashboards (id, tenant_id, title, image, configuration, created_time)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET title = excluded.title,"
+                " image = excluded.image, configuration = excluded.configuration",
+                (
+                    dashboard.id,
+                    dashboard.tenant_id,
+                    dashboard.title,
+                    dashboard.image,
+                    json.dumps(dashboard.configuration),
+                    dashboard.created_time,
+                ),
+            )
+
+    def get_dashboard(self, tenant_id: str, dashboard_id: str) -> Dashboard | None:
+        return self._one(
+            "SELECT * FROM dashboards WHERE tenant_id = ? AND id = ?", (tenant_id, dashboard_id), _dashboard_from_row
+        )
+
+    def list_dashboards(self, tenant_id: str, page: PageQuery) -> Page[Dashboard]:
+        params: dict[str, Any] = {"tenant_id": tenant_id, "needle": page.text_search.casefold()}
+        table = "dashboards WHERE tenant_id = :tenant_id AND instr(casefold(title), :needle) > 0"
+        return self._page(table, params, "casefold(title), id", page, _dashboard_from_row)
+
+    def delete_dashboard(self, tenant_id: str, dashboard_id: str) -> bool:
+        with self._write() as conn:
+            cursor = conn.execute("DELETE FROM dashboards WHERE tenant_id = ? AND id = ?", (tenant_id, dashboard_id))
+            return cursor.rowcount > 0
+
+    def dashboards_referring(self, reference: str, tenant_id: str | None, limit: int) -> list[Dashboard]:
+        # The configuration is stored as JSON text, so a string value appears quoted, with JSON escaping.
+        quoted = json.dumps(reference).casefold()
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT * FROM dashboards WHERE (:tenant_id IS NULL OR tenant_id = :tenant_id)"
+                " AND (casefold(image) = :plain OR instr(casefold(configuration), :quoted) > 0)"
+                " ORDER BY created_time, id LIMIT :limit",
+                {"tenant_id": tenant_id, "plain": reference.casefold(), "quoted": quoted, "limit": limit},
+            )
+            .fetchall()
+        )
+        return [_dashboard_from_row(r) for r in rows]
+
     # --- tenant profiles ----------------------------------------------------------------------------------------
     def insert_profile(self, profile: TenantProfile) -> None:
         with self._write() as conn:
@@ -482,6 +554,7 @@ class SqliteCatalog:
         with self._write() as conn:
             rows = conn.execute("DELETE FROM images WHERE tenant_id = ? RETURNING *", (tenant_id,)).fetchall()
             conn.execute("DELETE FROM users WHERE tenant_id = ?", (tenant_id,))
+            conn.execute("DELETE FROM dashboards WHERE tenant_id = ?", (tenant_id,))
             if conn.execute("DELETE FROM tenants WHERE id = ?", (tenant_id,)).rowcount == 0:
                 raise errors.NotFound()
             return [_image_from_row(r) for r in rows]
