@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask.testing import FlaskClient
 
 from gallery.core import Gallery
@@ -91,7 +93,7 @@ def test_bulk_delete_validates_everything_before_deleting(client: FlaskClient, a
     assert ok_json(client.get("/api/images/tenant/a.png/info", headers=admin.headers))["resourceKey"] == "a.png"
 
 
-def dashboard(client: FlaskClient, actor: Actor, configuration: dict[str, object], image: str | None = None) -> str:
+def dashboard(client: FlaskClient, actor: Actor, configuration: Mapping[str, object], image: str | None = None) -> str:
     body = {"title": "Plant overview", "configuration": configuration, "image": image}
     saved = ok_json(client.post("/api/dashboard", json=body, headers=actor.headers))
     return str(saved["id"]["id"])

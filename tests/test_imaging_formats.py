@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 
 import pytest
 from PIL import Image
@@ -27,7 +28,7 @@ def animated_gif(frames: int = 3, size: tuple[int, int] = (40, 30)) -> bytes:
     return encode(images[0], "GIF", save_all=True, append_images=images[1:], duration=50, loop=0)
 
 
-FORMATS = {
+FORMATS: dict[str, tuple[Callable[[], bytes], str]] = {
     "png": (lambda: encode(Image.new("RGB", (300, 200), "red"), "PNG"), "image/png"),
     "jpeg": (lambda: encode(Image.new("RGB", (300, 200), "red"), "JPEG"), "image/jpeg"),
     "gif": (lambda: animated_gif(3, (300, 200)), "image/gif"),
