@@ -24,7 +24,6 @@ from gallery.etags import CachedTag, EtagCache
 from gallery.model import (
     SYSTEM_TENANT_ID,
     TB_IMAGE_PREFIX,
-    Authority,
     Descriptor,
     ImageInfo,
     ImageQuery,
@@ -233,21 +232,7 @@ class ImageService:
         chosen_title = validation.title(title if title and title.strip() else name)
         kind = validation.sub_type(sub_type)
         inspection = self._inspect(principal.tenant_id, data)
-        now = now_ms()
-        draft = ImageInfo(
-            id=str(uuid.uuid4()),
-            tenant_id=principal.tenant_id,
-            resource_key="",
-            title=chosen_title,
-            file_name=name,
-            sub_type=kind,
-            public=True,
-            public_key=new_public_key(),
-            original=inspection.original,
-            preview=inspection.preview,
-            created_time=now,
-            updated_time=now,
-        )
+        draft = _new_image(principal.tenant_id, chosen_title, name, kind, True, new_public_key(), inspection)
         return self._create(draft, inspection, candidate_keys(name))
 
     def _create(self, draft: ImageInfo, inspection: Prepared, keys: Iterable[str]) -> ImageInfo:
@@ -352,7 +337,6 @@ class ImageService:
         inspection = self._inspect(principal.tenant_id, data)
         existing = self.catalog.get_image(principal.tenant_id, key) if key else None
         public_key = self._usable_public_key(wanted_public_key, existing)
-        now = now_ms()
         if existing is not None:
             updated = existing.evolve(
                 title=chosen_title,
@@ -362,24 +346,11 @@ class ImageService:
                 public_key=public_key,
                 original=inspection.original,
                 preview=inspection.preview,
-                updated_time=now,
+                updated_time=now_ms(),
                 version=existing.version + 1,
             )
             return self._replace(existing, updated, inspection)
-        draft = ImageInfo(
-            id=str(uuid.uuid4()),
-            tenant_id=principal.tenant_id,
-            resource_key="",
-            title=chosen_title,
-            file_name=name,
-            sub_type=kind,
-            public=public,
-            public_key=public_key,
-            original=inspection.original,
-            preview=inspection.preview,
-            created_time=now,
-            updated_time=now,
-        )
+        draft = _new_image(principal.tenant_id, chosen_title, name, kind, public, public_key, inspection)
         return self._create(draft, inspection, [key] if key else candidate_keys(name))
 
     def _usable_public_key(self, wanted: str | None, existing: ImageInfo | None) -> str:
@@ -436,6 +407,27 @@ class ImageService:
         return self.catalog.usage(tenant_id)
 
 
+def _new_image(
+    tenant_id: str, title: str, file_name: str, sub_type: SubType, public: bool, public_key: str, prepared: Prepared
+) -> ImageInfo:
+    """A row not yet stored; its key is chosen when it is committed."""
+    now = now_ms()
+    return ImageInfo(
+        id=str(uuid.uuid4()),
+        tenant_id=tenant_id,
+        resource_key="",
+        title=title,
+        file_name=file_name,
+        sub_type=sub_type,
+        public=public,
+        public_key=public_key,
+        original=prepared.original,
+        preview=prepared.preview,
+        created_time=now,
+        updated_time=now,
+    )
+
+
 def _optional_str(body: dict[str, Any], name: str) -> str | None:
     value = body.get(name)
     if value is None:
@@ -461,8 +453,3 @@ def _decode_base64(value: Any) -> bytes:
         return base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
         raise errors.BadRequest("'data' is not valid base64") from None
-
-
-def require_role(principal: Principal, *roles: Authority) -> None:
-    if principal.authority not in roles:
-        raise errors.PermissionDenied()
