@@ -6,6 +6,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar, cast
 
+import werkzeug.exceptions
 from flask import current_app, g, request
 
 from gallery import errors, validation
@@ -102,7 +103,7 @@ def json_body() -> Any:
         raise errors.BadRequest("A JSON request body is required")
     try:
         return request.get_json(force=True)
-    except Exception:
+    except werkzeug.exceptions.BadRequest:
         raise errors.BadRequest("The request body is not valid JSON") from None
 
 

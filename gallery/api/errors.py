@@ -35,12 +35,10 @@ def _gallery_error(error: errors.GalleryError) -> Response:
 
 
 def _http_error(error: HTTPException) -> Response:
+    """Routing and protocol errors raised by Werkzeug: our class for the status, or its own words if we have none."""
     status = error.code or 500
-    kind = _BY_STATUS.get(status, errors.GalleryError)
-    message = error.description if status == 413 or kind is errors.GalleryError else None
-    if status == 413:
-        message = "Payload is too large"
-    rendered = render(kind(message) if message else kind())
+    kind = _BY_STATUS.get(status)
+    rendered = render(kind() if kind else errors.GalleryError(error.description))
     rendered.status_code = status
     return rendered
 
