@@ -210,7 +210,7 @@ class AccountService:
             raise errors.NotFound()
 
     def has_users(self) -> bool:
-        return self.catalog.count_users() > 0
+        return self.catalog.has_users()
 
 
 def _required(value: str, what: str) -> str:

@@ -65,6 +65,15 @@ SETTINGS: tuple[Setting, ...] = (
         ".gallery",
         "Where the local backend keeps its database and files.",
     ),
+    Setting("table", "GALLERY_TABLE", str, "image-gallery", "DynamoDB table of the aws backend."),
+    Setting("bucket", "GALLERY_BUCKET", str, "", "S3 bucket of the aws backend (required there)."),
+    Setting(
+        "aws_endpoint_url",
+        "AWS_ENDPOINT_URL",
+        str,
+        "",
+        "Endpoint for DynamoDB and S3 (moto, LocalStack…); empty: AWS itself.",
+    ),
     Setting(
         "jwt_secret",
         "GALLERY_JWT_SECRET",
@@ -149,6 +158,9 @@ SETTINGS: tuple[Setting, ...] = (
 class Settings:
     backend: str
     data_dir: Path
+    table: str
+    bucket: str
+    aws_endpoint_url: str
     jwt_secret: str
     access_token_ttl: int
     refresh_token_ttl: int

@@ -398,8 +398,7 @@ class ImageService:
 
     def collect_garbage(self) -> list[str]:
         """Remove blobs no row refers to (left by a crash between writing bytes and committing a row)."""
-        referenced = self.catalog.blob_refs()
-        orphans = [etag for etag in self.blobs.etags() if etag not in referenced]
+        orphans = [etag for etag in self.blobs.etags() if not self.catalog.blob_in_use(etag)]
         self._release_blobs(*orphans)
         return [etag for etag in orphans if not self.blobs.exists(etag)]
 

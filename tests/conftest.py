@@ -1,12 +1,10 @@
-"""Chained fixtures over real components: a real SQLite file and real blob files per test.
-
-Accounts are created once per session (password hashing is slow on purpose) in a template data directory that
-each test copies, so every test starts from the same seeded state on its own files.
-"""
+"""Chained fixtures over real components: per test, a real SQLite file and blob files (or, in the aws session, a
+DynamoDB table and S3 bucket on a moto server), seeded with the same accounts."""
 
 from __future__ import annotations
 
-import shutil
+import os
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,16 +17,34 @@ from flask.testing import FlaskClient
 from gallery.app import create_app
 from gallery.config import Settings
 from gallery.core import Gallery
-from gallery.model import Authority, User
+from gallery.model import Authority, Tenant, TenantProfile, User
+from gallery.storage import open_storage
+from gallery.storage.base import Catalog
+from tests.storage_fixtures import AWS_ENV
 
 JWT_SECRET = "test-secret-that-is-at-least-32-bytes-long"
 PASSWORD = "secret-password"
 
 
+# `local` (default) runs on SQLite + files; `aws` runs the same API tests on DynamoDB + S3 served by a moto server
+# over real HTTP. The aws run is a pytest process of its own: moto's in-process `mock_aws` never shares it.
+TEST_BACKEND = os.environ.get("GALLERY_TEST_BACKEND", "local")
+
+
 @dataclass(frozen=True)
 class Seed:
+    """Accounts made once per session (their password hashes are the slow part), stored anew for each test."""
+
+    profile: TenantProfile
+    tenants: dict[str, Tenant]
     users: dict[str, User]
-    tenants: dict[str, str]  # name -> id
+
+    def store(self, catalog: Catalog) -> None:
+        catalog.insert_profile(self.profile)
+        for tenant in self.tenants.values():
+            catalog.insert_tenant(tenant)
+        for user in self.users.values():
+            catalog.insert_user(user)
 
 
 @dataclass(frozen=True)
@@ -47,9 +63,8 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def seeded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Seed]:
-    data_dir = tmp_path_factory.mktemp("template")
-    gallery = Gallery.open(make_settings(data_dir))
+def seed(tmp_path_factory: pytest.TempPathFactory) -> Seed:
+    gallery = Gallery.open(make_settings(tmp_path_factory.mktemp("seed")))
     accounts = gallery.accounts
     tenant_a = accounts.create_tenant("Tenant A")
     tenant_b = accounts.create_tenant("Tenant B")
@@ -59,26 +74,50 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Seed]:
         "customer": accounts.create_user("customer@a.example.com", PASSWORD, Authority.CUSTOMER_USER, tenant_a.id),
         "other": accounts.create_user("admin@b.example.com", PASSWORD, Authority.TENANT_ADMIN, tenant_b.id),
     }
+    profile = accounts.default_profile()
     gallery.close()
-    tenants = {"A": tenant_a.id, "B": tenant_b.id}
-    return data_dir, Seed(users, tenants)
+    return Seed(profile, {"A": tenant_a, "B": tenant_b}, users)
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """One moto server on loopback for the whole aws session; each test gets its own table and bucket."""
+    from moto.server import ThreadedMotoServer
+
+    os.environ.update(AWS_ENV)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
 
 
 @pytest.fixture
-def data_dir(seeded: tuple[Path, Seed], tmp_path: Path) -> Path:
-    target = tmp_path / "data"
-    shutil.copytree(seeded[0], target)
-    return target
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
 
 
 @pytest.fixture
-def seed(seeded: tuple[Path, Seed]) -> Seed:
-    return seeded[1]
+def backend_overrides(request: pytest.FixtureRequest) -> dict[str, object]:
+    """Settings that select this session's backend; for aws, a fresh provisioned table and bucket per test."""
+    if TEST_BACKEND != "aws":
+        return {}
+    from gallery.storage.aws import provision
+
+    endpoint = request.getfixturevalue("moto_endpoint")
+    name = f"t{uuid.uuid4().hex[:12]}"
+    overrides: dict[str, object] = {"backend": "aws", "table": name, "bucket": name, "aws_endpoint_url": endpoint}
+    provision(Settings.from_env({}, **overrides))
+    return overrides
 
 
 @pytest.fixture
-def settings(data_dir: Path) -> Settings:
-    return make_settings(data_dir)
+def settings(data_dir: Path, backend_overrides: dict[str, object], seed: Seed) -> Settings:
+    settings = make_settings(data_dir, **backend_overrides)
+    storage = open_storage(settings)
+    seed.store(storage.catalog)
+    storage.close()
+    return settings
 
 
 @pytest.fixture

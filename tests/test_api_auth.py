@@ -95,7 +95,7 @@ def forged(admin: Actor, **changes: object) -> str:
         "Bearer not-a-jwt",
         "Basic dXNlcjpwYXNz",
         "Bearer",
-        "Bearer " + jwt.encode({"sub": "x"}, key=None, algorithm="none"),
+        "Bearer " + jwt.encode({"sub": "x"}, key="", algorithm="none"),
     ],
 )
 def test_bad_tokens_are_401(client: FlaskClient, header: str) -> None:

@@ -24,4 +24,9 @@ def open_storage(settings: Settings) -> Storage:
 
         root = settings.data_dir
         return Storage(SqliteCatalog(root / "catalog.sqlite3"), FileBlobStore(root / "blobs"))
-    raise ConfigError(f"GALLERY_BACKEND={settings.backend!r} is not available in this build")
+    if settings.backend == "aws":
+        from gallery.storage.aws import open_aws
+
+        catalog, blobs = open_aws(settings)
+        return Storage(catalog, blobs)
+    raise ConfigError(f"Unknown GALLERY_BACKEND {settings.backend!r}")

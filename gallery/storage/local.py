@@ -411,10 +411,6 @@ class SqliteCatalog:
         )
         return bool(row[0])
 
-    def blob_refs(self) -> set[str]:
-        rows = self._conn().execute("SELECT etag FROM images UNION SELECT preview_etag FROM images").fetchall()
-        return {r[0] for r in rows}
-
     def usage(self, tenant_id: str) -> int:
         row = self._conn().execute("SELECT usage_bytes FROM tenants WHERE id = ?", (tenant_id,)).fetchone()
         return 0 if row is None else int(row[0])
@@ -604,8 +600,8 @@ class SqliteCatalog:
         with self._write() as conn:
             return conn.execute("DELETE FROM users WHERE id = ?", (user_id,)).rowcount > 0
 
-    def count_users(self) -> int:
-        return int(self._conn().execute("SELECT count(*) FROM users").fetchone()[0])
+    def has_users(self) -> bool:
+        return self._conn().execute("SELECT 1 FROM users LIMIT 1").fetchone() is not None
 
 
 @contextlib.contextmanager

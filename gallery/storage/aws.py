@@ -1,0 +1,171 @@
+"""The AWS backend: the catalog on DynamoDB (`dynamo.py`) and the bytes on S3, plus `provision`.
+
+Clients come from boto3's client layer (thread-safe), S3 with SigV4 for presigning. `AWS_ENDPOINT_URL` points both
+at moto, LocalStack or another compatible endpoint.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any, BinaryIO, cast
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from gallery import errors
+from gallery.config import Settings
+from gallery.storage.awserrors import error_code, translated
+from gallery.storage.dynamo import DynamoCatalog
+
+_ETAG = re.compile(r"^[0-9a-f]{64}$")
+BLOB_PREFIX = "blobs/"
+STAGING_PREFIX = "staging/"
+STAGING_DAYS = 1
+_CONFIG = Config(signature_version="s3v4", retries={"max_attempts": 4, "mode": "standard"})
+
+
+def clients(settings: Settings) -> tuple[Any, Any]:
+    endpoint = settings.aws_endpoint_url or None
+    session = boto3.session.Session()
+    dynamodb = session.client("dynamodb", endpoint_url=endpoint, config=_CONFIG)
+    s3 = session.client("s3", endpoint_url=endpoint, config=_CONFIG)
+    return dynamodb, s3
+
+
+_MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
+
+
+def _cause_code(exc: errors.GalleryError) -> str | None:
+    """The S3 error code behind a translated error, for the few codes that are answers rather than failures."""
+    return error_code(exc.__cause__) if isinstance(exc.__cause__, ClientError) else None
+
+
+class S3BlobStore:
+    """Bytes at `blobs/<aa>/<sha256>`; puts are conditional (`If-None-Match: *`), so an object is never rewritten."""
+
+    def __init__(self, client: Any, bucket: str) -> None:
+        self.client = client
+        self.bucket = bucket
+
+    @staticmethod
+    def key(etag: str) -> str:
+        if not _ETAG.match(etag):
+            raise errors.NotFound()
+        return f"{BLOB_PREFIX}{etag[:2]}/{etag}"
+
+    def put(self, etag: str, data: bytes) -> None:
+        try:
+            with translated():
+                self.client.put_object(Bucket=self.bucket, Key=self.key(etag), Body=data, IfNoneMatch="*")
+        except errors.GalleryError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, ClientError) and error_code(cause) in {
+                "PreconditionFailed",
+                "ConditionalRequestConflict",
+            }:
+                return  # already there: content addressing makes it the same bytes
+            raise
+
+    def open(self, etag: str) -> BinaryIO:
+        try:
+            with translated():
+                response = self.client.get_object(Bucket=self.bucket, Key=self.key(etag))
+        except errors.GalleryError as exc:
+            if _cause_code(exc) in _MISSING:
+                raise errors.NotFound() from None
+            raise
+        return cast(BinaryIO, response["Body"])
+
+    def exists(self, etag: str) -> bool:
+        try:
+            with translated():
+                self.client.head_object(Bucket=self.bucket, Key=self.key(etag))
+        except errors.GalleryError as exc:
+            if _cause_code(exc) in _MISSING:
+                return False
+            raise
+        return True
+
+    def delete(self, etag: str) -> None:
+        with translated():
+            self.client.delete_object(Bucket=self.bucket, Key=self.key(etag))
+
+    def etags(self) -> Iterator[str]:
+        paginator = self.client.get_paginator("list_objects_v2")
+        with translated():
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=BLOB_PREFIX):
+                for entry in page.get("Contents", []):
+                    name = entry["Key"].rsplit("/", 1)[-1]
+                    if _ETAG.match(name):
+                        yield name
+
+
+TABLE_SPEC: dict[str, Any] = {
+    "AttributeDefinitions": [
+        {"AttributeName": name, "AttributeType": "S"} for name in ("pk", "sk", "lpk", "csk", "tsk")
+    ],
+    "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+    "GlobalSecondaryIndexes": [
+        {
+            "IndexName": name,
+            "KeySchema": [{"AttributeName": "lpk", "KeyType": "HASH"}, {"AttributeName": sort, "KeyType": "RANGE"}],
+            "Projection": {"ProjectionType": "ALL"},
+        }
+        for name, sort in (("by_created", "csk"), ("by_title", "tsk"))
+    ],
+    "BillingMode": "PAY_PER_REQUEST",
+}
+
+
+def provision(settings: Settings) -> list[str]:
+    """Create the table (with its indexes) and the bucket (with a lifecycle rule for abandoned staging uploads).
+    Idempotent: what exists is left as it is. Returns one line per resource saying what happened."""
+    if not settings.bucket:
+        raise errors.ConfigError("GALLERY_BUCKET must be set for the aws backend")
+    dynamodb, s3 = clients(settings)
+    done = []
+    with translated(reraise_conditions=True):
+        try:
+            dynamodb.create_table(TableName=settings.table, **TABLE_SPEC)
+            dynamodb.get_waiter("table_exists").wait(TableName=settings.table)
+            done.append(f"created DynamoDB table {settings.table}")
+        except ClientError as exc:
+            if error_code(exc) != "ResourceInUseException":
+                raise
+            done.append(f"DynamoDB table {settings.table} already exists")
+        try:
+            region = s3.meta.region_name
+            location = (
+                {} if region in (None, "us-east-1") else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+            )
+            s3.create_bucket(Bucket=settings.bucket, **location)
+            done.append(f"created S3 bucket {settings.bucket}")
+        except ClientError as exc:
+            if error_code(exc) not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
+                raise
+            done.append(f"S3 bucket {settings.bucket} already exists")
+        s3.put_bucket_lifecycle_configuration(
+            Bucket=settings.bucket,
+            LifecycleConfiguration={
+                "Rules": [
+                    {
+                        "ID": "expire-abandoned-staging-uploads",
+                        "Filter": {"Prefix": STAGING_PREFIX},
+                        "Status": "Enabled",
+                        "Expiration": {"Days": STAGING_DAYS},
+                        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": STAGING_DAYS},
+                    }
+                ]
+            },
+        )
+        done.append(f"lifecycle rule: objects under {STAGING_PREFIX} expire after {STAGING_DAYS} day")
+    return done
+
+
+def open_aws(settings: Settings) -> tuple[DynamoCatalog, S3BlobStore]:
+    if not settings.bucket:
+        raise errors.ConfigError("GALLERY_BUCKET must be set for the aws backend")
+    dynamodb, s3 = clients(settings)
+    return DynamoCatalog(dynamodb, settings.table), S3BlobStore(s3, settings.bucket)

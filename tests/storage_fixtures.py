@@ -1,0 +1,86 @@
+"""Storage backends for contract tests: the local one on real files, the AWS one under moto's `mock_aws`."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from gallery.config import Settings
+from gallery.model import Descriptor, ImageInfo, SubType
+from gallery.storage import Storage, open_storage
+
+AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+@contextmanager
+def aws_env() -> Iterator[None]:
+    import os
+
+    saved = {k: os.environ.get(k) for k in AWS_ENV}
+    os.environ.update(AWS_ENV)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@contextmanager
+def backend(kind: str, tmp_path: Path) -> Iterator[Storage]:
+    if kind == "local":
+        storage = open_storage(Settings.from_env({}, data_dir=tmp_path / "data"))
+        yield storage
+        storage.close()
+        return
+    from moto import mock_aws
+
+    from gallery.storage.aws import provision
+
+    settings = Settings.from_env({}, backend="aws", table="contract", bucket="contract-bucket")
+    with aws_env(), mock_aws():
+        provision(settings)
+        storage = open_storage(settings)
+        yield storage
+
+
+def descriptor(data: bytes, media_type: str = "image/png", size: tuple[int, int] = (10, 10)) -> Descriptor:
+    return Descriptor(media_type, size[0], size[1], len(data), hashlib.sha256(data).hexdigest())
+
+
+def image(
+    tenant_id: str,
+    key: str,
+    *,
+    data: bytes | None = None,
+    title: str | None = None,
+    created: int = 1,
+    sub_type: SubType = SubType.IMAGE,
+    public_key: str | None = None,
+) -> ImageInfo:
+    payload = data if data is not None else key.encode()
+    original = descriptor(payload)
+    return ImageInfo(
+        id=str(uuid.uuid4()),
+        tenant_id=tenant_id,
+        resource_key=key,
+        title=title or key,
+        file_name=key,
+        sub_type=sub_type,
+        public=True,
+        public_key=public_key or uuid.uuid4().hex,
+        original=original,
+        preview=original,
+        created_time=created,
+        updated_time=created,
+    )

@@ -1,0 +1,321 @@
+"""One contract, two backends: every storage behaviour the service relies on, on SQLite + files and on DynamoDB + S3
+(moto `mock_aws`, in-process)."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gallery import errors
+from gallery.model import (
+    SYSTEM_TENANT_ID,
+    Authority,
+    Dashboard,
+    ImageQuery,
+    PageQuery,
+    SortOrder,
+    SubType,
+    Tenant,
+    TenantProfile,
+    User,
+)
+from gallery.storage import Storage
+from gallery.storage.base import read_blob
+from tests.storage_fixtures import backend, image
+
+
+@pytest.fixture(params=["local", "aws"])
+def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
+    with backend(request.param, tmp_path) as opened:
+        yield opened
+
+
+@pytest.fixture
+def tenant(storage: Storage) -> str:
+    return make_tenant(storage, "Acme")
+
+
+def make_tenant(storage: Storage, name: str) -> str:
+    profile = TenantProfile(str(uuid.uuid4()), f"{name} profile", created_time=1)
+    storage.catalog.insert_profile(profile)
+    tenant = Tenant(str(uuid.uuid4()), name, profile.id, 1)
+    storage.catalog.insert_tenant(tenant)
+    return tenant.id
+
+
+def page(size: int = 10, number: int = 0, **kwargs: object) -> PageQuery:
+    return PageQuery(size, number, **kwargs)  # type: ignore[arg-type]
+
+
+# --- images ---------------------------------------------------------------------------------------------------------
+def test_insert_get_and_find_by_public_key(storage: Storage, tenant: str) -> None:
+    row = image(tenant, "logo.png")
+    storage.catalog.insert_image(row, 0)
+    assert storage.catalog.get_image(tenant, "logo.png") == row
+    assert storage.catalog.find_public_image(row.public_key) == row
+    assert storage.catalog.get_image(tenant, "other.png") is None
+    assert storage.catalog.find_public_image("nope") is None
+    assert storage.catalog.usage(tenant) == row.size
+
+
+def test_keys_are_unique_per_tenant_and_public_keys_everywhere(storage: Storage, tenant: str) -> None:
+    other = make_tenant(storage, "Other")
+    first = image(tenant, "logo.png")
+    storage.catalog.insert_image(first, 0)
+    with pytest.raises(errors.KeyTaken):
+        storage.catalog.insert_image(image(tenant, "logo.png"), 0)
+    storage.catalog.insert_image(image(other, "logo.png"), 0)  # same key, other tenant: fine
+    with pytest.raises(errors.AlreadyExists):
+        storage.catalog.insert_image(image(other, "x.png", public_key=first.public_key), 0)
+    assert storage.catalog.get_image(other, "x.png") is None
+    assert storage.catalog.usage(other) == len(b"logo.png")
+
+
+def test_total_limit_is_checked_inside_the_write(storage: Storage, tenant: str) -> None:
+    storage.catalog.insert_image(image(tenant, "a", data=b"x" * 60), 100)
+    with pytest.raises(errors.LimitExceeded, match="Resources total size exceeds the maximum of 100 bytes"):
+        storage.catalog.insert_image(image(tenant, "b", data=b"y" * 41), 100)
+    storage.catalog.insert_image(image(tenant, "c", data=b"z" * 40), 100)
+    assert storage.catalog.usage(tenant) == 100
+    assert storage.catalog.get_image(tenant, "b") is None
+
+
+def test_update_is_version_checked_and_moves_usage_by_the_delta(storage: Storage, tenant: str) -> None:
+    row = image(tenant, "a", data=b"x" * 10)
+    storage.catalog.insert_image(row, 0)
+    bigger = row.evolve(original=image(tenant, "a", data=b"y" * 30).original, version=2, title="Renamed")
+    storage.catalog.update_image(bigger, 1, 100)
+    assert storage.catalog.get_image(tenant, "a") == bigger
+    assert storage.catalog.usage(tenant) == 30
+    with pytest.raises(errors.Conflict):
+        storage.catalog.update_image(bigger.evolve(version=3), 1, 100)  # based on a stale version
+    too_big = bigger.evolve(original=image(tenant, "a", data=b"z" * 101).original, version=3)
+    with pytest.raises(errors.LimitExceeded):
+        storage.catalog.update_image(too_big, 2, 100)
+    assert storage.catalog.get_image(tenant, "a") == bigger
+    assert storage.catalog.usage(tenant) == 30
+    with pytest.raises(errors.NotFound):
+        storage.catalog.update_image(image(tenant, "missing"), 1, 0)
+
+
+def test_update_can_change_the_public_key_but_not_to_a_taken_one(storage: Storage, tenant: str) -> None:
+    a, b = image(tenant, "a"), image(tenant, "b")
+    storage.catalog.insert_image(a, 0)
+    storage.catalog.insert_image(b, 0)
+    with pytest.raises(errors.AlreadyExists):
+        storage.catalog.update_image(a.evolve(public_key=b.public_key, version=2), 1, 0)
+    moved = a.evolve(public_key="fresh" + "k" * 27, version=2)
+    storage.catalog.update_image(moved, 1, 0)
+    assert storage.catalog.find_public_image(moved.public_key) == moved
+    assert storage.catalog.find_public_image(a.public_key) is None
+
+
+def test_delete_returns_the_row_and_releases_usage(storage: Storage, tenant: str) -> None:
+    row = image(tenant, "a", data=b"x" * 10)
+    storage.catalog.insert_image(row, 0)
+    assert storage.catalog.delete_image(tenant, "a") == row
+    assert storage.catalog.delete_image(tenant, "a") is None
+    assert storage.catalog.usage(tenant) == 0
+    assert storage.catalog.find_public_image(row.public_key) is None
+
+
+def test_blob_references_follow_rows(storage: Storage, tenant: str) -> None:
+    other = make_tenant(storage, "Other")
+    shared = b"same bytes"
+    etag = hashlib.sha256(shared).hexdigest()
+    assert not storage.catalog.blob_in_use(etag)
+    storage.catalog.insert_image(image(tenant, "a", data=shared), 0)
+    storage.catalog.insert_image(image(other, "b", data=shared), 0)
+    storage.catalog.delete_image(tenant, "a")
+    assert storage.catalog.blob_in_use(etag)
+    storage.catalog.delete_image(other, "b")
+    assert not storage.catalog.blob_in_use(etag)
+
+
+def test_list_pages_sorts_and_counts(storage: Storage, tenant: str) -> None:
+    titles = ["delta", "Alpha", "charlie", "bravo", "echo"]
+    for n, title in enumerate(titles):
+        storage.catalog.insert_image(image(tenant, f"{title}.png", title=title, created=100 + n), 0)
+    scope = ImageQuery(tenant)
+    first = storage.catalog.list_images(scope, page(2, 0))
+    assert [i.title for i in first.data] == ["delta", "Alpha"]
+    assert (first.total_elements, first.total_pages, first.has_next) == (5, 3, True)
+    last = storage.catalog.list_images(scope, page(2, 2))
+    assert [i.title for i in last.data] == ["echo"]
+    assert last.has_next is False
+    by_title = storage.catalog.list_images(scope, page(10, 0, sort_property="title"))
+    assert [i.title for i in by_title.data] == ["Alpha", "bravo", "charlie", "delta", "echo"]
+    newest = storage.catalog.list_images(scope, page(3, 0, sort_property="createdTime", sort_order=SortOrder.DESC))
+    assert [i.title for i in newest.data] == ["echo", "bravo", "charlie"]
+    by_title_desc = storage.catalog.list_images(scope, page(2, 1, sort_property="name", sort_order=SortOrder.DESC))
+    assert [i.title for i in by_title_desc.data] == ["charlie", "bravo"]
+
+
+def test_list_search_sub_types_and_system_shadowing(storage: Storage, tenant: str) -> None:
+    catalog = storage.catalog
+    catalog.insert_image(image(tenant, "shared.png", title="Shared Logo", created=1), 0)
+    catalog.insert_image(image(tenant, "pump.svg", title="Pump", sub_type=SubType.SCADA_SYMBOL, created=2), 0)
+    catalog.insert_image(image(SYSTEM_TENANT_ID, "shared.png", title="System shared", created=3), 0)
+    catalog.insert_image(image(SYSTEM_TENANT_ID, "sys.png", title="System LOGO", created=4), 0)
+    own = catalog.list_images(ImageQuery(tenant), page())
+    assert [i.resource_key for i in own.data] == ["shared.png"]
+    symbols = catalog.list_images(ImageQuery(tenant, SubType.SCADA_SYMBOL), page())
+    assert [i.resource_key for i in symbols.data] == ["pump.svg"]
+    with_system = catalog.list_images(ImageQuery(tenant, include_system=True), page())
+    assert [(i.tenant_id, i.resource_key) for i in with_system.data] == [
+        (tenant, "shared.png"),
+        (SYSTEM_TENANT_ID, "sys.png"),
+    ]
+    assert with_system.total_elements == 2
+    search = catalog.list_images(ImageQuery(tenant, include_system=True), page(text_search="logo"))
+    assert sorted(i.title for i in search.data) == ["Shared Logo", "System LOGO"]
+    nothing = catalog.list_images(ImageQuery(tenant), page(text_search="%"))
+    assert nothing.total_elements == 0
+    by_size = catalog.list_images(ImageQuery(tenant, include_system=True), page(sort_property="size"))
+    sizes = [i.size for i in by_size.data]
+    assert sizes == sorted(sizes)
+
+
+def test_another_tenants_rows_are_unreachable(storage: Storage, tenant: str) -> None:
+    other = make_tenant(storage, "Other")
+    storage.catalog.insert_image(image(tenant, "secret.png"), 0)
+    assert storage.catalog.get_image(other, "secret.png") is None
+    assert storage.catalog.delete_image(other, "secret.png") is None
+    assert storage.catalog.list_images(ImageQuery(other, include_system=True), page()).total_elements == 0
+    assert storage.catalog.get_image(tenant, "secret.png") is not None
+
+
+# --- dashboards -----------------------------------------------------------------------------------------------------
+def dashboard(tenant_id: str, configuration: dict[str, object], image_ref: str | None = None) -> Dashboard:
+    return Dashboard(str(uuid.uuid4()), tenant_id, "Board", image_ref, configuration, 1)
+
+
+def test_dashboards_and_their_references(storage: Storage, tenant: str) -> None:
+    other = make_tenant(storage, "Other")
+    link = "tb-image;/api/images/tenant/logo.png"
+    mine = dashboard(tenant, {"widgets": [{"bg": link}, {"bg": "tb-image;/api/images/tenant/other.png"}]})
+    theirs = dashboard(other, {}, image_ref="tb-image;/api/images/system/sys.png")
+    storage.catalog.save_dashboard(mine)
+    storage.catalog.save_dashboard(theirs)
+    assert storage.catalog.get_dashboard(tenant, mine.id) == mine
+    assert storage.catalog.get_dashboard(other, mine.id) is None
+    assert [d.id for d in storage.catalog.dashboards_referring(link, tenant, 10)] == [mine.id]
+    assert storage.catalog.dashboards_referring(link, other, 10) == []
+    assert storage.catalog.dashboards_referring(link.upper().replace("TB-IMAGE;", "tb-image;"), tenant, 10)
+    system_ref = "tb-image;/api/images/system/sys.png"
+    assert [d.id for d in storage.catalog.dashboards_referring(system_ref, None, 10)] == [theirs.id]
+    assert storage.catalog.dashboards_referring("tb-image;/api/images/tenant/logo", tenant, 10) == []
+    changed = Dashboard(mine.id, tenant, "Board 2", None, {"bg": "tb-image;/api/images/tenant/new.png"}, 1)
+    storage.catalog.save_dashboard(changed)
+    assert storage.catalog.dashboards_referring(link, tenant, 10) == []
+    assert storage.catalog.list_dashboards(tenant, page()).data == [changed]
+    with pytest.raises(errors.NotFound):
+        storage.catalog.save_dashboard(Dashboard(mine.id, other, "Hijack", None, {}, 1))
+    assert storage.catalog.delete_dashboard(tenant, mine.id)
+    assert not storage.catalog.delete_dashboard(tenant, mine.id)
+    assert storage.catalog.dashboards_referring("tb-image;/api/images/tenant/new.png", tenant, 10) == []
+
+
+# --- accounts -------------------------------------------------------------------------------------------------------
+def test_profiles(storage: Storage) -> None:
+    catalog = storage.catalog
+    default = TenantProfile(str(uuid.uuid4()), "Default", is_default=True, created_time=1)
+    catalog.insert_profile(default)
+    small = TenantProfile(str(uuid.uuid4()), "Small", 100, 1000, created_time=2)
+    catalog.insert_profile(small)
+    assert catalog.default_profile() == default
+    assert catalog.get_profile(small.id) == small
+    with pytest.raises(errors.AlreadyExists):
+        catalog.insert_profile(TenantProfile(str(uuid.uuid4()), "Small", created_time=3))
+    promoted = TenantProfile(small.id, "Smaller", 50, 500, True, 2)
+    catalog.update_profile(promoted)
+    assert catalog.default_profile() == promoted
+    assert catalog.get_profile(default.id) == TenantProfile(default.id, "Default", 0, 0, False, 1)
+    assert [p.name for p in catalog.list_profiles(page()).data] == ["Default", "Smaller"]
+    catalog.insert_tenant(Tenant(str(uuid.uuid4()), "Uses it", small.id, 1))
+    with pytest.raises(errors.Conflict):
+        catalog.delete_profile(small.id)
+    assert catalog.delete_profile(default.id)
+    assert not catalog.delete_profile(default.id)
+
+
+def test_tenants(storage: Storage) -> None:
+    catalog = storage.catalog
+    tenant_id = make_tenant(storage, "Acme")
+    assert catalog.find_tenant("Acme") == catalog.get_tenant(tenant_id)
+    with pytest.raises(errors.AlreadyExists):
+        make_tenant(storage, "Acme")
+    tenant = catalog.get_tenant(tenant_id)
+    assert tenant is not None
+    catalog.update_tenant(Tenant(tenant_id, "Acme Corp", tenant.profile_id, tenant.created_time))
+    assert catalog.find_tenant("Acme") is None
+    assert catalog.find_tenant("Acme Corp") is not None
+    make_tenant(storage, "Beta")
+    names = [t.name for t in catalog.list_tenants(page()).data]
+    assert names == ["Acme Corp", "Beta"]
+    assert [t.name for t in catalog.list_tenants(page(text_search="corp")).data] == ["Acme Corp"]
+
+
+def test_delete_tenant_removes_its_images_users_and_dashboards(storage: Storage, tenant: str) -> None:
+    catalog = storage.catalog
+    row = image(tenant, "a.png")
+    catalog.insert_image(row, 0)
+    user = User(str(uuid.uuid4()), "a@acme.example", Authority.TENANT_ADMIN, tenant, "hash")
+    catalog.insert_user(user)
+    catalog.save_dashboard(dashboard(tenant, {"x": "tb-image;/api/images/tenant/a.png"}))
+    removed = catalog.delete_tenant(tenant)
+    assert removed == [row]
+    assert catalog.get_tenant(tenant) is None
+    assert catalog.get_user(user.id) is None
+    assert catalog.find_public_image(row.public_key) is None
+    assert not catalog.blob_in_use(row.etag)
+    assert catalog.dashboards_referring("tb-image;/api/images/tenant/a.png", None, 10) == []
+    with pytest.raises(errors.NotFound):
+        catalog.delete_tenant(tenant)
+
+
+def test_users(storage: Storage, tenant: str) -> None:
+    catalog = storage.catalog
+    assert not catalog.has_users()
+    user = User(
+        str(uuid.uuid4()), "Admin@Acme.example", Authority.TENANT_ADMIN, tenant, "hash", "A", "B", created_time=5
+    )
+    catalog.insert_user(user)
+    assert catalog.has_users()
+    assert catalog.get_user(user.id) == user
+    assert catalog.find_user("admin@acme.EXAMPLE") == user
+    with pytest.raises(errors.AlreadyExists):
+        catalog.insert_user(User(str(uuid.uuid4()), "admin@acme.example", Authority.SYS_ADMIN, SYSTEM_TENANT_ID))
+    catalog.update_user(User(user.id, user.email, user.authority, tenant, "new-hash", "C", "D", created_time=5))
+    updated = catalog.get_user(user.id)
+    assert updated is not None
+    assert (updated.password_hash, updated.first_name) == ("new-hash", "C")
+    assert [u.id for u in catalog.list_users(tenant, page()).data] == [user.id]
+    assert [u.id for u in catalog.list_users(None, page()).data] == [user.id]
+    assert catalog.delete_user(user.id)
+    assert not catalog.delete_user(user.id)
+    assert catalog.find_user(user.email) is None
+
+
+# --- blobs ----------------------------------------------------------------------------------------------------------
+def test_blob_store(storage: Storage) -> None:
+    blobs = storage.blobs
+    data = b"\x89PNG some bytes"
+    etag = hashlib.sha256(data).hexdigest()
+    assert not blobs.exists(etag)
+    blobs.put(etag, data)
+    blobs.put(etag, data)  # idempotent
+    assert blobs.exists(etag)
+    assert read_blob(blobs, etag) == data
+    assert list(blobs.etags()) == [etag]
+    blobs.delete(etag)
+    blobs.delete(etag)  # idempotent
+    assert not blobs.exists(etag)
+    with pytest.raises(errors.NotFound):
+        blobs.open(etag)
+    with pytest.raises(errors.NotFound):
+        blobs.open("../../etc/passwd")
