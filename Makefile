@@ -4,7 +4,10 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: serve test lint bench clean
+# The API suites run a second time on the aws backend: DynamoDB + S3 on a moto server over real HTTP.
+AWS_SUITES := tests/test_api_*.py tests/test_permissions.py tests/test_bad_input.py tests/test_tb_rest_client.py
+
+.PHONY: serve test test-aws lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +25,10 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/pytest
+	GALLERY_TEST_BACKEND=aws $(BIN)/pytest $(AWS_SUITES)
+
+test-aws: $(STAMP)
+	GALLERY_TEST_BACKEND=aws $(BIN)/pytest $(AWS_SUITES)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

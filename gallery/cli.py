@@ -60,7 +60,7 @@ def serve(host: str, port: int, threads: int, demo: bool) -> None:
         click.echo("First run: created these logins (change the passwords for anything but a demo):")
         for login in logins:
             click.echo(f"  {login.role.value:<14} {login.email}  password: {login.password}")
-    click.echo(f"Data in {gallery.settings.data_dir.resolve()}; serving on http://{host}:{port}", err=True)
+    click.echo(f"{gallery.settings.describe_storage()}; serving on http://{host}:{port}", err=True)
     create_server(create_app(gallery=gallery), host, port, threads).run()
 
 
@@ -114,6 +114,21 @@ def create_user(email: str, password: str, role: str, tenant: str | None) -> Non
     tenant_id = gallery.accounts.resolve_tenant(tenant).id if tenant else None
     user = gallery.accounts.create_user(email, password, Authority(role), tenant_id)
     click.echo(user.id)
+
+
+@main.command()
+@_reported
+def provision() -> None:
+    """Create the aws backend's DynamoDB table and S3 bucket if they are missing (safe to re-run)."""
+    from gallery.config import Settings
+
+    settings = Settings.from_env()
+    if settings.backend != "aws":
+        raise errors.ConfigError("`gallery provision` is for GALLERY_BACKEND=aws; the local backend needs no set-up")
+    from gallery.storage.aws import provision as provision_aws
+
+    for line in provision_aws(settings):
+        click.echo(line)
 
 
 @main.command()

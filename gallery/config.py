@@ -188,6 +188,12 @@ class Settings:
                 raise ConfigError(f"{setting.env}: {exc}") from exc
         return cls(**values, **overrides)
 
+    def describe_storage(self) -> str:
+        if self.backend == "aws":
+            where = f" at {self.aws_endpoint_url}" if self.aws_endpoint_url else ""
+            return f"DynamoDB table {self.table} and S3 bucket {self.bucket}{where}"
+        return f"Data in {self.data_dir.resolve()}"
+
     def evolve(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
 

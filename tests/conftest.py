@@ -15,12 +15,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from gallery.app import create_app
-from gallery.config import Settings
+from gallery.config import SETTINGS, Settings
 from gallery.core import Gallery
 from gallery.model import Authority, Tenant, TenantProfile, User
 from gallery.storage import open_storage
 from gallery.storage.base import Catalog
-from tests.storage_fixtures import AWS_ENV
+from tests.storage_fixtures import AWS_ENV, watched
 
 JWT_SECRET = "test-secret-that-is-at-least-32-bytes-long"
 PASSWORD = "secret-password"
@@ -82,14 +82,25 @@ def seed(tmp_path_factory: pytest.TempPathFactory) -> Seed:
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
     """One moto server on loopback for the whole aws session; each test gets its own table and bucket."""
-    from moto.server import ThreadedMotoServer
+    from tests.moto_http import start_moto
 
     os.environ.update(AWS_ENV)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
+    server = start_moto()
+    yield server.url
     server.stop()
+
+
+@pytest.fixture(autouse=True)
+def no_dynamodb_scans(request: pytest.FixtureRequest) -> Iterator[None]:
+    """In the aws session every test runs with the shared DynamoDB client watched: a Scan fails the test."""
+    if TEST_BACKEND != "aws":
+        yield
+        return
+    from gallery.storage.aws import clients
+
+    dynamodb, _ = clients(Settings.from_env({}, aws_endpoint_url=request.getfixturevalue("moto_endpoint")))
+    with watched(dynamodb):
+        yield
 
 
 @pytest.fixture
@@ -102,13 +113,28 @@ def backend_overrides(request: pytest.FixtureRequest) -> dict[str, object]:
     """Settings that select this session's backend; for aws, a fresh provisioned table and bucket per test."""
     if TEST_BACKEND != "aws":
         return {}
+    return fresh_aws_backend(request.getfixturevalue("moto_endpoint"))
+
+
+def fresh_aws_backend(endpoint: str) -> dict[str, str]:
+    """Settings for a newly provisioned table and bucket of their own on the moto server at `endpoint`."""
     from gallery.storage.aws import provision
 
-    endpoint = request.getfixturevalue("moto_endpoint")
     name = f"t{uuid.uuid4().hex[:12]}"
-    overrides: dict[str, object] = {"backend": "aws", "table": name, "bucket": name, "aws_endpoint_url": endpoint}
+    overrides = {"backend": "aws", "table": name, "bucket": name, "aws_endpoint_url": endpoint}
     provision(Settings.from_env({}, **overrides))
     return overrides
+
+
+@pytest.fixture(scope="session")
+def backend_env(request: pytest.FixtureRequest) -> dict[str, str]:
+    """Environment that points a `gallery` subprocess at this session's backend (for aws: a fresh table and bucket,
+    plus the dummy credentials moto accepts)."""
+    if TEST_BACKEND != "aws":
+        return {}
+    overrides = fresh_aws_backend(request.getfixturevalue("moto_endpoint"))
+    by_field = {setting.field: setting.env for setting in SETTINGS}
+    return {**AWS_ENV, **{by_field[name]: value for name, value in overrides.items()}}
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from gallery.config import Settings
 from gallery.model import Descriptor, ImageInfo, SubType
@@ -36,6 +37,35 @@ def aws_env() -> Iterator[None]:
                 os.environ[key] = value
 
 
+class Requests:
+    """Counts the DynamoDB operations a client sends, and refuses `Scan`: nothing we do may cost the whole table."""
+
+    def __init__(self) -> None:
+        self.operations: list[str] = []
+        self.scans = 0
+
+    def __call__(self, model: Any, **_: Any) -> None:
+        self.operations.append(model.name)
+        if model.name == "Scan":
+            self.scans += 1
+            raise AssertionError("DynamoDB Scan attempted")
+
+    def count(self, *names: str) -> int:
+        return sum(1 for op in self.operations if not names or op in names)
+
+
+@contextmanager
+def watched(client: Any) -> Iterator[Requests]:
+    """Hooks botocore's `before-call` event on a DynamoDB client for the duration; fails the test on any Scan."""
+    requests = Requests()
+    client.meta.events.register("before-call.dynamodb", requests)
+    try:
+        yield requests
+    finally:
+        client.meta.events.unregister("before-call.dynamodb", requests)
+    assert requests.scans == 0, "a DynamoDB Scan was attempted"
+
+
 @contextmanager
 def backend(kind: str, tmp_path: Path) -> Iterator[Storage]:
     if kind == "local":
@@ -51,7 +81,8 @@ def backend(kind: str, tmp_path: Path) -> Iterator[Storage]:
     with aws_env(), mock_aws():
         provision(settings)
         storage = open_storage(settings)
-        yield storage
+        with watched(storage.catalog.client):  # type: ignore[attr-defined]
+            yield storage
 
 
 def descriptor(data: bytes, media_type: str = "image/png", size: tuple[int, int] = (10, 10)) -> Descriptor:

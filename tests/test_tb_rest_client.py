@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from gallery.config import Settings
+from gallery.storage import open_storage
 from tests.conftest import JWT_SECRET
 from tests.helpers import jpeg, png, sha256, svg
 from tests.live import LiveServer, gallery_command, live_server
@@ -24,9 +26,9 @@ EMAIL, PASSWORD = "admin@acme.example", "acme-password"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def server(tmp_path_factory: pytest.TempPathFactory, backend_env: dict[str, str]) -> Iterator[LiveServer]:
     data_dir = tmp_path_factory.mktemp("live")
-    env_extra = {"GALLERY_JWT_SECRET": JWT_SECRET}
+    env_extra = {"GALLERY_JWT_SECRET": JWT_SECRET, **backend_env}
     with live_server(data_dir, env_extra) as live:
         gallery_command("tenants", "create", "Acme", env=live.env)
         gallery_command(
@@ -35,6 +37,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         gallery_command(
             "users", "create", "root@example.com", "--password", PASSWORD, "--role", "SYS_ADMIN", env=live.env
         )
+        # The commands (and the server beside them) wrote to this session's backend, not a stray default.
+        storage = open_storage(Settings.from_env(live.env))
+        assert storage.catalog.find_tenant("Acme") is not None
+        storage.close()
         yield live
 
 

@@ -6,6 +6,7 @@ at moto, LocalStack or another compatible endpoint.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from typing import Any, BinaryIO, cast
@@ -27,7 +28,13 @@ _CONFIG = Config(signature_version="s3v4", retries={"max_attempts": 4, "mode": "
 
 
 def clients(settings: Settings) -> tuple[Any, Any]:
-    endpoint = settings.aws_endpoint_url or None
+    return _clients(settings.aws_endpoint_url or None)
+
+
+@functools.cache
+def _clients(endpoint: str | None) -> tuple[Any, Any]:
+    # Building a client loads botocore's service models (~0.1 s); clients are thread-safe, so one pair per endpoint
+    # serves every table and bucket for the life of the process (a Lambda container keeps them warm).
     session = boto3.session.Session()
     dynamodb = session.client("dynamodb", endpoint_url=endpoint, config=_CONFIG)
     s3 = session.client("s3", endpoint_url=endpoint, config=_CONFIG)
@@ -135,17 +142,16 @@ def provision(settings: Settings) -> list[str]:
             if error_code(exc) != "ResourceInUseException":
                 raise
             done.append(f"DynamoDB table {settings.table} already exists")
-        try:
+        # Ask first: in us-east-1, creating a bucket you already own succeeds silently.
+        if _bucket_exists(s3, settings.bucket):
+            done.append(f"S3 bucket {settings.bucket} already exists")
+        else:
             region = s3.meta.region_name
             location = (
                 {} if region in (None, "us-east-1") else {"CreateBucketConfiguration": {"LocationConstraint": region}}
             )
             s3.create_bucket(Bucket=settings.bucket, **location)
             done.append(f"created S3 bucket {settings.bucket}")
-        except ClientError as exc:
-            if error_code(exc) not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
-                raise
-            done.append(f"S3 bucket {settings.bucket} already exists")
         s3.put_bucket_lifecycle_configuration(
             Bucket=settings.bucket,
             LifecycleConfiguration={
@@ -162,6 +168,16 @@ def provision(settings: Settings) -> list[str]:
         )
         done.append(f"lifecycle rule: objects under {STAGING_PREFIX} expire after {STAGING_DAYS} day")
     return done
+
+
+def _bucket_exists(s3: Any, bucket: str) -> bool:
+    try:
+        s3.head_bucket(Bucket=bucket)
+    except ClientError as exc:
+        if error_code(exc) in _MISSING or error_code(exc) == "NoSuchBucket":
+            return False
+        raise
+    return True
 
 
 def open_aws(settings: Settings) -> tuple[DynamoCatalog, S3BlobStore]:

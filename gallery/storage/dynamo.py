@@ -18,7 +18,9 @@ one `TransactWriteItems`; a usage ceiling is a condition on the same transaction
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -438,11 +440,13 @@ class DynamoCatalog:
 
     def _indexed_page(self, scope: ImageQuery, page: PageQuery) -> Page[ImageInfo]:
         """One tenant, no filter: the count comes from the tenant item and the page from an index, reading only
-        as far as the page's end (one request for an early page)."""
+        as far as the page's end. The first page is one query for whole rows; a later page skips ahead reading
+        keys alone and then fetches its own rows, so the rows before it never cross the wire."""
         index = "by_title" if page.sort_property in {"title", "name"} else "by_created"
         tenant = self._get(_tenant_pk(scope.tenant_id), "TENANT") or {}
         total = int(tenant.get(f"n_{scope.sub_type.value}", 0))
         wanted = page.offset + page.page_size
+        projection = {"ProjectionExpression": "pk, sk"} if page.offset else {}
         rows: list[Item] = []
         for item in self._query(
             IndexName=index,
@@ -450,30 +454,62 @@ class DynamoCatalog:
             ExpressionAttributeValues=_dump({":lpk": _listing_partition(scope.tenant_id, scope.sub_type)}),
             ScanIndexForward=page.sort_order is not SortOrder.DESC,
             Limit=min(wanted, 1000),
+            **projection,
         ):
             rows.append(item)
             if len(rows) >= wanted:
                 break
-        return Page([_image(i) for i in rows[page.offset : wanted]], total, page)
+        chosen = rows[page.offset : wanted]
+        images = self._whole(chosen) if page.offset else [_image(item) for item in chosen]
+        return Page(images, total, page)
 
     def _filtered_page(self, scope: ImageQuery, page: PageQuery, include_system: bool) -> Page[ImageInfo]:
-        """Search, system images or an unindexed order: read the tenant's partition (and the system's), then
-        filter and sort. The cost grows with the tenant, never with the table."""
-        images = self._partition_images(scope.tenant_id, scope.sub_type)
+        """Search, system images or an unindexed order: read the tenant's partition (and the system's) projected
+        to what filtering and sorting need, then fetch whole rows for the page alone. The cost grows with the
+        tenant, never with the table, and only the page's rows cross the wire in full."""
+        rows = self._slim_rows(scope.tenant_id, scope.sub_type)
         if include_system:
-            own = {i.resource_key for i in self._partition_images(scope.tenant_id, None)}
-            images += [i for i in self._partition_images(SYSTEM_TENANT_ID, scope.sub_type) if i.resource_key not in own]
+            own = {row["resource_key"] for row in self._slim_rows(scope.tenant_id, None)}
+            rows += [r for r in self._slim_rows(SYSTEM_TENANT_ID, scope.sub_type) if r["resource_key"] not in own]
         if page.text_search:
             needle = page.text_search.casefold()
-            images = [i for i in images if needle in i.title.casefold()]
+            rows = [row for row in rows if needle in row["title_fold"]]
         order = _SORT_KEYS[page.sort_property or "createdTime"]
-        images.sort(key=lambda i: i.id)
-        images.sort(key=order, reverse=page.sort_order is SortOrder.DESC)
-        return Page(images[page.offset : page.offset + page.page_size], len(images), page)
+        rows.sort(key=lambda row: row["id"])
+        rows.sort(key=order, reverse=page.sort_order is SortOrder.DESC)
+        return Page(self._whole(rows[page.offset : page.offset + page.page_size]), len(rows), page)
 
-    def _partition_images(self, tenant_id: str, sub_type: SubType | None) -> list[ImageInfo]:
-        images = [_image(i) for i in self._partition(_tenant_pk(tenant_id), "I#")]
-        return [i for i in images if sub_type is None or i.sub_type is sub_type]
+    def _slim_rows(self, tenant_id: str, sub_type: SubType | None) -> list[Item]:
+        rows = self._partition(
+            _tenant_pk(tenant_id),
+            "I#",
+            ProjectionExpression="pk, sk, id, resource_key, title_fold, file_name, sub_type, tenant_id, "
+            "created_time, original.size",
+        )
+        return [row for row in rows if sub_type is None or row["sub_type"] == sub_type.value]
+
+    def _whole(self, rows: Sequence[Item]) -> list[ImageInfo]:
+        """The full images for these rows, in their order, by BatchGetItem (100 keys per request)."""
+        found: dict[tuple[str, str], ImageInfo] = {}
+        keys = [{"pk": row["pk"], "sk": row["sk"]} for row in rows]
+        for start in range(0, len(keys), 100):
+            pending: dict[str, Any] = {
+                self.table: {"Keys": [_dump(k) for k in keys[start : start + 100]], "ConsistentRead": True}
+            }
+            for attempt in itertools.count():
+                with translated():
+                    response = self.client.batch_get_item(RequestItems=pending)
+                for raw in response.get("Responses", {}).get(self.table, []):
+                    item = _load(raw)
+                    found[(item["pk"], item["sk"])] = _image(item)
+                pending = response.get("UnprocessedKeys") or {}
+                if not pending:
+                    break
+                if attempt >= 5:
+                    raise errors.Unavailable()
+                time.sleep(0.05 * 2**attempt)  # throttled: back off as the SDKs do
+        # A row deleted between the two reads simply drops out of the page.
+        return [found[key] for key in ((row["pk"], row["sk"]) for row in rows) if key in found]
 
     # --- dashboards ---------------------------------------------------------------------------------------------------
     def save_dashboard(self, dashboard: Dashboard) -> None:
@@ -817,14 +853,14 @@ class DynamoCatalog:
         return next(iter(self._partition("USERS", Limit=1)), None) is not None
 
 
-_SORT_KEYS: dict[str, Callable[[ImageInfo], Any]] = {
-    "createdTime": lambda i: i.created_time,
-    "title": lambda i: i.title.casefold(),
-    "name": lambda i: i.title.casefold(),
-    "resourceKey": lambda i: i.resource_key,
-    "fileName": lambda i: i.file_name.casefold(),
-    "resourceType": lambda i: 0,
-    "resourceSubType": lambda i: i.sub_type.value,
-    "tenantId": lambda i: i.tenant_id,
-    "size": lambda i: i.size,
+_SORT_KEYS: dict[str, Callable[[Item], Any]] = {
+    "createdTime": lambda row: row["created_time"],
+    "title": lambda row: row["title_fold"],
+    "name": lambda row: row["title_fold"],
+    "resourceKey": lambda row: row["resource_key"],
+    "fileName": lambda row: row["file_name"].casefold(),
+    "resourceType": lambda row: 0,
+    "resourceSubType": lambda row: row["sub_type"],
+    "tenantId": lambda row: row["tenant_id"],
+    "size": lambda row: row["original"]["size"],
 }

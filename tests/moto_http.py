@@ -1,0 +1,43 @@
+"""moto over real HTTP on loopback, for the API run on the aws backend, browsers, presigned URLs and subprocesses."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import make_server
+
+
+class _OneAtATime:
+    """moto's DynamoDB transactions are not thread-safe (concurrent ones can apply halfway); DynamoDB's are
+    serializable. Serving one request at a time restores the guarantee our concurrency tests rely on."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+        self.lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        with self.lock:
+            return list(self.app(environ, start_response))
+
+
+class MotoServer(ThreadedMotoServer):
+    def _server_entry(self) -> None:
+        app = _OneAtATime(DomainDispatcherApplication(create_backend_app))
+        self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
+        self._server_ready_event.set()
+        self._server.serve_forever()
+
+    @property
+    def url(self) -> str:
+        host, port = self.get_host_and_port()
+        return f"http://{host}:{port}"
+
+
+def start_moto() -> MotoServer:
+    server = MotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    return server

@@ -1,0 +1,90 @@
+"""What the DynamoDB catalog costs, counted in requests (moto in-process): no Scan ever, and a page of a big tenant
+takes a bounded number of requests whatever the size of the table."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import pytest
+
+from gallery.model import ImageQuery, PageQuery, SortOrder
+from gallery.storage import Storage
+from gallery.storage.dynamo import DynamoCatalog, _dump, _image_item, _tenant_pk
+from tests.storage_fixtures import aws_env, backend, image, watched
+from tests.test_storage_contract import make_tenant
+
+IMAGES = 5000
+PAGE = 20
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Storage, str, str]]:
+    """A table with a tenant of 5,000 images and a neighbour whose keys are the same."""
+    with backend("aws", tmp_path_factory.mktemp("big")) as storage:
+        catalog = storage.catalog
+        assert isinstance(catalog, DynamoCatalog)
+        tenant, neighbour = make_tenant(storage, "Big"), make_tenant(storage, "Neighbour")
+        rows = [image(tenant, f"logo {n:04d}.png", title=f"Logo {n:04d}", created=1000 + n) for n in range(IMAGES)]
+        rows += [image(neighbour, f"logo {n:04d}.png", created=1000 + n) for n in range(50)]
+        for start in range(0, len(rows), 25):
+            batch = [{"PutRequest": {"Item": _dump(_image_item(r))}} for r in rows[start : start + 25]]
+            catalog.client.batch_write_item(RequestItems={catalog.table: batch})
+        for owner, count in ((tenant, IMAGES), (neighbour, 50)):
+            catalog.client.update_item(
+                TableName=catalog.table,
+                Key=_dump({"pk": _tenant_pk(owner), "sk": "TENANT"}),
+                UpdateExpression="SET n_IMAGE = :n",
+                ExpressionAttributeValues=_dump({":n": count}),
+            )
+        yield storage, tenant, neighbour
+
+
+def requests_for(storage: Storage, scope: ImageQuery, query: PageQuery) -> tuple[int, list[str]]:
+    with watched(storage.catalog.client) as seen:  # type: ignore[attr-defined]
+        result = storage.catalog.list_images(scope, query)
+    return seen.count(), [i.resource_key for i in result.data]
+
+
+def test_first_pages_take_two_requests_in_every_indexed_order(big: tuple[Storage, str, str]) -> None:
+    storage, tenant, _ = big
+    newest = requests_for(storage, ImageQuery(tenant), PageQuery(PAGE, 0, sort_order=SortOrder.DESC))
+    assert newest == (2, [f"logo {n:04d}.png" for n in range(IMAGES - 1, IMAGES - 1 - PAGE, -1)])
+    by_title = requests_for(storage, ImageQuery(tenant), PageQuery(PAGE, 0, sort_property="title"))
+    assert by_title == (2, [f"logo {n:04d}.png" for n in range(PAGE)])
+
+
+def test_the_last_page_reads_at_most_one_request_per_thousand_rows_before_it(big: tuple[Storage, str, str]) -> None:
+    storage, tenant, _ = big
+    last = IMAGES // PAGE - 1
+    count, keys = requests_for(storage, ImageQuery(tenant), PageQuery(PAGE, last, sort_order=SortOrder.DESC))
+    assert keys == [f"logo {n:04d}.png" for n in range(PAGE - 1, -1, -1)]
+    # The tenant item, one keys-only query per 1,000 rows up to the page's end, one BatchGetItem for the page.
+    assert count == 1 + math.ceil(IMAGES / 1000) + 1
+
+
+def test_search_is_case_insensitive_and_reads_only_the_tenant_partition(big: tuple[Storage, str, str]) -> None:
+    storage, tenant, _ = big
+    count, keys = requests_for(storage, ImageQuery(tenant), PageQuery(PAGE, 0, text_search="LOGO 004"))
+    assert keys == [f"logo {n:04d}.png" for n in range(40, 50)]
+    assert count <= math.ceil(IMAGES / 1000) + 1
+
+
+def test_a_neighbours_listing_and_keys_never_reach_the_big_tenant(big: tuple[Storage, str, str]) -> None:
+    storage, tenant, neighbour = big
+    page = storage.catalog.list_images(ImageQuery(neighbour, include_system=True), PageQuery(100, 0))
+    assert page.total_elements == 50
+    assert {i.tenant_id for i in page.data} == {neighbour}
+    mine = storage.catalog.get_image(tenant, "logo 4999.png")
+    assert mine is not None
+    assert storage.catalog.get_image(neighbour, "logo 4999.png") is None
+
+
+def test_the_guard_fails_on_a_scan() -> None:
+    import boto3
+    from moto import mock_aws
+
+    with aws_env(), mock_aws():
+        client = boto3.client("dynamodb")
+        with pytest.raises(AssertionError, match="Scan"), watched(client):
+            client.scan(TableName="anything")
