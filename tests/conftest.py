@@ -109,7 +109,7 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def backend_overrides(request: pytest.FixtureRequest) -> dict[str, object]:
+def backend_overrides(request: pytest.FixtureRequest) -> dict[str, str]:
     """Settings that select this session's backend; for aws, a fresh provisioned table and bucket per test."""
     if TEST_BACKEND != "aws":
         return {}
@@ -138,7 +138,7 @@ def backend_env(request: pytest.FixtureRequest) -> dict[str, str]:
 
 
 @pytest.fixture
-def settings(data_dir: Path, backend_overrides: dict[str, object], seed: Seed) -> Settings:
+def settings(data_dir: Path, backend_overrides: dict[str, str], seed: Seed) -> Settings:
     settings = make_settings(data_dir, **backend_overrides)
     storage = open_storage(settings)
     seed.store(storage.catalog)
