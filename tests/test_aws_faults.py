@@ -1,0 +1,102 @@
+"""DynamoDB throttling and S3 errors surface as a 503 JSON error with nothing half-written (moto in-process, with
+faults injected through botocore's `before-call` event, which answers in place of the service)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.awsrequest import AWSResponse, HTTPHeaders
+from flask.testing import FlaskClient
+
+from gallery.core import Gallery
+from tests.conftest import Seed, make_app, make_settings
+from tests.helpers import error_of, ok_json, png, sha256, upload
+from tests.storage_fixtures import aws_env
+
+
+@pytest.fixture
+def aws_gallery(tmp_path: Path, seed: Seed) -> Iterator[Gallery]:
+    from moto import mock_aws
+
+    from gallery.storage.aws import provision
+
+    settings = make_settings(tmp_path, backend="aws", table="faults", bucket="faults")
+    with aws_env(), mock_aws():
+        provision(settings)
+        gallery = Gallery.open(settings)
+        seed.store(gallery.images.catalog)
+        yield gallery
+        gallery.close()
+
+
+@pytest.fixture
+def client(aws_gallery: Gallery) -> FlaskClient:
+    return make_app(gallery=aws_gallery).test_client()
+
+
+@pytest.fixture
+def headers(aws_gallery: Gallery, seed: Seed) -> dict[str, str]:
+    return {"X-Authorization": f"Bearer {aws_gallery.accounts.tokens.issue(seed.users['admin']).token}"}
+
+
+def failing(code: str, status: int) -> Callable[..., tuple[AWSResponse, dict[str, Any]]]:
+    def answer(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        parsed = {"Error": {"Code": code, "Message": "injected"}, "ResponseMetadata": {"HTTPStatusCode": status}}
+        return AWSResponse("https://fault.invalid", status, HTTPHeaders(), None), parsed
+
+    return answer
+
+
+def inject(client: Any, event: str, code: str, status: int) -> Callable[[], None]:
+    handler = failing(code, status)
+    client.meta.events.register_first(event, handler)
+    return lambda: client.meta.events.unregister(event, handler)
+
+
+def state(client: FlaskClient, gallery: Gallery, headers: dict[str, str], tenant_id: str) -> tuple[Any, int]:
+    listed = ok_json(client.get("/api/images?pageSize=10&page=0", headers=headers))
+    return [i["resourceKey"] for i in listed["data"]], gallery.images.usage(tenant_id)
+
+
+@pytest.mark.parametrize(
+    ("service", "event", "code", "status"),
+    [
+        ("dynamodb", "before-call.dynamodb.TransactWriteItems", "ThrottlingException", 400),
+        ("dynamodb", "before-call.dynamodb.TransactWriteItems", "ProvisionedThroughputExceededException", 400),
+        ("s3", "before-call.s3.PutObject", "SlowDown", 503),
+        ("s3", "before-call.s3.PutObject", "InternalError", 500),
+    ],
+)
+def test_upload_fault_is_a_503_and_writes_nothing(
+    client: FlaskClient, aws_gallery: Gallery, headers: dict[str, str], seed: Seed, service: str, event: str, code: str,
+    status: int,
+) -> None:  # fmt: skip
+    tenant_id = seed.users["admin"].tenant_id
+    ok_json(upload(client, headers, png(color=(1, 2, 3)), "kept.png"))
+    before = state(client, aws_gallery, headers, tenant_id)
+    target = aws_gallery.images.catalog.client if service == "dynamodb" else aws_gallery.images.blobs.client  # type: ignore[attr-defined]
+    lost = png(color=(9, 9, 9))
+    undo = inject(target, event, code, status)
+    try:
+        body = error_of(upload(client, headers, lost, "lost.png"), 503)
+    finally:
+        undo()
+    assert "try again" in body["message"]
+    assert state(client, aws_gallery, headers, tenant_id) == before
+    # At worst the new bytes are an orphan in S3, which gc removes; never a row without its bytes.
+    aws_gallery.images.collect_garbage()
+    assert not aws_gallery.images.blobs.exists(sha256(lost))
+    assert ok_json(client.get("/api/images/tenant/kept.png/info", headers=headers))["resourceKey"] == "kept.png"
+    assert client.get("/api/images/tenant/kept.png", headers=headers).status_code == 200
+
+
+def test_a_read_fault_is_a_503_not_a_500(client: FlaskClient, aws_gallery: Gallery, headers: dict[str, str]) -> None:
+    undo = inject(aws_gallery.images.catalog.client, "before-call.dynamodb.Query", "ThrottlingException", 400)  # type: ignore[attr-defined]
+    try:
+        error_of(client.get("/api/images?pageSize=10&page=0", headers=headers), 503)
+    finally:
+        undo()
+    ok_json(client.get("/api/images?pageSize=10&page=0", headers=headers))
