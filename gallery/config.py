@@ -103,6 +103,20 @@ SETTINGS: tuple[Setting, ...] = (
         "Largest request body accepted (bytes); larger requests get 413.",
     ),
     Setting(
+        "upload_ttl",
+        "GALLERY_UPLOAD_TTL",
+        _positive_int,
+        "900",
+        "Seconds a large-upload form (`POST /api/image/uploads`) stays valid.",
+    ),
+    Setting(
+        "redirect_above_bytes",
+        "GALLERY_REDIRECT_ABOVE_BYTES",
+        _non_negative_int,
+        "4194304",
+        "On the aws backend, downloads larger than this redirect to a short-lived S3 URL (0: never).",
+    ),
+    Setting(
         "max_image_pixels",
         "GALLERY_MAX_IMAGE_PIXELS",
         _positive_int,
@@ -165,6 +179,8 @@ class Settings:
     access_token_ttl: int
     refresh_token_ttl: int
     max_request_bytes: int
+    upload_ttl: int
+    redirect_above_bytes: int
     max_image_pixels: int
     max_image_frames: int
     max_page_size: int

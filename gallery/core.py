@@ -11,6 +11,7 @@ from gallery.dashboards import DashboardService
 from gallery.errors import ConfigError
 from gallery.service import ImageService
 from gallery.storage import Storage, open_storage
+from gallery.uploads import StagedUploads
 
 _MIN_SECRET = 32
 
@@ -22,15 +23,18 @@ class Gallery:
     images: ImageService
     accounts: AccountService
     dashboards: DashboardService
+    uploads: StagedUploads
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> Gallery:
         settings = settings or Settings.from_env()
         storage = open_storage(settings)
         images = ImageService(storage, settings)
-        tokens = Tokens(_secret(settings), settings.access_token_ttl, settings.refresh_token_ttl)
+        secret = _secret(settings)
+        tokens = Tokens(secret, settings.access_token_ttl, settings.refresh_token_ttl)
         accounts = AccountService(storage.catalog, tokens, images.release)
-        return cls(settings, storage, images, accounts, DashboardService(storage.catalog))
+        uploads = StagedUploads(images, storage.staging, secret, settings)
+        return cls(settings, storage, images, accounts, DashboardService(storage.catalog), uploads)
 
     def close(self) -> None:
         self.storage.close()

@@ -13,7 +13,7 @@ import secrets
 import string
 import time
 import uuid
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -39,6 +39,10 @@ from gallery.storage.base import read_blob
 _PUBLIC_KEY_ALPHABET = string.ascii_letters + string.digits
 _MAX_KEY_ATTEMPTS = 10_000
 MAX_REFERENCES = 10  # per entity type, as ThingsBoard reports them
+
+
+# Long enough for a slow client to start the transfer, short enough that a leaked URL soon stops working.
+DOWNLOAD_URL_TTL = 300
 
 
 def new_public_key() -> str:
@@ -68,6 +72,8 @@ class Content:
     file_name: str
     system: bool
     open: Callable[[], BinaryIO]
+    # A short-lived URL serving the bytes with the given response headers, when the store can make one.
+    link: Callable[[Mapping[str, str]], str | None]
 
 
 @dataclass(frozen=True)
@@ -118,12 +124,12 @@ class ImageService:
         return image
 
     @staticmethod
-    def _require_admin(principal: Principal) -> None:
+    def require_admin(principal: Principal) -> None:
         if not principal.can_write:
             raise errors.PermissionDenied()
 
     def _writable(self, principal: Principal, scope: Scope, key: str) -> ImageInfo:
-        self._require_admin(principal)
+        self.require_admin(principal)
         image = self._find(principal, scope, key)
         if image.tenant_id != principal.tenant_id:
             raise errors.PermissionDenied()
@@ -143,13 +149,13 @@ class ImageService:
 
     # --- reading ------------------------------------------------------------------------------------------------
     def info(self, principal: Principal, scope: Scope, key: str) -> ImageInfo:
-        self._require_admin(principal)
+        self.require_admin(principal)
         return self._find(principal, scope, key)
 
     def list_images(
         self, principal: Principal, page: PageQuery, sub_type: SubType, include_system: bool
     ) -> Page[ImageInfo]:
-        self._require_admin(principal)
+        self.require_admin(principal)
         query = ImageQuery(principal.tenant_id, sub_type, include_system and not principal.is_sysadmin)
         return self.catalog.list_images(query, page)
 
@@ -188,7 +194,13 @@ class ImageService:
 
     def _content(self, image: ImageInfo, preview: bool) -> Content:
         descriptor = image.preview if preview else image.original
-        return Content(descriptor, image.file_name, image.is_system, lambda: self.blobs.open(descriptor.etag))
+        return Content(
+            descriptor,
+            image.file_name,
+            image.is_system,
+            lambda: self.blobs.open(descriptor.etag),
+            lambda headers: self.blobs.download_url(descriptor.etag, headers, DOWNLOAD_URL_TTL),
+        )
 
     def export(self, principal: Principal, scope: Scope, key: str) -> dict[str, Any]:
         image = self.info(principal, scope, key)
@@ -227,7 +239,7 @@ class ImageService:
         title: str | None,
         sub_type: str | None,
     ) -> ImageInfo:
-        self._require_admin(principal)
+        self.require_admin(principal)
         name = validation.file_name(file_name)
         chosen_title = validation.title(title if title and title.strip() else name)
         kind = validation.sub_type(sub_type)
@@ -320,18 +332,18 @@ class ImageService:
 
     def import_image(self, principal: Principal, body: Any) -> ImageInfo:
         """Accept ThingsBoard's `ResourceExportData` (and the older 3.6.2 `ImageExportData`)."""
-        self._require_admin(principal)
+        self.require_admin(principal)
         if not isinstance(body, dict):
             raise errors.BadRequest("Import body must be a JSON object")
         data = _decode_base64(body.get("data"))
-        name = validation.file_name(_optional_str(body, "fileName"))
-        chosen_title = validation.title(_optional_str(body, "title") or name)
-        kind = validation.sub_type(_optional_str(body, "subType"))
+        name = validation.file_name(validation.optional_str(body, "fileName"))
+        chosen_title = validation.title(validation.optional_str(body, "title") or name)
+        kind = validation.sub_type(validation.optional_str(body, "subType"))
         public = _optional_bool(body, "public", _optional_bool(body, "isPublic", False))
-        key = _optional_str(body, "resourceKey")
+        key = validation.optional_str(body, "resourceKey")
         if key:
             validation.resource_key(key)
-        wanted_public_key = _optional_str(body, "publicResourceKey")
+        wanted_public_key = validation.optional_str(body, "publicResourceKey")
         if wanted_public_key and (len(wanted_public_key) > 64 or not wanted_public_key.isalnum()):
             raise errors.BadRequest("publicResourceKey must be letters and digits only")
         inspection = self._inspect(principal.tenant_id, data)
@@ -425,15 +437,6 @@ def _new_image(
         created_time=now,
         updated_time=now,
     )
-
-
-def _optional_str(body: dict[str, Any], name: str) -> str | None:
-    value = body.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise errors.BadRequest(f"'{name}' must be a string")
-    return value
 
 
 def _optional_bool(body: dict[str, Any], name: str, default: bool) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from gallery.errors import BadRequest
 from gallery.model import PageQuery, Scope, SortOrder, SubType
@@ -86,3 +87,12 @@ def page_query(
     if prop is not None and (not _SORT_PROPERTY.match(prop) or prop not in sort_properties):
         raise BadRequest("Invalid sort property")
     return PageQuery(page_size, page, (text_search or "").strip(), prop, order)
+
+
+def optional_str(body: dict[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise BadRequest(f"'{name}' must be a string")
+    return value

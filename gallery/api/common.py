@@ -107,7 +107,9 @@ def json_body() -> Any:
         raise errors.BadRequest("The request body is not valid JSON") from None
 
 
-def json_object() -> dict[str, Any]:
+def json_object(required: bool = True) -> dict[str, Any]:
+    if not required and not request.data:
+        return {}
     body = json_body()
     if not isinstance(body, dict):
         raise errors.BadRequest("The request body must be a JSON object")

@@ -35,6 +35,14 @@ def _disposition(file_name: str) -> tuple[str, str]:
     return f"attachment; filename=\"{encoded}\"; filename*=UTF-8''{encoded}", encoded
 
 
+def _redirect(url: str) -> Response:
+    response = Response(status=302)
+    response.headers["Location"] = url
+    # The signed URL expires within minutes: no cache may keep the redirect.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def send(
     settings: Settings,
     current_tag: Callable[[], CachedTag],
@@ -59,6 +67,11 @@ def send(
     }
     if attachment:
         headers["Content-Disposition"], headers["x-filename"] = _disposition(found.file_name)
+    if media_type != SVG and 0 < settings.redirect_above_bytes < found.descriptor.size:
+        # Bigger than a Lambda response can carry: let storage serve it. (SVG stays here, under our CSP.)
+        url = found.link({"Content-Type": media_type, **headers})
+        if url:
+            return _redirect(url)
     stream = found.open()
     if media_type == SVG:
         headers["Vary"] = "Accept-Encoding"

@@ -6,13 +6,14 @@ from dataclasses import dataclass
 
 from gallery.config import Settings
 from gallery.errors import ConfigError
-from gallery.storage.base import BlobStore, Catalog
+from gallery.storage.base import BlobStore, Catalog, Staging
 
 
 @dataclass(frozen=True)
 class Storage:
     catalog: Catalog
     blobs: BlobStore
+    staging: Staging
 
     def close(self) -> None:
         self.catalog.close()
@@ -20,13 +21,15 @@ class Storage:
 
 def open_storage(settings: Settings) -> Storage:
     if settings.backend == "local":
-        from gallery.storage.local import FileBlobStore, SqliteCatalog
+        from gallery.storage.local import FileBlobStore, FileStaging, SqliteCatalog
 
         root = settings.data_dir
-        return Storage(SqliteCatalog(root / "catalog.sqlite3"), FileBlobStore(root / "blobs"))
+        return Storage(
+            SqliteCatalog(root / "catalog.sqlite3"), FileBlobStore(root / "blobs"), FileStaging(root / "staging")
+        )
     if settings.backend == "aws":
         from gallery.storage.aws import open_aws
 
-        catalog, blobs = open_aws(settings)
-        return Storage(catalog, blobs)
+        catalog, blobs, staging = open_aws(settings)
+        return Storage(catalog, blobs, staging)
     raise ConfigError(f"Unknown GALLERY_BACKEND {settings.backend!r}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, BinaryIO, cast
 
 import boto3
@@ -37,7 +37,9 @@ def _clients(endpoint: str | None) -> tuple[Any, Any]:
     # serves every table and bucket for the life of the process (a Lambda container keeps them warm).
     session = boto3.session.Session()
     dynamodb = session.client("dynamodb", endpoint_url=endpoint, config=_CONFIG)
-    s3 = session.client("s3", endpoint_url=endpoint, config=_CONFIG)
+    # A custom endpoint (moto, LocalStack, MinIO) is an address, not a domain buckets can be subdomains of.
+    s3_config = _CONFIG.merge(Config(s3={"addressing_style": "path"})) if endpoint else _CONFIG
+    s3 = session.client("s3", endpoint_url=endpoint, config=s3_config)
     return dynamodb, s3
 
 
@@ -99,6 +101,12 @@ class S3BlobStore:
         with translated():
             self.client.delete_object(Bucket=self.bucket, Key=self.key(etag))
 
+    def download_url(self, etag: str, headers: Mapping[str, str], expires_in: int) -> str | None:
+        params = {"Bucket": self.bucket, "Key": self.key(etag)}
+        params.update({_RESPONSE_HEADERS[name]: value for name, value in headers.items() if name in _RESPONSE_HEADERS})
+        with translated():
+            return str(self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in))
+
     def etags(self) -> Iterator[str]:
         paginator = self.client.get_paginator("list_objects_v2")
         with translated():
@@ -107,6 +115,61 @@ class S3BlobStore:
                     name = entry["Key"].rsplit("/", 1)[-1]
                     if _ETAG.match(name):
                         yield name
+
+
+# Headers a presigned GET may set on S3's response (S3's `response-*` query parameters).
+_RESPONSE_HEADERS = {
+    "Content-Type": "ResponseContentType",
+    "Cache-Control": "ResponseCacheControl",
+    "Content-Disposition": "ResponseContentDisposition",
+}
+_STAGED_NAME = re.compile(r"^[0-9a-f-]{36}/[0-9a-f]{32}$")
+
+
+class S3Staging:
+    """Large uploads go from the client straight to `staging/<tenant>/<upload>` by a presigned POST whose policy
+    caps the size; the bucket's lifecycle rule removes whatever is never finished."""
+
+    def __init__(self, client: Any, bucket: str) -> None:
+        self.client = client
+        self.bucket = bucket
+
+    @staticmethod
+    def key(name: str) -> str:
+        if not _STAGED_NAME.match(name):
+            raise errors.NotFound("No such upload")
+        return f"{STAGING_PREFIX}{name}"
+
+    def post_form(self, name: str, max_size: int, expires_in: int, ticket: str) -> tuple[str, dict[str, str]]:
+        with translated():
+            post = self.client.generate_presigned_post(
+                Bucket=self.bucket,
+                Key=self.key(name),
+                Conditions=[["content-length-range", 1, max_size]],
+                ExpiresIn=expires_in,
+            )
+        return str(post["url"]), {str(k): str(v) for k, v in post["fields"].items()}
+
+    def read(self, name: str, limit: int) -> bytes:
+        try:
+            with translated():
+                response = self.client.get_object(Bucket=self.bucket, Key=self.key(name))
+        except errors.GalleryError as exc:
+            if _cause_code(exc) in _MISSING:
+                raise errors.NotFound(
+                    "Nothing is staged for this upload (not uploaded yet, or finished already)"
+                ) from None
+            raise
+        with response["Body"] as body:
+            if int(response.get("ContentLength", 0)) > limit:
+                raise errors.resource_too_big(limit)
+            with translated():
+                data: bytes = body.read()
+        return data
+
+    def delete(self, name: str) -> None:
+        with translated():
+            self.client.delete_object(Bucket=self.bucket, Key=self.key(name))
 
 
 TABLE_SPEC: dict[str, Any] = {
@@ -180,8 +243,8 @@ def _bucket_exists(s3: Any, bucket: str) -> bool:
     return True
 
 
-def open_aws(settings: Settings) -> tuple[DynamoCatalog, S3BlobStore]:
+def open_aws(settings: Settings) -> tuple[DynamoCatalog, S3BlobStore, S3Staging]:
     if not settings.bucket:
         raise errors.ConfigError("GALLERY_BUCKET must be set for the aws backend")
     dynamodb, s3 = clients(settings)
-    return DynamoCatalog(dynamodb, settings.table), S3BlobStore(s3, settings.bucket)
+    return DynamoCatalog(dynamodb, settings.table), S3BlobStore(s3, settings.bucket), S3Staging(s3, settings.bucket)

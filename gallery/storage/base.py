@@ -8,7 +8,7 @@ usage ceiling is checked inside the same write, and updates apply only to the ve
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import BinaryIO, Protocol
 
 from gallery.model import Dashboard, ImageInfo, ImageQuery, Page, PageQuery, Tenant, TenantProfile, User
@@ -147,6 +147,31 @@ class BlobStore(Protocol):
 
     def etags(self) -> Iterator[str]:
         """Every stored address (for garbage collection)."""
+        ...
+
+    def download_url(self, etag: str, headers: Mapping[str, str], expires_in: int) -> str | None:
+        """A short-lived URL that serves the bytes with these response headers, or None if the store cannot
+        hand out one (then the app streams the bytes itself)."""
+        ...
+
+
+class Staging(Protocol):
+    """Where a large upload lands, straight from the client, before it is inspected and committed.
+
+    `name` is always `<tenant id>/<upload id>`, made by us; a client never chooses it.
+    """
+
+    def post_form(self, name: str, max_size: int, expires_in: int, ticket: str) -> tuple[str, dict[str, str]]:
+        """The URL and form fields of a multipart POST that stores at most `max_size` bytes under `name` until
+        `expires_in` seconds from now. `ticket` is our signed upload id, for a store that checks it itself."""
+        ...
+
+    def read(self, name: str, limit: int) -> bytes:
+        """The staged bytes. Raises `NotFound` if nothing is staged, `LimitExceeded` if there are more than `limit`."""
+        ...
+
+    def delete(self, name: str) -> None:
+        """Remove the staged object; a no-op when absent."""
         ...
 
 

@@ -1,0 +1,58 @@
+"""Large uploads: a form for the client to send the file straight to storage, then a call that commits it.
+
+    POST /api/image/uploads                          {"fileName", "size"?}  → {"uploadId", "url", "fields", …}
+    (client) POST url  multipart: every field of "fields", then the file as "file"
+    POST /api/image/uploads/{uploadId}               {"title"?, "imageSubType"?}  → the new image
+    PUT  /api/images/{type}/{key}/uploads/{uploadId}                             → the image, new bytes, same URL
+
+On the local backend the form points at `POST /api/image/staging`, served here, so clients have one code path.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urljoin
+
+from flask import Blueprint, Response, jsonify, request
+
+from gallery import errors, validation
+from gallery.api.common import ADMINS, caller, gallery, json_object, roles
+from gallery.storage.local import LOCAL_STAGING_PATH
+
+bp = Blueprint("uploads", __name__)
+
+
+@bp.post("/api/image/uploads")
+@roles(*ADMINS)
+def start() -> Response:
+    body = json_object()
+    form = gallery().uploads.start(caller(), body.get("fileName"), body.get("size"))
+    form["url"] = urljoin(request.host_url, form["url"])
+    return jsonify(form)
+
+
+@bp.post("/api/image/uploads/<upload_id>")
+@roles(*ADMINS)
+def finish_new(upload_id: str) -> Response:
+    body = json_object(required=False)
+    image = gallery().uploads.finish_new(
+        caller(), upload_id, validation.optional_str(body, "title"), validation.optional_str(body, "imageSubType")
+    )
+    return jsonify(image.to_json())
+
+
+@bp.put("/api/images/<scope>/<key>/uploads/<upload_id>")
+@roles(*ADMINS)
+def finish_update(scope: str, key: str, upload_id: str) -> Response:
+    image = gallery().uploads.finish_update(caller(), validation.scope(scope), key, upload_id)
+    return jsonify(image.to_json())
+
+
+@bp.post(LOCAL_STAGING_PATH)
+def receive() -> Response:
+    """The signed ticket is the credential here, as a presigned policy is on S3: no bearer token."""
+    ticket = request.form.get("ticket")
+    upload = request.files.get("file")
+    if not ticket or upload is None:
+        raise errors.BadRequest("The form needs its 'ticket' field and a 'file' part")
+    gallery().uploads.receive(ticket, upload.stream)
+    return Response(status=204)

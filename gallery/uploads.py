@@ -1,0 +1,138 @@
+"""Large uploads in two steps, for files bigger than a Lambda request can carry.
+
+1. `start` hands out a form: on AWS a presigned S3 POST confined to `staging/<tenant>/<upload>` and capped at the
+   tenant's `maxResourceSize`; locally the same form aimed at our own endpoint. The upload id is a signed ticket
+   (HS256, the token secret) naming the tenant, the staging object, the cap and the file name, so nothing about
+   the upload is stored until the client finishes it.
+2. `finish_new` / `finish_update` read the staged object, put it through exactly the checks of a direct upload,
+   commit it, and remove the staged object whatever happened.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import IO, Any
+
+import jwt
+
+from gallery import errors, validation
+from gallery.auth import ISSUER, Principal
+from gallery.config import Settings
+from gallery.model import ImageInfo, Scope
+from gallery.service import ImageService
+from gallery.storage.base import Staging
+
+_ALGORITHM = "HS256"
+_PURPOSE = "upload"
+
+
+@dataclass(frozen=True)
+class Ticket:
+    tenant_id: str
+    upload: str
+    max_size: int
+    file_name: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.tenant_id}/{self.upload}"
+
+
+class StagedUploads:
+    def __init__(self, images: ImageService, staging: Staging, secret: str, settings: Settings) -> None:
+        self.images = images
+        self.staging = staging
+        self._secret = secret
+        self._ttl = settings.upload_ttl
+        self._ceiling = settings.max_request_bytes
+
+    def start(self, principal: Principal, file_name: Any, size: Any) -> dict[str, Any]:
+        self.images.require_admin(principal)
+        name = validation.file_name(file_name if isinstance(file_name, str) else None)
+        if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 1):
+            raise errors.BadRequest("'size' must be a positive whole number of bytes")
+        limit = self.images.max_resource_size(principal.tenant_id) or self._ceiling
+        if size is not None and size > limit:
+            raise errors.resource_too_big(limit)
+        ticket = Ticket(principal.tenant_id, uuid.uuid4().hex, limit, name)
+        now = int(time.time())
+        claims = {
+            "iss": ISSUER,
+            "purpose": _PURPOSE,
+            "tid": ticket.tenant_id,
+            "uid": ticket.upload,
+            "max": ticket.max_size,
+            "fn": ticket.file_name,
+            "iat": now,
+            "exp": now + self._ttl,
+        }
+        upload_id = jwt.encode(claims, self._secret, algorithm=_ALGORITHM)
+        url, fields = self.staging.post_form(ticket.name, limit, self._ttl, upload_id)
+        return {
+            "uploadId": upload_id,
+            "url": url,
+            "fields": fields,
+            "fileField": "file",
+            "maxSize": limit,
+            "expiresIn": self._ttl,
+            "fileName": name,
+        }
+
+    def _ticket(self, upload_id: str, verify_exp: bool = True) -> Ticket:
+        try:
+            claims = jwt.decode(
+                upload_id,
+                self._secret,
+                algorithms=[_ALGORITHM],
+                issuer=ISSUER,
+                options={"require": ["exp", "tid", "uid", "max", "fn", "purpose"], "verify_exp": verify_exp},
+            )
+        except jwt.ExpiredSignatureError:
+            raise
+        except jwt.PyJWTError:
+            raise errors.BadRequest("Unknown upload id") from None
+        if claims["purpose"] != _PURPOSE:
+            raise errors.BadRequest("Unknown upload id")
+        return Ticket(str(claims["tid"]), str(claims["uid"]), int(claims["max"]), str(claims["fn"]))
+
+    def _live_ticket(self, upload_id: str) -> Ticket:
+        """The ticket, if signed by us and unexpired; an expired one's staged object is removed on the way out."""
+        try:
+            return self._ticket(upload_id)
+        except jwt.ExpiredSignatureError:
+            self.staging.delete(self._ticket(upload_id, verify_exp=False).name)
+            raise errors.BadRequest("This upload has expired; start a new one") from None
+
+    def receive(self, upload_id: str, stream: IO[bytes]) -> int:
+        """The local backend's stand-in for S3's POST: store at most the ticket's cap under its staging name."""
+        ticket = self._live_ticket(upload_id)
+        store = getattr(self.staging, "store", None)
+        if store is None:
+            raise errors.NotFound()  # this backend's clients upload to S3, never here
+        return int(store(ticket.name, stream, ticket.max_size))
+
+    def finish_new(self, principal: Principal, upload_id: str, title: str | None, sub_type: str | None) -> ImageInfo:
+        return self._finish(
+            principal, upload_id, lambda name, data: self.images.upload(principal, name, data, title, sub_type)
+        )
+
+    def finish_update(self, principal: Principal, scope: Scope, key: str, upload_id: str) -> ImageInfo:
+        return self._finish(
+            principal, upload_id, lambda name, data: self.images.update_bytes(principal, scope, key, name, data)
+        )
+
+    def _finish(self, principal: Principal, upload_id: str, commit: Callable[[str, bytes], ImageInfo]) -> ImageInfo:
+        self.images.require_admin(principal)
+        ticket = self._live_ticket(upload_id)
+        if ticket.tenant_id != principal.tenant_id:
+            # Another tenant's upload: refuse, and leave its object alone for its owner.
+            raise errors.PermissionDenied("This upload belongs to another tenant")
+        try:
+            data = self.staging.read(ticket.name, ticket.max_size)
+            return commit(ticket.file_name, data)
+        finally:
+            # Committed or refused, the staged copy has served its purpose: a second finish finds nothing.
+            self.staging.delete(ticket.name)
