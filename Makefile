@@ -7,7 +7,11 @@ STAMP  := $(VENV)/.installed
 # The API suites run a second time on the aws backend: DynamoDB + S3 on a moto server over real HTTP.
 AWS_SUITES := tests/test_api_*.py tests/test_permissions.py tests/test_bad_input.py tests/test_tb_rest_client.py
 
-.PHONY: serve test test-aws lint bench clean
+# `make package` builds the Lambda zip from a virtual env holding only what the function needs.
+LAMBDA_VENV := .venv-lambda
+STAGE       ?= dev
+
+.PHONY: serve test test-aws lint bench package clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,5 +37,15 @@ test-aws: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
+package: $(STAMP)
+	rm -rf $(LAMBDA_VENV) && $(PYTHON) -m venv $(LAMBDA_VENV)
+	$(LAMBDA_VENV)/bin/pip install --quiet --upgrade pip
+	$(LAMBDA_VENV)/bin/pip install --quiet '.[aws]' 'zappa>=0.59'
+	rm -rf build/lib build/bdist.* *.egg-info
+	mkdir -p build
+	VIRTUAL_ENV=$(abspath $(LAMBDA_VENV)) PATH=$(abspath $(LAMBDA_VENV))/bin:$$PATH \
+		$(LAMBDA_VENV)/bin/zappa package $(STAGE) -o build/lambda-$(STAGE).zip
+	$(BIN)/python .ci/check_package.py build/lambda-$(STAGE).zip
+
 clean:
-	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(LAMBDA_VENV) build .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,44 @@
+"""Runs in a subprocess of its own, as a Lambda container would: imports the packaged entry point and answers
+API Gateway events read as JSON lines on stdin, one JSON line per response on stdout (after a marker, since Zappa
+prints to stdout too).
+
+argv[1]: a directory holding the `zappa_settings.py` that `zappa package` would put in the zip.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+MARKER = "@@response "
+
+
+class Context:
+    function_name = "image-gallery-dev"
+    function_version = "$LATEST"
+    memory_limit_in_mb = 1024
+    aws_request_id = "00000000-0000-0000-0000-000000000000"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:image-gallery-dev"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 29_000
+
+
+def main() -> None:
+    sys.path[:0] = [sys.argv[1], str(Path(__file__).resolve().parent.parent)]
+    from zappa.handler import lambda_handler as zappa_handler
+
+    from functions.api import lambda_handler
+
+    for line in sys.stdin:
+        request: dict[str, Any] = json.loads(line)
+        handler = zappa_handler if request.get("unwrapped") else lambda_handler
+        response = handler(request["event"], Context())
+        sys.stdout.write(MARKER + json.dumps(response) + "\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
