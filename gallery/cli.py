@@ -134,6 +134,9 @@ def provision() -> None:
 @main.command()
 @_reported
 def gc() -> None:
-    """Remove stored bytes that no image refers to (left behind by a crash mid-upload)."""
-    removed = _open().images.collect_garbage()
+    """Remove stored bytes that no image refers to (left behind by a crash mid-upload) and large uploads that
+    were staged but never finished."""
+    gallery = _open()
+    removed = gallery.images.collect_garbage()
     click.echo(f"removed {len(removed)} unreferenced blob(s)")
+    click.echo(f"removed {gallery.uploads.sweep()} abandoned upload(s)")

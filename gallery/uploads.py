@@ -136,3 +136,10 @@ class StagedUploads:
         finally:
             # Committed or refused, the staged copy has served its purpose: a second finish finds nothing.
             self.staging.delete(ticket.name)
+
+    def sweep(self) -> int:
+        """Remove staged objects older than any live ticket (the lifecycle rule does this on S3 within a day)."""
+        abandoned = list(self.staging.staged_before(time.time() - self._ttl))
+        for name in abandoned:
+            self.staging.delete(name)
+        return len(abandoned)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from gallery import errors
 from gallery.cli import main
 from gallery.config import Settings
 from gallery.core import Gallery
@@ -111,7 +113,7 @@ def test_gc_removes_only_unreferenced_blobs(env: dict[str, str]) -> None:
     kept = gallery.images.upload(as_principal(admin), "kept.png", png(), None, None)
     gallery.close()
     code, out = run(env, "gc")
-    assert (code, out) == (0, "removed 1 unreferenced blob(s)")
+    assert (code, out) == (0, "removed 1 unreferenced blob(s)\nremoved 0 abandoned upload(s)")
     gallery = open_gallery(env)
     assert not gallery.images.blobs.exists(orphan_etag)
     assert gallery.images.blobs.exists(kept.etag)
@@ -140,3 +142,24 @@ def test_first_run_without_demo_creates_only_a_sysadmin_with_a_random_password(e
     assert len(login.password) >= 12
     assert gallery.accounts.login(login.email, login.password).token
     gallery.close()
+
+
+def test_gc_removes_uploads_staged_longer_ago_than_a_ticket_lives(env: dict[str, str]) -> None:
+    import os
+    import time
+    import uuid
+
+    gallery = open_gallery(env)
+    staging = gallery.storage.staging
+    tenant = str(uuid.uuid4())
+    old, fresh = f"{tenant}/{uuid.uuid4().hex}", f"{tenant}/{uuid.uuid4().hex}"
+    for name in (old, fresh):
+        staging.store(name, io.BytesIO(b"partial"), 100)  # type: ignore[attr-defined]
+    stale = time.time() - gallery.settings.upload_ttl - 60
+    os.utime(gallery.settings.data_dir / "staging" / old, (stale, stale))
+    gallery.close()
+    code, out = run(env, "gc")
+    assert (code, out.splitlines()[-1]) == (0, "removed 1 abandoned upload(s)")
+    assert staging.read(fresh, 100) == b"partial"
+    with pytest.raises(errors.NotFound):
+        staging.read(old, 100)

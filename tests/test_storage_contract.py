@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import hashlib
+import io
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -319,3 +321,39 @@ def test_blob_store(storage: Storage) -> None:
         blobs.open(etag)
     with pytest.raises(errors.NotFound):
         blobs.open("../../etc/passwd")
+
+
+# --- staging (large uploads) ----------------------------------------------------------------------------------------
+def stage(storage: Storage, name: str, data: bytes) -> None:
+    """What the client's form POST does: local via our endpoint's store, AWS via S3 itself."""
+    store = getattr(storage.staging, "store", None)
+    if store is not None:
+        store(name, io.BytesIO(data), len(data))
+    else:
+        blobs = storage.blobs
+        blobs.client.put_object(Bucket=blobs.bucket, Key=f"staging/{name}", Body=data)  # type: ignore[attr-defined]
+
+
+def test_staging_reads_limits_lists_and_deletes(storage: Storage, tenant: str) -> None:
+    name = f"{tenant}/{uuid.uuid4().hex}"
+    url, fields = storage.staging.post_form(name, 1000, 60, "signed-ticket")
+    assert url
+    assert fields
+    with pytest.raises(errors.NotFound):
+        storage.staging.read(name, 1000)
+    stage(storage, name, b"x" * 500)
+    assert storage.staging.read(name, 500) == b"x" * 500
+    with pytest.raises(errors.LimitExceeded):
+        storage.staging.read(name, 499)
+    assert name in list(storage.staging.staged_before(time.time() + 60))
+    assert name not in list(storage.staging.staged_before(time.time() - 3600))
+    storage.staging.delete(name)
+    storage.staging.delete(name)  # absent: still fine
+    with pytest.raises(errors.NotFound):
+        storage.staging.read(name, 1000)
+
+
+@pytest.mark.parametrize("name", ["../../etc/passwd", "a/b", "x" * 40, ""])
+def test_staging_names_are_only_ours(storage: Storage, name: str) -> None:
+    with pytest.raises(errors.NotFound):
+        storage.staging.read(name, 10)

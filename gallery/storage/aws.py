@@ -171,6 +171,15 @@ class S3Staging:
         with translated():
             self.client.delete_object(Bucket=self.bucket, Key=self.key(name))
 
+    def staged_before(self, cutoff: float) -> Iterator[str]:
+        paginator = self.client.get_paginator("list_objects_v2")
+        with translated():
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=STAGING_PREFIX):
+                for entry in page.get("Contents", []):
+                    name = entry["Key"].removeprefix(STAGING_PREFIX)
+                    if _STAGED_NAME.match(name) and entry["LastModified"].timestamp() < cutoff:
+                        yield name
+
 
 TABLE_SPEC: dict[str, Any] = {
     "AttributeDefinitions": [

@@ -174,6 +174,10 @@ class Staging(Protocol):
         """Remove the staged object; a no-op when absent."""
         ...
 
+    def staged_before(self, cutoff: float) -> Iterator[str]:
+        """Names of objects staged before `cutoff` (a Unix time): uploads nobody finished."""
+        ...
+
 
 def read_blob(blobs: BlobStore, etag: str) -> bytes:
     with blobs.open(etag) as stream:

@@ -718,3 +718,10 @@ class FileStaging:
     def delete(self, name: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             self._path(name).unlink()
+
+    def staged_before(self, cutoff: float) -> Iterator[str]:
+        for path in self.root.glob("*/*"):
+            name = f"{path.parent.name}/{path.name}"
+            with contextlib.suppress(FileNotFoundError):
+                if _STAGED_NAME.match(name) and path.stat().st_mtime < cutoff:
+                    yield name
