@@ -117,6 +117,21 @@ def create_user(email: str, password: str, role: str, tenant: str | None) -> Non
 
 
 @main.command()
+@click.option("--tenant", default=None, help="A tenant's images (name or id); with --system, system images too.")
+@click.option("--system", is_flag=True, help="Include the system images (without --tenant: only them).")
+@click.option("--public-only", is_flag=True, help="Only images that are public.")
+@click.option("--out", default="build/site", show_default=True, type=click.Path(file_okay=False), help="Site dir.")
+@click.option("--config", "config_file", default="site/mkdocs.yml", show_default=True, help="MkDocs config.")
+@click.option("--clean", is_flag=True, help="Rewrite every page and file instead of only what changed.")
+@_reported
+def build(tenant: str | None, system: bool, public_only: bool, out: str, config_file: str, clean: bool) -> None:
+    """Build the static gallery with MkDocs and the gallery plugin (incremental unless --clean)."""
+    from gallery.site.run import build_site
+
+    build_site(config_file, out, tenant=tenant, system=system, public_only=public_only, clean=clean)
+
+
+@main.command()
 @_reported
 def provision() -> None:
     """Create the aws backend's DynamoDB table and S3 bucket if they are missing (safe to re-run)."""

@@ -68,13 +68,13 @@ def etag_of(data: bytes) -> str:
 
 def sniff(data: bytes) -> str | None:
     """The media type the bytes say they are, or None. Names and client-declared types are never consulted."""
-    raster = _raster_format(data)
+    raster = raster_format(data)
     if raster is not None:
         return raster[1]
     return SVG if _SVG_START.match(data[:4096]) else None
 
 
-def _raster_format(data: bytes) -> tuple[str, str] | None:
+def raster_format(data: bytes) -> tuple[str, str] | None:
     for magic, offset, pillow_format, media_type in _RASTER:
         if data[offset : offset + len(magic)] == magic and (pillow_format != "WEBP" or data[:4] == b"RIFF"):
             return pillow_format, media_type
@@ -85,7 +85,7 @@ def inspect(data: bytes, limits: Limits) -> Inspection:
     if not data:
         raise InvalidImage("The file is empty")
     etag = etag_of(data)
-    raster = _raster_format(data)
+    raster = raster_format(data)
     if raster is not None:
         return _inspect_raster(data, etag, raster[0], raster[1], limits)
     if _SVG_START.match(data[:4096]):
@@ -95,7 +95,7 @@ def inspect(data: bytes, limits: Limits) -> Inspection:
 
 # --- raster ---------------------------------------------------------------------------------------------------------
 @contextmanager
-def _decoding(pillow_format: str) -> Iterator[None]:
+def decoding(pillow_format: str) -> Iterator[None]:
     """Pillow's failures on bad input become one clear 400."""
     try:
         with warnings.catch_warnings():
@@ -108,7 +108,7 @@ def _decoding(pillow_format: str) -> Iterator[None]:
         raise InvalidImage(f"The {pillow_format} image is corrupt or truncated ({exc})") from None
 
 
-def _open(data: bytes, pillow_format: str, limits: Limits) -> Image.Image:
+def open_raster(data: bytes, pillow_format: str, limits: Limits) -> Image.Image:
     image = Image.open(io.BytesIO(data), formats=[pillow_format])
     width, height = image.size
     if width < 1 or height < 1:
@@ -121,7 +121,7 @@ def _open(data: bytes, pillow_format: str, limits: Limits) -> Image.Image:
     return image
 
 
-def _displayed_size(image: Image.Image) -> tuple[int, int]:
+def displayed_size(image: Image.Image) -> tuple[int, int]:
     orientation = image.getexif().get(0x0112, 1)
     width, height = image.size
     return (height, width) if orientation in _TRANSPOSED else (width, height)
@@ -136,7 +136,7 @@ def preview_size(width: int, height: int) -> tuple[int, int]:
     return max(1, int(PREVIEW_MAX * (width / height))), PREVIEW_MAX
 
 
-def _preview_mode(image: Image.Image) -> str:
+def alpha_mode(image: Image.Image) -> str:
     has_alpha = image.mode in {"RGBA", "LA", "PA", "RGBa", "La"} or "transparency" in image.info
     return "RGBA" if has_alpha else "RGB"
 
@@ -151,7 +151,7 @@ def make_preview(image: Image.Image, displayed: tuple[int, int]) -> bytes:
     image.seek(0)
     image.load()  # decodes everything (at draft scale): truncation and corruption surface here
     frame = ImageOps.exif_transpose(image)
-    frame = frame.convert(_preview_mode(frame))
+    frame = frame.convert(alpha_mode(frame))
     if frame.size != target:
         frame = frame.resize(target, Image.Resampling.LANCZOS, reducing_gap=3.0)
     out = io.BytesIO()
@@ -168,9 +168,9 @@ def _check_all_frames(image: Image.Image) -> None:
 
 
 def _inspect_raster(data: bytes, etag: str, pillow_format: str, media_type: str, limits: Limits) -> Inspection:
-    with _decoding(pillow_format):
-        image = _open(data, pillow_format, limits)
-        displayed = _displayed_size(image)
+    with decoding(pillow_format):
+        image = open_raster(data, pillow_format, limits)
+        displayed = displayed_size(image)
         original = Descriptor(media_type, displayed[0], displayed[1], len(data), etag)
         if media_type == PNG and preview_size(*displayed) == displayed:
             image.load()  # the original is its own preview, but it must still decode

@@ -204,19 +204,7 @@ class ImageService:
 
     def export(self, principal: Principal, scope: Scope, key: str) -> dict[str, Any]:
         image = self.info(principal, scope, key)
-        data = read_blob(self.blobs, image.etag)
-        return {
-            "link": image.link,
-            "title": image.title,
-            "type": "IMAGE",
-            "subType": image.sub_type.value,
-            "resourceKey": image.resource_key,
-            "fileName": image.file_name,
-            "publicResourceKey": image.public_key,
-            "public": image.public,
-            "mediaType": image.original.media_type,
-            "data": base64.b64encode(data).decode("ascii"),
-        }
+        return export_data(image, read_blob(self.blobs, image.etag))
 
     # --- writing ------------------------------------------------------------------------------------------------
     def _inspect(self, tenant_id: str, data: bytes) -> Prepared:
@@ -416,6 +404,22 @@ class ImageService:
 
     def usage(self, tenant_id: str) -> int:
         return self.catalog.usage(tenant_id)
+
+
+def export_data(image: ImageInfo, data: bytes) -> dict[str, Any]:
+    """ThingsBoard's `ResourceExportData`: what `PUT /api/image/import` takes back."""
+    return {
+        "link": image.link,
+        "title": image.title,
+        "type": "IMAGE",
+        "subType": image.sub_type.value,
+        "resourceKey": image.resource_key,
+        "fileName": image.file_name,
+        "publicResourceKey": image.public_key,
+        "public": image.public,
+        "mediaType": image.original.media_type,
+        "data": base64.b64encode(data).decode("ascii"),
+    }
 
 
 def _new_image(

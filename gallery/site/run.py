@@ -1,0 +1,45 @@
+"""`gallery build`: load the MkDocs config, apply the command's selection to the plugin, build without cleaning
+(so unchanged files stay), and turn MkDocs' failures into our one-line errors."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from mkdocs.commands.build import build as mkdocs_build
+from mkdocs.config import load_config
+from mkdocs.exceptions import Abort, ConfigurationError
+
+from gallery import errors
+
+
+def build_site(config_file: str, out: str, *, tenant: str | None, system: bool, public_only: bool, clean: bool) -> None:
+    if not Path(config_file).is_file():
+        raise errors.ConfigError(f"No MkDocs config at {config_file}: run from the project or pass --config")
+    _log_to_stderr()
+    try:
+        config = load_config(config_file, site_dir=str(Path(out).resolve()))
+    except ConfigurationError as exc:
+        raise errors.ConfigError(f"{config_file}: {exc}") from exc
+    plugin = config.plugins.get("gallery")
+    if plugin is None:
+        raise errors.ConfigError(f"{config_file} does not use the gallery plugin")
+    if tenant is not None:
+        plugin.config.tenant, plugin.config.system = tenant, system
+    elif system:
+        plugin.config.tenant, plugin.config.system = None, True
+    if public_only:
+        plugin.config.public_only = True
+    try:
+        mkdocs_build(config, dirty=not clean)
+    except Abort as exc:
+        raise errors.GalleryError(f"The build did not complete: {exc.message}") from exc
+
+
+def _log_to_stderr() -> None:
+    logger = logging.getLogger("mkdocs")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)-7s - %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)

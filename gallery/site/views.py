@@ -1,0 +1,145 @@
+"""What the theme's templates and the index script see: plain dicts built from an image and its renditions.
+
+Paths are relative to the site root (templates prefix MkDocs' `base_url`); snippets are absolute when the site or
+API URL is configured, root-relative otherwise, because they are pasted into other pages.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+from gallery.errors import display_size
+from gallery.model import ImageInfo
+from gallery.service import export_data
+from gallery.site.build import Item
+from gallery.site.renditions import Rendition
+
+SIZES = "(max-width: 700px) 100vw, 640px"
+_TYPE_NAMES = {
+    "image/png": "PNG",
+    "image/jpeg": "JPEG",
+    "image/gif": "GIF",
+    "image/webp": "WebP",
+    "image/bmp": "BMP",
+    "image/x-icon": "ICO",
+    "image/tiff": "TIFF",
+    "image/svg+xml": "SVG",
+}
+
+
+def export(image: ImageInfo, data: bytes) -> dict[str, Any]:
+    return export_data(image, data)
+
+
+def _srcset(renditions: tuple[Rendition, ...], prefix: str) -> str:
+    return ", ".join(f"{prefix}r/{r.name} {r.width}w" for r in renditions)
+
+
+def _middle(renditions: tuple[Rendition, ...]) -> Rendition:
+    """The `src` for browsers without srcset: the largest rendition no wider than 640 px."""
+    fitting = [r for r in renditions if r.width <= 640]
+    return fitting[-1] if fitting else renditions[0]
+
+
+def image_view(item: Item, api_url: str, site_url: str) -> dict[str, Any]:
+    image, plan = item.image, item.plan
+    owner = "system" if image.is_system else image.tenant_id
+    original_path = f"originals/{owner}/{image.resource_key}"
+    width, height = image.original.width, image.original.height
+    view: dict[str, Any] = {
+        "id": image.id,
+        "title": image.title,
+        "key": image.resource_key,
+        "file_name": image.file_name,
+        "system": image.is_system,
+        "media_type": image.original.media_type,
+        "type_name": _TYPE_NAMES.get(image.original.media_type, image.original.media_type),
+        "width": width,
+        "height": height,
+        "size": image.size,
+        "size_text": display_size(image.size),
+        "created": datetime.fromtimestamp(image.created_time / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "created_ms": image.created_time,
+        "original_path": original_path,
+        "original_url": quote(original_path),
+        "export_path": f"exports/{image.id}.json",
+        "page_path": f"images/{image.id}/",
+        "sizes": SIZES,
+        "public_link": f"{api_url}{image.public_link}" if image.public and image.public_link else None,
+        "link": image.link,
+    }
+    if plan.renditions:
+        middle = _middle(plan.fallback)
+        view["webp_srcset"] = _srcset(plan.webp, "")
+        view["fallback_srcset"] = _srcset(plan.fallback, "")
+        view["src"] = f"r/{middle.name}"
+        view["src_width"], view["src_height"] = middle.width, middle.height
+        thumb, thumb_webp = plan.fallback[0], plan.webp[0]
+        view["thumb"] = {"src": f"r/{thumb.name}", "webp": f"r/{thumb_webp.name}", "w": thumb.width, "h": thumb.height}
+    else:  # SVG: the file itself, at its own size
+        view["src"] = view["original_url"]
+        view["src_width"], view["src_height"] = width, height
+        view["thumb"] = {"src": view["original_url"], "webp": None, "w": width, "h": height}
+    view["snippets"] = _snippets(view, site_url)
+    return view
+
+
+def _snippets(view: dict[str, Any], site_url: str) -> list[dict[str, str]]:
+    alt = html.escape(view["title"], quote=True)
+    size = f'width="{view["width"]}" height="{view["height"]}"'
+    snippets = []
+    if view["public_link"]:
+        snippets.append({"name": "HTML", "code": f'<img src="{view["public_link"]}" alt="{alt}" {size}>'})
+        markdown_alt = view["title"].replace("[", "\\[").replace("]", "\\]")
+        snippets.append({"name": "Markdown", "code": f"![{markdown_alt}]({view['public_link']})"})
+    prefix = f"{site_url}/"
+    if "webp_srcset" in view:
+        webp, fallback = _prefixed(view["webp_srcset"], prefix), _prefixed(view["fallback_srcset"], prefix)
+        responsive = (
+            f'<picture>\n  <source type="image/webp" srcset="{webp}" '
+            f'sizes="{SIZES}">\n  <img src="{prefix}{view["src"]}" srcset="{fallback}" '
+            f'sizes="{SIZES}" alt="{alt}" width="{view["src_width"]}" height="{view["src_height"]}" '
+            f'loading="lazy" decoding="async">\n</picture>'
+        )
+        snippets.append({"name": "Responsive (srcset)", "code": responsive})
+    snippets.append(
+        {
+            "name": "Authenticated (web component)",
+            "code": f'<gallery-img src="{view["link"]}" alt="{alt}" {size}></gallery-img>',
+        }
+    )
+    snippets.append(
+        {"name": "Authenticated (ThingsBoard Angular)", "code": f"<img [src]=\"'{view['link']}' | image | async\">"}
+    )
+    return snippets
+
+
+def _prefixed(srcset: str, prefix: str) -> str:
+    return ", ".join(prefix + part for part in srcset.split(", "))
+
+
+def card(view: dict[str, Any]) -> dict[str, Any]:
+    """One image in the index and in `gallery.json` (short keys: the file lists every image)."""
+    thumb = view["thumb"]
+    return {
+        "t": view["title"],
+        "p": view["page_path"],
+        "s": view["system"],
+        "w": view["width"],
+        "h": view["height"],
+        "b": view["size"],
+        "z": view["size_text"],
+        "c": view["created_ms"],
+        "i": thumb["src"],
+        "v": thumb["webp"],
+        "iw": thumb["w"],
+        "ih": thumb["h"],
+    }
+
+
+def counts(items: list[Item]) -> dict[str, int]:
+    system = sum(1 for item in items if item.image.is_system)
+    return {"total": len(items), "system": system, "tenant": len(items) - system}
