@@ -128,7 +128,8 @@ def build(tenant: str | None, system: bool, public_only: bool, out: str, config_
     """Build the static gallery with MkDocs and the gallery plugin (incremental unless --clean)."""
     from gallery.site.run import build_site
 
-    build_site(config_file, out, tenant=tenant, system=system, public_only=public_only, clean=clean)
+    summary = build_site(config_file, out, tenant=tenant, system=system, public_only=public_only, clean=clean)
+    click.echo(f"{summary}; site in {out}")
 
 
 @main.command()

@@ -56,13 +56,15 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
         self.views: dict[str, dict[str, Any]] = {}
         self.index_pages: dict[str, dict[str, Any]] = {}
         self.produced: set[str] = set()
+        self.error: str | None = None
 
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
         settings = self.config
+        self.error = None
         try:
             gallery = Gallery.open()
         except errors.GalleryError as exc:
-            raise PluginError(f"Cannot open the catalog: {exc.message}") from exc
+            raise self._fail(f"Cannot open the catalog: {exc.message}") from exc
         try:
             selection = Selection(self._tenant_id(gallery), settings.system, settings.public_only)
             cache_root = Path(settings.cache_dir or Path(config.site_dir).parent / "cache").resolve()
@@ -75,7 +77,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
                 _progress_bar() if settings.progress else None,
             )
         except errors.GalleryError as exc:
-            raise PluginError(f"Cannot read the catalog: {exc.message}") from exc
+            raise self._fail(f"Cannot read the catalog: {exc.message}") from exc
         finally:
             gallery.close()
         log.info(self.report.summary().splitlines()[0])
@@ -153,7 +155,12 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
                 elif path.is_dir() and not any(path.iterdir()):
                     path.rmdir()
         if self.report.failures:
-            raise PluginError(f"Some images were skipped: {self.report.summary()}")
+            raise self._fail(f"Some images were skipped: {self.report.summary()}")
+
+    def _fail(self, message: str) -> PluginError:
+        """Kept for `gallery build`, which reports it in its own words (MkDocs only logs it)."""
+        self.error = message
+        return PluginError(message)
 
 
 def _page(config: MkDocsConfig, src: str, template: str, title: str, in_nav: bool = False) -> File:

@@ -13,7 +13,8 @@ from mkdocs.exceptions import Abort, ConfigurationError
 from gallery import errors
 
 
-def build_site(config_file: str, out: str, *, tenant: str | None, system: bool, public_only: bool, clean: bool) -> None:
+def build_site(config_file: str, out: str, *, tenant: str | None, system: bool, public_only: bool, clean: bool) -> str:
+    """Build the site; returns the summary line. Raises a `GalleryError` saying what went wrong."""
     if not Path(config_file).is_file():
         raise errors.ConfigError(f"No MkDocs config at {config_file}: run from the project or pass --config")
     _log_to_stderr()
@@ -33,13 +34,17 @@ def build_site(config_file: str, out: str, *, tenant: str | None, system: bool, 
     try:
         mkdocs_build(config, dirty=not clean)
     except Abort as exc:
-        raise errors.GalleryError(f"The build did not complete: {exc.message}") from exc
+        raise errors.GalleryError(plugin.error or f"The build did not complete: {exc.message}") from exc
+    summary: str = plugin.report.summary()
+    return summary
 
 
 def _log_to_stderr() -> None:
+    """MkDocs' own warnings, as its CLI shows them (its info lines stay quiet: we print our summary)."""
     logger = logging.getLogger("mkdocs")
     if not logger.handlers:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(levelname)-7s - %(message)s"))
+        handler.addFilter(lambda record: "dirty" not in record.getMessage())  # our incremental build is the point
         logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
+        logger.setLevel(logging.WARNING)

@@ -28,7 +28,8 @@ _CONFIG = Config(signature_version="s3v4", retries={"max_attempts": 4, "mode": "
 
 
 def clients(settings: Settings) -> tuple[Any, Any]:
-    return _clients(settings.aws_endpoint_url or None)
+    with translated():
+        return _clients(settings.aws_endpoint_url or None)
 
 
 @functools.cache

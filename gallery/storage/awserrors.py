@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
 from gallery import errors
 
@@ -32,6 +32,8 @@ def translated(reraise_conditions: bool = False) -> Iterator[None]:
         yield
     except NoCredentialsError as exc:
         raise errors.Unavailable("No AWS credentials are configured") from exc
+    except NoRegionError as exc:
+        raise errors.ConfigError("No AWS region is configured (set AWS_DEFAULT_REGION)") from exc
     except ClientError as exc:
         code = error_code(exc)
         if reraise_conditions and code in {"TransactionCanceledException", "ConditionalCheckFailedException"}:

@@ -1,0 +1,288 @@
+"""The static gallery: `gallery build` (MkDocs + our plugin) over a real local catalog — pages, renditions, exports,
+incremental rebuilds, removals, bad images, and `mkdocs build` run the way MkDocs users run it."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from gallery.cli import main
+from gallery.core import Gallery
+from gallery.demo import as_principal
+from gallery.model import ImageInfo, Scope
+from gallery.site.build import Cache
+from tests.conftest import JWT_SECRET, Seed, make_app
+from tests.helpers import jpeg, png, sha256, svg
+from tests.storage_fixtures import AWS_ENV
+from tests.storage_fixtures import image as image_row
+from tests.test_imaging_formats import animated_gif
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = str(ROOT / "site" / "mkdocs.yml")
+
+
+def rgba_png() -> bytes:
+    import io
+
+    out = io.BytesIO()
+    Image.new("RGBA", (700, 350), (10, 200, 30, 128)).save(out, "PNG")
+    return out.getvalue()
+
+
+@pytest.fixture
+def env(gallery: Gallery, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    values = {"GALLERY_DATA_DIR": str(gallery.settings.data_dir), "GALLERY_JWT_SECRET": JWT_SECRET}
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    return values
+
+
+@pytest.fixture
+def uploaded(gallery: Gallery, seed: Seed) -> dict[str, ImageInfo]:
+    admin, sysadmin = as_principal(seed.users["admin"]), as_principal(seed.users["sysadmin"])
+    images = gallery.images
+    made = {
+        "photo": images.upload(admin, "photo.jpg", jpeg(1600, 1000), "Sunset & <sea>", None),
+        "logo": images.upload(admin, "logo.png", rgba_png(), "Logo", None),
+        "spinner": images.upload(admin, "spinner.gif", animated_gif(4, (60, 40)), "Spinner", None),
+        "icon": images.upload(admin, "icon.svg", svg(90, 30), "Vector icon", None),
+        "private": images.upload(admin, "private.png", png(100, 80), "Private one", None),
+        "system": images.upload(sysadmin, "system.png", png(300, 200, (9, 9, 200)), "System image", None),
+    }
+    made["private"] = images.set_public(admin, Scope.TENANT, "private.png", False)
+    return made
+
+
+def build(out: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["build", "--config", CONFIG, "--out", str(out), *args])
+    return result.exit_code, result.output
+
+
+@pytest.fixture
+def site(tmp_path: Path, env: dict[str, str], uploaded: dict[str, ImageInfo], seed: Seed) -> Path:
+    out = tmp_path / "build" / "site"
+    code, output = build(out, "--tenant", seed.tenants["A"].name, "--system")
+    assert code == 0, output
+    return out
+
+
+def page(site: Path, image: ImageInfo) -> str:
+    return (site / "images" / image.id / "index.html").read_text()
+
+
+def files_under(site: Path, folder: str) -> set[str]:
+    return {p.relative_to(site).as_posix() for p in (site / folder).rglob("*") if p.is_file()}
+
+
+def test_every_image_gets_a_page_files_and_an_export(site: Path, uploaded: dict[str, ImageInfo]) -> None:
+    index = (site / "index.html").read_text()
+    assert "6 images: 5 tenant, 1 system" in index
+    for image in uploaded.values():
+        assert f'href="./images/{image.id}/"' in index
+        owner = "system" if image.is_system else image.tenant_id
+        assert (site / "originals" / owner / image.resource_key).read_bytes() != b""
+        exported = json.loads((site / "exports" / f"{image.id}.json").read_text())
+        assert (exported["resourceKey"], exported["title"]) == (image.resource_key, image.title)
+    photo = page(site, uploaded["photo"])
+    assert "Sunset &amp; &lt;sea&gt;" in photo
+    assert "1600×1000" in photo
+    assert "JPEG" in photo
+    assert 'download="photo.jpg"' in photo
+    # Cards: lazy, sized, with alt text; never 10,000 at once (paged).
+    cards = re.findall(r"<img [^>]*>", index)
+    assert len(cards) == 6
+    for tag in cards:
+        assert all(attr in tag for attr in ('alt="', 'width="', 'height="', 'loading="lazy"', 'decoding="async"')), tag
+
+
+def test_renditions_are_webp_with_a_fallback_at_several_widths(site: Path, uploaded: dict[str, ImageInfo]) -> None:
+    photo = page(site, uploaded["photo"])
+    webp = re.search(r'<source type="image/webp" srcset="([^"]+)" sizes="([^"]+)"', photo)
+    assert webp is not None
+    widths = [int(w) for w in re.findall(r" (\d+)w", webp.group(1))]
+    assert widths == [320, 640, 1280]
+    names = re.findall(r"r/([0-9a-f]{16}-\d+\.(?:webp|jpg))", photo)
+    assert {n.rsplit(".", 1)[1] for n in names} == {"webp", "jpg"}
+    for name in set(names):
+        width = int(name.split("-")[1].split(".")[0])
+        with Image.open(site / "r" / name) as rendered:
+            assert rendered.size == (width, round(1000 * width / 1600))
+            assert rendered.format == ("WEBP" if name.endswith(".webp") else "JPEG")
+    # Transparency keeps a PNG fallback; an image narrower than a width is not upscaled.
+    logo = page(site, uploaded["logo"])
+    assert "1280w" not in logo
+    assert set(re.findall(r"r/[0-9a-f]{16}-(\d+)\.png", logo)) == {"320", "640", "700"}
+
+
+def test_svg_is_a_file_never_inlined_and_gifs_stay_animated(site: Path, uploaded: dict[str, ImageInfo]) -> None:
+    icon = uploaded["icon"]
+    html = page(site, icon)
+    assert "<svg" not in html
+    assert f'src="../../originals/{icon.tenant_id}/icon.svg"' in html
+    assert (site / "originals" / icon.tenant_id / "icon.svg").read_bytes() == svg(90, 30)
+    spinner = uploaded["spinner"]
+    with Image.open(site / "originals" / spinner.tenant_id / "spinner.gif") as original:
+        assert getattr(original, "n_frames", 1) == 4  # the page's download and the original stay animated
+    assert 'href="../../originals/' in page(site, spinner)
+
+
+def test_snippets_cover_public_markdown_srcset_and_authenticated(site: Path, uploaded: dict[str, ImageInfo]) -> None:
+    photo = uploaded["photo"]
+    html = page(site, photo)
+    public = f"/api/images/public/{photo.public_key}"
+    assert (
+        f"&lt;img src=&#34;{public}&#34; alt=&#34;Sunset &amp;amp; &amp;lt;sea&amp;gt;&#34; width=&#34;1600&#34;"
+        in html
+    )
+    assert f"![Sunset &amp; &lt;sea&gt;]({public})" in html
+    assert "&lt;picture&gt;" in html
+    assert "srcset=" in html
+    assert "&lt;gallery-img src=&#34;/api/images/tenant/photo.jpg&#34;" in html
+    assert "| image | async" in html
+    assert html.count("data-copy=") == 5
+    private = page(site, uploaded["private"])
+    assert "/api/images/public/" not in private
+    assert "has no public link" in private
+
+
+def test_an_export_file_imports_back_through_the_api(
+    site: Path, gallery: Gallery, uploaded: dict[str, ImageInfo], seed: Seed
+) -> None:
+    photo = uploaded["photo"]
+    exported = json.loads((site / "exports" / f"{photo.id}.json").read_text())
+    admin = as_principal(seed.users["admin"])
+    gallery.images.delete(admin, Scope.TENANT, "photo.jpg", force=True)
+    client = make_app(gallery=gallery).test_client()
+    token = gallery.accounts.tokens.issue(seed.users["admin"]).token
+    response = client.put("/api/image/import", json=exported, headers={"X-Authorization": f"Bearer {token}"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["etag"] == photo.etag
+    assert response.get_json()["publicResourceKey"] == photo.public_key
+
+
+def test_a_rebuild_without_changes_renders_nothing_and_rewrites_no_file(
+    site: Path, tmp_path: Path, env: dict[str, str], seed: Seed
+) -> None:
+    before = {p: p.stat().st_mtime_ns for p in site.rglob("*") if p.is_file() and p.parts[-2] in {"r"}}
+    time.sleep(0.01)
+    code, output = build(site, "--tenant", seed.tenants["A"].name, "--system")
+    assert code == 0, output
+    assert "6 image(s), 0 rendered, 0 failed" in output
+    after = {p: p.stat().st_mtime_ns for p in before}
+    assert after == before
+
+
+def test_an_updated_image_is_rendered_again_and_its_old_files_go(
+    site: Path, gallery: Gallery, uploaded: dict[str, ImageInfo], seed: Seed
+) -> None:
+    photo = uploaded["photo"]
+    old = files_under(site, "r") & {f"r/{n}" for n in re.findall(r"r/([0-9a-f]{16}-\d+\.\w+)", page(site, photo))}
+    assert old
+    gallery.images.update_bytes(
+        as_principal(seed.users["admin"]), Scope.TENANT, "photo.jpg", "photo.jpg", jpeg(800, 800, (250, 0, 0))
+    )
+    code, output = build(site, "--tenant", seed.tenants["A"].name, "--system")
+    assert code == 0, output
+    assert "6 image(s), 1 rendered, 0 failed" in output
+    assert "800×800" in page(site, photo)
+    assert not old & files_under(site, "r")
+    new_original = site / "originals" / photo.tenant_id / "photo.jpg"
+    assert sha256(new_original.read_bytes()) != photo.etag
+
+
+def test_a_deleted_image_leaves_nothing_behind(
+    site: Path, gallery: Gallery, uploaded: dict[str, ImageInfo], seed: Seed
+) -> None:
+    logo = uploaded["logo"]
+    names = set(re.findall(r"r/([0-9a-f]{16}-\d+\.\w+)", page(site, logo)))
+    gallery.images.delete(as_principal(seed.users["admin"]), Scope.TENANT, "logo.png", force=True)
+    code, output = build(site, "--tenant", seed.tenants["A"].name, "--system")
+    assert code == 0, output
+    assert not (site / "images" / logo.id).exists()
+    assert not (site / "exports" / f"{logo.id}.json").exists()
+    assert not (site / "originals" / logo.tenant_id / "logo.png").exists()
+    assert not {f"r/{n}" for n in names} & files_under(site, "r")
+    cache = Cache(site.parent / "cache")
+    assert not any(cache.rendition(n).exists() for n in names)
+    assert logo.id not in (site / "index.html").read_text()
+
+
+def test_bad_images_are_reported_and_skipped_and_the_build_fails(
+    site: Path, gallery: Gallery, seed: Seed, uploaded: dict[str, ImageInfo]
+) -> None:
+    tenant = seed.tenants["A"].id
+    corrupt = png(50, 50)[:60]
+    gallery.images.blobs.put(sha256(corrupt), corrupt)
+    gallery.storage.catalog.insert_image(image_row(tenant, "broken.png", data=corrupt, title="Broken", created=5), 0)
+    gallery.storage.catalog.insert_image(
+        image_row(tenant, "gone.png", data=b"never stored", title="Gone", created=6), 0
+    )
+    code, output = build(site, "--tenant", seed.tenants["A"].name, "--system")
+    assert code == 1
+    assert "Broken (broken.png): The PNG image is corrupt" in output
+    assert "Gone (gone.png): its bytes cannot be read" in output
+    assert "8 image(s)" not in output
+    assert "6 image(s), 0 rendered, 2 failed" in output
+    assert (site / "images" / uploaded["photo"].id / "index.html").is_file()  # the rest still built
+
+
+def test_selection_by_system_and_public_only(
+    tmp_path: Path, env: dict[str, str], uploaded: dict[str, ImageInfo]
+) -> None:
+    out = tmp_path / "system-only"
+    code, output = build(out, "--system")
+    assert code == 0, output
+    assert "1 image: 0 tenant, 1 system" in (out / "index.html").read_text() or "1 images" in output
+    assert (out / "images" / uploaded["system"].id / "index.html").is_file()
+    assert not (out / "images" / uploaded["photo"].id).exists()
+
+
+def test_mistakes_are_one_line_errors(tmp_path: Path, env: dict[str, str]) -> None:
+    code, output = build(tmp_path / "x", "--tenant", "No such tenant")
+    assert code == 1
+    assert "No tenant named or with id 'No such tenant'" in output
+    result = CliRunner().invoke(main, ["build", "--config", str(tmp_path / "missing.yml")])
+    assert result.exit_code == 1
+    assert "No MkDocs config" in result.output
+    aws: dict[str, str | None] = {
+        "GALLERY_BACKEND": "aws",
+        "GALLERY_BUCKET": "b",
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+    }
+    for env_extra, message in [
+        ({**aws, "AWS_DEFAULT_REGION": None, "AWS_REGION": None}, "No AWS region is configured"),
+        ({**aws, **AWS_ENV}, "Storage is temporarily unavailable"),
+    ]:
+        result = CliRunner().invoke(main, ["build", "--config", CONFIG, "--out", str(tmp_path / "y")], env=env_extra)
+        assert result.exit_code == 1
+        assert result.output.startswith("Error: Cannot open the catalog: ")
+        assert message in result.output
+        assert len(result.output.strip().splitlines()) == 1
+
+
+def test_mkdocs_build_works_as_mkdocs_users_run_it(
+    tmp_path: Path, env: dict[str, str], uploaded: dict[str, ImageInfo]
+) -> None:
+    out = tmp_path / "mkdocs-site"
+    done = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "-q", "-f", CONFIG, "-d", str(out)],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (out / "index.html").is_file()
+    assert (out / "images" / uploaded["system"].id / "index.html").is_file()
+    assert (out / "assets" / "gallery.js").is_file()
+    assert not (out / "__init__.py").exists()
