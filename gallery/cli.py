@@ -133,6 +133,32 @@ def build(tenant: str | None, system: bool, public_only: bool, out: str, config_
 
 
 @main.command()
+@click.option("--bucket", required=True, help="S3 bucket the site is served from.")
+@click.option("--prefix", default="", help="Key prefix inside the bucket.")
+@click.option("--distribution", default=None, help="CloudFront distribution id whose cache to invalidate.")
+@click.option("--dry-run", is_flag=True, help="Say what would change; change nothing.")
+@click.option("--site", default="build/site", show_default=True, type=click.Path(file_okay=False), help="Built site.")
+@_reported
+def publish(bucket: str, prefix: str, distribution: str | None, dry_run: bool, site: str) -> None:
+    """Upload the built site to S3 with CDN cache headers; skip what is unchanged, delete what is gone."""
+    from pathlib import Path
+
+    from gallery.config import Settings
+    from gallery.progress import progress_bar
+    from gallery.site.publish import publish as publish_site
+
+    plan = publish_site(
+        Path(site), Settings.from_env(), bucket, prefix, distribution, dry_run, progress_bar("Uploading")
+    )
+    if dry_run:
+        for upload in plan.uploads:
+            click.echo(f"upload  {upload.key}  ({upload.content_type}; {upload.cache_control})")
+        for key in plan.deletes:
+            click.echo(f"delete  {key}")
+    click.echo(plan.summary(dry_run))
+
+
+@main.command()
 @_reported
 def provision() -> None:
     """Create the aws backend's DynamoDB table and S3 bucket if they are missing (safe to re-run)."""

@@ -30,6 +30,22 @@ def gallery_command(*args: str, env: dict[str, str]) -> str:
     return done.stdout.strip()
 
 
+def wait_until_up(url: str, process: subprocess.Popen[bytes], name: str) -> None:
+    """Poll `url` until the process answers (any HTTP status counts); fail with its output if it exits first."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2).close()
+            return
+        except urllib.error.HTTPError:
+            return  # an error page is still an answer
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                output = process.stdout.read().decode() if process.stdout else ""
+                raise RuntimeError(f"{name} did not start:\n{output}") from None
+            time.sleep(0.1)
+
+
 @dataclass(frozen=True)
 class LiveServer:
     url: str
@@ -48,17 +64,7 @@ def live_server(data_dir: Path, extra_env: dict[str, str] | None = None) -> Iter
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/api/images/public/ready", timeout=2)
-            except urllib.error.HTTPError:
-                break  # a JSON 404 means the server answers
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    output = process.stdout.read().decode() if process.stdout else ""
-                    raise RuntimeError(f"gallery serve did not start:\n{output}") from None
-                time.sleep(0.1)
+        wait_until_up(f"{url}/api/images/public/ready", process, "gallery serve")
         yield LiveServer(url, env)
     finally:
         process.terminate()

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
+
+from tests.live import free_port, wait_until_up
 
 
 class _OneAtATime:
@@ -41,3 +46,22 @@ def start_moto() -> MotoServer:
     server = MotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     return server
+
+
+@contextmanager
+def moto_subprocess() -> Iterator[str]:
+    """A `moto_server` process on loopback, for a pytest process that also uses in-process `mock_aws` (the two must
+    never share a process). Yields its URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(f"{url}/moto-api/", process, "moto_server")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -11,7 +11,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 from PIL import Image
 
@@ -20,59 +19,11 @@ from gallery.core import Gallery
 from gallery.demo import as_principal
 from gallery.model import ImageInfo, Scope
 from gallery.site.build import Cache
-from tests.conftest import JWT_SECRET, Seed, make_app
+from tests.conftest import Seed, make_app
 from tests.helpers import jpeg, png, sha256, svg
+from tests.site_fixtures import CONFIG, build
 from tests.storage_fixtures import AWS_ENV
 from tests.storage_fixtures import image as image_row
-from tests.test_imaging_formats import animated_gif
-
-ROOT = Path(__file__).resolve().parent.parent
-CONFIG = str(ROOT / "site" / "mkdocs.yml")
-
-
-def rgba_png() -> bytes:
-    import io
-
-    out = io.BytesIO()
-    Image.new("RGBA", (700, 350), (10, 200, 30, 128)).save(out, "PNG")
-    return out.getvalue()
-
-
-@pytest.fixture
-def env(gallery: Gallery, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    values = {"GALLERY_DATA_DIR": str(gallery.settings.data_dir), "GALLERY_JWT_SECRET": JWT_SECRET}
-    for name, value in values.items():
-        monkeypatch.setenv(name, value)
-    return values
-
-
-@pytest.fixture
-def uploaded(gallery: Gallery, seed: Seed) -> dict[str, ImageInfo]:
-    admin, sysadmin = as_principal(seed.users["admin"]), as_principal(seed.users["sysadmin"])
-    images = gallery.images
-    made = {
-        "photo": images.upload(admin, "photo.jpg", jpeg(1600, 1000), "Sunset & <sea>", None),
-        "logo": images.upload(admin, "logo.png", rgba_png(), "Logo", None),
-        "spinner": images.upload(admin, "spinner.gif", animated_gif(4, (60, 40)), "Spinner", None),
-        "icon": images.upload(admin, "icon.svg", svg(90, 30), "Vector icon", None),
-        "private": images.upload(admin, "private.png", png(100, 80), "Private one", None),
-        "system": images.upload(sysadmin, "system.png", png(300, 200, (9, 9, 200)), "System image", None),
-    }
-    made["private"] = images.set_public(admin, Scope.TENANT, "private.png", False)
-    return made
-
-
-def build(out: Path, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(main, ["build", "--config", CONFIG, "--out", str(out), *args])
-    return result.exit_code, result.output
-
-
-@pytest.fixture
-def site(tmp_path: Path, env: dict[str, str], uploaded: dict[str, ImageInfo], seed: Seed) -> Path:
-    out = tmp_path / "build" / "site"
-    code, output = build(out, "--tenant", seed.tenants["A"].name, "--system")
-    assert code == 0, output
-    return out
 
 
 def page(site: Path, image: ImageInfo) -> str:

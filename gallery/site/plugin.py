@@ -11,8 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +26,7 @@ from mkdocs.utils.templates import TemplateContext
 
 from gallery import errors
 from gallery.core import Gallery
+from gallery.progress import progress_bar
 from gallery.site import views
 from gallery.site.build import Cache, Item, Report, Selection, build_images
 from gallery.site.renditions import DEFAULT_WIDTHS
@@ -74,7 +73,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
                 cache_root,
                 tuple(settings.widths),
                 settings.workers,
-                _progress_bar() if settings.progress else None,
+                progress_bar("Rendering images") if settings.progress else None,
             )
         except errors.GalleryError as exc:
             raise self._fail(f"Cannot read the catalog: {exc.message}") from exc
@@ -183,20 +182,3 @@ def _prune_exports(cache: Cache, items: list[Item]) -> None:
         for path in folder.iterdir():
             if path.name not in keep:
                 path.unlink(missing_ok=True)
-
-
-def _progress_bar() -> Callable[[int, int], None]:
-    """A bar on stderr; click (an MkDocs dependency) draws it, or prints just the label when not on a terminal."""
-    import click
-
-    bars: list[Any] = []
-
-    def update(done: int, total: int) -> None:
-        if not bars:
-            bars.append(click.progressbar(length=total, label="Rendering images", file=sys.stderr))
-            bars[0].__enter__()
-        bars[0].update(1)
-        if done == total:
-            bars[0].__exit__(None, None, None)
-
-    return update

@@ -1,0 +1,194 @@
+"""`gallery publish` against S3 and CloudFront served by a moto server over real HTTP (a subprocess: this pytest
+process also runs in-process `mock_aws` tests)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from click.testing import CliRunner
+
+from gallery.core import Gallery
+from gallery.demo import as_principal
+from gallery.model import ImageInfo, Scope
+from tests.conftest import Seed
+from tests.moto_http import moto_subprocess
+from tests.site_fixtures import build
+from tests.storage_fixtures import AWS_ENV
+
+from gallery.cli import main  # isort: skip
+
+
+@pytest.fixture(scope="module")
+def moto_url() -> Iterator[str]:
+    with moto_subprocess() as url:
+        yield url
+
+
+@pytest.fixture
+def aws(moto_url: str, tmp_path: Path) -> dict[str, Any]:
+    """A fresh bucket and a CloudFront distribution on the moto server, and the environment that reaches them."""
+    bucket = f"site-{tmp_path.name[-20:].lower().replace('_', '-')}"
+    clients: dict[str, Any] = {name: _session().client(name, endpoint_url=moto_url) for name in ("s3", "cloudfront")}
+    clients["s3"].create_bucket(Bucket=bucket)
+    distribution = clients["cloudfront"].create_distribution(
+        DistributionConfig={
+            "CallerReference": bucket,
+            "Comment": "gallery",
+            "Enabled": True,
+            "Origins": {
+                "Quantity": 1,
+                "Items": [
+                    {
+                        "Id": "site",
+                        "DomainName": f"{bucket}.s3.amazonaws.com",
+                        "S3OriginConfig": {"OriginAccessIdentity": ""},
+                    }
+                ],
+            },
+            "DefaultCacheBehavior": {
+                "TargetOriginId": "site",
+                "ViewerProtocolPolicy": "redirect-to-https",
+                "MinTTL": 0,
+            },
+        }
+    )["Distribution"]["Id"]
+    env = {**AWS_ENV, "AWS_ENDPOINT_URL": moto_url, "CACHE_SPECS_IMAGE_SYSTEM_BROWSER_TTL": "60"}
+    return {"bucket": bucket, "distribution": distribution, "env": env, **clients}
+
+
+def _session() -> boto3.session.Session:
+    return boto3.session.Session(
+        aws_access_key_id=AWS_ENV["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=AWS_ENV["AWS_SECRET_ACCESS_KEY"],
+        region_name=AWS_ENV["AWS_DEFAULT_REGION"],
+    )
+
+
+def publish(aws: dict[str, Any], site: Path, *extra: str, env: dict[str, str | None] | None = None) -> tuple[int, str]:
+    args = ["publish", "--site", str(site), "--bucket", aws["bucket"], "--distribution", aws["distribution"], *extra]
+    result = CliRunner().invoke(main, args, env={**aws["env"], **(env or {})})
+    return result.exit_code, result.output
+
+
+def objects(aws: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    s3 = aws["s3"]
+    found = {}
+    for entry in s3.list_objects_v2(Bucket=aws["bucket"]).get("Contents", []):
+        head = s3.head_object(Bucket=aws["bucket"], Key=entry["Key"])
+        found[entry["Key"]] = {"type": head["ContentType"], "cache": head.get("CacheControl")}
+    return found
+
+
+def invalidated(aws: dict[str, Any]) -> list[list[str]]:
+    cloudfront = aws["cloudfront"]
+    listed = cloudfront.list_invalidations(DistributionId=aws["distribution"])["InvalidationList"].get("Items", [])
+    batches = []
+    for item in listed:
+        got = cloudfront.get_invalidation(DistributionId=aws["distribution"], Id=item["Id"])
+        batches.append(got["Invalidation"]["InvalidationBatch"]["Paths"].get("Items", []))
+    return batches
+
+
+def local_files(site: Path) -> set[str]:
+    return {p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()}
+
+
+def test_publish_sets_types_and_cache_headers_then_uploads_nothing_the_second_time(
+    aws: dict[str, Any], site: Path, uploaded: dict[str, ImageInfo]
+) -> None:
+    code, output = publish(aws, site)
+    assert code == 0, output
+    stored = objects(aws)
+    assert set(stored) == local_files(site)
+    assert f"uploaded {len(stored)} file(s)" in output
+    photo, system = uploaded["photo"], uploaded["system"]
+    rendition = next(key for key in stored if key.startswith("r/") and key.endswith(".webp"))
+    assert stored[rendition] == {"type": "image/webp", "cache": "public, max-age=31536000, immutable"}
+    assert stored["index.html"] == {"type": "text/html; charset=utf-8", "cache": "no-cache"}
+    assert stored[f"images/{photo.id}/index.html"]["cache"] == "no-cache"
+    assert stored["gallery.json"] == {"type": "application/json", "cache": "no-cache"}
+    assert stored[f"exports/{photo.id}.json"]["cache"] == "no-cache"
+    assert stored["assets/gallery.css"]["type"] == "text/css; charset=utf-8"
+    assert stored["assets/gallery.js"]["type"] == "text/javascript; charset=utf-8"
+    assert stored[f"originals/{photo.tenant_id}/photo.jpg"] == {"type": "image/jpeg", "cache": "no-cache"}
+    assert stored[f"originals/system/{system.resource_key}"] == {"type": "image/png", "cache": "public, max-age=3600"}
+    assert stored[f"originals/{photo.tenant_id}/icon.svg"]["type"] == "image/svg+xml"
+    assert invalidated(aws) == []  # nothing was there before: nothing to invalidate
+
+    code, output = publish(aws, site)
+    assert code == 0, output
+    assert output.strip().endswith(
+        f"uploaded 0 file(s) (0.0 MiB), deleted 0, {len(stored)} unchanged, invalidated 0 path(s)"
+    )
+    assert invalidated(aws) == []
+
+
+def test_changes_upload_delete_and_invalidate_only_what_changed(
+    aws: dict[str, Any], site: Path, gallery: Gallery, uploaded: dict[str, ImageInfo], seed: Seed
+) -> None:
+    assert publish(aws, site)[0] == 0
+    logo = uploaded["logo"]
+    gallery.images.delete(as_principal(seed.users["admin"]), Scope.TENANT, "logo.png", force=True)
+    assert build(site, "--tenant", seed.tenants["A"].name, "--system")[0] == 0
+
+    code, output = publish(aws, site, "--dry-run")
+    assert code == 0, output
+    assert f"delete  images/{logo.id}/index.html" in output
+    assert f"images/{logo.id}/index.html" in objects(aws)  # a dry run changes nothing
+
+    code, output = publish(aws, site)
+    assert code == 0, output
+    stored = objects(aws)
+    assert set(stored) == local_files(site)
+    assert not any(logo.id in key for key in stored)
+    paths = [path for batch in invalidated(aws) for path in batch]
+    assert f"/images/{logo.id}/index.html" in paths
+    assert f"/images/{logo.id}/" in paths
+    assert "/index.html" in paths  # the index changed (one image fewer)
+    assert "/" in paths
+    assert not any(path.startswith("/r/") for path in paths)  # hashed names are never invalidated
+
+
+def test_a_prefix_keeps_the_site_in_its_own_folder(aws: dict[str, Any], site: Path) -> None:
+    code, output = publish(aws, site, "--prefix", "/gallery/")
+    assert code == 0, output
+    assert all(key.startswith("gallery/") for key in objects(aws))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"bucket": "no-such-bucket"}, "The bucket no-such-bucket does not exist"),
+        (
+            {
+                "env": {
+                    "AWS_ACCESS_KEY_ID": None,
+                    "AWS_SECRET_ACCESS_KEY": None,
+                    "AWS_SESSION_TOKEN": None,
+                    "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+                    "AWS_CONFIG_FILE": "/nonexistent",
+                }
+            },
+            "No AWS credentials",
+        ),
+        ({"site": "missing"}, "No built site"),
+    ],
+)
+def test_mistakes_are_one_line_errors(
+    aws: dict[str, Any], site: Path, tmp_path: Path, change: dict[str, Any], message: str
+) -> None:
+    from gallery.storage.aws import _clients
+
+    _clients.cache_clear()  # credentials are read when a client is made
+    target = {**aws, "bucket": change.get("bucket", aws["bucket"])}
+    where = tmp_path / "missing" if "site" in change else site
+    code, output = publish(target, where, env=change.get("env"))
+    _clients.cache_clear()
+    assert code == 1
+    assert message in output
+    assert len(output.strip().splitlines()) == 1
+    assert objects(aws) == {}
