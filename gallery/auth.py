@@ -22,8 +22,13 @@ _ALGORITHM = "HS256"
 _ACCESS = "ACCESS"
 _REFRESH = "REFRESH_TOKEN"
 _VERIFIED_TOKENS = 4096
-# Checked against when the e-mail is unknown, so a login takes the same time whether or not the user exists.
-_DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked against when the e-mail is unknown, so a login takes the same time whether or not the user exists.
+    Made on first use: a scrypt hash costs ~0.1 s, which commands that never log anyone in should not pay."""
+    return generate_password_hash(secrets.token_hex(16))
 
 
 def hash_password(password: str) -> str:
@@ -32,7 +37,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     if password_hash is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return False
     return check_password_hash(password_hash, password)
 

@@ -8,21 +8,24 @@ The MkDocs plugin (`plugin.py`) turns this into pages and files.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from gallery import errors
+from gallery.config import Settings
 from gallery.core import Gallery
 from gallery.imaging import Limits
 from gallery.model import SYSTEM_TENANT_ID, ImageInfo, ImageQuery, PageQuery, SubType
+from gallery.service import export_data
 from gallery.site.renditions import DEFAULT_WIDTHS, Plan, plan, probe, render
-from gallery.storage.base import read_blob
+from gallery.storage import open_storage
+from gallery.storage.base import BlobStore, read_blob
 
 _LIST_PAGE = 1000
 
@@ -88,7 +91,7 @@ def _all(gallery: Gallery, query: ImageQuery) -> Iterator[ImageInfo]:
 class Cache:
     def __init__(self, root: Path) -> None:
         self.root = root
-        for part in ("r", "o", "m"):
+        for part in ("r", "o", "m", "x"):
             (root / part).mkdir(parents=True, exist_ok=True)
 
     def rendition(self, name: str) -> Path:
@@ -107,13 +110,24 @@ class Cache:
             return None
         return str(media_type), int(width), int(height), bool(alpha)
 
-    def complete(self, etag: str, the_plan: Plan) -> bool:
-        return self.original(etag).is_file() and all(self.rendition(r.name).is_file() for r in the_plan.renditions)
+    def export(self, name: str) -> Path:
+        return self.root / "x" / f"{name}.json"
+
+    def complete(self, image: ImageInfo, the_plan: Plan, options: Options) -> bool:
+        if options.needs_original(the_plan) and not self.original(image.etag).is_file():
+            return False
+        if options.exports and not self.export(export_id(image)).is_file():
+            return False
+        return all(self.rendition(r.name).is_file() for r in the_plan.renditions)
 
     def prune(self, items: Iterable[Item]) -> None:
         """Forget what no listed image uses any more (the cache must not grow forever)."""
         keep_r = {r.name for item in items for r in item.plan.renditions}
         keep_o = {item.image.etag for item in items}
+        keep_x = {f"{export_id(item.image)}.json" for item in items}
+        for path in (self.root / "x").iterdir():
+            if path.name not in keep_x:
+                path.unlink(missing_ok=True)
         for path in (self.root / "r").iterdir():
             if path.name not in keep_r:
                 path.unlink(missing_ok=True)
@@ -139,14 +153,52 @@ def write_atomically(path: Path, data: bytes) -> None:
 Probe = tuple[str, int, int, bool]
 
 
-def _work(data: bytes, etag: str, widths: tuple[int, ...], limits: Limits, cache_root: str) -> Probe:
-    """In a worker: probe, render and store everything one image needs; returns what the probe learnt."""
+@dataclass(frozen=True)
+class Options:
+    """What the site holds per image besides its page: renditions (widths, WebP or not), the original, the export."""
+
+    widths: tuple[int, ...] = DEFAULT_WIDTHS
+    webp: bool = True
+    originals: bool = True
+    exports: bool = True
+
+    def needs_original(self, the_plan: Plan) -> bool:
+        """SVG has no renditions: its page shows the original, so it is kept even when originals are not."""
+        return self.originals or not the_plan.renditions
+
+
+def export_id(image: ImageInfo) -> str:
+    """Names the export file in the cache: it changes when the bytes or anything the export carries changes."""
+    fields = [image.etag, image.title, image.resource_key, image.file_name, image.public_key, str(image.public)]
+    return hashlib.sha256("\0".join([*fields, image.sub_type.value]).encode()).hexdigest()[:24]
+
+
+_worker_blobs: BlobStore | None = None
+
+
+def _start_worker(settings: Settings) -> None:
+    """Each worker reads bytes from storage itself, so they never pass through the parent process."""
+    global _worker_blobs
+    _worker_blobs = open_storage(settings).blobs
+
+
+def _work(image: ImageInfo, options: Options, limits: Limits, cache_root: str) -> Probe:
+    """In a worker: read the bytes, probe, render and store all one image needs; returns what the probe learnt."""
+    assert _worker_blobs is not None
     cache = Cache(Path(cache_root))
+    try:
+        data = read_blob(_worker_blobs, image.etag)
+    except errors.GalleryError as exc:
+        raise errors.NotFound(f"its bytes cannot be read ({exc.message})") from None
     found = probe(data, limits)
-    for name, content in render(data, plan(etag, *found, widths), limits).items():
+    the_plan = plan(image.etag, *found, options.widths, options.webp)
+    for name, content in render(data, the_plan, limits).items():
         write_atomically(cache.rendition(name), content)
-    write_atomically(cache.original(etag), data)
-    write_atomically(cache.probe_path(etag), json.dumps(list(found)).encode())
+    if options.needs_original(the_plan):
+        write_atomically(cache.original(image.etag), data)
+    if options.exports:
+        write_atomically(cache.export(export_id(image)), json.dumps(export_data(image, data)).encode())
+    write_atomically(cache.probe_path(image.etag), json.dumps(list(found)).encode())
     return found
 
 
@@ -154,12 +206,12 @@ def build_images(
     gallery: Gallery,
     selection: Selection,
     cache_root: Path,
-    widths: tuple[int, ...] = DEFAULT_WIDTHS,
+    options: Options = Options(),
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Report:
-    """Make sure every selected image has its original and renditions in the cache; render only what is missing,
-    spread over all cores. A bad or missing image is reported and skipped; the rest go on."""
+    """Make sure every selected image has what the site needs in the cache; render only what is missing, spread
+    over all cores. A bad or missing image is reported and skipped; the rest go on."""
     cache = Cache(cache_root)
     limits = gallery.images.limits
     report = Report()
@@ -167,38 +219,23 @@ def build_images(
     for image in select(gallery, selection):
         known = cache.probed(image.etag)
         if known is not None:
-            the_plan = plan(image.etag, *known, widths)
-            if cache.complete(image.etag, the_plan):
+            the_plan = plan(image.etag, *known, options.widths, options.webp)
+            if cache.complete(image, the_plan, options):
                 report.items.append(Item(image, the_plan, known[3]))
                 continue
         pending.append(image)
     if pending:
         count = min(workers or os.cpu_count() or 1, len(pending))
-        with ProcessPoolExecutor(max_workers=count) as pool:
-            # A bounded window of images in flight: bytes are read as workers free up, not all at once.
-            in_flight: deque[tuple[ImageInfo, Future[Probe]]] = deque()
-            queue = deque(pending)
-            done = 0
-            while queue or in_flight:
-                while queue and len(in_flight) < 2 * count:
-                    image = queue.popleft()
-                    try:
-                        data = read_blob(gallery.storage.blobs, image.etag)
-                    except errors.GalleryError as exc:
-                        report.failures.append((image, f"its bytes cannot be read ({exc.message})"))
-                        continue
-                    in_flight.append((image, pool.submit(_work, data, image.etag, widths, limits, str(cache_root))))
-                if not in_flight:
-                    break
-                image, future = in_flight.popleft()
+        with ProcessPoolExecutor(count, initializer=_start_worker, initargs=(gallery.settings,)) as pool:
+            futures = [(image, pool.submit(_work, image, options, limits, str(cache_root))) for image in pending]
+            for done, (image, future) in enumerate(futures, start=1):
                 try:
                     found = future.result()
                 except errors.GalleryError as exc:
                     report.failures.append((image, exc.message))
                 else:
-                    report.items.append(Item(image, plan(image.etag, *found, widths), found[3]))
+                    report.items.append(Item(image, plan(image.etag, *found, options.widths, options.webp), found[3]))
                     report.rendered += 1
-                done += 1
                 if progress:
                     progress(done, len(pending))
     report.items.sort(key=lambda item: (-item.image.created_time, item.image.id))

@@ -11,9 +11,13 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
+import shutil
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
+from jinja2 import Environment
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.config.defaults import MkDocsConfig
@@ -28,7 +32,16 @@ from gallery import errors
 from gallery.core import Gallery
 from gallery.progress import progress_bar
 from gallery.site import views
-from gallery.site.build import Cache, Item, Report, Selection, build_images
+from gallery.site.build import (
+    Cache,
+    Item,
+    Options,
+    Report,
+    Selection,
+    build_images,
+    export_id,
+    write_atomically,
+)
 from gallery.site.renditions import DEFAULT_WIDTHS
 
 log = get_plugin_logger(__name__)
@@ -45,6 +58,9 @@ class GalleryConfig(base.Config):  # type: ignore[no-untyped-call]
     api_url = c.Type(str, default="")
     page_size = c.Type(int, default=48)
     widths = c.ListOfItems(c.Type(int), default=list(DEFAULT_WIDTHS))
+    webp = c.Type(bool, default=True)
+    originals = c.Type(bool, default=True)
+    exports = c.Type(bool, default=True)
     workers = c.Optional(c.Type(int))
     progress = c.Type(bool, default=True)
 
@@ -52,10 +68,15 @@ class GalleryConfig(base.Config):  # type: ignore[no-untyped-call]
 class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
     def __init__(self) -> None:
         self.report = Report()
-        self.views: dict[str, dict[str, Any]] = {}
+        self.image_pages: dict[str, dict[str, Any]] = {}
+        self.env: Environment | None = None
+        self.nav: Navigation | None = None
+        self.cache: Cache | None = None
         self.index_pages: dict[str, dict[str, Any]] = {}
         self.produced: set[str] = set()
         self.error: str | None = None
+        self.options = Options()
+        self.placed: dict[str, Path] = {}
 
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
         settings = self.config
@@ -67,11 +88,12 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
         try:
             selection = Selection(self._tenant_id(gallery), settings.system, settings.public_only)
             cache_root = Path(settings.cache_dir or Path(config.site_dir).parent / "cache").resolve()
+            self.options = Options(tuple(settings.widths), settings.webp, settings.originals, settings.exports)
             self.report = build_images(
                 gallery,
                 selection,
                 cache_root,
-                tuple(settings.widths),
+                self.options,
                 settings.workers,
                 progress_bar("Rendering images") if settings.progress else None,
             )
@@ -93,6 +115,9 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
         base_url = (self.config.api_url or config.site_url or "").rstrip("/")
         site_url = (config.site_url or "").rstrip("/")
         self.produced = set()
+        self.placed = {}
+        self.image_pages = {}
+        self.cache = cache
 
         def add(file: File) -> None:
             files.append(file)
@@ -100,20 +125,15 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
 
         cards = []
         for item in items:
-            view = views.image_view(item, base_url, site_url)
-            self.views[f"images/{item.slug}.md"] = view
+            view = views.image_view(item, base_url, site_url, self.options)
             cards.append(views.card(view))
             for rendition in item.plan.renditions:
-                add(File.generated(config, f"r/{rendition.name}", abs_src_path=str(cache.rendition(rendition.name))))
-            add(File.generated(config, view["original_path"], abs_src_path=str(cache.original(item.image.etag))))
-            export = cache.root / "x" / f"{_export_id(item)}.json"
-            if not export.is_file():
-                export.parent.mkdir(exist_ok=True)
-                data = cache.original(item.image.etag).read_bytes()
-                export.write_text(json.dumps(views.export(item.image, data)))
-            add(File.generated(config, view["export_path"], abs_src_path=str(export)))
-            add(_page(config, f"images/{item.slug}.md", "image.html", item.image.title))
-        _prune_exports(cache, items)
+                self.placed[f"r/{rendition.name}"] = cache.rendition(rendition.name)
+            if self.options.needs_original(item.plan):
+                self.placed[view["original_path"]] = cache.original(item.image.etag)
+            if self.options.exports:
+                self.placed[view["export_path"]] = cache.export(export_id(item.image))
+            self.image_pages[item.slug] = view
 
         size = max(1, self.config.page_size)
         pages = max(1, math.ceil(len(cards) / size))
@@ -131,18 +151,31 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
                 add(_page(config, src, "index.html", "Image gallery", in_nav=number == 1))
         add(File.generated(config, "gallery.json", content=json.dumps(cards, separators=(",", ":"))))
 
+    def on_env(self, env: Environment, /, *, config: MkDocsConfig, files: Files) -> Environment:
+        self.env = env
+        return env
+
+    def on_nav(self, nav: Navigation, /, *, config: MkDocsConfig, files: Files) -> Navigation:
+        self.nav = nav
+        return nav
+
     def on_page_context(
         self, context: TemplateContext, /, *, page: Page, config: MkDocsConfig, nav: Navigation
     ) -> TemplateContext | None:
         src = page.file.src_uri
-        if src in self.views:
-            context["image"] = self.views[src]  # type: ignore[typeddict-unknown-key]
-        elif src in self.index_pages:
+        if src in self.index_pages:
             context["gallery"] = self.index_pages[src]  # type: ignore[typeddict-unknown-key]
         return context
 
     def on_post_build(self, config: MkDocsConfig) -> None:
+        """Image files enter the site as hard links to the cache (a copy where links are impossible): a rebuild
+        touches none that is already in place. Then whatever this build did not produce leaves the managed
+        directories."""
         site = Path(config.site_dir)
+        for relative, source in self.placed.items():
+            _place(site / relative, source)
+        self.produced.update(self.placed)
+        self._write_image_pages(site, config)
         for directory in MANAGED:
             root = site / directory
             if not root.is_dir():
@@ -155,6 +188,40 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
                     path.rmdir()
         if self.report.failures:
             raise self._fail(f"Some images were skipped: {self.report.summary()}")
+
+    def _write_image_pages(self, site: Path, config: MkDocsConfig) -> None:
+        """One page per image, rendered by us with the theme's `image.html` rather than as MkDocs pages: MkDocs
+        would run Markdown and every template for each of them on every build. A page is rendered only when what
+        it shows (or the theme) changed since the last build; a fingerprint per page is kept in the cache."""
+        assert self.env is not None
+        assert self.nav is not None
+        assert self.cache is not None
+        template = self.env.get_template("image.html")
+        theme = hashlib.sha256()
+        for name in ("image.html", "main.html"):
+            source, _, _ = self.env.loader.get_source(self.env, name)  # type: ignore[union-attr]
+            theme.update(source.encode())
+        theme.update(config.site_name.encode())
+        theme.update("".join(f"{p.title}{p.url}" for p in self.nav.pages).encode())
+        manifest_path = self.cache.root / "pages.json"
+        try:
+            manifest: dict[str, str] = json.loads(manifest_path.read_text())
+        except (OSError, ValueError):
+            manifest = {}
+        fresh: dict[str, str] = {}
+        for slug, view in self.image_pages.items():
+            relative = f"images/{slug}/index.html"
+            target = site / relative
+            fingerprint = hashlib.sha256(theme.digest() + json.dumps(view, sort_keys=True).encode()).hexdigest()
+            fresh[slug] = fingerprint
+            self.produced.add(relative)
+            if manifest.get(slug) == fingerprint and target.is_file():
+                continue
+            page = SimpleNamespace(title=view["title"], url=f"images/{slug}/", is_homepage=False, meta={}, content="")
+            html = template.render(image=view, config=config, nav=self.nav, page=page, base_url="../..")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            write_atomically(target, html.encode())
+        write_atomically(manifest_path, json.dumps(fresh).encode())
 
     def _fail(self, message: str) -> PluginError:
         """Kept for `gallery build`, which reports it in its own words (MkDocs only logs it)."""
@@ -169,16 +236,14 @@ def _page(config: MkDocsConfig, src: str, template: str, title: str, in_nav: boo
     return File.generated(config, src, content=content, inclusion=inclusion)
 
 
-def _export_id(item: Item) -> str:
-    image = item.image
-    fields = [image.etag, image.title, image.resource_key, image.file_name, image.public_key, str(image.public)]
-    return hashlib.sha256("\0".join([*fields, image.sub_type.value]).encode()).hexdigest()[:24]
-
-
-def _prune_exports(cache: Cache, items: list[Item]) -> None:
-    keep = {f"{_export_id(item)}.json" for item in items}
-    folder = cache.root / "x"
-    if folder.is_dir():
-        for path in folder.iterdir():
-            if path.name not in keep:
-                path.unlink(missing_ok=True)
+def _place(target: Path, source: Path) -> None:
+    if target.exists() and os.path.samefile(target, source):
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".tmp-{target.name}")
+    temporary.unlink(missing_ok=True)
+    try:
+        os.link(source, temporary)
+    except OSError:  # another file system, or links not allowed: copy instead
+        shutil.copyfile(source, temporary)
+    os.replace(temporary, target)

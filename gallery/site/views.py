@@ -14,7 +14,7 @@ from urllib.parse import quote
 from gallery.errors import display_size
 from gallery.model import ImageInfo
 from gallery.service import export_data
-from gallery.site.build import Item
+from gallery.site.build import Item, Options
 from gallery.site.renditions import Rendition
 
 SIZES = "(max-width: 700px) 100vw, 640px"
@@ -44,7 +44,7 @@ def _middle(renditions: tuple[Rendition, ...]) -> Rendition:
     return fitting[-1] if fitting else renditions[0]
 
 
-def image_view(item: Item, api_url: str, site_url: str) -> dict[str, Any]:
+def image_view(item: Item, api_url: str, site_url: str, options: Options) -> dict[str, Any]:
     image, plan = item.image, item.plan
     owner = "system" if image.is_system else image.tenant_id
     original_path = f"originals/{owner}/{image.resource_key}"
@@ -64,8 +64,8 @@ def image_view(item: Item, api_url: str, site_url: str) -> dict[str, Any]:
         "created": datetime.fromtimestamp(image.created_time / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "created_ms": image.created_time,
         "original_path": original_path,
-        "original_url": quote(original_path),
-        "export_path": f"exports/{image.id}.json",
+        "original_url": quote(original_path) if options.originals or not plan.renditions else None,
+        "export_path": f"exports/{image.id}.json" if options.exports else None,
         "page_path": f"images/{image.id}/",
         "sizes": SIZES,
         "public_link": f"{api_url}{image.public_link}" if image.public and image.public_link else None,
@@ -73,12 +73,14 @@ def image_view(item: Item, api_url: str, site_url: str) -> dict[str, Any]:
     }
     if plan.renditions:
         middle = _middle(plan.fallback)
-        view["webp_srcset"] = _srcset(plan.webp, "")
+        if plan.webp:
+            view["webp_srcset"] = _srcset(plan.webp, "")
         view["fallback_srcset"] = _srcset(plan.fallback, "")
         view["src"] = f"r/{middle.name}"
         view["src_width"], view["src_height"] = middle.width, middle.height
-        thumb, thumb_webp = plan.fallback[0], plan.webp[0]
-        view["thumb"] = {"src": f"r/{thumb.name}", "webp": f"r/{thumb_webp.name}", "w": thumb.width, "h": thumb.height}
+        thumb = plan.fallback[0]
+        thumb_webp = f"r/{plan.webp[0].name}" if plan.webp else None
+        view["thumb"] = {"src": f"r/{thumb.name}", "webp": thumb_webp, "w": thumb.width, "h": thumb.height}
     else:  # SVG: the file itself, at its own size
         view["src"] = view["original_url"]
         view["src_width"], view["src_height"] = width, height
@@ -96,11 +98,14 @@ def _snippets(view: dict[str, Any], site_url: str) -> list[dict[str, str]]:
         markdown_alt = view["title"].replace("[", "\\[").replace("]", "\\]")
         snippets.append({"name": "Markdown", "code": f"![{markdown_alt}]({view['public_link']})"})
     prefix = f"{site_url}/"
-    if "webp_srcset" in view:
-        webp, fallback = _prefixed(view["webp_srcset"], prefix), _prefixed(view["fallback_srcset"], prefix)
+    if "fallback_srcset" in view:
+        fallback = _prefixed(view["fallback_srcset"], prefix)
+        source = ""
+        if "webp_srcset" in view:
+            webp = _prefixed(view["webp_srcset"], prefix)
+            source = f'\n  <source type="image/webp" srcset="{webp}" sizes="{SIZES}">'
         responsive = (
-            f'<picture>\n  <source type="image/webp" srcset="{webp}" '
-            f'sizes="{SIZES}">\n  <img src="{prefix}{view["src"]}" srcset="{fallback}" '
+            f'<picture>{source}\n  <img src="{prefix}{view["src"]}" srcset="{fallback}" '
             f'sizes="{SIZES}" alt="{alt}" width="{view["src_width"]}" height="{view["src_height"]}" '
             f'loading="lazy" decoding="async">\n</picture>'
         )
