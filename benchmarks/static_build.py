@@ -27,7 +27,7 @@ from PIL import Image, ImageChops, ImageDraw, ImageFilter
 from benchmarks.harness import Comparison
 
 PHOTOS = 300
-ROUNDS = 2
+ROUNDS = 3
 SET_DIR = Path("build/bench-photos-v2")
 
 
@@ -67,14 +67,6 @@ def photo_set() -> Path:
             (folder / f"img_{n:04d}.jpg").write_bytes(data)
     return SET_DIR
 
-
-SIGAL_CONF = """
-img_size = (800, 600)
-thumb_size = (280, 210)
-make_thumbs = True
-keep_orig = False
-theme = "colorbox"
-"""
 
 MKDOCS_CONF = """
 site_name: Benchmark
@@ -122,7 +114,8 @@ def run() -> list[Comparison]:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         config, env = _our_project(work / "ours", photos)
-        (work / "sigal.conf.py").write_text(SIGAL_CONF)
+        # sigal as its users start: the config `sigal init` writes (galleria theme, 800×600 images, 280×210 thumbs).
+        subprocess.run([sys.executable, "-m", "sigal", "init"], cwd=work, check=True, capture_output=True)
         ours_cmd = [
             sys.executable,
             "-m",

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jwt
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from gallery import errors
@@ -110,9 +109,13 @@ class Tokens:
         return TokenPair(self._encode(access), self._encode(refresh))
 
     def _encode(self, claims: dict[str, Any]) -> str:
+        import jwt  # imported when first needed: with cryptography it costs ~0.1 s at start-up
+
         return jwt.encode(claims, self._secret, algorithm=_ALGORITHM)
 
     def _decode(self, token: str) -> dict[str, Any]:
+        import jwt
+
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,

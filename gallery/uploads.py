@@ -16,8 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Any
 
-import jwt
-
 from gallery import errors, validation
 from gallery.auth import ISSUER, Principal
 from gallery.config import Settings
@@ -50,6 +48,8 @@ class StagedUploads:
         self._ceiling = settings.max_request_bytes
 
     def start(self, principal: Principal, file_name: Any, size: Any) -> dict[str, Any]:
+        import jwt  # lazily, as in gallery.auth
+
         self.images.require_admin(principal)
         name = validation.file_name(file_name if isinstance(file_name, str) else None)
         if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 1):
@@ -82,6 +82,8 @@ class StagedUploads:
         }
 
     def _ticket(self, upload_id: str, verify_exp: bool = True) -> Ticket:
+        import jwt  # lazily, as in gallery.auth
+
         try:
             claims = jwt.decode(
                 upload_id,
@@ -100,6 +102,8 @@ class StagedUploads:
 
     def _live_ticket(self, upload_id: str) -> Ticket:
         """The ticket, if signed by us and unexpired; an expired one's staged object is removed on the way out."""
+        import jwt  # lazily, as in gallery.auth
+
         try:
             return self._ticket(upload_id)
         except jwt.ExpiredSignatureError:

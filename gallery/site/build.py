@@ -23,7 +23,7 @@ from gallery.core import Gallery
 from gallery.imaging import Limits
 from gallery.model import SYSTEM_TENANT_ID, ImageInfo, ImageQuery, PageQuery, SubType
 from gallery.service import export_data
-from gallery.site.renditions import DEFAULT_WIDTHS, Plan, plan, probe, render
+from gallery.site.renditions import DEFAULT_WIDTHS, Plan, Probe, make, plan
 from gallery.storage import open_storage
 from gallery.storage.base import BlobStore, read_blob
 
@@ -150,9 +150,6 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-Probe = tuple[str, int, int, bool]
-
-
 @dataclass(frozen=True)
 class Options:
     """What the site holds per image besides its page: renditions (widths, WebP or not), the original, the export."""
@@ -190,9 +187,8 @@ def _work(image: ImageInfo, options: Options, limits: Limits, cache_root: str) -
         data = read_blob(_worker_blobs, image.etag)
     except errors.GalleryError as exc:
         raise errors.NotFound(f"its bytes cannot be read ({exc.message})") from None
-    found = probe(data, limits)
-    the_plan = plan(image.etag, *found, options.widths, options.webp)
-    for name, content in render(data, the_plan, limits).items():
+    found, the_plan, made = make(data, image.etag, options.widths, options.webp, limits)
+    for name, content in made.items():
         write_atomically(cache.rendition(name), content)
     if options.needs_original(the_plan):
         write_atomically(cache.original(image.etag), data)
