@@ -15,6 +15,7 @@ class Comparison:
     baseline: float  # the same for the baseline
     limit: float  # the ratio we promise: ours/baseline <= limit (time) or >= limit (throughput)
     higher_is_better: bool = False
+    unit: str | None = None  # default: seconds, or per second when higher is better
 
     @property
     def ratio(self) -> float:
@@ -26,7 +27,7 @@ class Comparison:
 
     def line(self) -> str:
         sign = ">=" if self.higher_is_better else "<="
-        unit = "/s" if self.higher_is_better else " s"
+        unit = self.unit or ("/s" if self.higher_is_better else " s")
         verdict = "ok" if self.ok else "MISSED"
         return (
             f"{self.name:<48} ours {self.ours:10.4g}{unit}  baseline {self.baseline:10.4g}{unit}  "
