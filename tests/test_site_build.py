@@ -189,14 +189,21 @@ def test_bad_images_are_reported_and_skipped_and_the_build_fails(
 
 
 def test_selection_by_system_and_public_only(
-    tmp_path: Path, env: dict[str, str], uploaded: dict[str, ImageInfo]
+    tmp_path: Path, env: dict[str, str], uploaded: dict[str, ImageInfo], seed: Seed
 ) -> None:
     out = tmp_path / "system-only"
     code, output = build(out, "--system")
     assert code == 0, output
-    assert "1 image: 0 tenant, 1 system" in (out / "index.html").read_text() or "1 images" in output
+    assert "\n1 image(s), 1 rendered, 0 failed" in output
     assert (out / "images" / uploaded["system"].id / "index.html").is_file()
     assert not (out / "images" / uploaded["photo"].id).exists()
+    public = tmp_path / "public"
+    code, output = build(public, "--tenant", seed.tenants["A"].name, "--public-only")
+    assert code == 0, output
+    assert "\n4 image(s)" in output  # the tenant's five, less the private one; no system image
+    assert not (public / "images" / uploaded["private"].id).exists()
+    assert not (public / "images" / uploaded["system"].id).exists()
+    assert (public / "images" / uploaded["photo"].id / "index.html").is_file()
 
 
 def test_mistakes_are_one_line_errors(tmp_path: Path, env: dict[str, str]) -> None:

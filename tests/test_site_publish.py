@@ -153,6 +153,16 @@ def test_changes_upload_delete_and_invalidate_only_what_changed(
     assert not any(path.startswith("/r/") for path in paths)  # hashed names are never invalidated
 
 
+def test_an_interrupted_publish_is_finished_by_running_it_again(aws: dict[str, Any], site: Path) -> None:
+    assert publish(aws, site)[0] == 0
+    lost = sorted(objects(aws))[::3]  # as if the first run had stopped before these
+    aws["s3"].delete_objects(Bucket=aws["bucket"], Delete={"Objects": [{"Key": key} for key in lost]})
+    code, output = publish(aws, site)
+    assert code == 0, output
+    assert f"uploaded {len(lost)} file(s)" in output
+    assert set(objects(aws)) == local_files(site)
+
+
 def test_a_prefix_keeps_the_site_in_its_own_folder(aws: dict[str, Any], site: Path) -> None:
     code, output = publish(aws, site, "--prefix", "/gallery/")
     assert code == 0, output
