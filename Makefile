@@ -7,6 +7,10 @@ STAMP  := $(VENV)/.installed
 # The API suites run a second time on the aws backend: DynamoDB + S3 on a moto server over real HTTP.
 AWS_SUITES := tests/test_api_*.py tests/test_permissions.py tests/test_bad_input.py tests/test_tb_rest_client.py
 
+# Browser tests drive Debian's Chromium (Playwright never downloads a browser here).
+CHROMIUM := /usr/bin/chromium
+SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
 # `make package` builds the Lambda zip from a virtual env holding only what the function needs.
 LAMBDA_VENV := .venv-lambda
 STAGE       ?= dev
@@ -27,7 +31,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+test: lint $(CHROMIUM)
 	$(BIN)/pytest
 	GALLERY_TEST_BACKEND=aws $(BIN)/pytest $(AWS_SUITES)
 

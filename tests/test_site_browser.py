@@ -1,0 +1,119 @@
+"""The static gallery in real headless Chromium: browsing without JavaScript, and with it search, sorting, the
+system toggle, the remembered view and the copy buttons."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from gallery.cli import main
+from gallery.model import ImageInfo
+from tests.browser import chromium, screenshot, static_server
+
+SMALL_PAGES = """
+site_name: Test gallery
+docs_dir: docs
+theme:
+  name: gallery
+plugins:
+  - gallery:
+      page_size: 4
+      progress: false
+"""
+
+
+@pytest.fixture
+def served(tmp_path: Path, env: dict[str, str], uploaded: dict[str, ImageInfo], seed: Any) -> Iterator[str]:
+    (tmp_path / "project" / "docs").mkdir(parents=True)
+    config = tmp_path / "project" / "mkdocs.yml"
+    config.write_text(SMALL_PAGES)
+    out = tmp_path / "site"
+    args = ["build", "--config", str(config), "--out", str(out), "--tenant", seed.tenants["A"].name, "--system"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    with static_server(out) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with chromium() as launched:
+        yield launched
+
+
+def card_names(page: Any) -> list[str]:
+    names: list[str] = page.locator("#cards .card:visible .name").all_inner_texts()
+    return names
+
+
+def test_without_javascript_pages_link_to_each_other(browser: Any, served: str) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(served + "/")
+    assert len(card_names(page)) == 4
+    assert page.locator(".search").is_hidden()
+    assert "6 images: 5 tenant, 1 system" in page.locator("#counts").inner_text()
+    page.get_by_role("link", name="Next").click()
+    page.wait_for_url("**/page/2/")
+    assert len(card_names(page)) == 2
+    page.locator("#cards .card a").first.click()
+    assert page.locator("h1").inner_text()
+    assert page.get_by_role("button", name="Copy").count() == 0  # no script, no button that cannot work
+    context.close()
+
+
+def test_search_sort_and_the_system_toggle_work_over_every_page(browser: Any, served: str) -> None:
+    page = browser.new_page()
+    page.goto(served + "/")
+    page.get_by_label("Search by name").fill("LOGO")
+    page.wait_for_function("document.getElementById('counts').textContent.startsWith('1 of 6')")
+    assert card_names(page) == ["Logo"]
+    page.get_by_label("Search by name").fill("")
+    page.get_by_label("Sort by").select_option("name-asc")
+    page.wait_for_function("document.getElementById('counts').textContent.startsWith('6 of 6')")
+    first_page = card_names(page)
+    assert first_page == sorted(first_page, key=str.lower)
+    page.get_by_role("button", name="Next").click()
+    assert card_names(page)[-1] == "Vector icon"
+    page.get_by_text("Include system images").click()
+    page.wait_for_function("document.getElementById('counts').textContent.startsWith('5 of 6')")
+    assert "System image" not in card_names(page)
+    screenshot(page, "static-index-grid")
+    page.close()
+
+
+def test_the_view_choice_is_remembered(browser: Any, served: str) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(served + "/")
+    page.get_by_text("List", exact=True).click()
+    page.reload()
+    assert page.locator("#view-list").is_checked()
+    width = page.locator("#cards .card").first.bounding_box()["width"]
+    assert width > 600  # a row across the page, not a grid card
+    screenshot(page, "static-index-list")
+    context.close()
+
+
+def test_copy_buttons_put_the_snippet_on_the_clipboard(
+    browser: Any, served: str, uploaded: dict[str, ImageInfo]
+) -> None:
+    from playwright.sync_api import expect
+
+    context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    photo = uploaded["photo"]
+    page.goto(f"{served}/images/{photo.id}/")
+    button = page.locator('[data-copy="snippet-1"]')
+    button.click()
+    expect(button).to_have_text("Copied")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith(f'<img src="/api/images/public/{photo.public_key}" alt="Sunset &amp; &lt;sea&gt;"')
+    image = page.locator("figure img")
+    assert image.evaluate("img => img.complete && img.naturalWidth > 0")
+    screenshot(page, "static-image-page")
+    context.close()
