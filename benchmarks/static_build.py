@@ -139,7 +139,7 @@ def run() -> list[Comparison]:
         ours_times, sigal_times = [], []
         for _ in range(ROUNDS):
             shutil.rmtree(config.parent / "site", ignore_errors=True)
-            shutil.rmtree(config.parent / "cache", ignore_errors=True)
+            shutil.rmtree(config.parent / ".cache", ignore_errors=True)
             ours_times.append(_timed(ours_cmd, env))
             shutil.rmtree(work / "sigal-out", ignore_errors=True)
             sigal_times.append(_timed(sigal_cmd, {}))

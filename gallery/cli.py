@@ -123,12 +123,17 @@ def create_user(email: str, password: str, role: str, tenant: str | None) -> Non
 @click.option("--out", default="build/site", show_default=True, type=click.Path(file_okay=False), help="Site dir.")
 @click.option("--config", "config_file", default="site/mkdocs.yml", show_default=True, help="MkDocs config.")
 @click.option("--clean", is_flag=True, help="Rewrite every page and file instead of only what changed.")
+@click.option("--cache", default=None, type=click.Path(file_okay=False), help="Rendition cache (default: config's).")
 @_reported
-def build(tenant: str | None, system: bool, public_only: bool, out: str, config_file: str, clean: bool) -> None:
+def build(
+    tenant: str | None, system: bool, public_only: bool, out: str, config_file: str, clean: bool, cache: str | None
+) -> None:
     """Build the static gallery with MkDocs and the gallery plugin (incremental unless --clean)."""
     from gallery.site.run import build_site
 
-    summary = build_site(config_file, out, tenant=tenant, system=system, public_only=public_only, clean=clean)
+    summary = build_site(
+        config_file, out, tenant=tenant, system=system, public_only=public_only, clean=clean, cache=cache
+    )
     click.echo(f"{summary}; site in {out}")
 
 

@@ -52,7 +52,9 @@ def uploaded(gallery: Gallery, seed: Seed) -> dict[str, ImageInfo]:
 
 
 def build(out: Path, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(main, ["build", "--config", CONFIG, "--out", str(out), *args])
+    """`gallery build` into `out`, with the rendition cache beside it (each test its own)."""
+    cache = str(out.parent / "cache")
+    result = CliRunner().invoke(main, ["build", "--config", CONFIG, "--out", str(out), "--cache", cache, *args])
     return result.exit_code, result.output
 
 

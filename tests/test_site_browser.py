@@ -33,6 +33,7 @@ def served(tmp_path: Path, env: dict[str, str], uploaded: dict[str, ImageInfo], 
     config.write_text(SMALL_PAGES)
     out = tmp_path / "site"
     args = ["build", "--config", str(config), "--out", str(out), "--tenant", seed.tenants["A"].name, "--system"]
+    args += ["--cache", str(tmp_path / "cache")]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     with static_server(out) as url:

@@ -233,8 +233,12 @@ def test_mkdocs_build_works_as_mkdocs_users_run_it(
     tmp_path: Path, env: dict[str, str], uploaded: dict[str, ImageInfo]
 ) -> None:
     out = tmp_path / "mkdocs-site"
+    # The project's config, with the cache inside this test's directory.
+    (tmp_path / "docs").mkdir()
+    config = str(tmp_path / "mkdocs.yml")
+    Path(config).write_text(Path(CONFIG).read_text() + "      cache_dir: .cache/gallery\n")
     done = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "-q", "-f", CONFIG, "-d", str(out)],
+        [sys.executable, "-m", "mkdocs", "build", "-q", "-f", config, "-d", str(out)],
         env={**os.environ, **env},
         capture_output=True,
         text=True,

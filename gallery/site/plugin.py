@@ -48,6 +48,7 @@ log = get_plugin_logger(__name__)
 
 # Directories of the site this plugin owns: after a build, anything in them that this build did not produce goes.
 MANAGED = ("r", "originals", "exports", "images", "page")
+DEFAULT_CACHE = ".cache/gallery"
 
 
 class GalleryConfig(base.Config):  # type: ignore[no-untyped-call]
@@ -87,7 +88,10 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
             raise self._fail(f"Cannot open the catalog: {exc.message}") from exc
         try:
             selection = Selection(self._tenant_id(gallery), settings.system, settings.public_only)
-            cache_root = Path(settings.cache_dir or Path(config.site_dir).parent / "cache").resolve()
+            # Relative to the MkDocs config, like the site: `mkdocs serve` (which builds into a temporary
+            # directory) then reuses what `gallery build` made.
+            base = Path(config.config_file_path or ".").parent
+            cache_root = (base / (settings.cache_dir or DEFAULT_CACHE)).resolve()
             self.options = Options(tuple(settings.widths), settings.webp, settings.originals, settings.exports)
             self.report = build_images(
                 gallery,

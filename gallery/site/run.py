@@ -13,7 +13,16 @@ from mkdocs.exceptions import Abort, ConfigurationError
 from gallery import errors
 
 
-def build_site(config_file: str, out: str, *, tenant: str | None, system: bool, public_only: bool, clean: bool) -> str:
+def build_site(
+    config_file: str,
+    out: str,
+    *,
+    tenant: str | None,
+    system: bool,
+    public_only: bool,
+    clean: bool,
+    cache: str | None = None,
+) -> str:
     """Build the site; returns the summary line. Raises a `GalleryError` saying what went wrong."""
     if not Path(config_file).is_file():
         raise errors.ConfigError(f"No MkDocs config at {config_file}: run from the project or pass --config")
@@ -31,6 +40,8 @@ def build_site(config_file: str, out: str, *, tenant: str | None, system: bool, 
         plugin.config.tenant, plugin.config.system = None, True
     if public_only:
         plugin.config.public_only = True
+    if cache is not None:
+        plugin.config.cache_dir = str(Path(cache).resolve())
     try:
         mkdocs_build(config, dirty=not clean)
     except Abort as exc:
