@@ -80,6 +80,8 @@ def objects(aws: dict[str, Any]) -> dict[str, dict[str, Any]]:
     for entry in s3.list_objects_v2(Bucket=aws["bucket"]).get("Contents", []):
         head = s3.head_object(Bucket=aws["bucket"], Key=entry["Key"])
         found[entry["Key"]] = {"type": head["ContentType"], "cache": head.get("CacheControl")}
+        if "ContentDisposition" in head:
+            found[entry["Key"]]["disposition"] = head["ContentDisposition"]
     return found
 
 
@@ -116,7 +118,9 @@ def test_publish_sets_types_and_cache_headers_then_uploads_nothing_the_second_ti
     assert stored["assets/gallery.js"]["type"] == "text/javascript; charset=utf-8"
     assert stored[f"originals/{photo.tenant_id}/photo.jpg"] == {"type": "image/jpeg", "cache": "no-cache"}
     assert stored[f"originals/system/{system.resource_key}"] == {"type": "image/png", "cache": "public, max-age=3600"}
-    assert stored[f"originals/{photo.tenant_id}/icon.svg"]["type"] == "image/svg+xml"
+    svg = stored[f"originals/{photo.tenant_id}/icon.svg"]
+    assert (svg["type"], svg["disposition"]) == ("image/svg+xml", "attachment")  # never a document on our origin
+    assert sum("disposition" in meta for meta in stored.values()) == 1
     assert invalidated(aws) == []  # nothing was there before: nothing to invalidate
 
     code, output = publish(aws, site)

@@ -26,6 +26,7 @@ from gallery.api.delivery import cache_control
 from gallery.config import Settings
 from gallery.storage.awserrors import error_code, translated
 
+SVG = "image/svg+xml"
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 HASHED_DIRS = ("r/",)
@@ -161,6 +162,11 @@ def publish(
         return plan
 
     def put(upload: Upload) -> None:
+        extra = {}
+        if upload.content_type == SVG:
+            # The site shares its origin with the API behind CloudFront, and an SVG opened as a document runs its
+            # scripts. As an attachment it never renders on our origin; in <img> it still shows.
+            extra["ContentDisposition"] = "attachment"
         with translated(), upload.path.open("rb") as body:
             s3.put_object(
                 Bucket=bucket,
@@ -169,6 +175,7 @@ def publish(
                 ContentType=upload.content_type,
                 CacheControl=upload.cache_control,
                 ContentMD5=_base64_md5(upload.md5),
+                **extra,
             )
 
     with ThreadPoolExecutor(_UPLOAD_THREADS) as pool:
