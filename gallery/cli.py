@@ -61,6 +61,11 @@ def serve(host: str, port: int, threads: int, demo: bool) -> None:
         for login in logins:
             click.echo(f"  {login.role.value:<14} {login.email}  password: {login.password}")
     click.echo(f"{gallery.settings.describe_storage()}; serving on http://{host}:{port}", err=True)
+    site = gallery.settings.site_dir
+    if (site / "index.html").is_file():
+        click.echo(f"Static gallery from {site} at http://{host}:{port}/", err=True)
+    else:
+        click.echo(f"No static gallery in {site} yet: `gallery build` makes one, served at / once built", err=True)
     create_server(create_app(gallery=gallery), host, port, threads).run()
 
 

@@ -65,6 +65,13 @@ SETTINGS: tuple[Setting, ...] = (
         ".gallery",
         "Where the local backend keeps its database and files.",
     ),
+    Setting(
+        "site_dir",
+        "GALLERY_SITE_DIR",
+        Path,
+        "build/site",
+        "Built static gallery that `gallery serve` serves beside the API, on the same origin (if it exists).",
+    ),
     Setting("table", "GALLERY_TABLE", str, "image-gallery", "DynamoDB table of the aws backend."),
     Setting("bucket", "GALLERY_BUCKET", str, "", "S3 bucket of the aws backend (required there)."),
     Setting(
@@ -172,6 +179,7 @@ SETTINGS: tuple[Setting, ...] = (
 class Settings:
     backend: str
     data_dir: Path
+    site_dir: Path
     table: str
     bucket: str
     aws_endpoint_url: str

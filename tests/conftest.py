@@ -61,6 +61,7 @@ class Actor:
 
 
 def make_settings(data_dir: Path, **overrides: object) -> Settings:
+    overrides.setdefault("site_dir", data_dir / "no-site")  # never whatever build/site the checkout holds
     return Settings.from_env({}, data_dir=data_dir, jwt_secret=JWT_SECRET, **overrides)
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask import Flask
 
-from gallery.api import admin, auth, dashboards, errors, images, public, uploads
+from gallery.api import admin, auth, dashboards, errors, images, public, site, uploads
 
 
 def register(app: Flask) -> None:
     errors.init_app(app)
-    for module in (auth, images, public, admin, dashboards, uploads):
+    # The site's catch-all route ranks below every API rule, so it only sees paths the API does not own.
+    for module in (auth, images, public, admin, dashboards, uploads, site):
         app.register_blueprint(module.bp)

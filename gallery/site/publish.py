@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import hashlib
-import mimetypes
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -22,25 +21,10 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from gallery import errors
-from gallery.api.delivery import cache_control
 from gallery.config import Settings
+from gallery.site.policy import HASHED_DIRS, SVG, content_type, headers_for
 from gallery.storage.awserrors import error_code, translated
 
-SVG = "image/svg+xml"
-IMMUTABLE = "public, max-age=31536000, immutable"
-REVALIDATE = "no-cache"
-HASHED_DIRS = ("r/",)
-_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".json": "application/json",
-    ".xml": "application/xml",
-    ".webp": "image/webp",
-    ".svg": "image/svg+xml",
-    ".ico": "image/x-icon",
-    ".md": "text/markdown; charset=utf-8",
-}
 INVALIDATION_BATCH = 1000
 _UPLOAD_THREADS = 8
 
@@ -69,20 +53,6 @@ class Plan:
             f"{'would delete' if dry_run else 'deleted'} {len(self.deletes)}, {self.unchanged} unchanged, "
             f"{'would invalidate' if dry_run else 'invalidated'} {len(self.invalidations)} path(s)"
         )
-
-
-def content_type(path: Path) -> str:
-    return _TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-
-
-def headers_for(relative: str, settings: Settings) -> str:
-    if relative.startswith(HASHED_DIRS):
-        return IMMUTABLE
-    if relative.startswith("originals/"):
-        system = relative.startswith("originals/system/")
-        value = cache_control(settings, system)
-        return f"public, {value}" if value.startswith("max-age") else value
-    return REVALIDATE
 
 
 def _md5(path: Path) -> str:

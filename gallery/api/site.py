@@ -1,0 +1,52 @@
+"""The built static gallery, served beside the API on the same origin (what CloudFront does in production: `/api/*`
+to the API, everything else to the site bucket), so `gallery serve` is the whole product on one port.
+
+Headers follow the publishing policy (`gallery.site.policy`); SVG files are sandboxed as the API's images are.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, Response, send_file
+from werkzeug.security import safe_join
+
+from gallery import errors
+from gallery.api.common import gallery
+from gallery.site.policy import SVG, content_type, headers_for
+
+bp = Blueprint("site", __name__)
+
+
+def _resolve(root: Path, path: str) -> Path | None:
+    joined = safe_join(str(root), path)  # None for anything that would leave the site
+    if joined is None:
+        return None
+    found = Path(joined)
+    if found.is_dir():
+        found = found / "index.html"
+    return found if found.is_file() else None
+
+
+@bp.get("/", defaults={"path": ""})
+@bp.get("/<path:path>")
+def page(path: str) -> Response:
+    if path == "api" or path.startswith("api/"):
+        raise errors.NotFound()  # an unknown API path stays a JSON 404
+    settings = gallery().settings
+    root = settings.site_dir.resolve()
+    found = _resolve(root, path)
+    if found is None:
+        missing = root / "404.html"
+        if missing.is_file():
+            return Response(missing.read_bytes(), status=404, content_type="text/html; charset=utf-8")
+        raise errors.NotFound()
+    relative = found.relative_to(root).as_posix()
+    # Flask adds the charset to text types itself.
+    mimetype = content_type(found).split(";")[0]
+    response = send_file(found, mimetype=mimetype, conditional=True, etag=True, max_age=None)
+    response.headers["Cache-Control"] = headers_for(relative, settings)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    if response.mimetype == SVG:
+        response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    return response

@@ -1,0 +1,61 @@
+"""`gallery serve` serves the built static gallery beside the API, on the same origin, with the publishing headers."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+
+from gallery.core import Gallery
+from gallery.model import ImageInfo
+from tests.conftest import Actor, make_app
+from tests.helpers import error_of
+
+
+@pytest.fixture
+def served(site: Path, gallery: Gallery) -> FlaskClient:
+    opened = Gallery.open(gallery.settings.evolve(site_dir=site))
+    return make_app(gallery=opened).test_client()
+
+
+def test_pages_and_files_come_with_the_publishing_headers(served: FlaskClient, uploaded: dict[str, ImageInfo]) -> None:
+    index = served.get("/")
+    assert index.status_code == 200
+    assert index.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert index.headers["Cache-Control"] == "no-cache"
+    photo = uploaded["photo"]
+    page = served.get(f"/images/{photo.id}/")
+    assert page.status_code == 200
+    rendition = re.search(r'src="\.\./\.\./(r/[0-9a-f]{16}-\d+\.jpg)"', page.get_data(as_text=True))
+    assert rendition is not None
+    file = served.get("/" + rendition.group(1))
+    assert (file.status_code, file.headers["Content-Type"]) == (200, "image/jpeg")
+    assert file.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    again = served.get("/" + rendition.group(1), headers={"If-None-Match": file.headers["ETag"]})
+    assert again.status_code == 304
+
+
+def test_svg_is_sandboxed_on_the_shared_origin(served: FlaskClient, uploaded: dict[str, ImageInfo]) -> None:
+    icon = uploaded["icon"]
+    response = served.get(f"/originals/{icon.tenant_id}/icon.svg")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("image/svg+xml")
+    assert "sandbox" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_api_keeps_its_paths_and_json_errors(served: FlaskClient, admin: Actor) -> None:
+    listed = served.get("/api/images?pageSize=5&page=0", headers=admin.headers)
+    assert listed.status_code == 200
+    assert "data" in listed.get_json()
+    assert error_of(served.get("/api/no-such-endpoint"), 404)["errorCode"] == 32
+    error_of(served.get("/api/images?pageSize=5&page=0"), 401)
+
+
+@pytest.mark.parametrize("path", ["/no/such/page/", "/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd"])
+def test_missing_and_escaping_paths_get_the_site_404(served: FlaskClient, path: str) -> None:
+    response = served.get(path)
+    assert response.status_code == 404
+    assert "There is no page here" in response.get_data(as_text=True)
