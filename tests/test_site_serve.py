@@ -51,6 +51,7 @@ def test_the_api_keeps_its_paths_and_json_errors(served: FlaskClient, admin: Act
     assert listed.status_code == 200
     assert "data" in listed.get_json()
     assert error_of(served.get("/api/no-such-endpoint"), 404)["errorCode"] == 32
+    assert error_of(served.post("/api/no-such-endpoint", json={}), 404)["errorCode"] == 32
     error_of(served.get("/api/images?pageSize=5&page=0"), 401)
 
 

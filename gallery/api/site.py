@@ -9,6 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Blueprint, Response, send_file
+from flask.blueprints import BlueprintSetupState
+from werkzeug.routing import PathConverter
 from werkzeug.security import safe_join
 
 from gallery import errors
@@ -28,11 +30,20 @@ def _resolve(root: Path, path: str) -> Path | None:
     return found if found.is_file() else None
 
 
+class SitePath(PathConverter):
+    """Any path outside `/api`: an unknown API path, whatever its method, stays the API's JSON 404."""
+
+    regex = r"(?!api(?:/|$))[^/].*?"
+
+
+@bp.record_once
+def _register_converter(state: BlueprintSetupState) -> None:
+    state.app.url_map.converters["site_path"] = SitePath
+
+
 @bp.get("/", defaults={"path": ""})
-@bp.get("/<path:path>")
+@bp.get("/<site_path:path>")
 def page(path: str) -> Response:
-    if path == "api" or path.startswith("api/"):
-        raise errors.NotFound()  # an unknown API path stays a JSON 404
     settings = gallery().settings
     root = settings.site_dir.resolve()
     found = _resolve(root, path)
