@@ -40,9 +40,7 @@ def main(path: Path) -> None:
         unzipped = sum(info.file_size for info in archive.infolist())
         settings = archive.read("zappa_settings.py").decode()
     missing = [name for name in REQUIRED if name not in names]
-    leaked = sorted(
-        {name.split("/")[0] for name in names if name.startswith(("tests/", ".venv", "benchmarks/", "gallery/site/"))}
-    )
+    leaked = sorted({name.split("/")[0] for name in names if name.startswith(("tests/", ".venv", "benchmarks/"))})
     zipped = path.stat().st_size
     print(f"{path}: {zipped / 2**20:.1f} MiB zipped, {unzipped / 2**20:.1f} MiB unzipped, {len(names)} files")
     problems = []
