@@ -238,6 +238,10 @@ class Transaction:
         _conditions(body, condition, values)
         self._add("Delete", body, failure)
 
+    def claim(self, pk: str, sk: str, failure: errors.GalleryError, **fields: Any) -> None:
+        """A unique pointer item (a name, an e-mail, a public key): written only while nobody holds `pk`."""
+        self.put({"pk": pk, "sk": sk, **fields}, "attribute_not_exists(pk)", failure)
+
     def check(self, pk: str, sk: str, condition: str, failure: errors.GalleryError, values: Item | None = None) -> None:
         body: dict[str, Any] = {"Key": _key(pk, sk)}
         _conditions(body, condition, values)
@@ -369,15 +373,12 @@ class DynamoCatalog:
 
     @staticmethod
     def _claim_public_key(tx: Transaction, image: ImageInfo) -> None:
-        tx.put(
-            {
-                "pk": f"P#{image.public_key}",
-                "sk": "P",
-                "tenant_id": image.tenant_id,
-                "resource_key": image.resource_key,
-            },
-            "attribute_not_exists(pk)",
+        tx.claim(
+            f"P#{image.public_key}",
+            "P",
             errors.AlreadyExists("Public resource key already exists"),
+            tenant_id=image.tenant_id,
+            resource_key=image.resource_key,
         )
 
     def insert_image(self, image: ImageInfo, max_total: int) -> None:
@@ -603,10 +604,11 @@ class DynamoCatalog:
         tx = Transaction(self.table)
         tx.put(self._profile_item(profile), "attribute_not_exists(pk)", errors.AlreadyExists())
         tx.put({"pk": "PROFILES", "sk": f"{profile.name.casefold()}#{profile.id}", "id": profile.id})
-        tx.put(
-            {"pk": f"PN#{profile.name}", "sk": "PN", "id": profile.id},
-            "attribute_not_exists(pk)",
+        tx.claim(
+            f"PN#{profile.name}",
+            "PN",
             errors.AlreadyExists(f"Tenant profile '{profile.name}' already exists"),
+            id=profile.id,
         )
         if profile.is_default:
             self._set_default(tx, profile)
@@ -622,10 +624,11 @@ class DynamoCatalog:
             tx.delete("PROFILES", f"{old.name.casefold()}#{old.id}")
             tx.put({"pk": "PROFILES", "sk": f"{profile.name.casefold()}#{profile.id}", "id": profile.id})
             tx.delete(f"PN#{old.name}", "PN")
-            tx.put(
-                {"pk": f"PN#{profile.name}", "sk": "PN", "id": profile.id},
-                "attribute_not_exists(pk)",
+            tx.claim(
+                f"PN#{profile.name}",
+                "PN",
                 errors.AlreadyExists(f"Tenant profile '{profile.name}' already exists"),
+                id=profile.id,
             )
         if profile.is_default:
             self._set_default(tx, profile)
@@ -688,10 +691,8 @@ class DynamoCatalog:
             "attribute_not_exists(pk)",
             errors.AlreadyExists(),
         )
-        tx.put(
-            {"pk": f"TN#{tenant.name}", "sk": "TN", "id": tenant.id},
-            "attribute_not_exists(pk)",
-            errors.AlreadyExists(f"Tenant '{tenant.name}' already exists"),
+        tx.claim(
+            f"TN#{tenant.name}", "TN", errors.AlreadyExists(f"Tenant '{tenant.name}' already exists"), id=tenant.id
         )
         tx.put({"pk": "TENANTS", "sk": f"{tenant.name.casefold()}#{tenant.id}", "id": tenant.id})
         tx.update(
@@ -720,10 +721,8 @@ class DynamoCatalog:
         )
         if old.name != tenant.name:
             tx.delete(f"TN#{old.name}", "TN")
-            tx.put(
-                {"pk": f"TN#{tenant.name}", "sk": "TN", "id": tenant.id},
-                "attribute_not_exists(pk)",
-                errors.AlreadyExists(f"Tenant '{tenant.name}' already exists"),
+            tx.claim(
+                f"TN#{tenant.name}", "TN", errors.AlreadyExists(f"Tenant '{tenant.name}' already exists"), id=tenant.id
             )
             tx.delete("TENANTS", f"{old.name.casefold()}#{old.id}")
             tx.put({"pk": "TENANTS", "sk": f"{tenant.name.casefold()}#{tenant.id}", "id": tenant.id})
@@ -793,10 +792,11 @@ class DynamoCatalog:
             "attribute_not_exists(pk)",
             errors.AlreadyExists(),
         )
-        tx.put(
-            {"pk": f"E#{email}", "sk": "E", "id": user.id},
-            "attribute_not_exists(pk)",
+        tx.claim(
+            f"E#{email}",
+            "E",
             errors.AlreadyExists(f"User with email '{user.email}' already present in database!"),
+            id=user.id,
         )
         tx.put({"pk": "USERS", "sk": f"{email}#{user.id}", "id": user.id})
         tx.put({"pk": _tenant_pk(user.tenant_id), "sk": f"U#{email}#{user.id}", "id": user.id})
