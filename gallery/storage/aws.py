@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 from gallery import errors
 from gallery.config import Settings
 from gallery.storage.awserrors import error_code, translated
+from gallery.storage.base import checked_staging_name, is_staging_name, nothing_staged
 from gallery.storage.dynamo import DynamoCatalog
 
 _ETAG = re.compile(r"^[0-9a-f]{64}$")
@@ -52,6 +53,17 @@ def _cause_code(exc: errors.GalleryError) -> str | None:
     return error_code(exc.__cause__) if isinstance(exc.__cause__, ClientError) else None
 
 
+def _get_object(client: Any, bucket: str, key: str, missing: errors.NotFound) -> Any:
+    """GetObject, with an absent object raising `missing` (any other failure stays as translated)."""
+    try:
+        with translated():
+            return client.get_object(Bucket=bucket, Key=key)
+    except errors.GalleryError as exc:
+        if _cause_code(exc) in _MISSING:
+            raise missing from None
+        raise
+
+
 class S3BlobStore:
     """Bytes at `blobs/<aa>/<sha256>`; puts are conditional (`If-None-Match: *`), so an object is never rewritten."""
 
@@ -79,14 +91,7 @@ class S3BlobStore:
             raise
 
     def open(self, etag: str) -> BinaryIO:
-        try:
-            with translated():
-                response = self.client.get_object(Bucket=self.bucket, Key=self.key(etag))
-        except errors.GalleryError as exc:
-            if _cause_code(exc) in _MISSING:
-                raise errors.NotFound() from None
-            raise
-        return cast(BinaryIO, response["Body"])
+        return cast(BinaryIO, _get_object(self.client, self.bucket, self.key(etag), errors.NotFound())["Body"])
 
     def exists(self, etag: str) -> bool:
         try:
@@ -124,7 +129,6 @@ _RESPONSE_HEADERS = {
     "Cache-Control": "ResponseCacheControl",
     "Content-Disposition": "ResponseContentDisposition",
 }
-_STAGED_NAME = re.compile(r"^[0-9a-f-]{36}/[0-9a-f]{32}$")
 
 
 class S3Staging:
@@ -137,9 +141,7 @@ class S3Staging:
 
     @staticmethod
     def key(name: str) -> str:
-        if not _STAGED_NAME.match(name):
-            raise errors.NotFound("No such upload")
-        return f"{STAGING_PREFIX}{name}"
+        return f"{STAGING_PREFIX}{checked_staging_name(name)}"
 
     def post_form(self, name: str, max_size: int, expires_in: int, ticket: str) -> tuple[str, dict[str, str]]:
         with translated():
@@ -152,15 +154,7 @@ class S3Staging:
         return str(post["url"]), {str(k): str(v) for k, v in post["fields"].items()}
 
     def read(self, name: str, limit: int) -> bytes:
-        try:
-            with translated():
-                response = self.client.get_object(Bucket=self.bucket, Key=self.key(name))
-        except errors.GalleryError as exc:
-            if _cause_code(exc) in _MISSING:
-                raise errors.NotFound(
-                    "Nothing is staged for this upload (not uploaded yet, or finished already)"
-                ) from None
-            raise
+        response = _get_object(self.client, self.bucket, self.key(name), nothing_staged())
         with response["Body"] as body:
             if int(response.get("ContentLength", 0)) > limit:
                 raise errors.resource_too_big(limit)
@@ -178,7 +172,7 @@ class S3Staging:
             for page in paginator.paginate(Bucket=self.bucket, Prefix=STAGING_PREFIX):
                 for entry in page.get("Contents", []):
                     name = entry["Key"].removeprefix(STAGING_PREFIX)
-                    if _STAGED_NAME.match(name) and entry["LastModified"].timestamp() < cutoff:
+                    if is_staging_name(name) and entry["LastModified"].timestamp() < cutoff:
                         yield name
 
 

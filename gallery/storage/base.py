@@ -8,9 +8,11 @@ usage ceiling is checked inside the same write, and updates apply only to the ve
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import BinaryIO, Protocol
 
+from gallery import errors
 from gallery.model import Dashboard, ImageInfo, ImageQuery, Page, PageQuery, Tenant, TenantProfile, User
 
 # Sort properties a list call may name, mapped by each backend to its own columns.
@@ -153,6 +155,24 @@ class BlobStore(Protocol):
         """A short-lived URL that serves the bytes with these response headers, or None if the store cannot
         hand out one (then the app streams the bytes itself)."""
         ...
+
+
+_STAGING_NAME = re.compile(r"^[0-9a-f-]{36}/[0-9a-f]{32}$")
+
+
+def is_staging_name(name: str) -> bool:
+    """`<tenant id>/<upload id>`, as the uploads service makes them: the only names a staging store accepts."""
+    return bool(_STAGING_NAME.match(name))
+
+
+def checked_staging_name(name: str) -> str:
+    if not is_staging_name(name):
+        raise errors.NotFound("No such upload")
+    return name
+
+
+def nothing_staged() -> errors.NotFound:
+    return errors.NotFound("Nothing is staged for this upload (not uploaded yet, or finished already)")
 
 
 class Staging(Protocol):

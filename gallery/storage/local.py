@@ -35,7 +35,7 @@ from gallery.model import (
     TenantProfile,
     User,
 )
-from gallery.storage.base import SORT_PROPERTIES
+from gallery.storage.base import SORT_PROPERTIES, checked_staging_name, is_staging_name, nothing_staged
 
 T = TypeVar("T")
 
@@ -682,7 +682,6 @@ def _write_atomically(path: Path, stream: IO[bytes], limit: int) -> int:
     return written
 
 
-_STAGED_NAME = re.compile(r"^[0-9a-f-]{36}/[0-9a-f]{32}$")
 LOCAL_STAGING_PATH = "/api/image/staging"
 
 
@@ -694,9 +693,7 @@ class FileStaging:
         self.root = root
 
     def _path(self, name: str) -> Path:
-        if not _STAGED_NAME.match(name):
-            raise errors.NotFound("No such upload")
-        return self.root / name
+        return self.root / checked_staging_name(name)
 
     def post_form(self, name: str, max_size: int, expires_in: int, ticket: str) -> tuple[str, dict[str, str]]:
         return LOCAL_STAGING_PATH, {"ticket": ticket}
@@ -710,7 +707,7 @@ class FileStaging:
             with path.open("rb") as staged:
                 data = staged.read(limit + 1)
         except FileNotFoundError:
-            raise errors.NotFound("Nothing is staged for this upload (not uploaded yet, or finished already)") from None
+            raise nothing_staged() from None
         if len(data) > limit:
             raise errors.resource_too_big(limit)
         return data
@@ -723,5 +720,5 @@ class FileStaging:
         for path in self.root.glob("*/*"):
             name = f"{path.parent.name}/{path.name}"
             with contextlib.suppress(FileNotFoundError):
-                if _STAGED_NAME.match(name) and path.stat().st_mtime < cutoff:
+                if is_staging_name(name) and path.stat().st_mtime < cutoff:
                     yield name
