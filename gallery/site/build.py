@@ -43,7 +43,6 @@ class Selection:
 class Item:
     image: ImageInfo
     plan: Plan
-    has_alpha: bool
 
     @property
     def slug(self) -> str:
@@ -103,7 +102,7 @@ class Cache:
     def probe_path(self, etag: str) -> Path:
         return self.root / "m" / f"{etag}.json"
 
-    def probed(self, etag: str) -> tuple[str, int, int, bool] | None:
+    def probed(self, etag: str) -> Probe | None:
         try:
             media_type, width, height, alpha = json.loads(self.probe_path(etag).read_text())
         except (OSError, ValueError):
@@ -122,21 +121,18 @@ class Cache:
 
     def prune(self, items: Iterable[Item]) -> None:
         """Forget what no listed image uses any more (the cache must not grow forever)."""
-        keep_r = {r.name for item in items for r in item.plan.renditions}
-        keep_o = {item.image.etag for item in items}
-        keep_x = {f"{export_id(item.image)}.json" for item in items}
-        for path in (self.root / "x").iterdir():
-            if path.name not in keep_x:
-                path.unlink(missing_ok=True)
-        for path in (self.root / "r").iterdir():
-            if path.name not in keep_r:
-                path.unlink(missing_ok=True)
-        for path in (self.root / "o").iterdir():
-            if path.name not in keep_o:
-                path.unlink(missing_ok=True)
-        for path in (self.root / "m").iterdir():
-            if path.stem not in keep_o:
-                path.unlink(missing_ok=True)
+        listed = list(items)
+        etags = {item.image.etag for item in listed}
+        _keep_only(self.root / "r", {r.name for item in listed for r in item.plan.renditions})
+        _keep_only(self.root / "o", etags)
+        _keep_only(self.root / "m", {f"{etag}.json" for etag in etags})
+        _keep_only(self.root / "x", {f"{export_id(item.image)}.json" for item in listed})
+
+
+def _keep_only(folder: Path, names: set[str]) -> None:
+    for path in folder.iterdir():
+        if path.name not in names:
+            path.unlink(missing_ok=True)
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -170,21 +166,21 @@ def export_id(image: ImageInfo) -> str:
     return hashlib.sha256("\0".join([*fields, image.sub_type.value]).encode()).hexdigest()[:24]
 
 
-_worker_blobs: BlobStore | None = None
+_worker: tuple[BlobStore, Cache] | None = None
 
 
-def _start_worker(settings: Settings) -> None:
+def _start_worker(settings: Settings, cache_root: Path) -> None:
     """Each worker reads bytes from storage itself, so they never pass through the parent process."""
-    global _worker_blobs
-    _worker_blobs = open_storage(settings).blobs
+    global _worker
+    _worker = open_storage(settings).blobs, Cache(cache_root)
 
 
-def _work(image: ImageInfo, options: Options, limits: Limits, cache_root: str) -> Probe:
+def _work(image: ImageInfo, options: Options, limits: Limits) -> Probe:
     """In a worker: read the bytes, probe, render and store all one image needs; returns what the probe learnt."""
-    assert _worker_blobs is not None
-    cache = Cache(Path(cache_root))
+    assert _worker is not None
+    blobs, cache = _worker
     try:
-        data = read_blob(_worker_blobs, image.etag)
+        data = read_blob(blobs, image.etag)
     except errors.GalleryError as exc:
         raise errors.NotFound(f"its bytes cannot be read ({exc.message})") from None
     found, the_plan, made = make(data, image.etag, options.widths, options.webp, limits)
@@ -217,20 +213,20 @@ def build_images(
         if known is not None:
             the_plan = plan(image.etag, *known, options.widths, options.webp)
             if cache.complete(image, the_plan, options):
-                report.items.append(Item(image, the_plan, known[3]))
+                report.items.append(Item(image, the_plan))
                 continue
         pending.append(image)
     if pending:
         count = min(workers or os.cpu_count() or 1, len(pending))
-        with ProcessPoolExecutor(count, initializer=_start_worker, initargs=(gallery.settings,)) as pool:
-            futures = [(image, pool.submit(_work, image, options, limits, str(cache_root))) for image in pending]
+        with ProcessPoolExecutor(count, initializer=_start_worker, initargs=(gallery.settings, cache_root)) as pool:
+            futures = [(image, pool.submit(_work, image, options, limits)) for image in pending]
             for done, (image, future) in enumerate(futures, start=1):
                 try:
                     found = future.result()
                 except errors.GalleryError as exc:
                     report.failures.append((image, exc.message))
                 else:
-                    report.items.append(Item(image, plan(image.etag, *found, options.widths, options.webp), found[3]))
+                    report.items.append(Item(image, plan(image.etag, *found, options.widths, options.webp)))
                     report.rendered += 1
                 if progress:
                     progress(done, len(pending))

@@ -121,6 +121,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
         self.produced = set()
         self.placed = {}
         self.image_pages = {}
+        self.index_pages = {}
         self.cache = cache
 
         def add(file: File) -> None:
@@ -152,7 +153,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
                 "page_size": size,
             }
             if files.get_file_from_path(src) is None:
-                add(_page(config, src, "index.html", "Image gallery", in_nav=number == 1))
+                add(_index_page(config, src, first=number == 1))
         add(File.generated(config, "gallery.json", content=json.dumps(cards, separators=(",", ":"))))
 
     def on_env(self, env: Environment, /, *, config: MkDocsConfig, files: Files) -> Environment:
@@ -233,10 +234,10 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
         return PluginError(message)
 
 
-def _page(config: MkDocsConfig, src: str, template: str, title: str, in_nav: bool = False) -> File:
-    # Front matter is YAML, and JSON strings are YAML strings: any title is safe this way.
-    content = f"---\ntemplate: {template}\ntitle: {json.dumps(title)}\n---\n"
-    inclusion = InclusionLevel.INCLUDED if in_nav else InclusionLevel.NOT_IN_NAV
+def _index_page(config: MkDocsConfig, src: str, first: bool) -> File:
+    """An index page: front matter only, its cards come from `on_page_context`. Only the first is in the nav."""
+    content = "---\ntemplate: index.html\ntitle: Image gallery\n---\n"
+    inclusion = InclusionLevel.INCLUDED if first else InclusionLevel.NOT_IN_NAV
     return File.generated(config, src, content=content, inclusion=inclusion)
 
 

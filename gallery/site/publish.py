@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import time
 from collections.abc import Callable, Iterator
@@ -162,8 +163,6 @@ def publish(
 
 
 def _base64_md5(hex_digest: str) -> str:
-    import base64
-
     return base64.b64encode(bytes.fromhex(hex_digest)).decode()
 
 
@@ -186,7 +185,7 @@ def _invalidate(settings: Settings, distribution: str, paths: list[str]) -> None
 def _explained(exc: errors.GalleryError, bucket: str) -> errors.GalleryError:
     cause = exc.__cause__
     code = error_code(cause) if isinstance(cause, ClientError) else ""
-    if code == "NoSuchBucket" or "bucket does not exist" in exc.message:
+    if code == "NoSuchBucket":
         return errors.ConfigError(f"The bucket {bucket} does not exist")
     if code in {"AccessDenied", "403"}:
         return errors.ConfigError(f"Access to the bucket {bucket} is denied with these credentials")

@@ -36,7 +36,7 @@ class Rendition:
 
 @dataclass(frozen=True)
 class Plan:
-    """What `render` will make for an image, computed from its descriptor alone."""
+    """What `make` will produce for an image, known from its probe alone."""
 
     renditions: tuple[Rendition, ...]
 
@@ -47,11 +47,6 @@ class Plan:
     @property
     def fallback(self) -> tuple[Rendition, ...]:
         return tuple(r for r in self.renditions if r.media_type != WEBP)
-
-    @property
-    def thumbnail(self) -> Rendition | None:
-        """The smallest fallback: what a grid card shows where WebP is not understood."""
-        return self.fallback[0] if self.fallback else None
 
 
 def scaled_height(width: int, height: int, target: int) -> int:

@@ -12,10 +12,8 @@ from typing import Any
 from urllib.parse import quote
 
 from gallery.errors import display_size
-from gallery.model import ImageInfo
-from gallery.service import export_data
 from gallery.site.build import Item, Options
-from gallery.site.renditions import Rendition
+from gallery.site.renditions import Plan, Rendition
 
 SIZES = "(max-width: 700px) 100vw, 640px"
 _TYPE_NAMES = {
@@ -28,10 +26,6 @@ _TYPE_NAMES = {
     "image/tiff": "TIFF",
     "image/svg+xml": "SVG",
 }
-
-
-def export(image: ImageInfo, data: bytes) -> dict[str, Any]:
-    return export_data(image, data)
 
 
 def _srcset(renditions: tuple[Rendition, ...], prefix: str) -> str:
@@ -85,11 +79,11 @@ def image_view(item: Item, api_url: str, site_url: str, options: Options) -> dic
         view["src"] = view["original_url"]
         view["src_width"], view["src_height"] = width, height
         view["thumb"] = {"src": view["original_url"], "webp": None, "w": width, "h": height}
-    view["snippets"] = _snippets(view, site_url)
+    view["snippets"] = _snippets(view, plan, site_url)
     return view
 
 
-def _snippets(view: dict[str, Any], site_url: str) -> list[dict[str, str]]:
+def _snippets(view: dict[str, Any], plan: Plan, site_url: str) -> list[dict[str, str]]:
     alt = html.escape(view["title"], quote=True)
     size = f'width="{view["width"]}" height="{view["height"]}"'
     snippets = []
@@ -98,12 +92,11 @@ def _snippets(view: dict[str, Any], site_url: str) -> list[dict[str, str]]:
         markdown_alt = view["title"].replace("[", "\\[").replace("]", "\\]")
         snippets.append({"name": "Markdown", "code": f"![{markdown_alt}]({view['public_link']})"})
     prefix = f"{site_url}/"
-    if "fallback_srcset" in view:
-        fallback = _prefixed(view["fallback_srcset"], prefix)
+    if plan.fallback:
+        fallback = _srcset(plan.fallback, prefix)
         source = ""
-        if "webp_srcset" in view:
-            webp = _prefixed(view["webp_srcset"], prefix)
-            source = f'\n  <source type="image/webp" srcset="{webp}" sizes="{SIZES}">'
+        if plan.webp:
+            source = f'\n  <source type="image/webp" srcset="{_srcset(plan.webp, prefix)}" sizes="{SIZES}">'
         responsive = (
             f'<picture>{source}\n  <img src="{prefix}{view["src"]}" srcset="{fallback}" '
             f'sizes="{SIZES}" alt="{alt}" width="{view["src_width"]}" height="{view["src_height"]}" '
@@ -120,10 +113,6 @@ def _snippets(view: dict[str, Any], site_url: str) -> list[dict[str, str]]:
         {"name": "Authenticated (ThingsBoard Angular)", "code": f"<img [src]=\"'{view['link']}' | image | async\">"}
     )
     return snippets
-
-
-def _prefixed(srcset: str, prefix: str) -> str:
-    return ", ".join(prefix + part for part in srcset.split(", "))
 
 
 def card(view: dict[str, Any]) -> dict[str, Any]:
