@@ -132,7 +132,7 @@ def _draft(image: Image.Image, displayed: tuple[int, int], largest: int) -> None
     stored = target if displayed == image.size else (target[1], target[0])
     image.draft("RGB", stored)
     if isinstance(image, ImageFile.ImageFile) and min(image.size) >= FAST_DECODE_RATIO * min(
-        stored_size(largest, displayed)
+        rendition_size(largest, displayed)
     ):
         # Pillow's draft flag: libjpeg's fastest DCT and plain chroma upsampling (~20% less decoding). Only when
         # the result shrinks by 1.5x or more, where the difference is resampled away (measured: 44.8 dB against a
@@ -140,7 +140,7 @@ def _draft(image: Image.Image, displayed: tuple[int, int], largest: int) -> None
         image.decoderconfig = (image.decoderconfig[0], 1)
 
 
-def stored_size(width: int, displayed: tuple[int, int]) -> tuple[int, int]:
+def rendition_size(width: int, displayed: tuple[int, int]) -> tuple[int, int]:
     """The displayed size of a rendition `width` wide, as a (width, height) pair."""
     return width, scaled_height(displayed[0], displayed[1], width)
 
