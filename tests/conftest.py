@@ -22,7 +22,7 @@ from gallery.storage import open_storage
 from gallery.storage.base import Catalog
 from tests.storage_fixtures import AWS_ENV, watched
 
-pytest_plugins = ("tests.site_fixtures",)
+pytest_plugins = ("tests.site_fixtures", "tests.manage_fixtures")
 
 JWT_SECRET = "test-secret-that-is-at-least-32-bytes-long"
 PASSWORD = "secret-password"

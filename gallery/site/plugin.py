@@ -49,6 +49,7 @@ log = get_plugin_logger(__name__)
 # Directories of the site this plugin owns: after a build, anything in them that this build did not produce goes.
 MANAGED = ("r", "originals", "exports", "images", "page")
 DEFAULT_CACHE = ".cache/gallery"
+MANAGE_PAGE = "manage.md"  # the management app, at /manage/
 
 
 class GalleryConfig(base.Config):  # type: ignore[no-untyped-call]
@@ -155,6 +156,9 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
             if files.get_file_from_path(src) is None:
                 add(_index_page(config, src, first=number == 1))
         add(File.generated(config, "gallery.json", content=json.dumps(cards, separators=(",", ":"))))
+        if files.get_file_from_path(MANAGE_PAGE) is None:
+            content = "---\ntemplate: manage.html\ntitle: Manage images\n---\n"
+            add(File.generated(config, MANAGE_PAGE, content=content, inclusion=InclusionLevel.NOT_IN_NAV))
 
     def on_env(self, env: Environment, /, *, config: MkDocsConfig, files: Files) -> Environment:
         self.env = env
@@ -170,6 +174,9 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
         src = page.file.src_uri
         if src in self.index_pages:
             context["gallery"] = self.index_pages[src]  # type: ignore[typeddict-unknown-key]
+        elif src == MANAGE_PAGE:
+            # The API the page talks to: its own origin unless `api_url` names another (which must allow it, CORS).
+            context["manage"] = {"api": self.config.api_url.rstrip("/")}  # type: ignore[typeddict-unknown-key]
         return context
 
     def on_post_build(self, config: MkDocsConfig) -> None:

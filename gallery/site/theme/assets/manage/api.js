@@ -1,0 +1,171 @@
+// The gallery API as the management page uses it: the ThingsBoard paths, a token that refreshes itself, uploads
+// with progress, and large files sent straight to storage through a presigned form.
+
+import { GalleryImg } from "../gallery-img.js";
+
+const TOKEN = "gallery.token"; // shared with <gallery-img>, which reads it from here
+const REFRESH = "gallery.refreshToken";
+const EARLY_SECONDS = 30; // refresh a token this close to its expiry rather than send it and be refused
+// Above this a file goes to storage directly: a Lambda request carries at most 6 MB, and less once base64-encoded.
+export const DIRECT_UPLOAD_LIMIT = 4 * 1024 * 1024;
+
+export class ApiError extends Error {
+  constructor(status, body, fallback) {
+    super((body && typeof body === "object" ? body.message : typeof body === "string" ? body : "") || fallback);
+    this.name = "ApiError";
+    this.status = status;
+    this.errorCode = body?.errorCode;
+    this.body = body;
+  }
+}
+
+const expiry = (token) => {
+  try {
+    return JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/"))).exp ?? 0;
+  } catch {
+    return 0;
+  }
+};
+
+async function readBody(response) {
+  const text = await response.text();
+  if (!text) return null;
+  try { return JSON.parse(text); } catch { return /<Message>([^<]*)</.exec(text)?.[1] ?? text.slice(0, 200); }
+}
+
+export class Api {
+  #refreshing = null;
+
+  constructor(base = "") {
+    this.base = base.replace(/\/+$/, "");
+    this.onSignedOut = () => {};
+    GalleryImg.token = localStorage.getItem(TOKEN);
+  }
+
+  url(path) { return new URL(this.base + path, location.href).href; }
+
+  get signedIn() { return Boolean(localStorage.getItem(REFRESH)); }
+
+  async login(username, password) {
+    try {
+      this.#store(await this.#send("POST", "/api/auth/login", { json: { username, password } }, null));
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) error.login = true;
+      throw error;
+    }
+  }
+
+  async logout() {
+    const token = localStorage.getItem(TOKEN);
+    this.forget();
+    if (token) await this.#send("POST", "/api/auth/logout", {}, token).catch(() => {});
+  }
+
+  forget() {
+    localStorage.removeItem(TOKEN);
+    localStorage.removeItem(REFRESH);
+    GalleryImg.token = null;
+  }
+
+  #store(pair) {
+    localStorage.setItem(TOKEN, pair.token);
+    localStorage.setItem(REFRESH, pair.refreshToken);
+    GalleryImg.token = pair.token;
+  }
+
+  // A token good for at least a little while: refreshed first when it is about to expire (one refresh at a time).
+  async token({ force = false } = {}) {
+    const token = localStorage.getItem(TOKEN);
+    if (!force && token && expiry(token) - Date.now() / 1000 > EARLY_SECONDS) return token;
+    this.#refreshing ??= (async () => {
+      const refreshToken = localStorage.getItem(REFRESH);
+      try {
+        if (!refreshToken) throw new ApiError(401, null, "Not signed in");
+        this.#store(await this.#send("POST", "/api/auth/token", { json: { refreshToken } }, null));
+        return localStorage.getItem(TOKEN);
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 401) {
+          this.forget();
+          this.onSignedOut(error);
+        }
+        throw error;
+      } finally {
+        this.#refreshing = null;
+      }
+    })();
+    return this.#refreshing;
+  }
+
+  async #send(method, path, { json, body, query, as = "json", signal } = {}, token) {
+    const url = new URL(this.url(path));
+    for (const [name, value] of Object.entries(query ?? {})) {
+      if (value !== undefined && value !== null && value !== "") url.searchParams.set(name, value);
+    }
+    const headers = {};
+    if (token) headers["X-Authorization"] = `Bearer ${token}`;
+    if (json !== undefined) headers["Content-Type"] = "application/json";
+    const response = await fetch(url, { method, headers, body: json !== undefined ? JSON.stringify(json) : body, signal });
+    if (!response.ok) throw new ApiError(response.status, await readBody(response), `HTTP ${response.status}`);
+    if (as === "blob") return response.blob();
+    return readBody(response);
+  }
+
+  // An authenticated call; a token the server calls expired is refreshed once and the call repeated.
+  async request(method, path, options = {}) {
+    try {
+      return await this.#send(method, path, options, await this.token());
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 401 && error.errorCode === 11)) throw error;
+      return this.#send(method, path, options, await this.token({ force: true }));
+    }
+  }
+
+  // --- images ------------------------------------------------------------------------------------------------
+  user() { return this.request("GET", "/api/auth/user"); }
+  params() { return this.request("GET", "/api/system/params"); }
+  list(query, signal) { return this.request("GET", "/api/images", { query, signal }); }
+  download(path) { return this.request("GET", path, { as: "blob" }); }
+  exportJson(path) { return this.request("GET", `${path}/export`); }
+  importJson(data) { return this.request("PUT", "/api/image/import", { json: data }); }
+  rename(path, title) { return this.request("PUT", `${path}/info`, { json: { title } }); }
+  setPublic(path, isPublic) { return this.request("PUT", `${path}/public/${isPublic}`); }
+  delete(path, force = false) { return this.request("DELETE", path, { query: { force } }); }
+  bulkDelete(images, force = false) { return this.request("POST", "/api/images/bulkDelete", { json: { images, force } }); }
+
+  // A new image (`target` null) or new bytes for `target` (a path): straight to the API when small, through a
+  // presigned form when large. `progress(fraction)` follows the bytes.
+  async upload(file, { title, target = null, progress = () => {} } = {}) {
+    if (file.size <= DIRECT_UPLOAD_LIMIT) {
+      const form = new FormData();
+      form.append("file", file, file.name);
+      if (!target && title) form.append("title", title);
+      return this.#xhr(target ? "PUT" : "POST", this.url(target ?? "/api/image"), form, progress, true);
+    }
+    const staged = await this.request("POST", "/api/image/uploads", { json: { fileName: file.name, size: file.size } });
+    const form = new FormData();
+    for (const [name, value] of Object.entries(staged.fields)) form.append(name, value);
+    form.append(staged.fileField ?? "file", file, file.name);
+    await this.#xhr("POST", staged.url, form, progress, false);
+    const id = encodeURIComponent(staged.uploadId);
+    if (target) return this.request("PUT", `${target}/uploads/${id}`);
+    return this.request("POST", `/api/image/uploads/${id}`, { json: title ? { title } : {} });
+  }
+
+  // XMLHttpRequest because fetch cannot report upload progress.
+  async #xhr(method, url, form, progress, authenticated) {
+    const token = authenticated ? await this.token() : null;
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open(method, url);
+      if (token) xhr.setRequestHeader("X-Authorization", `Bearer ${token}`);
+      xhr.upload.onprogress = (event) => { if (event.lengthComputable) progress(event.loaded / event.total); };
+      xhr.onerror = () => reject(new TypeError("Network error"));
+      xhr.onload = async () => {
+        const body = await readBody(new Response(xhr.responseText));
+        if (xhr.status >= 200 && xhr.status < 300) { progress(1); resolve(body); }
+        else reject(new ApiError(xhr.status, body, `HTTP ${xhr.status}`));
+      };
+      xhr.send(form);
+    });
+  }
+}

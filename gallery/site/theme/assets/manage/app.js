@@ -1,0 +1,246 @@
+// The management page: sign in, then list, search, upload, import, embed, edit and delete images through the API.
+// Modules, no build step. Everything the page shows is rebuilt from `state` (kept in the URL) and one API page.
+
+import "../gallery-img.js";
+import { Api } from "./api.js";
+import { debounce, h, icon, saveFile } from "./dom.js";
+import { confirm, editDialog, embedDialog, importDialog, referenceList, uploadDialog } from "./dialogs.js";
+import { imageId, imagePath, isSystem, plainError } from "./format.js";
+import { readState, rememberView, writeState } from "./state.js";
+import { grid, pager, table } from "./views.js";
+
+const root = document.getElementById("manage");
+const $ = (selector) => root.querySelector(selector);
+const api = new Api(root.dataset.api);
+const componentUrl = new URL(`${root.dataset.assets}gallery-img.js`, location.href).href;
+
+let state = readState();
+let user = null;
+let page = null;
+let loading = null;
+const selected = new Map(); // imageId → image, kept across pages until cleared
+
+function screen(name) {
+  for (const section of root.querySelectorAll("[data-screen]")) section.hidden = section.dataset.screen !== name;
+}
+
+function notify(message, kind = "info") {
+  if (!message) return;
+  const toast = h("div", { class: `m-toast ${kind}`, role: kind === "error" ? "alert" : null }, message,
+    h("button", { type: "button", class: "link", "aria-label": "Dismiss", onclick: () => toast.remove() }, "×"));
+  $("#m-toasts").append(toast);
+  setTimeout(() => toast.remove(), kind === "error" ? 10_000 : 4_000);
+}
+
+const failed = (error) => notify(plainError(error), "error");
+
+const ui = {
+  api,
+  selected,
+  maxSize: 0,
+  apiBase: api.base,
+  get sysadmin() { return user?.authority === "SYS_ADMIN"; },
+  get canWrite() { return user?.authority === "SYS_ADMIN" || user?.authority === "TENANT_ADMIN"; },
+  readOnly: (image) => isSystem(image) && user?.authority !== "SYS_ADMIN",
+  embedContext: (image) => ({
+    publicUrl: image.public && image.publicLink ? api.url(image.publicLink) : "",
+    apiBase: api.base ? api.url("") .replace(/\/$/, "") : "",
+    componentUrl,
+  }),
+  notify,
+  changed: () => load({ quiet: true }),
+  download: (image) => api.download(imagePath(image)).then((blob) => saveFile(blob, image.fileName || image.resourceKey), failed),
+  exportJson: (image) => api.exportJson(imagePath(image)).then(
+    (data) => saveFile(new Blob([JSON.stringify(data, null, 2)], { type: "application/json" }), `${image.resourceKey}.json`), failed),
+  embed: (image) => embedDialog(ui, image),
+  edit: (image) => editDialog(ui, image),
+  remove: (image) => removeOne(image),
+  sort: (property) => {
+    const toggle = state.property === property;
+    update({ property, direction: toggle ? (state.direction === "asc" ? "desc" : "asc") : property === "title" ? "asc" : "desc", page: 0 });
+  },
+  select: (image, on) => { if (on) selected.set(imageId(image), image); else selected.delete(imageId(image)); render(); },
+  selectAll: (images, on) => { for (const image of images) ui.select(image, on); },
+  goTo: (n) => update({ page: n }),
+  pageSize: (n) => update({ pageSize: n, page: 0 }),
+};
+
+function update(changes, { push = true } = {}) {
+  const resets = "textSearch" in changes || "system" in changes;
+  if (resets) selected.clear();
+  state = { ...state, ...changes };
+  writeState(state, { push });
+  load();
+}
+
+async function load({ quiet = false } = {}) {
+  const results = $("#m-results");
+  loading?.abort();
+  const controller = (loading = new AbortController());
+  results.setAttribute("aria-busy", "true");
+  if (!quiet && !page) results.replaceChildren(h("p", { class: "m-note" }, "Loading images…"));
+  try {
+    const query = {
+      pageSize: state.pageSize, page: state.page, sortProperty: state.property, sortOrder: state.direction.toUpperCase(),
+      textSearch: state.textSearch.trim(), includeSystemImages: state.system && !ui.sysadmin ? "true" : undefined,
+    };
+    const found = await api.list(query, controller.signal);
+    if (controller.signal.aborted) return;
+    if (found.totalPages > 0 && state.page >= found.totalPages) { update({ page: found.totalPages - 1 }, { push: false }); return; }
+    page = found;
+  } catch (error) {
+    if (error.name === "AbortError") return;
+    results.replaceChildren(h("p", { class: "m-error", role: "alert" }, plainError(error), " ",
+      h("button", { type: "button", onclick: () => load() }, "Try again")));
+    $("#m-pager").replaceChildren();
+    results.removeAttribute("aria-busy");
+    return;
+  }
+  results.removeAttribute("aria-busy");
+  render();
+}
+
+function render() {
+  if (!page) return;
+  const results = $("#m-results");
+  for (const button of root.querySelectorAll("[data-view]")) button.setAttribute("aria-pressed", String(button.dataset.view === state.view));
+  $("#m-search").value = document.activeElement === $("#m-search") ? $("#m-search").value : state.textSearch;
+  $("#m-system").checked = state.system;
+  const count = selected.size;
+  $("#m-selection").hidden = count === 0 || state.view !== "list";
+  $("#m-selected").textContent = `${count} image${count === 1 ? "" : "s"} selected`;
+  if (page.data.length === 0) {
+    const searching = state.textSearch.trim();
+    results.replaceChildren(h("div", { class: "m-empty" },
+      h("p", {}, searching ? `No images match “${searching}”.` : "No images yet."),
+      !searching && ui.canWrite && h("button", { type: "button", class: "primary", onclick: upload }, icon("upload"), "Upload image")));
+  } else {
+    // Keep focus where it was when the page is redrawn (a checkbox, a sort button) for keyboard users.
+    const focusKey = document.activeElement?.closest?.("[data-key]")?.dataset.key;
+    const focusLabel = document.activeElement?.getAttribute?.("aria-label");
+    results.replaceChildren(state.view === "list" ? table(page, state, ui) : grid(page, ui));
+    if (focusKey && focusLabel) results.querySelector(`[data-key="${CSS.escape(focusKey)}"] [aria-label="${CSS.escape(focusLabel)}"]`)?.focus();
+  }
+  $("#m-pager").replaceChildren(...pager(page, state, ui));
+}
+
+async function upload() {
+  const images = await uploadDialog(ui);
+  if (images.length) {
+    notify(images.length === 1 ? `Uploaded “${images[0].title}”` : `Uploaded ${images.length} images`);
+    load({ quiet: true });
+  }
+}
+
+async function removeOne(image) {
+  if (!(await confirm("Delete image", `Are you sure you want to delete image “${image.title}”?`))) return;
+  try {
+    await api.delete(imagePath(image));
+  } catch (error) {
+    if (error.status !== 400 || !error.body?.references) return failed(error);
+    const force = await confirm("Image is used by other entities", `“${image.title}” is used by:`,
+      { action: "Delete anyway", details: referenceList(error.body.references) });
+    if (!force) return;
+    try { await api.delete(imagePath(image), true); } catch (again) { return failed(again); }
+  }
+  selected.delete(imageId(image));
+  notify(`Deleted “${image.title}”`);
+  load({ quiet: true });
+}
+
+async function removeSelected() {
+  const images = [...selected.values()];
+  const n = images.length;
+  if (!(await confirm("Delete images", `Are you sure you want to delete ${n} image${n === 1 ? "" : "s"}?`))) return;
+  const targets = (list) => list.map((image) => ({ type: isSystem(image) ? "system" : "tenant", key: image.resourceKey }));
+  const byId = new Map(images.map((image) => [imageId(image), image]));
+  try {
+    let result = await api.bulkDelete(targets(images));
+    let deleted = result.deleted;
+    const outcome = (r) => byId.get(`${r.type}/${r.key}`);
+    const inUse = result.results.filter((r) => !r.success && r.references).map(outcome);
+    if (inUse.length) {
+      const details = h("ul", { class: "m-references" }, inUse.map((image) => h("li", {}, image.title)));
+      if (await confirm("Images are used by other entities", `${inUse.length} of them are used by other entities:`, { action: "Delete anyway", details })) {
+        const forced = await api.bulkDelete(targets(inUse), true);
+        deleted += forced.deleted;
+        result = { results: [...result.results.filter((r) => r.success || !r.references), ...forced.results] };
+      }
+    }
+    for (const r of result.results) if (r.success) selected.delete(`${r.type}/${r.key}`);
+    const refused = result.results.filter((r) => !r.success && !r.references);
+    notify(`Deleted ${deleted} image${deleted === 1 ? "" : "s"}`);
+    if (refused.length) notify(`${refused.length} could not be deleted: ${refused.map((r) => outcome(r)?.title ?? r.key).join(", ")}`, "error");
+  } catch (error) {
+    failed(error);
+  }
+  load({ quiet: true });
+}
+
+async function start() {
+  try {
+    user = await api.user();
+  } catch (error) {
+    if (error.status === 401 || !api.signedIn) return signIn(api.signedIn ? plainError(error) : "");
+    screen("login");
+    return failed(error);
+  }
+  for (const slot of root.querySelectorAll("[data-user]")) slot.textContent = user.email;
+  if (!ui.canWrite) return screen("denied");
+  root.dataset.role = user.authority;
+  $("[data-system-toggle]").hidden = ui.sysadmin;
+  const params = await api.params().catch(() => ({}));
+  ui.maxSize = params.maxResourceSize ?? 0;
+  screen("app");
+  page = null;
+  load();
+}
+
+function signIn(message = "") {
+  user = null;
+  page = null;
+  selected.clear();
+  $("#login-error").textContent = message;
+  screen("login");
+  $("#login-user").focus();
+}
+
+function wire() {
+  for (const button of root.querySelectorAll("button[data-icon]")) button.prepend(icon(button.dataset.icon));
+  $("#login-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.target;
+    const submit = form.querySelector("button[type=submit]");
+    submit.disabled = true;
+    $("#login-error").textContent = "";
+    try {
+      await api.login(form.username.value.trim(), form.password.value);
+      form.password.value = "";
+      await start();
+    } catch (error) {
+      $("#login-error").textContent = plainError(error);
+    }
+    submit.disabled = false;
+  });
+  for (const button of root.querySelectorAll("[data-action=logout]")) {
+    button.addEventListener("click", async () => { await api.logout(); signIn("You have signed out."); });
+  }
+  api.onSignedOut = () => signIn("Your session has ended. Please sign in again.");
+  for (const button of root.querySelectorAll("[data-view]")) {
+    button.addEventListener("click", () => { rememberView(button.dataset.view); update({ view: button.dataset.view }); });
+  }
+  $("#m-search").addEventListener("input", debounce((e) => update({ textSearch: e.target.value.trim(), page: 0 }, { push: false }), 150));
+  $("#m-system").addEventListener("change", (e) => update({ system: e.target.checked, page: 0 }));
+  $("#m-refresh").addEventListener("click", () => load());
+  $("#m-upload").addEventListener("click", upload);
+  $("#m-import").addEventListener("click", async () => {
+    const images = await importDialog(ui);
+    if (images.length) { notify(`Imported ${images.length} image${images.length === 1 ? "" : "s"}`); load({ quiet: true }); }
+  });
+  $("#m-bulk-delete").addEventListener("click", removeSelected);
+  $("#m-clear").addEventListener("click", () => { selected.clear(); render(); });
+  window.addEventListener("popstate", () => { state = readState(); if (user) load(); });
+}
+
+wire();
+if (api.signedIn) start(); else signIn();

@@ -1,0 +1,297 @@
+// Modal dialogs on the native <dialog>: it traps focus, closes on Escape and gives focus back to the opener.
+
+import { h, icon, iconButton } from "./dom.js";
+import { formatSize, imagePath, plainError, snippets, summary } from "./format.js";
+import { preview } from "./views.js";
+
+let counter = 0;
+
+export function modal(title, { className = "", onClose = () => {} } = {}) {
+  const id = `dialog-title-${++counter}`;
+  const body = h("div", { class: "m-dialog-body" });
+  const footer = h("div", { class: "m-dialog-actions" });
+  const heading = h("h2", { id }, title);
+  const element = h("dialog", { class: `m-dialog ${className}`, "aria-labelledby": id },
+    h("div", { class: "m-dialog-head" }, heading, iconButton("close", "Close", () => element.close())),
+    body, footer);
+  element.addEventListener("close", () => { element.remove(); onClose(); });
+  document.body.append(element);
+  return { element, body, footer, heading, show: () => element.showModal(), close: () => element.close() };
+}
+
+export function confirm(title, message, { action = "Delete", danger = true, details = null } = {}) {
+  return new Promise((resolve) => {
+    let answer = false;
+    const dialog = modal(title, { className: "m-confirm", onClose: () => resolve(answer) });
+    dialog.body.append(h("p", {}, message), details);
+    const yes = h("button", { type: "button", class: danger ? "danger" : "primary", onclick: () => { answer = true; dialog.close(); } }, action);
+    dialog.footer.append(h("button", { type: "button", onclick: () => dialog.close() }, "Cancel"), yes);
+    dialog.show();
+    yes.focus();
+  });
+}
+
+// What refers to an image, as the API reports it (`{"DASHBOARD": [{name, …}], …}`), in a list.
+export function referenceList(references) {
+  const names = Object.entries(references ?? {}).flatMap(([type, items]) =>
+    items.map((item) => `${type.toLowerCase()} “${item.name ?? item.title ?? item.id?.id ?? "?"}”`));
+  return h("ul", { class: "m-references" }, names.map((name) => h("li", {}, name)));
+}
+
+const errorLine = () => h("p", { class: "m-error", role: "alert" });
+
+function dropZone({ accept, multiple, prompt, hint, onFiles }) {
+  const input = h("input", { type: "file", accept, multiple, class: "sr-only", onchange: () => { onFiles([...input.files]); input.value = ""; } });
+  const zone = h("label", { class: "m-drop" }, input, icon("upload"),
+    h("span", { class: "m-drop-text" }, prompt, " or ", h("span", { class: "m-browse" }, "browse")),
+    hint && h("span", { class: "m-hint" }, hint));
+  zone.addEventListener("dragover", (e) => { e.preventDefault(); zone.classList.add("over"); });
+  zone.addEventListener("dragleave", () => zone.classList.remove("over"));
+  zone.addEventListener("drop", (e) => {
+    e.preventDefault();
+    zone.classList.remove("over");
+    const files = [...(e.dataTransfer?.files ?? [])];
+    if (files.length) onFiles(multiple ? files : files.slice(0, 1));
+  });
+  return zone;
+}
+
+const isImage = (file) => file.type.startsWith("image/") || /\.(svg|png|jpe?g|gif|webp|bmp|ico|tiff?)$/i.test(file.name);
+
+// Upload one or several new images, or (with `target`) new bytes for an image whose URL stays the same.
+export function uploadDialog(ui, { target = null } = {}) {
+  return new Promise((resolve) => {
+    const done = [];
+    const dialog = modal(target ? "Update image" : "Upload image", { className: "m-upload", onClose: () => resolve(done) });
+    const limit = ui.maxSize;
+    const hint = limit ? `Maximum upload file size: ${formatSize(limit)}` : null;
+    const entries = [];
+    const list = h("ul", { class: "m-files" });
+    const error = errorLine();
+    const submit = h("button", { type: "submit", class: "primary", form: `${dialog.element.getAttribute("aria-labelledby")}-form` }, "Upload");
+    let busy = false;
+
+    const valid = () => entries.filter((entry) => !entry.problem && !entry.done);
+    const refresh = () => {
+      const n = valid().length;
+      submit.disabled = busy || n === 0 || valid().some((entry) => !entry.name.value.trim());
+      submit.textContent = n > 1 ? `Upload ${n} images` : target ? "Update" : "Upload";
+    };
+    const add = (files) => {
+      if (target) { for (const entry of entries.splice(0)) entry.row.remove(); }
+      for (const file of files) {
+        const entry = { file, done: false };
+        entry.problem = !isImage(file) ? "This is not an image file."
+          : limit && file.size > limit ? `Too large (${formatSize(file.size)}): the largest image allowed is ${formatSize(limit)}.` : "";
+        entry.url = URL.createObjectURL(file);
+        entry.name = h("input", { type: "text", value: file.name, required: true, "aria-label": `Name for ${file.name}`, oninput: refresh, hidden: Boolean(target) });
+        entry.progress = h("progress", { max: 1, value: 0, hidden: true, "aria-label": `Uploading ${file.name}` });
+        entry.status = h("span", { class: entry.problem ? "m-error" : "m-status" }, entry.problem);
+        entry.row = h("li", { class: "m-file" },
+          h("img", { src: entry.url, alt: "", class: "m-file-thumb" }),
+          h("div", { class: "m-file-main" },
+            target ? h("span", { class: "m-file-name" }, file.name) : h("label", { class: "m-field" }, h("span", {}, "Name"), entry.name),
+            h("span", { class: "m-file-size" }, `${file.name} · ${formatSize(file.size)}`),
+            entry.progress, entry.status),
+          iconButton("close", `Remove ${file.name}`, () => { entries.splice(entries.indexOf(entry), 1); entry.row.remove(); refresh(); }));
+        entries.push(entry);
+        list.append(entry.row);
+      }
+      refresh();
+    };
+
+    const form = h("form", { id: `${dialog.element.getAttribute("aria-labelledby")}-form`, onsubmit: async (event) => {
+      event.preventDefault();
+      busy = true;
+      refresh();
+      error.textContent = "";
+      for (const entry of valid()) {
+        entry.progress.hidden = false;
+        entry.status.className = "m-status";
+        entry.status.textContent = "Uploading…";
+        try {
+          const image = await ui.api.upload(entry.file, {
+            title: entry.name.value.trim(), target: target && imagePath(target), progress: (f) => { entry.progress.value = f; },
+          });
+          entry.done = true;
+          entry.status.textContent = "Uploaded";
+          done.push(image);
+        } catch (failure) {
+          entry.progress.hidden = true;
+          entry.status.className = "m-error";
+          entry.status.textContent = plainError(failure);
+        }
+      }
+      busy = false;
+      refresh();
+      if (entries.every((entry) => entry.done)) dialog.close();
+      else error.textContent = done.length ? `${done.length} uploaded; the others could not be.` : "Nothing was uploaded.";
+    } }, dropZone({
+      accept: "image/*,.svg", multiple: !target, prompt: target ? "Drop the new image here" : "Drag & drop images here", hint, onFiles: add,
+    }), list, error);
+    dialog.body.append(form);
+    dialog.footer.append(h("button", { type: "button", onclick: () => dialog.close() }, "Cancel"), submit);
+    refresh();
+    dialog.element.addEventListener("close", () => { for (const entry of entries) URL.revokeObjectURL(entry.url); });
+    dialog.show();
+  });
+}
+
+// Import ThingsBoard export files: each holds one image (or, for convenience, a list of them).
+export function importDialog(ui) {
+  return new Promise((resolve) => {
+    const imported = [];
+    const dialog = modal("Import images from JSON", { className: "m-upload", onClose: () => resolve(imported) });
+    const list = h("ul", { class: "m-files" });
+    const error = errorLine();
+    const files = [];
+    const submit = h("button", { type: "button", class: "primary", disabled: true }, "Import");
+    const add = (chosen) => {
+      for (const file of chosen) {
+        const status = h("span", { class: "m-status" }, formatSize(file.size));
+        const row = h("li", { class: "m-file" }, h("div", { class: "m-file-main" }, h("span", { class: "m-file-name" }, file.name), status));
+        files.push({ file, status, row, done: false });
+        list.append(row);
+      }
+      submit.disabled = files.length === 0;
+    };
+    submit.addEventListener("click", async () => {
+      submit.disabled = true;
+      error.textContent = "";
+      for (const entry of files.filter((f) => !f.done)) {
+        let items;
+        try {
+          const parsed = JSON.parse(await entry.file.text());
+          items = Array.isArray(parsed) ? parsed : [parsed];
+        } catch {
+          entry.status.className = "m-error";
+          entry.status.textContent = "This file is not JSON: choose a file exported from an image gallery.";
+          continue;
+        }
+        try {
+          for (const item of items) imported.push(await ui.api.importJson(item));
+          entry.done = true;
+          entry.status.className = "m-status";
+          entry.status.textContent = items.length === 1 ? `Imported “${imported.at(-1).title}”` : `Imported ${items.length} images`;
+        } catch (failure) {
+          entry.status.className = "m-error";
+          entry.status.textContent = plainError(failure);
+        }
+      }
+      if (files.every((f) => f.done)) dialog.close();
+      else { error.textContent = "Some files could not be imported."; submit.disabled = false; }
+    });
+    dialog.body.append(dropZone({
+      accept: ".json,application/json", multiple: true, prompt: "Drag & drop exported JSON files here", onFiles: add,
+    }), list, error);
+    dialog.footer.append(h("button", { type: "button", onclick: () => dialog.close() }, "Cancel"), submit);
+    dialog.show();
+  });
+}
+
+function snippetBox(label, code, hint) {
+  const id = `snippet-${++counter}`;
+  const area = h("textarea", { id, readonly: true, rows: Math.max(2, code.split("\n").reduce((n, line) => n + Math.ceil((line.length + 1) / 70), 0)), spellcheck: false }, code);
+  const copy = h("button", { type: "button", class: "m-copy", onclick: async () => {
+    try { await navigator.clipboard.writeText(code); } catch { area.select(); document.execCommand("copy"); }
+    copy.textContent = "Copied";
+    setTimeout(() => { copy.textContent = "Copy"; }, 1500);
+  } }, "Copy");
+  return h("div", { class: "m-snippet" }, h("label", { for: id }, label), hint && h("p", { class: "m-hint" }, hint), area, copy);
+}
+
+export function embedDialog(ui, image) {
+  return new Promise((resolve) => {
+    let current = image;
+    const dialog = modal("Embed image", { className: "m-embed", onClose: () => resolve(current) });
+    const error = errorLine();
+    const htmlPart = h("div");
+    const toggle = h("input", { type: "checkbox", role: "switch", checked: image.public, disabled: ui.readOnly(image) || !ui.canWrite });
+    const render = () => {
+      const code = snippets(current, ui.embedContext(current));
+      htmlPart.replaceChildren(current.public
+        ? snippetBox("HTML with the public link", code.html)
+        : h("p", { class: "m-note" }, "The image is private: turn on its public link to get HTML that shows it without signing in."));
+      others.replaceChildren(
+        snippetBox("HTML for signed-in users", code.component,
+          "The <gallery-img> element fetches the image with the visitor's gallery token, so the image stays private."),
+        snippetBox("Angular HTML template (ThingsBoard)", code.angular));
+    };
+    const others = h("div");
+    toggle.addEventListener("change", async () => {
+      toggle.disabled = true;
+      error.textContent = "";
+      try {
+        current = await ui.api.setPublic(imagePath(current), toggle.checked);
+        ui.changed(current);
+      } catch (failure) {
+        toggle.checked = current.public;
+        error.textContent = plainError(failure);
+      }
+      toggle.disabled = false;
+      render();
+    });
+    dialog.body.append(
+      h("section", { class: "m-embed-section" },
+        h("h3", {}, "Embed to HTML"),
+        h("label", { class: "m-switch" }, toggle, " Public link"),
+        h("p", { class: "m-warning" }, "A public link works for anyone who has it, without signing in."),
+        error, htmlPart),
+      h("section", { class: "m-embed-section" }, h("h3", {}, "Embed with sign-in"), others));
+    render();
+    dialog.footer.append(h("button", { type: "button", class: "primary", onclick: () => dialog.close() }, "Done"));
+    dialog.show();
+  });
+}
+
+export function editDialog(ui, image) {
+  let current = image;
+  const readOnly = ui.readOnly(image) || !ui.canWrite;
+  const dialog = modal(readOnly ? "Image details" : "Edit image", { className: "m-edit" });
+  const error = errorLine();
+  const big = h("div", { class: "m-large" });
+  const meta = h("p", { class: "m-meta" });
+  const show = () => {
+    big.replaceChildren(preview(current, ui, "m-large-img"));
+    meta.textContent = summary(current);
+  };
+  const name = h("input", { id: `edit-name-${++counter}`, type: "text", value: image.title, readonly: readOnly, required: true });
+  const undo = iconButton("undo", "Undo name change", () => { name.value = current.title; dirty(); name.focus(); }, { hidden: true });
+  const save = iconButton("check", "Save name", () => rename(), { hidden: true });
+  const dirty = () => {
+    const changed = name.value !== current.title;
+    undo.hidden = save.hidden = !changed;
+    save.disabled = !name.value.trim();
+  };
+  const rename = async () => {
+    if (readOnly || name.value === current.title || !name.value.trim()) return;
+    error.textContent = "";
+    try {
+      current = await ui.api.rename(imagePath(current), name.value.trim());
+      name.value = current.title;
+      ui.changed(current);
+      ui.notify(`Renamed to “${current.title}”`);
+    } catch (failure) {
+      error.textContent = plainError(failure);
+    }
+    dirty();
+  };
+  name.addEventListener("input", dirty);
+  name.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); rename(); } });
+  const button = (iconName, label, onclick) => h("button", { type: "button", onclick }, icon(iconName), label);
+  dialog.body.append(
+    big, meta,
+    h("div", { class: "m-name-field" }, h("label", { for: name.id }, "Name"), h("div", { class: "m-inline" }, name, undo, save)),
+    error,
+    h("div", { class: "m-buttons" },
+      button("download", "Download", () => ui.download(current)),
+      button("export", "Export to JSON", () => ui.exportJson(current)),
+      button("embed", "Embed", async () => { current = await ui.embed(current); }),
+      !readOnly && button("upload", "Update image", async () => {
+        const [updated] = await uploadDialog(ui, { target: current });
+        if (updated) { current = updated; show(); ui.changed(current); ui.notify(`Updated “${current.title}”`); }
+      })));
+  show();
+  dialog.footer.append(h("button", { type: "button", class: "primary", onclick: () => dialog.close() }, "Close"));
+  dialog.show();
+}

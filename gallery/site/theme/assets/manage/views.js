@@ -1,0 +1,109 @@
+// The two ways to see a page of images — a table and a grid of cards — and the paginator under them.
+// `ui` carries what they need from the app: the API base, the selection, who may change what, and the actions.
+
+import { h, icon, iconButton } from "./dom.js";
+import { formatDate, formatSize, imageId, imagePath, isSystem, resolution, summary } from "./format.js";
+import { PAGE_SIZES } from "./state.js";
+
+export function preview(image, ui, className = "m-thumb") {
+  // `v` keys the browser's cache by content: after an update in place the new bytes show at once.
+  return h("gallery-img", {
+    class: className,
+    src: `${imagePath(image)}/preview?v=${encodeURIComponent(image.etag ?? "")}`,
+    alt: "",
+    "api-base": ui.apiBase || null,
+  });
+}
+
+function actions(image, ui, { withEdit = true } = {}) {
+  const named = (label) => `${label}: ${image.title}`;
+  const readOnly = ui.readOnly(image);
+  return [
+    iconButton("download", named("Download image"), () => ui.download(image)),
+    iconButton("export", named("Export image to JSON"), () => ui.exportJson(image)),
+    iconButton("embed", named("Embed image"), () => ui.embed(image)),
+    withEdit && iconButton("edit", named(readOnly ? "Image details" : "Edit image"), () => ui.edit(image)),
+    iconButton("delete", named("Delete image"), () => ui.remove(image), { disabled: readOnly || !ui.canWrite }),
+  ];
+}
+
+function sortHeader(label, property, state, ui, className) {
+  const active = state.property === property;
+  const sort = active ? (state.direction === "asc" ? "ascending" : "descending") : null;
+  return h("th", { scope: "col", class: className, "aria-sort": sort },
+    h("button", { type: "button", class: "m-sort", onclick: () => ui.sort(property) },
+      label, h("span", { class: "m-arrow", "aria-hidden": "true" }, active ? (state.direction === "asc" ? "▲" : "▼") : "")));
+}
+
+export function table(page, state, ui) {
+  const showSystem = state.system && !ui.sysadmin;
+  const selectable = page.data.filter((image) => !ui.readOnly(image));
+  const allSelected = selectable.length > 0 && selectable.every((image) => ui.selected.has(imageId(image)));
+  const head = h("tr", {},
+    h("th", { scope: "col", class: "m-check" }, ui.canWrite && h("input", {
+      type: "checkbox", "aria-label": "Select every image on this page", checked: allSelected,
+      disabled: selectable.length === 0, onchange: (e) => ui.selectAll(selectable, e.target.checked),
+    })),
+    h("th", { scope: "col", class: "m-preview" }, h("span", { class: "sr-only" }, "Preview")),
+    sortHeader("Name", "title", state, ui),
+    sortHeader("Created", "createdTime", state, ui, "m-created"),
+    h("th", { scope: "col", class: "m-resolution" }, "Resolution"),
+    h("th", { scope: "col", class: "m-size" }, "Size"),
+    showSystem && h("th", { scope: "col", class: "m-system" }, "System"),
+    h("th", { scope: "col", class: "m-actions" }, h("span", { class: "sr-only" }, "Actions")));
+  const rows = page.data.map((image) => {
+    const id = imageId(image);
+    const selected = ui.selected.has(id);
+    const checkbox = ui.canWrite && h("input", {
+      type: "checkbox", "aria-label": `Select ${image.title}`, checked: selected, disabled: ui.readOnly(image),
+      onchange: (e) => ui.select(image, e.target.checked),
+    });
+    return h("tr", { class: selected ? "selected" : null, "aria-selected": ui.canWrite ? String(selected) : null, dataset: { key: id } },
+      h("td", { class: "m-check" }, checkbox),
+      h("td", { class: "m-preview" }, preview(image, ui)),
+      h("td", { class: "m-name" }, image.title),
+      h("td", { class: "m-created" }, h("time", { datetime: new Date(image.createdTime).toISOString() }, formatDate(image.createdTime))),
+      h("td", { class: "m-resolution" }, resolution(image)),
+      h("td", { class: "m-size" }, formatSize(image.descriptor?.size ?? 0)),
+      showSystem && h("td", { class: "m-system" }, isSystem(image) ? h("span", { class: "badge" }, "System") : ""),
+      h("td", { class: "m-actions" }, h("div", { class: "m-row-actions" }, actions(image, ui))));
+  });
+  return h("table", { class: "m-table" },
+    h("caption", { class: "sr-only" }, "Images"),
+    h("thead", {}, head),
+    h("tbody", {}, rows));
+}
+
+export function grid(page, ui) {
+  return h("ul", { class: "m-grid", "aria-label": "Images" }, page.data.map((image) => {
+    const readOnly = ui.readOnly(image);
+    return h("li", { class: "m-card", dataset: { key: imageId(image) } },
+      h("div", { class: "m-card-preview" }, preview(image, ui, "m-card-img"),
+        isSystem(image) && !ui.sysadmin && h("span", { class: "badge" }, "System")),
+      h("div", { class: "m-card-body" },
+        h("span", { class: "m-card-name" }, image.title),
+        h("span", { class: "m-card-meta" }, summary(image))),
+      h("div", { class: "m-card-actions" },
+        actions(image, ui, { withEdit: false }),
+        h("button", { type: "button", class: "m-card-edit", onclick: () => ui.edit(image) },
+          icon("edit"), readOnly ? "Image details" : "Edit image")));
+  }));
+}
+
+export function pager(page, state, ui) {
+  const total = page.totalElements;
+  const pages = Math.max(1, page.totalPages);
+  const first = total === 0 ? 0 : state.page * state.pageSize + 1;
+  const last = Math.min(total, (state.page + 1) * state.pageSize);
+  const go = (n) => () => ui.goTo(n);
+  return [
+    h("label", { class: "m-page-size" }, "Items per page ",
+      h("select", { onchange: (e) => ui.pageSize(Number(e.target.value)) },
+        PAGE_SIZES.map((n) => h("option", { value: n, selected: n === state.pageSize }, String(n))))),
+    h("span", { class: "m-range" }, `${first} – ${last} of ${total}`),
+    iconButton("first", "First page", go(0), { disabled: state.page === 0 }),
+    iconButton("prev", "Previous page", go(state.page - 1), { disabled: state.page === 0 }),
+    iconButton("next", "Next page", go(state.page + 1), { disabled: state.page >= pages - 1 }),
+    iconButton("last", "Last page", go(pages - 1), { disabled: state.page >= pages - 1 }),
+  ];
+}
