@@ -62,7 +62,8 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, permissions=["clipboard-read", "clipboard-write"])
+    viewport = {"width": 1280, "height": 900}
+    context = browser.new_context(viewport=viewport, permissions=["clipboard-read", "clipboard-write"])
     opened = context.new_page()
     errors: list[str] = []
     opened.on("pageerror", lambda error: errors.append(str(error)))

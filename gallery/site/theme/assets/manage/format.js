@@ -6,7 +6,8 @@ export function formatSize(bytes) {
   for (const [unit, factor] of UNITS) {
     if (bytes >= factor) {
       const value = bytes / factor;
-      return `${value >= 10 ? Math.round(value) : Math.round(value * 10) / 10} ${unit}`;
+      // Rounded down, so a limit is never overstated: 20,000 bytes is 19.5 KB, not 20.
+      return `${value >= 100 ? Math.floor(value) : Math.floor(value * 10) / 10} ${unit}`;
     }
   }
   return `${bytes} B`;
@@ -35,12 +36,13 @@ export function snippets(image, { publicUrl, apiBase, componentUrl }) {
   const base = apiBase ? ` api-base="${attribute(apiBase)}"` : "";
   const { width, height } = image.descriptor ?? {};
   const size = width && height ? ` width="${width}" height="${height}"` : "";
+  const link = imagePath(image); // percent-encoded: a key may hold characters that would end the attribute
   return {
     html: publicUrl ? `<img src="${attribute(publicUrl)}" alt="${alt}" />` : "",
     component:
       `<script type="module" src="${attribute(componentUrl)}"></script>\n` +
-      `<gallery-img src="${attribute(image.link)}"${base} alt="${alt}"${size}></gallery-img>`,
-    angular: `<img [src]="'${image.link}' | image | async" />`,
+      `<gallery-img src="${link}"${base} alt="${alt}"${size}></gallery-img>`,
+    angular: `<img [src]="'${link}' | image | async" />`,
   };
 }
 
