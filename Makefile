@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 serve: $(STAMP)
-	$(BIN)/gallery serve --demo
+	$(BIN)/gallery serve --demo --build
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -20,6 +20,7 @@ from gallery.server import DEFAULT_THREADS, create_server
 
 P = ParamSpec("P")
 R = TypeVar("R")
+DEFAULT_SITE_CONFIG = "site/mkdocs.yml"
 
 
 def _reported(command: Callable[P, R]) -> Callable[P, R]:
@@ -47,11 +48,12 @@ def main() -> None:
 @click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on.")
 @click.option("--threads", default=DEFAULT_THREADS, show_default=True, type=int, help="Worker threads.")
 @click.option("--demo", is_flag=True, help="On first run, add a demo tenant, its users and sample images.")
+@click.option("--build", "build_first", is_flag=True, help="Build the static gallery (site/mkdocs.yml) first.")
 @_reported
-def serve(host: str, port: int, threads: int, demo: bool) -> None:
-    """Serve the API with waitress (a production WSGI server)."""
+def serve(host: str, port: int, threads: int, demo: bool, build_first: bool) -> None:
+    """Serve the API with waitress (a production WSGI server), and the built static gallery beside it."""
     from gallery.app import create_app
-    from gallery.demo import first_run
+    from gallery.demo import DEMO_TENANT, first_run
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     gallery = _open()
@@ -62,8 +64,23 @@ def serve(host: str, port: int, threads: int, demo: bool) -> None:
             click.echo(f"  {login.role.value:<14} {login.email}  password: {login.password}")
     click.echo(f"{gallery.settings.describe_storage()}; serving on http://{host}:{port}", err=True)
     site = gallery.settings.site_dir
+    if build_first:
+        from gallery.site.run import build_site
+
+        try:  # the API is worth serving even when the site cannot be built
+            summary = build_site(
+                DEFAULT_SITE_CONFIG,
+                str(site),
+                tenant=DEMO_TENANT if demo else None,
+                system=True,
+                public_only=False,
+                clean=False,
+            )
+            click.echo(f"Built the static gallery: {summary}", err=True)
+        except errors.GalleryError as exc:
+            click.echo(f"Could not build the static gallery: {exc.message}", err=True)
     if (site / "index.html").is_file():
-        click.echo(f"Static gallery from {site} at http://{host}:{port}/", err=True)
+        click.echo(f"Static gallery from {site} at http://{host}:{port}/, managed at /manage/", err=True)
     else:
         click.echo(f"No static gallery in {site} yet: `gallery build` makes one, served at / once built", err=True)
     create_server(create_app(gallery=gallery), host, port, threads).run()
@@ -126,7 +143,7 @@ def create_user(email: str, password: str, role: str, tenant: str | None) -> Non
 @click.option("--system", is_flag=True, help="Include the system images (without --tenant: only them).")
 @click.option("--public-only", is_flag=True, help="Only images that are public.")
 @click.option("--out", default="build/site", show_default=True, type=click.Path(file_okay=False), help="Site dir.")
-@click.option("--config", "config_file", default="site/mkdocs.yml", show_default=True, help="MkDocs config.")
+@click.option("--config", "config_file", default=DEFAULT_SITE_CONFIG, show_default=True, help="MkDocs config.")
 @click.option("--clean", is_flag=True, help="Rewrite every page and file instead of only what changed.")
 @click.option("--cache", default=None, type=click.Path(file_okay=False), help="Rendition cache (default: config's).")
 @_reported

@@ -53,12 +53,15 @@ class LiveServer:
 
 
 @contextmanager
-def live_server(data_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[LiveServer]:
+def live_server(
+    data_dir: Path, extra_env: dict[str, str] | None = None, args: tuple[str, ...] = (), cwd: Path | None = None
+) -> Iterator[LiveServer]:
     port = free_port()
     env = {**os.environ, "GALLERY_DATA_DIR": str(data_dir), **(extra_env or {})}
     process = subprocess.Popen(
-        [sys.executable, "-m", "gallery", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "gallery", "serve", "--host", "127.0.0.1", "--port", str(port), *args],
         env=env,
+        cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )

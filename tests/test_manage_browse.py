@@ -238,7 +238,10 @@ def test_grid_view_is_remembered_and_shows_actions_on_focus(
     logo.get_by_role("button", name="Download image: Logo").focus()
     page.wait_for_function("e => getComputedStyle(e).opacity === '1'", arg=actions.element_handle())
     page.mouse.move(0, 0)
-    page.locator(".m-card", has_text="Banner").hover()
+    banner = page.locator(".m-card", has_text="Banner")
+    banner.hover()  # actions show on hover too
+    banner_actions = banner.locator(".m-card-actions").element_handle()
+    page.wait_for_function("e => getComputedStyle(e).opacity === '1'", arg=banner_actions)
     screenshot(page, "manage-grid-view")
     page.goto(server.url + "/manage/")  # no view in the URL: the one chosen last
     expect(page.locator(".m-card")).to_have_count(2)

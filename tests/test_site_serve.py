@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import shutil
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -10,8 +12,10 @@ from flask.testing import FlaskClient
 
 from gallery.core import Gallery
 from gallery.model import ImageInfo
-from tests.conftest import Actor, make_app
+from tests.conftest import JWT_SECRET, Actor, make_app
 from tests.helpers import error_of
+from tests.live import live_server
+from tests.site_fixtures import ROOT
 
 
 @pytest.fixture
@@ -60,3 +64,18 @@ def test_missing_and_escaping_paths_get_the_site_404(served: FlaskClient, path: 
     response = served.get(path)
     assert response.status_code == 404
     assert "There is no page here" in response.get_data(as_text=True)
+
+
+def test_serve_build_makes_the_site_and_the_management_page_first(tmp_path: Path) -> None:
+    """`make serve` runs `gallery serve --demo --build`: on a fresh machine / and /manage/ answer at once."""
+    project = tmp_path / "project"
+    shutil.copytree(ROOT / "site", project / "site", ignore=shutil.ignore_patterns(".cache"))
+    site = tmp_path / "out"
+    extra = {"GALLERY_SITE_DIR": str(site), "GALLERY_JWT_SECRET": JWT_SECRET}
+    with live_server(tmp_path / "data", extra, args=("--demo", "--build"), cwd=project) as live:
+        with urllib.request.urlopen(f"{live.url}/manage/") as response:
+            assert "Sign in to manage images" in response.read().decode()
+        with urllib.request.urlopen(f"{live.url}/") as response:
+            index = response.read().decode()
+    assert (site / "manage" / "index.html").is_file()
+    assert index.count('class="card') >= 3
