@@ -4,8 +4,10 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-# The API suites run a second time on the aws backend: DynamoDB + S3 on a moto server over real HTTP.
-AWS_SUITES := tests/test_api_*.py tests/test_permissions.py tests/test_bad_input.py tests/test_tb_rest_client.py
+# The API suites, and the management page's actions in Chromium, run a second time on the aws backend: DynamoDB + S3
+# on a moto server over real HTTP (the browser posts big files to moto's S3 with the presigned form).
+AWS_SUITES := tests/test_api_*.py tests/test_permissions.py tests/test_bad_input.py tests/test_tb_rest_client.py \
+	tests/test_manage_actions.py
 
 # Browser tests drive Debian's Chromium (Playwright never downloads a browser here).
 CHROMIUM := /usr/bin/chromium

@@ -18,4 +18,20 @@ def create_app(settings: Settings | None = None, gallery: Gallery | None = None)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["gallery"] = gallery
     register(app)
+    if gallery.settings.cors_origins:
+        _allow_cross_origin(app, gallery.settings.cors_origins)
     return app
+
+
+def _allow_cross_origin(app: Flask, origins: tuple[str, ...]) -> None:
+    """Browsers on these origins may call the API. Tokens travel in a header, never in cookies, so no credentials
+    mode is needed; the headers a client reads (ETag, the download's file name) are exposed."""
+    from flask_cors import CORS
+
+    CORS(
+        app,
+        resources={r"/api/*": {"origins": list(origins)}},
+        allow_headers=["X-Authorization", "Authorization", "Content-Type", "If-None-Match"],
+        expose_headers=["ETag", "Content-Disposition"],
+        max_age=3600,
+    )

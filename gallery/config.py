@@ -47,6 +47,15 @@ def _backend(text: str) -> str:
     return text
 
 
+def _origins(text: str) -> tuple[str, ...]:
+    origins = tuple(part.strip().rstrip("/") for part in text.split(",") if part.strip())
+    for origin in origins:
+        scheme, _, rest = origin.partition("://")
+        if origin != "*" and (scheme not in {"http", "https"} or not rest or "/" in rest):
+            raise ValueError(f"expected origins such as https://gallery.example.com (or *), got {origin!r}")
+    return origins
+
+
 @dataclass(frozen=True)
 class Setting:
     field: str
@@ -71,6 +80,14 @@ SETTINGS: tuple[Setting, ...] = (
         Path,
         "build/site",
         "Built static gallery that `gallery serve` serves beside the API, on the same origin (if it exists).",
+    ),
+    Setting(
+        "cors_origins",
+        "GALLERY_CORS_ORIGINS",
+        _origins,
+        "",
+        "Origins (comma-separated) whose pages may call the API from a browser, for a management page published "
+        "elsewhere than the API. Empty: the API's own origin only.",
     ),
     Setting("table", "GALLERY_TABLE", str, "image-gallery", "DynamoDB table of the aws backend."),
     Setting("bucket", "GALLERY_BUCKET", str, "", "S3 bucket of the aws backend (required there)."),
@@ -180,6 +197,7 @@ class Settings:
     backend: str
     data_dir: Path
     site_dir: Path
+    cors_origins: tuple[str, ...]
     table: str
     bucket: str
     aws_endpoint_url: str

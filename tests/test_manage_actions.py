@@ -98,12 +98,17 @@ def test_a_big_file_goes_straight_to_storage_through_the_presigned_form(
     big.write_bytes(noise_png(1300, 1100))  # about 4.3 MB: above the 4 MiB a direct request may carry
     as_admin()
     seen = api_requests(page)
+    posted: list[str] = []
+    page.on("request", lambda r: posted.append(r.url) if r.method == "POST" else None)
     page.locator("#m-upload").click()
     dialog = page.get_by_role("dialog", name="Upload image")
     dialog.locator("input[type=file]").set_input_files(str(big))
     dialog.get_by_role("textbox", name="Name for poster.png").fill("Poster")
-    dialog.get_by_role("button", name="Upload", exact=True).click()
+    with page.expect_response(lambda r: r.url.endswith("/api/image/uploads")) as started:
+        dialog.get_by_role("button", name="Upload", exact=True).click()
     expect(dialog).to_have_count(0)
+    # the bytes went to the form's own URL: S3's (moto's) on aws, our staging endpoint locally
+    assert started.value.json()["url"] in posted
     expect(page.locator(".m-toast")).to_contain_text("Uploaded “Poster”")
     expect(page.locator("tr", has_text="Poster").locator(".m-resolution")).to_have_text("1300×1100")
     assert "POST api/image/uploads" in seen

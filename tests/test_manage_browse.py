@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -15,11 +16,12 @@ from playwright.sync_api import expect
 from gallery.core import Gallery
 from gallery.demo import as_principal
 from gallery.model import ImageInfo, Scope
-from tests.browser import screenshot
+from tests.browser import screenshot, static_server
 from tests.conftest import JWT_SECRET, PASSWORD, Seed
 from tests.helpers import png
-from tests.live import LiveServer
-from tests.manage_fixtures import sign_in
+from tests.live import LiveServer, live_server
+from tests.manage_fixtures import backend_env, sign_in
+from tests.site_fixtures import build
 
 AddImages = Callable[..., list[ImageInfo]]
 
@@ -322,3 +324,49 @@ def test_new_bytes_show_at_once_after_an_update_elsewhere(
     page.get_by_role("button", name="Refresh").click()
     expect(page.locator(".m-table td.m-resolution")).to_have_text("90×45")
     assert page.locator(".m-thumb").get_attribute("src") != before
+
+
+def test_a_page_published_elsewhere_talks_to_the_api_across_origins(
+    page: Any, gallery: Gallery, seed: Seed, add_images: AddImages, env: dict[str, str], tmp_path: Path
+) -> None:
+    """The site on one origin (as on a CDN), the API on another that allows it: `api_url` names the API."""
+    add_images("Logo")
+    out = tmp_path / "published"
+    out.mkdir()
+    with static_server(out) as site_url:
+        extra = {"GALLERY_JWT_SECRET": JWT_SECRET, "GALLERY_CORS_ORIGINS": site_url}
+        with live_server(gallery.settings.data_dir, {**extra, **backend_env(gallery.settings)}) as api:
+            project = tmp_path / "project"
+            (project / "docs").mkdir(parents=True)
+            (project / "mkdocs.yml").write_text(ELSEWHERE.format(api=api.url))
+            code, output = build(out, "--config", str(project / "mkdocs.yml"))
+            assert code == 0, output
+            sign_in(page, LiveServer(site_url, {}), seed.users["admin"].email)
+            assert names(page) == ["Logo"]
+            page.wait_for_function(
+                "document.querySelector('.m-thumb').shadowRoot.querySelector('img').naturalWidth > 0"
+            )
+            page.locator("tr", has_text="Logo").get_by_role("button", name="Embed image: Logo").click()
+            component = page.get_by_role("dialog", name="Embed image").get_by_label("HTML for signed-in users")
+            expect(component).to_contain_text(f'api-base="{api.url}"')
+            page.keyboard.press("Escape")
+            page.locator("#m-upload").click()
+            dialog = page.get_by_role("dialog", name="Upload image")
+            dialog.locator("input[type=file]").set_input_files(
+                {"name": "banner.png", "mimeType": "image/png", "buffer": png(80, 20)}
+            )
+            dialog.get_by_role("button", name="Upload", exact=True).click()
+            expect(page.locator(".m-table tbody tr")).to_have_count(2)
+    assert page.url.startswith(site_url)
+
+
+ELSEWHERE = """
+site_name: Published gallery
+docs_dir: docs
+theme:
+  name: gallery
+plugins:
+  - gallery:
+      api_url: {api}
+      progress: false
+"""

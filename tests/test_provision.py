@@ -42,6 +42,8 @@ def test_provision_creates_then_leaves_alone(mocked: None) -> None:
     rules = boto3.client("s3").get_bucket_lifecycle_configuration(Bucket="gallery-prov-bucket")["Rules"]
     expiring = [(r["Filter"]["Prefix"], r["Expiration"]["Days"], r["Status"]) for r in rules]
     assert expiring == [("staging/", 1, "Enabled")]
+    (cors,) = boto3.client("s3").get_bucket_cors(Bucket="gallery-prov-bucket")["CORSRules"]
+    assert (cors["AllowedMethods"], cors["AllowedOrigins"]) == (["POST"], ["*"])
 
 
 def test_provisioned_backend_serves_the_cli(mocked: None) -> None:

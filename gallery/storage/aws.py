@@ -234,6 +234,22 @@ def provision(settings: Settings) -> list[str]:
             },
         )
         done.append(f"lifecycle rule: objects under {STAGING_PREFIX} expire after {STAGING_DAYS} day")
+        # Browsers send large uploads straight to the bucket with a presigned POST (the management page). The
+        # signed policy is the credential, so any origin may POST; nothing else is allowed across origins.
+        s3.put_bucket_cors(
+            Bucket=settings.bucket,
+            CORSConfiguration={
+                "CORSRules": [
+                    {
+                        "ID": "presigned-uploads",
+                        "AllowedMethods": ["POST"],
+                        "AllowedOrigins": ["*"],
+                        "MaxAgeSeconds": 3600,
+                    }
+                ]
+            },
+        )
+        done.append("CORS rule: browsers may POST presigned uploads")
     return done
 
 
