@@ -1,5 +1,8 @@
 """The management page's fixtures: a site built once per session, a live `gallery serve` on each test's catalog
-(the backend of the session: SQLite here, DynamoDB + S3 on moto in the aws run), and Chromium pages signed in."""
+(the backend of the session: SQLite here, DynamoDB + S3 on moto in the aws run), and Chromium pages signed in.
+
+`browser` (one headless Chromium per session: Playwright's sync API allows one driver at a time) and `page` (a
+fresh context per test, failing the test on any JavaScript error) serve every browser test."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from gallery.cli import main
 from gallery.model import ImageInfo
-from tests.browser import chromium, screenshot, static_server
+from tests.browser import screenshot, static_server
 
 SMALL_PAGES = """
 site_name: Test gallery
@@ -38,12 +38,6 @@ def served(tmp_path: Path, env: dict[str, str], uploaded: dict[str, ImageInfo], 
     assert result.exit_code == 0, result.output
     with static_server(out) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as launched:
-        yield launched
 
 
 def card_names(page: Any) -> list[str]:
