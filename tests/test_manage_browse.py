@@ -20,7 +20,7 @@ from tests.browser import screenshot, static_server
 from tests.conftest import JWT_SECRET, PASSWORD, Seed
 from tests.helpers import png
 from tests.live import LiveServer, live_server
-from tests.manage_fixtures import backend_env, sign_in
+from tests.manage_fixtures import backend_env, loaded, sign_in
 from tests.site_fixtures import build
 
 AddImages = Callable[..., list[ImageInfo]]
@@ -154,8 +154,9 @@ def test_an_expired_token_is_refreshed_and_a_dead_session_asks_to_sign_in_again(
     page.reload()
     page.evaluate("(t) => localStorage.setItem('gallery.token', t)", stale)
     refreshes.clear()
-    page.get_by_role("button", name="Refresh").click()
-    expect(page.locator(".m-table tbody tr")).to_have_count(1)
+    with page.expect_response(lambda r: "/api/images?" in r.url and r.status == 200):
+        page.get_by_role("button", name="Refresh").click()
+    loaded(page)
     assert len(refreshes) == 1
     # a refresh token that no longer works ends the session
     page.evaluate("localStorage.setItem('gallery.refreshToken', 'revoked'); localStorage.setItem('gallery.token', '')")
