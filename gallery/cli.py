@@ -65,9 +65,9 @@ def serve(host: str, port: int, threads: int, demo: bool, build_first: bool) -> 
     click.echo(f"{gallery.settings.describe_storage()}; serving on http://{host}:{port}", err=True)
     site = gallery.settings.site_dir
     if build_first:
-        from gallery.site.run import build_site
-
         try:  # the API is worth serving even when the site cannot be built
+            from gallery.site.run import build_site
+
             summary = build_site(
                 DEFAULT_SITE_CONFIG,
                 str(site),
@@ -79,6 +79,8 @@ def serve(host: str, port: int, threads: int, demo: bool, build_first: bool) -> 
             click.echo(f"Built the static gallery: {summary}", err=True)
         except errors.GalleryError as exc:
             click.echo(f"Could not build the static gallery: {exc.message}", err=True)
+        except ImportError:
+            click.echo("Building the static gallery needs MkDocs: pip install 'image-gallery[site]'", err=True)
     if (site / "index.html").is_file():
         click.echo(f"Static gallery from {site} at http://{host}:{port}/, managed at /manage/", err=True)
     else:
