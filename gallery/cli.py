@@ -20,7 +20,6 @@ from gallery.server import DEFAULT_THREADS, create_server
 
 P = ParamSpec("P")
 R = TypeVar("R")
-DEFAULT_SITE_CONFIG = "site/mkdocs.yml"
 
 
 def _reported(command: Callable[P, R]) -> Callable[P, R]:
@@ -48,7 +47,7 @@ def main() -> None:
 @click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on.")
 @click.option("--threads", default=DEFAULT_THREADS, show_default=True, type=int, help="Worker threads.")
 @click.option("--demo", is_flag=True, help="On first run, add a demo tenant, its users and sample images.")
-@click.option("--build", "build_first", is_flag=True, help="Build the static gallery (site/mkdocs.yml) first.")
+@click.option("--build", "build_first", is_flag=True, help="Build the static gallery first.")
 @_reported
 def serve(host: str, port: int, threads: int, demo: bool, build_first: bool) -> None:
     """Serve the API with waitress (a production WSGI server), and the built static gallery beside it."""
@@ -69,7 +68,7 @@ def serve(host: str, port: int, threads: int, demo: bool, build_first: bool) -> 
             from gallery.site.run import build_site
 
             summary = build_site(
-                DEFAULT_SITE_CONFIG,
+                None,
                 str(site),
                 tenant=DEMO_TENANT if demo else None,
                 system=True,
@@ -145,12 +144,23 @@ def create_user(email: str, password: str, role: str, tenant: str | None) -> Non
 @click.option("--system", is_flag=True, help="Include the system images (without --tenant: only them).")
 @click.option("--public-only", is_flag=True, help="Only images that are public.")
 @click.option("--out", default="build/site", show_default=True, type=click.Path(file_okay=False), help="Site dir.")
-@click.option("--config", "config_file", default=DEFAULT_SITE_CONFIG, show_default=True, help="MkDocs config.")
+@click.option("--config", "config_file", default=None, help="MkDocs config (default: the one the package ships).")
 @click.option("--clean", is_flag=True, help="Rewrite every page and file instead of only what changed.")
-@click.option("--cache", default=None, type=click.Path(file_okay=False), help="Rendition cache (default: config's).")
+@click.option(
+    "--cache",
+    default=None,
+    type=click.Path(file_okay=False),
+    help="Rendition cache (default: beside --config, else in the data dir).",
+)
 @_reported
 def build(
-    tenant: str | None, system: bool, public_only: bool, out: str, config_file: str, clean: bool, cache: str | None
+    tenant: str | None,
+    system: bool,
+    public_only: bool,
+    out: str,
+    config_file: str | None,
+    clean: bool,
+    cache: str | None,
 ) -> None:
     """Build the static gallery with MkDocs and the gallery plugin (incremental unless --clean)."""
     from gallery.site.run import build_site

@@ -21,6 +21,17 @@ AWS_ENV = {
 }
 
 
+def aws_session() -> Any:
+    """A boto3 session with the dummy credentials moto accepts, whatever this process's environment holds."""
+    import boto3
+
+    return boto3.session.Session(
+        aws_access_key_id=AWS_ENV["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=AWS_ENV["AWS_SECRET_ACCESS_KEY"],
+        region_name=AWS_ENV["AWS_DEFAULT_REGION"],
+    )
+
+
 @contextmanager
 def aws_env() -> Iterator[None]:
     import os

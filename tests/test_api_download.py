@@ -127,7 +127,7 @@ def test_svg_is_gzipped_when_accepted(client: FlaskClient, admin: Actor) -> None
     zipped = client.get("/api/images/tenant/badge.svg", headers={**admin.headers, "Accept-Encoding": "gzip, br"})
     assert zipped.headers["Content-Encoding"] == "gzip"
     assert gzip.decompress(zipped.data) == data
-    assert zipped.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
+    assert zipped.headers["Content-Security-Policy"] == "default-src 'none'; style-src 'unsafe-inline'; sandbox"
     plain = client.get("/api/images/tenant/badge.svg", headers={**admin.headers, "Accept-Encoding": "identity"})
     assert "Content-Encoding" not in plain.headers
     assert plain.data == data

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from click.testing import CliRunner
 
@@ -17,7 +16,7 @@ from gallery.model import ImageInfo, Scope
 from tests.conftest import Seed
 from tests.moto_http import moto_subprocess
 from tests.site_fixtures import build
-from tests.storage_fixtures import AWS_ENV
+from tests.storage_fixtures import AWS_ENV, aws_session
 
 from gallery.cli import main  # isort: skip
 
@@ -32,7 +31,7 @@ def moto_url() -> Iterator[str]:
 def aws(moto_url: str, tmp_path: Path) -> dict[str, Any]:
     """A fresh bucket and a CloudFront distribution on the moto server, and the environment that reaches them."""
     bucket = f"site-{tmp_path.name[-20:].lower().replace('_', '-')}"
-    clients: dict[str, Any] = {name: _session().client(name, endpoint_url=moto_url) for name in ("s3", "cloudfront")}
+    clients: dict[str, Any] = {name: aws_session().client(name, endpoint_url=moto_url) for name in ("s3", "cloudfront")}
     clients["s3"].create_bucket(Bucket=bucket)
     distribution = clients["cloudfront"].create_distribution(
         DistributionConfig={
@@ -58,14 +57,6 @@ def aws(moto_url: str, tmp_path: Path) -> dict[str, Any]:
     )["Distribution"]["Id"]
     env = {**AWS_ENV, "AWS_ENDPOINT_URL": moto_url, "CACHE_SPECS_IMAGE_SYSTEM_BROWSER_TTL": "60"}
     return {"bucket": bucket, "distribution": distribution, "env": env, **clients}
-
-
-def _session() -> boto3.session.Session:
-    return boto3.session.Session(
-        aws_access_key_id=AWS_ENV["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=AWS_ENV["AWS_SECRET_ACCESS_KEY"],
-        region_name=AWS_ENV["AWS_DEFAULT_REGION"],
-    )
 
 
 def publish(aws: dict[str, Any], site: Path, *extra: str, env: dict[str, str | None] | None = None) -> tuple[int, str]:

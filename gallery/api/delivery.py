@@ -12,14 +12,9 @@ from werkzeug.wsgi import wrap_file
 from gallery.config import Settings
 from gallery.etags import CachedTag
 from gallery.service import Content
+from gallery.serving import SVG, cache_control, image_headers
 
-SVG = "image/svg+xml"
 _TOKEN_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-.^_`|~()[]{}@,=")
-
-
-def cache_control(settings: Settings, system: bool) -> str:
-    minutes = settings.system_browser_ttl if system else settings.tenant_browser_ttl
-    return f"max-age={minutes * 60}" if minutes > 0 else "no-cache"
 
 
 def not_modified(tag: CachedTag) -> bool:
@@ -61,9 +56,7 @@ def send(
     headers = {
         "ETag": f'"{found.descriptor.etag}"',
         "Cache-Control": cache_control(settings, found.system),
-        "X-Content-Type-Options": "nosniff",
-        # Image bytes never run as a document on our origin; SVG is also sandboxed in case it is opened directly.
-        "Content-Security-Policy": "default-src 'none'; sandbox" if media_type == SVG else "default-src 'none'",
+        **image_headers(media_type),
     }
     if attachment:
         headers["Content-Disposition"], headers["x-filename"] = _disposition(found.file_name)

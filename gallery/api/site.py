@@ -1,7 +1,7 @@
 """The built static gallery, served beside the API on the same origin (what CloudFront does in production: `/api/*`
 to the API, everything else to the site bucket), so `gallery serve` is the whole product on one port.
 
-Headers follow the publishing policy (`gallery.site.policy`); SVG files are sandboxed as the API's images are.
+Headers follow the publishing policy (`gallery.serving`); SVG files are sandboxed as the API's images are.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from werkzeug.security import safe_join
 
 from gallery import errors
 from gallery.api.common import gallery
-from gallery.site.policy import SVG, content_type, headers_for
+from gallery.serving import NOSNIFF, SVG, SVG_CSP, site_cache_control, site_content_type
 
 bp = Blueprint("site", __name__)
 
@@ -54,10 +54,10 @@ def page(path: str) -> Response:
         raise errors.NotFound()
     relative = found.relative_to(root).as_posix()
     # Flask adds the charset to text types itself.
-    mimetype = content_type(found).split(";")[0]
+    mimetype = site_content_type(found).split(";")[0]
     response = send_file(found, mimetype=mimetype, conditional=True, etag=True, max_age=None)
-    response.headers["Cache-Control"] = headers_for(relative, settings)
-    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = site_cache_control(relative, settings)
+    response.headers["X-Content-Type-Options"] = NOSNIFF
     if response.mimetype == SVG:
-        response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+        response.headers["Content-Security-Policy"] = SVG_CSP
     return response

@@ -23,7 +23,7 @@ from botocore.exceptions import ClientError
 
 from gallery import errors
 from gallery.config import Settings
-from gallery.site.policy import HASHED_DIRS, SVG, content_type, headers_for
+from gallery.serving import HASHED_DIRS, SVG, site_cache_control, site_content_type
 from gallery.storage.awserrors import error_code, translated
 
 INVALIDATION_BATCH = 1000
@@ -68,7 +68,9 @@ def _local_files(site: Path, prefix: str, settings: Settings) -> Iterator[Upload
     for path in sorted(site.rglob("*")):
         if path.is_file() and not path.name.startswith(".tmp-"):
             relative = path.relative_to(site).as_posix()
-            yield Upload(prefix + relative, path, content_type(path), headers_for(relative, settings), _md5(path))
+            yield Upload(
+                prefix + relative, path, site_content_type(path), site_cache_control(relative, settings), _md5(path)
+            )
 
 
 def _remote_etags(s3: Any, bucket: str, prefix: str) -> dict[str, str]:
