@@ -6,6 +6,7 @@ import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
+from urllib.parse import quote
 
 SYSTEM_TENANT_ID = "13814000-1dd2-11b2-8080-808080808080"
 NULL_UUID = SYSTEM_TENANT_ID  # ThingsBoard's NULL UUID doubles as the system tenant and "no customer".
@@ -127,8 +128,16 @@ class ImageInfo:
         }
 
 
+def path_segment(text: str) -> str:
+    """`text` as one URL path segment: every byte of its UTF-8 but RFC 3986's unreserved characters
+    (`A-Z a-z 0-9 - . _ ~`) percent-encoded, as ThingsBoard's Python client encodes keys. A key then cannot end
+    a path (`?`, `#`), an attribute (`"`, `'`) or a tag (`<`, `>`) wherever a link to it is pasted. The management
+    page's `pathSegment` (assets/manage/format.js) is this rule again, and a test feeds both the same keys."""
+    return quote(text, safe="")
+
+
 def image_link(scope: Scope, key: str) -> str:
-    return f"/api/images/{scope.value}/{key}"
+    return f"/api/images/{scope.value}/{path_segment(key)}"
 
 
 @dataclass(frozen=True)

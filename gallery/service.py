@@ -24,6 +24,7 @@ from gallery.etags import CachedTag, EtagCache
 from gallery.model import (
     SYSTEM_TENANT_ID,
     TB_IMAGE_PREFIX,
+    Dashboard,
     Descriptor,
     ImageInfo,
     ImageQuery,
@@ -300,10 +301,18 @@ class ImageService:
         return self._replace(image, updated, None)
 
     def references(self, image: ImageInfo) -> dict[str, list[dict[str, Any]]]:
-        """What refers to the image by `tb-image;<link>`: a tenant image within its tenant, a system image anywhere."""
+        """What refers to the image by `tb-image;<link>`: a tenant image within its tenant, a system image anywhere.
+
+        A key with characters that links percent-encode is also looked for as its raw link: references saved
+        before links were encoded, or built from the key by a client, still protect it."""
         tenant_id = None if image.is_system else image.tenant_id
-        found = self.catalog.dashboards_referring(TB_IMAGE_PREFIX + image.link, tenant_id, MAX_REFERENCES)
-        return {"DASHBOARD": [d.info_json() for d in found]} if found else {}
+        links = dict.fromkeys([image.link, f"/api/images/{image.scope.value}/{image.resource_key}"])
+        found: dict[str, Dashboard] = {}
+        for link in links:
+            for dashboard in self.catalog.dashboards_referring(TB_IMAGE_PREFIX + link, tenant_id, MAX_REFERENCES):
+                found.setdefault(dashboard.id, dashboard)
+        listed = sorted(found.values(), key=lambda d: (d.created_time, d.id))[:MAX_REFERENCES]
+        return {"DASHBOARD": [d.info_json() for d in listed]} if listed else {}
 
     def delete(self, principal: Principal, scope: Scope, key: str, force: bool) -> DeleteResult:
         image = self._writable(principal, scope, key)

@@ -17,7 +17,7 @@ _SORT_PROPERTY = re.compile(r"^[\w-]+$")
 def file_name(value: str | None) -> str:
     if value is None or not value.strip():
         raise BadRequest("Resource file name should be specified!")
-    if "/" in value or "\\" in value or _CONTROL.search(value):
+    if "/" in value or "\\" in value or value == "." or _CONTROL.search(value):
         raise BadRequest("File name contains forbidden symbols")
     if len(value) > MAX_NAME:
         raise BadRequest(f"File name is longer than {MAX_NAME} characters")
@@ -35,11 +35,14 @@ def title(value: str | None) -> str:
 
 
 def resource_key(value: str) -> str:
-    """Keys end up in URLs and, for the AWS backend, in item keys: no separators, no dot-dot, nothing invisible."""
+    """Keys end up in URLs and, for the AWS backend, in item keys: no separators, no dot segments (a URL path
+    collapses `.` and `..`, encoded or not), nothing invisible."""
     if not value.strip():
         raise BadRequest("Resource key should be specified!")
-    if "/" in value or "\\" in value or ".." in value or _CONTROL.search(value):
-        raise BadRequest(f"Resource key {value!r} contains forbidden symbols ('/', '\\\\', '..' or control characters)")
+    if "/" in value or "\\" in value or ".." in value or value == "." or _CONTROL.search(value):
+        raise BadRequest(
+            f"Resource key {value!r} contains forbidden symbols ('/', '\\\\', '.', '..' or control characters)"
+        )
     if len(value) > MAX_NAME:
         raise BadRequest(f"Resource key is longer than {MAX_NAME} characters")
     return value

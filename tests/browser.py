@@ -14,6 +14,7 @@ from typing import Any
 
 CHROMIUM = os.environ.get("GALLERY_TEST_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+_AUDIT = Path(__file__).resolve().parent / "audit.js"
 
 
 @contextmanager
@@ -52,3 +53,10 @@ def screenshot(page: Any, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def audit(container: Any) -> list[str]:
+    """What a person would fail to see or read in a Playwright locator's element (tests/audit.js says how it looks);
+    empty when there is nothing."""
+    found: list[str] = container.evaluate(_AUDIT.read_text())
+    return found

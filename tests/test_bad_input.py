@@ -58,6 +58,7 @@ BAD_UPLOADS: dict[str, tuple[Send, str]] = {
     "backslash in name": (raw_multipart("a\\\\b.png", png()), "forbidden"),
     "nul in name": (multipart({"file": file_part(png(), "a\x00b.png")}), "forbidden"),
     "dot-dot name": (multipart({"file": file_part(png(), "..")}), "forbidden"),
+    "dot name": (multipart({"file": file_part(png(), ".")}), "forbidden"),
     "long title": (multipart({"file": file_part(png()), "title": "t" * 256}), "255"),
     "long name": (multipart({"file": file_part(png(), "n" * 252 + ".png")}), "255"),
     "bad sub type": (multipart({"file": file_part(png()), "imageSubType": "nope"}), "nope"),
@@ -137,3 +138,40 @@ def test_rename_with_bad_json_is_400(client: FlaskClient, admin: Actor) -> None:
         )
         error_of(response, 400)
     assert ok_json(client.get("/api/images/tenant/a.png/info", headers=admin.headers))["title"] == "a.png"
+
+
+LONE_SURROGATE = "\\ud800"  # as JSON escapes it: valid JSON, but half a UTF-16 pair is no character
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("PUT", "/api/image/import", f'{{"resourceKey": "{LONE_SURROGATE}.png", "fileName": "a.png", "data": "AAAA"}}'),
+        ("PUT", "/api/image/import", f'{{"fileName": "a{LONE_SURROGATE}.png", "data": "AAAA"}}'),
+        ("PUT", "/api/images/tenant/kept.png/info", f'{{"title": "{LONE_SURROGATE}"}}'),
+        ("POST", "/api/dashboard", f'{{"title": "x", "configuration": {{"{LONE_SURROGATE}": 1}}}}'),
+        ("POST", "/api/auth/login", f'{{"username": "{LONE_SURROGATE}", "password": "x"}}'),
+    ],
+)
+def test_a_lone_surrogate_in_json_is_400_and_changes_nothing(
+    client: FlaskClient, gallery: Gallery, admin: Actor, method: str, path: str, body: str
+) -> None:
+    kept = ok_json(upload(client, admin.headers, png(), "kept.png"))
+    usage = gallery.images.usage(admin.tenant_id)
+    response = client.open(path, method=method, data=body, content_type="application/json", headers=admin.headers)
+    assert "lone surrogate" in error_of(response, 400)["message"]
+    listed = ok_json(client.get("/api/images?pageSize=10&page=0", headers=admin.headers))
+    assert [(i["resourceKey"], i["title"]) for i in listed["data"]] == [(kept["resourceKey"], kept["title"])]
+    assert ok_json(client.get("/api/tenant/dashboards?pageSize=10&page=0", headers=admin.headers))["data"] == []
+    assert gallery.images.usage(admin.tenant_id) == usage
+
+
+def test_a_surrogate_pair_is_a_character_and_is_kept(client: FlaskClient, admin: Actor) -> None:
+    kept = ok_json(upload(client, admin.headers, png(), "kept.png"))
+    renamed = client.put(
+        f"{kept['link']}/info",
+        data='{"title": "smile \\ud83d\\ude00"}',
+        content_type="application/json",
+        headers=admin.headers,
+    )
+    assert ok_json(renamed)["title"] == "smile 😀"

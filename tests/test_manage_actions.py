@@ -185,19 +185,20 @@ def test_the_embed_dialog_switches_the_public_link_and_copies_snippets(
     public = dialog.get_by_role("switch", name="Public link")
     expect(public).to_be_checked()
     expect(dialog).to_contain_text("A public link works for anyone who has it, without signing in.")
-    html = dialog.get_by_label("HTML with the public link")
+    html = dialog.get_by_label("HTML (public link)")
     link = f"{server.url}/api/images/public/{logo.public_key}"
-    expect(html).to_have_value(f'<img src="{link}" alt="Logo &quot;dark&quot;" />')
+    expect(html).to_have_value(f'<img src="{link}" alt="Logo &quot;dark&quot;" width="40" height="30">')
+    expect(dialog.get_by_label("Markdown (public link)")).to_have_value(f'![Logo "dark"]({link})')
     with urllib.request.urlopen(link) as response:  # no token: it really is public
         assert response.headers["Content-Type"] == "image/png"
     key = logo.resource_key.replace('"', "%22")  # the link, percent-encoded, never ends the attribute early
-    component = dialog.get_by_label("HTML for signed-in users")
+    component = dialog.get_by_label("HTML for signed-in visitors (web component)")
     expect(component).to_have_value(
         f'<script type="module" src="{server.url}/assets/gallery-img.js"></script>\n'
         f'<gallery-img src="/api/images/tenant/{key}" alt="Logo &quot;dark&quot;" width="40" height="30">'
         "</gallery-img>"
     )
-    angular = dialog.get_by_label("Angular HTML template (ThingsBoard)")
+    angular = dialog.get_by_label("ThingsBoard (Angular template)")
     expect(angular).to_have_value(f"<img [src]=\"'/api/images/tenant/{key}' | image | async\" />")
     screenshot(page, "manage-embed-dialog")
     dialog.locator(".m-snippet", has_text="Angular").get_by_role("button", name="Copy").click()

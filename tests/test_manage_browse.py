@@ -215,6 +215,45 @@ def test_search_is_debounced_and_restored_from_the_url(
     expect(page.locator(".m-empty")).to_have_text("No images match “zebra”.")
 
 
+def test_what_is_typed_in_the_search_box_is_never_overwritten_by_a_redraw(
+    page: Any, server: LiveServer, add_images: AddImages, as_admin: Callable[..., Any]
+) -> None:
+    """Within the debounce, a click that redraws the page once wrote the old search back into the box, for good."""
+    add_images("Company logo", "Background", "Logo dark")
+    as_admin("/manage/?textSearch=logo")
+    box = page.get_by_label("Search images by name")
+    expect(box).to_have_value("logo")
+    expect(page.locator(".m-table tbody tr")).to_have_count(2)
+    # Time stands still between the keystroke and the click, so the click always lands inside the 150 ms.
+    page.clock.install()
+    page.clock.pause_at(page.evaluate("Date.now()") + 1000)
+    box.fill("")
+    page.get_by_role("button", name="Grid view").click()
+    expect(page.locator(".m-card")).to_have_count(3)
+    expect(box).to_have_value("")
+    page.clock.run_for(1000)  # the debounced handler now runs, late
+    page.wait_for_timeout(100)
+    expect(box).to_have_value("")
+    expect(page.locator(".m-card")).to_have_count(3)
+    assert "textSearch" not in page.url
+    assert "view=grid" in page.url
+    # new text, then at once a sort: the sort applies to what was typed
+    page.get_by_role("button", name="List view").click()
+    box.fill("back")
+    page.get_by_role("button", name="Name").click()
+    expect(page.locator(".m-table tbody tr")).to_have_count(1)
+    page.clock.run_for(1000)
+    page.clock.resume()
+    expect(box).to_have_value("back")
+    assert names(page) == ["Background"]
+    assert "textSearch=back" in page.url
+    # state that comes from the URL does write the box: Back to the grid without a search
+    page.go_back()
+    page.go_back()
+    expect(box).to_have_value("")
+    expect(page.locator(".m-card")).to_have_count(3)
+
+
 def test_an_empty_gallery_invites_an_upload(page: Any, server: LiveServer, as_admin: Callable[..., Any]) -> None:
     as_admin()
     empty = page.locator(".m-empty")
@@ -348,7 +387,9 @@ def test_a_page_published_elsewhere_talks_to_the_api_across_origins(
                 "document.querySelector('.m-thumb').shadowRoot.querySelector('img').naturalWidth > 0"
             )
             page.locator("tr", has_text="Logo").get_by_role("button", name="Embed image: Logo").click()
-            component = page.get_by_role("dialog", name="Embed image").get_by_label("HTML for signed-in users")
+            component = page.get_by_role("dialog", name="Embed image").get_by_label(
+                "HTML for signed-in visitors (web component)"
+            )
             expect(component).to_contain_text(f'api-base="{api.url}"')
             page.keyboard.press("Escape")
             page.locator("#m-upload").click()

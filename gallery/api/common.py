@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
 from typing import Any, ParamSpec, TypeVar, cast
 
 import werkzeug.exceptions
@@ -102,9 +103,37 @@ def json_body() -> Any:
     if not request.data:
         raise errors.BadRequest("A JSON request body is required")
     try:
-        return request.get_json(force=True)
+        body = request.get_json(force=True)
     except werkzeug.exceptions.BadRequest:
         raise errors.BadRequest("The request body is not valid JSON") from None
+    # JSON may escape half of a UTF-16 pair (`"\ud800"`): valid JSON, but no text, and nothing can store or encode
+    # it. The (rare) escape is looked for in the raw bytes before any string is walked.
+    if _SURROGATE_ESCAPE.search(request.data) and any(_unencodable(text) for text in _strings(body)):
+        raise errors.BadRequest("The request body holds a \\u escape that is not a character (a lone surrogate)")
+    return body
+
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _unencodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def json_object(required: bool = True) -> dict[str, Any]:

@@ -117,7 +117,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
         return gallery.accounts.resolve_tenant(wanted).id
 
     def _add_files(self, files: Files, config: MkDocsConfig, cache: Cache, items: list[Item]) -> None:
-        base_url = (self.config.api_url or config.site_url or "").rstrip("/")
+        api_url = self.config.api_url.rstrip("/")
         site_url = (config.site_url or "").rstrip("/")
         self.produced = set()
         self.placed = {}
@@ -131,7 +131,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
 
         cards = []
         for item in items:
-            view = views.image_view(item, base_url, site_url, self.options)
+            view = views.image_view(item, api_url, site_url, self.options)
             cards.append(views.card(view))
             for rendition in item.plan.renditions:
                 self.placed[f"r/{rendition.name}"] = cache.rendition(rendition.name)

@@ -1,16 +1,17 @@
 """What the theme's templates and the index script see: plain dicts built from an image and its renditions.
 
 Paths are relative to the site root (templates prefix MkDocs' `base_url`); snippets are absolute when the site or
-API URL is configured, root-relative otherwise, because they are pasted into other pages.
+API URL is configured, root-relative otherwise, because they are pasted into other pages. The snippets are
+`gallery.embed`'s, the management page's too, plus a responsive one that only the site's renditions make possible.
 """
 
 from __future__ import annotations
 
-import html
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
+from gallery.embed import EmbedContext, Snippet, attribute, snippets
 from gallery.errors import display_size
 from gallery.site.build import Item, Options
 from gallery.site.renditions import Plan, Rendition
@@ -39,6 +40,8 @@ def _middle(renditions: tuple[Rendition, ...]) -> Rendition:
 
 
 def image_view(item: Item, api_url: str, site_url: str, options: Options) -> dict[str, Any]:
+    """`api_url`: the API's origin when it is not the site's ("" when both share one); `site_url`: where the site is
+    published ("" when unknown: links stay root-relative)."""
     image, plan = item.image, item.plan
     owner = "system" if image.is_system else image.tenant_id
     original_path = f"originals/{owner}/{image.resource_key}"
@@ -62,8 +65,7 @@ def image_view(item: Item, api_url: str, site_url: str, options: Options) -> dic
         "export_path": f"exports/{image.id}.json" if options.exports else None,
         "page_path": f"images/{image.id}/",
         "sizes": SIZES,
-        "public_link": f"{api_url}{image.public_link}" if image.public and image.public_link else None,
-        "link": image.link,
+        "public_link": f"{api_url or site_url}{image.public_link}" if image.public and image.public_link else None,
     }
     if plan.renditions:
         middle = _middle(plan.fallback)
@@ -79,40 +81,31 @@ def image_view(item: Item, api_url: str, site_url: str, options: Options) -> dic
         view["src"] = view["original_url"]
         view["src_width"], view["src_height"] = width, height
         view["thumb"] = {"src": view["original_url"], "webp": None, "w": width, "h": height}
-    view["snippets"] = _snippets(view, plan, site_url)
+    view["snippets"] = _snippets(view, item, api_url, site_url)
     return view
 
 
-def _snippets(view: dict[str, Any], plan: Plan, site_url: str) -> list[dict[str, str]]:
-    alt = html.escape(view["title"], quote=True)
-    size = f'width="{view["width"]}" height="{view["height"]}"'
-    snippets = []
-    if view["public_link"]:
-        snippets.append({"name": "HTML", "code": f'<img src="{view["public_link"]}" alt="{alt}" {size}>'})
-        markdown_alt = view["title"].replace("[", "\\[").replace("]", "\\]")
-        snippets.append({"name": "Markdown", "code": f"![{markdown_alt}]({view['public_link']})"})
-    prefix = f"{site_url}/"
-    if plan.fallback:
-        fallback = _srcset(plan.fallback, prefix)
-        source = ""
-        if plan.webp:
-            source = f'\n  <source type="image/webp" srcset="{_srcset(plan.webp, prefix)}" sizes="{SIZES}">'
-        responsive = (
-            f'<picture>{source}\n  <img src="{prefix}{view["src"]}" srcset="{fallback}" '
-            f'sizes="{SIZES}" alt="{alt}" width="{view["src_width"]}" height="{view["src_height"]}" '
-            f'loading="lazy" decoding="async">\n</picture>'
+def _snippets(view: dict[str, Any], item: Item, api_url: str, site_url: str) -> list[dict[str, str]]:
+    context = EmbedContext(view["public_link"] or "", api_url, f"{site_url}/assets/gallery-img.js")
+    made = snippets(item.image.to_json(), context)
+    if item.plan.fallback:
+        at = sum(1 for s in made if s.id in {"html", "markdown"})
+        made.insert(
+            at, Snippet("responsive", "Responsive (srcset, from this site)", _responsive(view, item.plan, site_url))
         )
-        snippets.append({"name": "Responsive (srcset)", "code": responsive})
-    snippets.append(
-        {
-            "name": "Authenticated (web component)",
-            "code": f'<gallery-img src="{view["link"]}" alt="{alt}" {size}></gallery-img>',
-        }
+    return [s.to_json() for s in made]
+
+
+def _responsive(view: dict[str, Any], plan: Plan, site_url: str) -> str:
+    prefix = f"{site_url}/"
+    source = ""
+    if plan.webp:
+        source = f'\n  <source type="image/webp" srcset="{_srcset(plan.webp, prefix)}" sizes="{SIZES}">'
+    return (
+        f'<picture>{source}\n  <img src="{prefix}{view["src"]}" srcset="{_srcset(plan.fallback, prefix)}" '
+        f'sizes="{SIZES}" alt="{attribute(view["title"])}" width="{view["src_width"]}" height="{view["src_height"]}" '
+        f'loading="lazy" decoding="async">\n</picture>'
     )
-    snippets.append(
-        {"name": "Authenticated (ThingsBoard Angular)", "code": f"<img [src]=\"'{view['link']}' | image | async\">"}
-    )
-    return snippets
 
 
 def card(view: dict[str, Any]) -> dict[str, Any]:

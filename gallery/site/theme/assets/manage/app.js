@@ -65,7 +65,12 @@ const ui = {
   pageSize: (n) => update({ pageSize: n, page: 0 }),
 };
 
+const typedSearch = () => $("#m-search").value.trim();
+
 function update(changes, { push = true } = {}) {
+  // While someone types, the search box is the truth: any other change (a view, a sort, a page) takes what it
+  // holds now, before the debounce has passed it on, so nothing writes an older text back.
+  if (!("textSearch" in changes) && typedSearch() !== state.textSearch) changes = { ...changes, textSearch: typedSearch(), page: 0 };
   const resets = "textSearch" in changes || "system" in changes;
   if (resets) selected.clear();
   state = { ...state, ...changes };
@@ -104,7 +109,6 @@ function render() {
   if (!page) return;
   const results = $("#m-results");
   for (const button of root.querySelectorAll("[data-view]")) button.setAttribute("aria-pressed", String(button.dataset.view === state.view));
-  $("#m-search").value = document.activeElement === $("#m-search") ? $("#m-search").value : state.textSearch;
   $("#m-system").checked = state.system;
   const count = selected.size;
   $("#m-selection").hidden = count === 0 || state.view !== "list";
@@ -161,7 +165,7 @@ async function removeSelected() {
     const inUse = result.results.filter((r) => !r.success && r.references).map(outcome);
     if (inUse.length) {
       const details = h("ul", { class: "m-references" }, inUse.map((image) => h("li", {}, image.title)));
-      if (await confirm("Images are used by other entities", `${inUse.length} of them are used by other entities:`, { action: "Delete anyway", details })) {
+      if (await confirm("Images are used by other entities", `${inUse.length} of them ${inUse.length === 1 ? "is" : "are"} used by other entities:`, { action: "Delete anyway", details })) {
         const forced = await api.bulkDelete(targets(inUse), true);
         deleted += forced.deleted;
         result = { results: [...result.results.filter((r) => r.success || !r.references), ...forced.results] };
@@ -193,7 +197,13 @@ async function start() {
   ui.maxSize = params.maxResourceSize ?? 0;
   screen("app");
   page = null;
+  showState();
   load();
+}
+
+// Controls that state read from the URL (a link, a reload, Back) sets; a redraw leaves them as the person left them.
+function showState() {
+  $("#m-search").value = state.textSearch;
 }
 
 function signIn(message = "") {
@@ -229,7 +239,9 @@ function wire() {
   for (const button of root.querySelectorAll("[data-view]")) {
     button.addEventListener("click", () => { rememberView(button.dataset.view); update({ view: button.dataset.view }); });
   }
-  $("#m-search").addEventListener("input", debounce((e) => update({ textSearch: e.target.value.trim(), page: 0 }, { push: false }), 150));
+  $("#m-search").addEventListener("input", debounce(() => {
+    if (typedSearch() !== state.textSearch) update({ textSearch: typedSearch(), page: 0 }, { push: false });
+  }, 150));
   $("#m-system").addEventListener("change", (e) => update({ system: e.target.checked, page: 0 }));
   $("#m-refresh").addEventListener("click", () => load());
   $("#m-upload").addEventListener("click", upload);
@@ -239,7 +251,7 @@ function wire() {
   });
   $("#m-bulk-delete").addEventListener("click", removeSelected);
   $("#m-clear").addEventListener("click", () => { selected.clear(); render(); });
-  window.addEventListener("popstate", () => { state = readState(); if (user) load(); });
+  window.addEventListener("popstate", () => { state = readState(); showState(); if (user) load(); });
 }
 
 wire();

@@ -1,6 +1,6 @@
 // Modal dialogs on the native <dialog>: it traps focus, closes on Escape and gives focus back to the opener.
 
-import { h, icon, iconButton } from "./dom.js";
+import { append, h, icon, iconButton } from "./dom.js";
 import { formatSize, imagePath, plainError, snippets, summary } from "./format.js";
 import { preview } from "./views.js";
 
@@ -23,9 +23,9 @@ export function confirm(title, message, { action = "Delete", danger = true, deta
   return new Promise((resolve) => {
     let answer = false;
     const dialog = modal(title, { className: "m-confirm", onClose: () => resolve(answer) });
-    dialog.body.append(h("p", {}, message), details);
+    append(dialog.body, h("p", {}, message), details);
     const yes = h("button", { type: "button", class: danger ? "danger" : "primary", onclick: () => { answer = true; dialog.close(); } }, action);
-    dialog.footer.append(h("button", { type: "button", onclick: () => dialog.close() }, "Cancel"), yes);
+    append(dialog.footer, h("button", { type: "button", onclick: () => dialog.close() }, "Cancel"), yes);
     dialog.show();
     yes.focus();
   });
@@ -88,7 +88,7 @@ export function uploadDialog(ui, { target = null } = {}) {
         entry.progress = h("progress", { max: 1, value: 0, hidden: true, "aria-label": `Uploading ${file.name}` });
         entry.status = h("span", { class: entry.problem ? "m-error" : "m-status" }, entry.problem);
         entry.row = h("li", { class: "m-file" },
-          h("img", { src: entry.url, alt: "", class: "m-file-thumb" }),
+          isImage(file) ? h("img", { src: entry.url, alt: "", class: "m-file-thumb" }) : h("span", { class: "m-file-thumb" }),
           h("div", { class: "m-file-main" },
             target ? h("span", { class: "m-file-name" }, file.name) : h("label", { class: "m-field" }, h("span", {}, "Name"), entry.name),
             h("span", { class: "m-file-size" }, `${file.name} · ${formatSize(file.size)}`),
@@ -129,8 +129,8 @@ export function uploadDialog(ui, { target = null } = {}) {
     } }, dropZone({
       accept: "image/*,.svg", multiple: !target, prompt: target ? "Drop the new image here" : "Drag & drop images here", hint, onFiles: add,
     }), list, error);
-    dialog.body.append(form);
-    dialog.footer.append(h("button", { type: "button", onclick: () => dialog.close() }, "Cancel"), submit);
+    append(dialog.body, form);
+    append(dialog.footer, h("button", { type: "button", onclick: () => dialog.close() }, "Cancel"), submit);
     refresh();
     dialog.element.addEventListener("close", () => { for (const entry of entries) URL.revokeObjectURL(entry.url); });
     dialog.show();
@@ -181,10 +181,10 @@ export function importDialog(ui) {
       if (files.every((f) => f.done)) dialog.close();
       else { error.textContent = "Some files could not be imported."; submit.disabled = false; }
     });
-    dialog.body.append(dropZone({
+    append(dialog.body, dropZone({
       accept: ".json,application/json", multiple: true, prompt: "Drag & drop exported JSON files here", onFiles: add,
     }), list, error);
-    dialog.footer.append(h("button", { type: "button", onclick: () => dialog.close() }, "Cancel"), submit);
+    append(dialog.footer, h("button", { type: "button", onclick: () => dialog.close() }, "Cancel"), submit);
     dialog.show();
   });
 }
@@ -207,15 +207,16 @@ export function embedDialog(ui, image) {
     const error = errorLine();
     const htmlPart = h("div");
     const toggle = h("input", { type: "checkbox", role: "switch", checked: image.public, disabled: ui.readOnly(image) || !ui.canWrite });
+    const HINTS = {
+      component: "The <gallery-img> element fetches the image with the visitor's gallery token, so the image stays private.",
+    };
     const render = () => {
-      const code = snippets(current, ui.embedContext(current));
-      htmlPart.replaceChildren(current.public
-        ? snippetBox("HTML with the public link", code.html)
-        : h("p", { class: "m-note" }, "The image is private: turn on its public link to get HTML that shows it without signing in."));
-      others.replaceChildren(
-        snippetBox("HTML for signed-in users", code.component,
-          "The <gallery-img> element fetches the image with the visitor's gallery token, so the image stays private."),
-        snippetBox("Angular HTML template (ThingsBoard)", code.angular));
+      const made = snippets(current, ui.embedContext(current));
+      const box = (s) => snippetBox(s.name, s.code, HINTS[s.id]);
+      const open = made.filter((s) => s.id === "html" || s.id === "markdown");
+      htmlPart.replaceChildren(...(open.length ? open.map(box)
+        : [h("p", { class: "m-note" }, "The image is private: turn on its public link to get HTML that shows it without signing in.")]));
+      others.replaceChildren(...made.filter((s) => !open.includes(s)).map(box));
     };
     const others = h("div");
     toggle.addEventListener("change", async () => {
@@ -231,7 +232,7 @@ export function embedDialog(ui, image) {
       toggle.disabled = false;
       render();
     });
-    dialog.body.append(
+    append(dialog.body,
       h("section", { class: "m-embed-section" },
         h("h3", {}, "Embed to HTML"),
         h("label", { class: "m-switch" }, toggle, " Public link"),
@@ -239,7 +240,7 @@ export function embedDialog(ui, image) {
         error, htmlPart),
       h("section", { class: "m-embed-section" }, h("h3", {}, "Embed with sign-in"), others));
     render();
-    dialog.footer.append(h("button", { type: "button", class: "primary", onclick: () => dialog.close() }, "Done"));
+    append(dialog.footer, h("button", { type: "button", class: "primary", onclick: () => dialog.close() }, "Done"));
     dialog.show();
   });
 }
@@ -279,7 +280,7 @@ export function editDialog(ui, image) {
   name.addEventListener("input", dirty);
   name.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); rename(); } });
   const button = (iconName, label, onclick) => h("button", { type: "button", onclick }, icon(iconName), label);
-  dialog.body.append(
+  append(dialog.body,
     big, meta,
     h("div", { class: "m-name-field" }, h("label", { for: name.id }, "Name"), h("div", { class: "m-inline" }, name, undo, save)),
     error,
@@ -292,6 +293,6 @@ export function editDialog(ui, image) {
         if (updated) { current = updated; show(); ui.changed(current); ui.notify(`Updated “${current.title}”`); }
       })));
   show();
-  dialog.footer.append(h("button", { type: "button", class: "primary", onclick: () => dialog.close() }, "Close"));
+  append(dialog.footer, h("button", { type: "button", class: "primary", onclick: () => dialog.close() }, "Close"));
   dialog.show();
 }

@@ -9,8 +9,13 @@ export function h(tag, props = {}, ...children) {
     else if (name in element && !name.includes("-") && name !== "list" && name !== "form") element[name] = value;
     else element.setAttribute(name, value === true ? "" : String(value));
   }
-  element.append(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
-  return element;
+  return append(element, ...children);
+}
+
+// Node's own append writes `null` as the text "null": children that are absent are left out instead.
+export function append(parent, ...children) {
+  parent.append(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+  return parent;
 }
 
 // Material Design icon shapes (Apache 2.0), drawn inline so there is nothing else to fetch.

@@ -23,27 +23,45 @@ export function formatDate(ms) {
 
 export const resolution = (image) => `${image.descriptor?.width ?? 0}×${image.descriptor?.height ?? 0}`;
 export const summary = (image) => `${resolution(image)} | ${formatSize(image.descriptor?.size ?? 0)}`;
-export const isSystem = (image) => image.link.startsWith("/api/images/system/");
+// `gallery.model.path_segment` and `gallery.embed`, once more: a test feeds both the same keys and titles and
+// compares their output. A key is one path segment with everything but RFC 3986's unreserved characters encoded,
+// so it cannot end a path (?, #), an attribute or a string (", ') or a tag (<, >) wherever a link is pasted.
+export const pathSegment = (text) =>
+  encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
+export const isSystem = (image) => String(image.link ?? "").startsWith("/api/images/system/");
 export const imageType = (image) => (isSystem(image) ? "system" : "tenant");
-export const imagePath = (image) => `/api/images/${imageType(image)}/${encodeURIComponent(image.resourceKey)}`;
+export const imagePath = (image) => `/api/images/${imageType(image)}/${pathSegment(image.resourceKey)}`;
 export const imageId = (image) => `${imageType(image)}/${image.resourceKey}`;
 
-// The same escaping ThingsBoard's embed dialog applies to the alt text of its snippet.
-const attribute = (text) => String(text).replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
+const ATTRIBUTE = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+export const attribute = (text) => String(text).replace(/[&<>"']/g, (c) => ATTRIBUTE[c]);
+const MARKDOWN_TEXT = { "\\": "\\\\", "[": "\\[", "]": "\\]", "\n": " ", "\r": " " };
+const MARKDOWN_URL = { " ": "%20", "(": "%28", ")": "%29", "<": "%3C", ">": "%3E" };
 
+// With a public link, HTML and Markdown that need no login; always the <gallery-img> element (it fetches with the
+// visitor's token) and ThingsBoard's Angular template. Each is { id, name, code }.
 export function snippets(image, { publicUrl, apiBase, componentUrl }) {
   const alt = attribute(image.title);
-  const base = apiBase ? ` api-base="${attribute(apiBase)}"` : "";
   const { width, height } = image.descriptor ?? {};
-  const size = width && height ? ` width="${width}" height="${height}"` : "";
-  const link = imagePath(image); // percent-encoded: a key may hold characters that would end the attribute
-  return {
-    html: publicUrl ? `<img src="${attribute(publicUrl)}" alt="${alt}" />` : "",
-    component:
-      `<script type="module" src="${attribute(componentUrl)}"></script>\n` +
+  const size = width && height ? ` width="${Math.trunc(width)}" height="${Math.trunc(height)}"` : "";
+  const link = imagePath(image);
+  const made = [];
+  if (publicUrl) {
+    made.push({ id: "html", name: "HTML (public link)", code: `<img src="${attribute(publicUrl)}" alt="${alt}"${size}>` });
+    const text = String(image.title).replace(/[\\[\]\n\r]/g, (c) => MARKDOWN_TEXT[c]);
+    const url = publicUrl.replace(/[ ()<>]/g, (c) => MARKDOWN_URL[c]);
+    made.push({ id: "markdown", name: "Markdown (public link)", code: `![${text}](${url})` });
+  }
+  const base = apiBase ? ` api-base="${attribute(apiBase)}"` : "";
+  made.push({
+    id: "component",
+    name: "HTML for signed-in visitors (web component)",
+    code: `<script type="module" src="${attribute(componentUrl)}"></script>\n` +
       `<gallery-img src="${link}"${base} alt="${alt}"${size}></gallery-img>`,
-    angular: `<img [src]="'${link}' | image | async" />`,
-  };
+  });
+  made.push({ id: "angular", name: "ThingsBoard (Angular template)", code: `<img [src]="'${link}' | image | async" />` });
+  return made;
 }
 
 // API failures in plain words. The server's own message is kept where it already says what went wrong.
