@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from gallery.cli import main
 from gallery.model import ImageInfo
-from tests.browser import screenshot, static_server
+from tests.browser import audit, screenshot, static_server
 
 SMALL_PAGES = """
 site_name: Test gallery
@@ -115,4 +115,5 @@ def test_copy_buttons_put_the_snippet_on_the_clipboard(
     image = page.locator("figure img")
     assert image.evaluate("img => img.complete && img.naturalWidth > 0")
     screenshot(page, "static-image-page")
+    assert audit(page.locator("main")) == []  # every snippet whole, every label and button readable
     context.close()
