@@ -72,7 +72,6 @@ def serve(host: str, port: int, threads: int, demo: bool, build_first: bool) -> 
                 str(site),
                 tenant=DEMO_TENANT if demo else None,
                 system=True,
-                public_only=False,
                 clean=False,
             )
             click.echo(f"Built the static gallery: {summary}", err=True)
@@ -142,7 +141,12 @@ def create_user(email: str, password: str, role: str, tenant: str | None) -> Non
 @main.command()
 @click.option("--tenant", default=None, help="A tenant's images (name or id); with --system, system images too.")
 @click.option("--system", is_flag=True, help="Include the system images (without --tenant: only them).")
-@click.option("--public-only", is_flag=True, help="Only images that are public.")
+@click.option(
+    "--include-private",
+    is_flag=True,
+    help="Also PRIVATE images: anyone who can reach the site sees them, without signing in (default: public only).",
+)
+@click.option("--public-only", is_flag=True, hidden=True, help="The default now; kept so old scripts still run.")
 @click.option("--out", default="build/site", show_default=True, type=click.Path(file_okay=False), help="Site dir.")
 @click.option("--config", "config_file", default=None, help="MkDocs config (default: the one the package ships).")
 @click.option("--clean", is_flag=True, help="Rewrite every page and file instead of only what changed.")
@@ -156,6 +160,7 @@ def create_user(email: str, password: str, role: str, tenant: str | None) -> Non
 def build(
     tenant: str | None,
     system: bool,
+    include_private: bool,
     public_only: bool,
     out: str,
     config_file: str | None,
@@ -166,7 +171,13 @@ def build(
     from gallery.site.run import build_site
 
     summary = build_site(
-        config_file, out, tenant=tenant, system=system, public_only=public_only, clean=clean, cache=cache
+        config_file,
+        out,
+        tenant=tenant,
+        system=system,
+        include_private=True if include_private else (False if public_only else None),
+        clean=clean,
+        cache=cache,
     )
     click.echo(f"{summary}; site in {out}")
 

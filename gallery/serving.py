@@ -8,7 +8,7 @@ It sits below both and imports neither, so either can be imported alone.
 from __future__ import annotations
 
 import mimetypes
-from pathlib import Path
+from pathlib import PurePosixPath
 
 from gallery.config import Settings
 
@@ -18,11 +18,41 @@ NOSNIFF = "nosniff"
 # sandboxed (no scripts, no same-origin access); its inline styles still apply.
 IMAGE_CSP = "default-src 'none'"
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+# What users' bytes on the static site get when they are not a raster image: never a document, always a download.
+ATTACHMENT_CSP = "default-src 'none'; sandbox"
+# The site's own pages: scripts and styles from our files only (none inline), images also from object URLs (the
+# management page's previews, <gallery-img>), no plugins, no <base>, never in a frame.
+HTML_CSP = (
+    "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+# API answers are data: nothing in them may load anything or be framed.
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+REFERRER_POLICY = "no-referrer"
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
-HASHED_DIRS = ("r/",)  # the static site's content-hashed renditions
+# Content-addressed folders of the static site: a name never holds other bytes, so caches keep them for good.
+HASHED_DIRS = ("r/", "originals/")
+# Folders of the static site whose files are users' bytes (or made from them): typed by what we stored, and never
+# rendered as a document on the origin the site shares with the API and the management page.
+USER_BYTES_DIRS = ("r/", "originals/", "exports/")
 
+# Stored (sniffed) media type → the extension a site file of that type is named with, and back.
+EXTENSIONS = {
+    "image/png": "png",
+    "image/jpeg": "jpg",
+    "image/gif": "gif",
+    "image/webp": "webp",
+    "image/bmp": "bmp",
+    "image/x-icon": "ico",
+    "image/tiff": "tiff",
+    SVG: "svg",
+}
+RASTER_TYPES = frozenset(EXTENSIONS) - {SVG}
+_USER_BYTES_TYPES = {extension: media_type for media_type, extension in EXTENSIONS.items()} | {
+    "json": "application/json"
+}
 _SITE_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".css": "text/css; charset=utf-8",
@@ -34,12 +64,21 @@ _SITE_TYPES = {
     ".ico": "image/x-icon",
     ".md": "text/markdown; charset=utf-8",
 }
+OCTET_STREAM = "application/octet-stream"
 
 
-def cache_control(settings: Settings, system: bool) -> str:
-    """An image's Cache-Control from `CACHE_SPECS_IMAGE_{SYSTEM,TENANT}_BROWSER_TTL` (minutes; 0: revalidate)."""
+def cache_control(settings: Settings, system: bool, shared: bool) -> str:
+    """An image's Cache-Control from `CACHE_SPECS_IMAGE_{SYSTEM,TENANT}_BROWSER_TTL` (minutes; 0: revalidate).
+    Only public links (`shared`) may sit in shared caches: an authenticated URL is tenant-relative, so a CDN or proxy
+    must never hand one tenant's image to another."""
     minutes = settings.system_browser_ttl if system else settings.tenant_browser_ttl
-    return f"max-age={minutes * 60}" if minutes > 0 else REVALIDATE
+    if minutes <= 0:
+        return REVALIDATE
+    return f"{'public' if shared else 'private'}, max-age={minutes * 60}"
+
+
+# Authenticated answers differ by caller: caches that keep them at all must key them by the token.
+AUTHENTICATED_VARY = "X-Authorization, Authorization"
 
 
 def image_headers(media_type: str) -> dict[str, str]:
@@ -47,16 +86,44 @@ def image_headers(media_type: str) -> dict[str, str]:
     return {"X-Content-Type-Options": NOSNIFF, "Content-Security-Policy": SVG_CSP if media_type == SVG else IMAGE_CSP}
 
 
-def site_content_type(path: Path) -> str:
-    return _SITE_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+def extension_for(media_type: str) -> str:
+    return EXTENSIONS.get(media_type, "bin")
 
 
-def site_cache_control(relative: str, settings: Settings) -> str:
-    """A static site file's Cache-Control, by its path in the site: hashed renditions forever, originals by scope as
-    the API serves them (shared caches may keep them too), everything else revalidated."""
-    if relative.startswith(HASHED_DIRS):
-        return IMMUTABLE
-    if relative.startswith("originals/"):
-        value = cache_control(settings, relative.startswith("originals/system/"))
-        return f"public, {value}" if value.startswith("max-age") else value
-    return REVALIDATE
+def site_content_type(relative: str) -> str:
+    """A site file's type from its name. In the users' bytes folders only names we made count (an extension from
+    the stored media type); anything else there is opaque bytes."""
+    extension = PurePosixPath(relative).suffix.lower()
+    if relative.startswith(USER_BYTES_DIRS):
+        return _USER_BYTES_TYPES.get(extension.lstrip("."), OCTET_STREAM)
+    return _SITE_TYPES.get(extension) or mimetypes.guess_type(relative)[0] or OCTET_STREAM
+
+
+def site_cache_control(relative: str) -> str:
+    """Content-addressed files (renditions, originals) forever; pages, JSON and every other fixed name revalidated."""
+    return IMMUTABLE if relative.startswith(HASHED_DIRS) else REVALIDATE
+
+
+def site_headers(relative: str) -> dict[str, str]:
+    """Every header a static site file is served with, by `gallery serve` and (what S3 can hold of it) by
+    `gallery publish`; CloudFront's response headers policy adds the rest there (SECURITY.md)."""
+    content_type = site_content_type(relative)
+    media_type = content_type.split(";")[0]
+    headers = {
+        "Content-Type": content_type,
+        "Cache-Control": site_cache_control(relative),
+        "X-Content-Type-Options": NOSNIFF,
+    }
+    if relative.startswith(USER_BYTES_DIRS):
+        if media_type in RASTER_TYPES:
+            headers["Content-Security-Policy"] = IMAGE_CSP
+        else:
+            headers["Content-Security-Policy"] = ATTACHMENT_CSP
+            headers["Content-Disposition"] = "attachment"
+    elif media_type == "text/html":
+        headers.update(
+            {"Content-Security-Policy": HTML_CSP, "X-Frame-Options": "DENY", "Referrer-Policy": REFERRER_POLICY}
+        )
+    elif media_type == SVG:
+        headers["Content-Security-Policy"] = SVG_CSP
+    return headers

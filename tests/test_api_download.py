@@ -148,17 +148,24 @@ def ttl_client(data_dir: object, settings: Settings) -> FlaskClient:
 
 
 def test_browser_ttl_applies_by_scope(ttl_client: FlaskClient, admin: Actor, sysadmin: Actor) -> None:
-    ok_json(upload(ttl_client, admin.headers, png(), "t.png"))
+    """Authenticated answers are for the caller's browser only (`private`, varying by token: the URL is tenant-
+    relative); public links may sit in shared caches."""
+    mine = ok_json(upload(ttl_client, admin.headers, png(), "t.png"))
     ok_json(upload(ttl_client, sysadmin.headers, png(color=(1, 2, 3)), "s.png"))
     tenant = ttl_client.get("/api/images/tenant/t.png", headers=admin.headers)
     system = ttl_client.get("/api/images/system/s.png", headers=admin.headers)
-    assert tenant.headers["Cache-Control"] == "max-age=300"
-    assert system.headers["Cache-Control"] == "max-age=3600"
+    assert tenant.headers["Cache-Control"] == "private, max-age=300"
+    assert system.headers["Cache-Control"] == "private, max-age=3600"
+    assert tenant.headers["Vary"] == system.headers["Vary"] == "X-Authorization, Authorization"
     not_modified = ttl_client.get(
         "/api/images/system/s.png", headers={**admin.headers, "If-None-Match": system.headers["ETag"]}
     )
     assert not_modified.status_code == 304
-    assert not_modified.headers["Cache-Control"] == "max-age=3600"
+    assert not_modified.headers["Cache-Control"] == "private, max-age=3600"
+    assert not_modified.headers["Vary"] == "X-Authorization, Authorization"
+    public = ttl_client.get(mine["publicLink"])
+    assert public.headers["Cache-Control"] == "public, max-age=300"
+    assert "Vary" not in public.headers
 
 
 def test_update_changes_etag_but_keeps_url_key_and_public_key(client: FlaskClient, admin: Actor) -> None:

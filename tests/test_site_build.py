@@ -18,6 +18,7 @@ from gallery.cli import main
 from gallery.core import Gallery
 from gallery.demo import as_principal
 from gallery.model import ImageInfo, Scope
+from gallery.serving import extension_for
 from gallery.site.build import Cache
 from tests.conftest import Seed, make_app
 from tests.helpers import jpeg, png, sha256, svg
@@ -34,13 +35,19 @@ def files_under(site: Path, folder: str) -> set[str]:
     return {p.relative_to(site).as_posix() for p in (site / folder).rglob("*") if p.is_file()}
 
 
-def test_every_image_gets_a_page_files_and_an_export(site: Path, uploaded: dict[str, ImageInfo]) -> None:
+def original(site: Path, image: ImageInfo) -> Path:
+    """Where the site keeps an image's original: named by its ETag and the type we sniffed, never by its key."""
+    return site / "originals" / f"{image.etag}.{extension_for(image.original.media_type)}"
+
+
+def test_every_public_image_gets_a_page_files_and_an_export(site: Path, uploaded: dict[str, ImageInfo]) -> None:
     index = (site / "index.html").read_text()
-    assert "6 images: 5 tenant, 1 system" in index
-    for image in uploaded.values():
+    assert "5 images: 4 tenant, 1 system" in index  # the private one is not on the site
+    for name, image in uploaded.items():
+        if name == "private":
+            continue
         assert f'href="./images/{image.id}/"' in index
-        owner = "system" if image.is_system else image.tenant_id
-        assert (site / "originals" / owner / image.resource_key).read_bytes() != b""
+        assert original(site, image).read_bytes() != b""
         exported = json.loads((site / "exports" / f"{image.id}.json").read_text())
         assert (exported["resourceKey"], exported["title"]) == (image.resource_key, image.title)
     photo = page(site, uploaded["photo"])
@@ -50,7 +57,7 @@ def test_every_image_gets_a_page_files_and_an_export(site: Path, uploaded: dict[
     assert 'download="photo.jpg"' in photo
     # Cards: lazy, sized, with alt text; never 10,000 at once (paged).
     cards = re.findall(r"<img [^>]*>", index)
-    assert len(cards) == 6
+    assert len(cards) == 5
     for tag in cards:
         assert all(attr in tag for attr in ('alt="', 'width="', 'height="', 'loading="lazy"', 'decoding="async"')), tag
 
@@ -78,11 +85,11 @@ def test_svg_is_a_file_never_inlined_and_gifs_stay_animated(site: Path, uploaded
     icon = uploaded["icon"]
     html = page(site, icon)
     assert "<svg" not in html
-    assert f'src="../../originals/{icon.tenant_id}/icon.svg"' in html
-    assert (site / "originals" / icon.tenant_id / "icon.svg").read_bytes() == svg(90, 30)
+    assert f'src="../../originals/{icon.etag}.svg"' in html
+    assert original(site, icon).read_bytes() == svg(90, 30)
     spinner = uploaded["spinner"]
-    with Image.open(site / "originals" / spinner.tenant_id / "spinner.gif") as original:
-        assert getattr(original, "n_frames", 1) == 4  # the page's download and the original stay animated
+    with Image.open(original(site, spinner)) as opened:
+        assert getattr(opened, "n_frames", 1) == 4  # the page's download and the original stay animated
     assert 'href="../../originals/' in page(site, spinner)
 
 
@@ -100,9 +107,36 @@ def test_snippets_cover_public_markdown_srcset_and_authenticated(site: Path, upl
     assert "&lt;gallery-img src=&#34;/api/images/tenant/photo.jpg&#34;" in html
     assert "| image | async" in html
     assert html.count("data-copy=") == 5
-    private = page(site, uploaded["private"])
-    assert "/api/images/public/" not in private
-    assert "has no public link" in private
+
+
+def test_private_images_only_with_include_private_and_a_loud_warning(
+    site: Path, tmp_path: Path, gallery: Gallery, uploaded: dict[str, ImageInfo], seed: Seed
+) -> None:
+    private = uploaded["private"]
+    assert not (site / "images" / private.id).exists()
+    assert not original(site, private).exists()
+    assert private.title not in (site / "gallery.json").read_text()
+    out = tmp_path / "with-private"
+    code, output = build(out, "--tenant", seed.tenants["A"].name, "--include-private")
+    assert code == 0, output
+    assert "PRIVATE images are included" in output
+    assert "readable by anyone who can reach this site" in output
+    shown = page(out, private)
+    assert "/api/images/public/" not in shown
+    assert "has no public link" in shown
+    assert not (out / "exports" / f"{private.id}.json").exists()  # its bytes and public key stay off the site
+    assert "Export JSON" not in shown
+    # made private: gone from the (public) site at the next build, every file of it
+    photo = uploaded["photo"]
+    renditions = {f"r/{n}" for n in re.findall(r"r/([0-9a-f]{16}-\d+\.\w+)", page(site, photo))}
+    gallery.images.set_public(as_principal(seed.users["admin"]), Scope.TENANT, photo.resource_key, False)
+    code, output = build(site, "--tenant", seed.tenants["A"].name, "--system")
+    assert code == 0, output
+    assert not (site / "images" / photo.id).exists()
+    assert not original(site, photo).exists()
+    assert not (site / "exports" / f"{photo.id}.json").exists()
+    assert not renditions & files_under(site, "r")
+    assert photo.title not in (site / "gallery.json").read_text()
 
 
 def test_an_export_file_imports_back_through_the_api(
@@ -125,11 +159,11 @@ def test_a_rebuild_without_changes_renders_nothing_and_rewrites_no_file(
 ) -> None:
     kept = [p for p in site.rglob("*") if p.is_file() and ("r" in p.parts or "images" in p.parts)]
     before = {p: p.stat().st_mtime_ns for p in kept}
-    assert len([p for p in kept if p.name == "index.html"]) == 6
+    assert len([p for p in kept if p.name == "index.html"]) == 5
     time.sleep(0.01)
     code, output = build(site, "--tenant", seed.tenants["A"].name, "--system")
     assert code == 0, output
-    assert "6 image(s), 0 rendered, 0 failed" in output
+    assert "5 image(s), 0 rendered, 0 failed" in output
     after = {p: p.stat().st_mtime_ns for p in before}
     assert after == before
 
@@ -145,11 +179,12 @@ def test_an_updated_image_is_rendered_again_and_its_old_files_go(
     )
     code, output = build(site, "--tenant", seed.tenants["A"].name, "--system")
     assert code == 0, output
-    assert "6 image(s), 1 rendered, 0 failed" in output
+    assert "5 image(s), 1 rendered, 0 failed" in output
     assert "800×800" in page(site, photo)
     assert not old & files_under(site, "r")
-    new_original = site / "originals" / photo.tenant_id / "photo.jpg"
-    assert sha256(new_original.read_bytes()) != photo.etag
+    assert not original(site, photo).exists()
+    (new_original,) = [p for p in (site / "originals").iterdir() if p.read_bytes() == jpeg(800, 800, (250, 0, 0))]
+    assert new_original.name == f"{sha256(new_original.read_bytes())}.jpg"
 
 
 def test_a_deleted_image_leaves_nothing_behind(
@@ -162,7 +197,7 @@ def test_a_deleted_image_leaves_nothing_behind(
     assert code == 0, output
     assert not (site / "images" / logo.id).exists()
     assert not (site / "exports" / f"{logo.id}.json").exists()
-    assert not (site / "originals" / logo.tenant_id / "logo.png").exists()
+    assert not original(site, logo).exists()
     assert not {f"r/{n}" for n in names} & files_under(site, "r")
     cache = Cache(site.parent / "cache")
     assert not any(cache.rendition(n).exists() for n in names)
@@ -183,14 +218,12 @@ def test_bad_images_are_reported_and_skipped_and_the_build_fails(
     assert code == 1
     assert "Broken (broken.png): The PNG image is corrupt" in output
     assert "Gone (gone.png): its bytes cannot be read" in output
-    assert "8 image(s)" not in output
-    assert "6 image(s), 0 rendered, 2 failed" in output
+    assert "7 image(s)" not in output
+    assert "5 image(s), 0 rendered, 2 failed" in output
     assert (site / "images" / uploaded["photo"].id / "index.html").is_file()  # the rest still built
 
 
-def test_selection_by_system_and_public_only(
-    tmp_path: Path, env: dict[str, str], uploaded: dict[str, ImageInfo], seed: Seed
-) -> None:
+def test_selection_by_system(tmp_path: Path, env: dict[str, str], uploaded: dict[str, ImageInfo], seed: Seed) -> None:
     out = tmp_path / "system-only"
     code, output = build(out, "--system")
     assert code == 0, output
@@ -198,10 +231,9 @@ def test_selection_by_system_and_public_only(
     assert (out / "images" / uploaded["system"].id / "index.html").is_file()
     assert not (out / "images" / uploaded["photo"].id).exists()
     public = tmp_path / "public"
-    code, output = build(public, "--tenant", seed.tenants["A"].name, "--public-only")
+    code, output = build(public, "--tenant", seed.tenants["A"].name, "--public-only")  # the default, still accepted
     assert code == 0, output
     assert "\n4 image(s)" in output  # the tenant's five, less the private one; no system image
-    assert not (public / "images" / uploaded["private"].id).exists()
     assert not (public / "images" / uploaded["system"].id).exists()
     assert (public / "images" / uploaded["photo"].id / "index.html").is_file()
 

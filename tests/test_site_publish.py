@@ -7,12 +7,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import json
+
 import pytest
 from click.testing import CliRunner
 
 from gallery.core import Gallery
 from gallery.demo import as_principal
 from gallery.model import ImageInfo, Scope
+from gallery.site.publish import MANIFEST
 from tests.conftest import Seed
 from tests.moto_http import moto_subprocess
 from tests.site_fixtures import build
@@ -66,9 +69,12 @@ def publish(aws: dict[str, Any], site: Path, *extra: str, env: dict[str, str | N
 
 
 def objects(aws: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The site's objects in the bucket, with the headers S3 will serve them with (the publish manifest aside)."""
     s3 = aws["s3"]
     found = {}
     for entry in s3.list_objects_v2(Bucket=aws["bucket"]).get("Contents", []):
+        if entry["Key"].endswith(MANIFEST):
+            continue
         head = s3.head_object(Bucket=aws["bucket"], Key=entry["Key"])
         found[entry["Key"]] = {"type": head["ContentType"], "cache": head.get("CacheControl")}
         if "ContentDisposition" in head:
@@ -98,20 +104,27 @@ def test_publish_sets_types_and_cache_headers_then_uploads_nothing_the_second_ti
     stored = objects(aws)
     assert set(stored) == local_files(site)
     assert f"uploaded {len(stored)} file(s)" in output
-    photo, system = uploaded["photo"], uploaded["system"]
+    photo, system, icon = uploaded["photo"], uploaded["system"], uploaded["icon"]
     rendition = next(key for key in stored if key.startswith("r/") and key.endswith(".webp"))
     assert stored[rendition] == {"type": "image/webp", "cache": "public, max-age=31536000, immutable"}
     assert stored["index.html"] == {"type": "text/html; charset=utf-8", "cache": "no-cache"}
     assert stored[f"images/{photo.id}/index.html"]["cache"] == "no-cache"
     assert stored["gallery.json"] == {"type": "application/json", "cache": "no-cache"}
-    assert stored[f"exports/{photo.id}.json"]["cache"] == "no-cache"
+    assert stored[f"exports/{photo.id}.json"] == {
+        "type": "application/json",
+        "cache": "no-cache",
+        "disposition": "attachment",
+    }
     assert stored["assets/gallery.css"]["type"] == "text/css; charset=utf-8"
     assert stored["assets/gallery.js"]["type"] == "text/javascript; charset=utf-8"
-    assert stored[f"originals/{photo.tenant_id}/photo.jpg"] == {"type": "image/jpeg", "cache": "no-cache"}
-    assert stored[f"originals/system/{system.resource_key}"] == {"type": "image/png", "cache": "public, max-age=3600"}
-    svg = stored[f"originals/{photo.tenant_id}/icon.svg"]
+    # originals are named by their bytes (never by a key a user chose), so caches keep them for good
+    immutable = "public, max-age=31536000, immutable"
+    assert stored[f"originals/{photo.etag}.jpg"] == {"type": "image/jpeg", "cache": immutable}
+    assert stored[f"originals/{system.etag}.png"] == {"type": "image/png", "cache": immutable}
+    svg = stored[f"originals/{icon.etag}.svg"]
     assert (svg["type"], svg["disposition"]) == ("image/svg+xml", "attachment")  # never a document on our origin
-    assert sum("disposition" in meta for meta in stored.values()) == 1
+    attachments = {key for key, meta in stored.items() if "disposition" in meta}
+    assert attachments == {f"originals/{icon.etag}.svg"} | {k for k in stored if k.startswith("exports/")}
     assert invalidated(aws) == []  # nothing was there before: nothing to invalidate
 
     code, output = publish(aws, site)
@@ -120,6 +133,28 @@ def test_publish_sets_types_and_cache_headers_then_uploads_nothing_the_second_ti
         f"uploaded 0 file(s) (0.0 MiB), deleted 0, {len(stored)} unchanged, invalidated 0 path(s)"
     )
     assert invalidated(aws) == []
+
+
+def test_new_headers_reach_objects_whose_bytes_did_not_change(
+    aws: dict[str, Any], site: Path, uploaded: dict[str, ImageInfo]
+) -> None:
+    """A bucket published before a policy change (here: no Content-Disposition on the SVG) is brought up to date
+    in place: a server-side copy with the new metadata, no upload, and the CDN told."""
+    assert publish(aws, site)[0] == 0
+    s3, bucket, key = aws["s3"], aws["bucket"], f"originals/{uploaded['icon'].etag}.svg"
+    s3.copy_object(Bucket=bucket, Key=key, CopySource={"Bucket": bucket, "Key": key}, MetadataDirective="REPLACE",
+                   ContentType="image/svg+xml", CacheControl="no-cache")  # fmt: skip
+    stale = json.loads(s3.get_object(Bucket=bucket, Key=MANIFEST)["Body"].read())
+    stale[key] = "old"
+    s3.put_object(Bucket=bucket, Key=MANIFEST, Body=json.dumps(stale).encode())
+    assert "disposition" not in objects(aws)[key]
+    code, output = publish(aws, site)
+    assert code == 0, output
+    assert "uploaded 0 file(s) (0.0 MiB), 1 with new headers, deleted 0" in output
+    assert objects(aws)[key]["disposition"] == "attachment"
+    assert [f"/{key}"] in invalidated(aws)
+    again = publish(aws, site)[1]
+    assert again.strip().endswith(f"deleted 0, {len(objects(aws))} unchanged, invalidated 0 path(s)")
 
 
 def test_changes_upload_delete_and_invalidate_only_what_changed(
@@ -154,14 +189,17 @@ def test_an_interrupted_publish_is_finished_by_running_it_again(aws: dict[str, A
     aws["s3"].delete_objects(Bucket=aws["bucket"], Delete={"Objects": [{"Key": key} for key in lost]})
     code, output = publish(aws, site)
     assert code == 0, output
-    assert f"uploaded {len(lost)} file(s)" in output
+    assert f"uploaded {len(lost)} file(s) (" in output
+    assert "with new headers" not in output  # what the first run put up is not touched again
     assert set(objects(aws)) == local_files(site)
 
 
 def test_a_prefix_keeps_the_site_in_its_own_folder(aws: dict[str, Any], site: Path) -> None:
     code, output = publish(aws, site, "--prefix", "/gallery/")
     assert code == 0, output
-    assert all(key.startswith("gallery/") for key in objects(aws))
+    keys = [entry["Key"] for entry in aws["s3"].list_objects_v2(Bucket=aws["bucket"])["Contents"]]
+    assert all(key.startswith("gallery/") for key in keys)
+    assert f"gallery/{MANIFEST}" in keys
 
 
 @pytest.mark.parametrize(

@@ -43,10 +43,11 @@ def test_pages_and_files_come_with_the_publishing_headers(served: FlaskClient, u
 
 def test_svg_is_sandboxed_on_the_shared_origin(served: FlaskClient, uploaded: dict[str, ImageInfo]) -> None:
     icon = uploaded["icon"]
-    response = served.get(f"/originals/{icon.tenant_id}/icon.svg")
+    response = served.get(f"/originals/{icon.etag}.svg")
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("image/svg+xml")
-    assert "sandbox" in response.headers["Content-Security-Policy"]
+    assert response.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
+    assert response.headers["Content-Disposition"] == "attachment"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 

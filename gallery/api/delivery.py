@@ -12,7 +12,7 @@ from werkzeug.wsgi import wrap_file
 from gallery.config import Settings
 from gallery.etags import CachedTag
 from gallery.service import Content
-from gallery.serving import SVG, cache_control, image_headers
+from gallery.serving import AUTHENTICATED_VARY, SVG, cache_control, image_headers
 
 _TOKEN_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-.^_`|~()[]{}@,=")
 
@@ -43,36 +43,43 @@ def send(
     current_tag: Callable[[], CachedTag],
     content: Callable[[], Content],
     *,
-    attachment: bool,
+    authenticated: bool,
 ) -> Response:
+    """An image's bytes, or 304. Authenticated downloads carry ThingsBoard's attachment headers and are private to
+    the caller; public links may be cached anywhere."""
     tag = current_tag()
+    vary = [AUTHENTICATED_VARY] if authenticated else []
     if not_modified(tag):
         response = Response(status=304)
         response.headers["ETag"] = f'"{tag.etag}"'
-        response.headers["Cache-Control"] = cache_control(settings, tag.system)
+        response.headers["Cache-Control"] = cache_control(settings, tag.system, shared=not authenticated)
+        if vary:
+            response.headers["Vary"] = ", ".join(vary)
         return response
     found = content()
     media_type = found.descriptor.media_type
     headers = {
         "ETag": f'"{found.descriptor.etag}"',
-        "Cache-Control": cache_control(settings, found.system),
+        "Cache-Control": cache_control(settings, found.system, shared=not authenticated),
         **image_headers(media_type),
     }
-    if attachment:
+    if authenticated:
         headers["Content-Disposition"], headers["x-filename"] = _disposition(found.file_name)
+    if media_type == SVG:
+        vary.append("Accept-Encoding")
+    if vary:
+        headers["Vary"] = ", ".join(vary)
     if media_type != SVG and 0 < settings.redirect_above_bytes < found.descriptor.size:
         # Bigger than a Lambda response can carry: let storage serve it. (SVG stays here, under our CSP.)
         url = found.link({"Content-Type": media_type, **headers})
         if url:
             return _redirect(url)
     stream = found.open()
-    if media_type == SVG:
-        headers["Vary"] = "Accept-Encoding"
-        if request.accept_encodings["gzip"]:
-            with stream:
-                body = gzip.compress(stream.read(), compresslevel=6)
-            headers["Content-Encoding"] = "gzip"
-            return Response(body, headers=headers, content_type=media_type)
+    if media_type == SVG and request.accept_encodings["gzip"]:
+        with stream:
+            body = gzip.compress(stream.read(), compresslevel=6)
+        headers["Content-Encoding"] = "gzip"
+        return Response(body, headers=headers, content_type=media_type)
     response = Response(
         wrap_file(request.environ, stream), headers=headers, content_type=media_type, direct_passthrough=True
     )

@@ -77,7 +77,7 @@ def _download(scope: str, key: str, preview: bool) -> Response:
         gallery().settings,
         lambda: images.current_tag(principal, parsed, key, preview),
         lambda: images.content(principal, parsed, key, preview),
-        attachment=True,
+        authenticated=True,
     )
 
 

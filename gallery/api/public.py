@@ -17,5 +17,5 @@ def download_public(public_key: str) -> Response:
         gallery().settings,
         lambda: images.current_public_tag(public_key),
         lambda: images.public_content(public_key),
-        attachment=False,
+        authenticated=False,
     )

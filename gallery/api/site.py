@@ -1,7 +1,8 @@
 """The built static gallery, served beside the API on the same origin (what CloudFront does in production: `/api/*`
 to the API, everything else to the site bucket), so `gallery serve` is the whole product on one port.
 
-Headers follow the publishing policy (`gallery.serving`); SVG files are sandboxed as the API's images are.
+Headers follow the publishing policy (`gallery.serving.site_headers`): users' bytes are typed by the names we gave
+them and never render as documents; pages get a strict Content-Security-Policy and may not be framed.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from werkzeug.security import safe_join
 
 from gallery import errors
 from gallery.api.common import gallery
-from gallery.serving import NOSNIFF, SVG, SVG_CSP, site_cache_control, site_content_type
+from gallery.serving import site_headers
 
 bp = Blueprint("site", __name__)
 
@@ -50,14 +51,13 @@ def page(path: str) -> Response:
     if found is None:
         missing = root / "404.html"
         if missing.is_file():
-            return Response(missing.read_bytes(), status=404, content_type="text/html; charset=utf-8")
+            headers = site_headers("404.html")
+            return Response(missing.read_bytes(), status=404, headers=headers)
         raise errors.NotFound()
     relative = found.relative_to(root).as_posix()
+    headers = site_headers(relative)
     # Flask adds the charset to text types itself.
-    mimetype = site_content_type(found).split(";")[0]
+    mimetype = headers.pop("Content-Type").split(";")[0]
     response = send_file(found, mimetype=mimetype, conditional=True, etag=True, max_age=None)
-    response.headers["Cache-Control"] = site_cache_control(relative, settings)
-    response.headers["X-Content-Type-Options"] = NOSNIFF
-    if response.mimetype == SVG:
-        response.headers["Content-Security-Policy"] = SVG_CSP
+    response.headers.update(headers)
     return response

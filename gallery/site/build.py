@@ -32,11 +32,13 @@ _LIST_PAGE = 1000
 
 @dataclass(frozen=True)
 class Selection:
-    """Which images the site shows: one tenant's (with or without system images), or the system's alone."""
+    """Which images the site shows: one tenant's (with or without system images), or the system's alone; public
+    ones only unless `include_private` (the site is for anonymous visitors: it holds nothing the API would refuse
+    them without a login)."""
 
     tenant_id: str | None = None
     system: bool = False
-    public_only: bool = False
+    include_private: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ def select(gallery: Gallery, selection: Selection) -> list[ImageInfo]:
     for owner in owners:
         for sub_type in SubType:
             for image in _all(gallery, ImageQuery(owner, sub_type)):
-                if selection.public_only and not image.public:
+                if not (image.public or selection.include_private):
                     continue
                 found.setdefault(image.resource_key, image)
     return sorted(found.values(), key=lambda i: (-i.created_time, i.id))
@@ -115,18 +117,18 @@ class Cache:
     def complete(self, image: ImageInfo, the_plan: Plan, options: Options) -> bool:
         if options.needs_original(the_plan) and not self.original(image.etag).is_file():
             return False
-        if options.exports and not self.export(export_id(image)).is_file():
+        if options.exports_for(image) and not self.export(export_id(image)).is_file():
             return False
         return all(self.rendition(r.name).is_file() for r in the_plan.renditions)
 
-    def prune(self, items: Iterable[Item]) -> None:
+    def prune(self, items: Iterable[Item], options: Options) -> None:
         """Forget what no listed image uses any more (the cache must not grow forever)."""
         listed = list(items)
         etags = {item.image.etag for item in listed}
         _keep_only(self.root / "r", {r.name for item in listed for r in item.plan.renditions})
         _keep_only(self.root / "o", etags)
         _keep_only(self.root / "m", {f"{etag}.json" for etag in etags})
-        _keep_only(self.root / "x", {f"{export_id(item.image)}.json" for item in listed})
+        _keep_only(self.root / "x", {f"{export_id(i.image)}.json" for i in listed if options.exports_for(i.image)})
 
 
 def _keep_only(folder: Path, names: set[str]) -> None:
@@ -159,6 +161,10 @@ class Options:
         """SVG has no renditions: its page shows the original, so it is kept even when originals are not."""
         return self.originals or not the_plan.renditions
 
+    def exports_for(self, image: ImageInfo) -> bool:
+        """An export carries the bytes and the public key: only a public image's is anybody's to download."""
+        return self.exports and image.public
+
 
 def export_id(image: ImageInfo) -> str:
     """Names the export file in the cache: it changes when the bytes or anything the export carries changes."""
@@ -188,7 +194,7 @@ def _work(image: ImageInfo, options: Options, limits: Limits) -> Probe:
         write_atomically(cache.rendition(name), content)
     if options.needs_original(the_plan):
         write_atomically(cache.original(image.etag), data)
-    if options.exports:
+    if options.exports_for(image):
         write_atomically(cache.export(export_id(image)), json.dumps(export_data(image, data)).encode())
     write_atomically(cache.probe_path(image.etag), json.dumps(list(found)).encode())
     return found
@@ -231,5 +237,5 @@ def build_images(
                 if progress:
                     progress(done, len(pending))
     report.items.sort(key=lambda item: (-item.image.created_time, item.image.id))
-    cache.prune(report.items)
+    cache.prune(report.items, options)
     return report

@@ -50,12 +50,17 @@ log = get_plugin_logger(__name__)
 MANAGED = ("r", "originals", "exports", "images", "page")
 DEFAULT_CACHE = ".cache/gallery"
 MANAGE_PAGE = "manage.md"  # the management app, at /manage/
+PRIVATE_WARNING = (
+    "PRIVATE images are included (--include-private, include_private: true): their pictures, names and pages are "
+    "readable by anyone who can reach this site, without signing in (their export JSON stays off it)"
+)
 
 
 class GalleryConfig(base.Config):  # type: ignore[no-untyped-call]
     tenant = c.Optional(c.Type(str))
     system = c.Type(bool, default=False)
-    public_only = c.Type(bool, default=False)
+    include_private = c.Type(bool, default=False)
+    public_only = c.Deprecated(message="public_only: the site holds public images only unless include_private: true")
     cache_dir = c.Optional(c.Type(str))
     api_url = c.Type(str, default="")
     page_size = c.Type(int, default=48)
@@ -88,7 +93,9 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
         except errors.GalleryError as exc:
             raise self._fail(f"Cannot open the catalog: {exc.message}") from exc
         try:
-            selection = Selection(self._tenant_id(gallery), settings.system, settings.public_only)
+            selection = Selection(self._tenant_id(gallery), settings.system, settings.include_private)
+            if settings.include_private:
+                log.warning(PRIVATE_WARNING)
             # Relative to the MkDocs config, like the site: `mkdocs serve` (which builds into a temporary
             # directory) then reuses what `gallery build` made.
             base = Path(config.config_file_path or ".").parent
@@ -137,7 +144,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
                 self.placed[f"r/{rendition.name}"] = cache.rendition(rendition.name)
             if self.options.needs_original(item.plan):
                 self.placed[view["original_path"]] = cache.original(item.image.etag)
-            if self.options.exports:
+            if view["export_path"]:
                 self.placed[view["export_path"]] = cache.export(export_id(item.image))
             self.image_pages[item.slug] = view
 
@@ -184,8 +191,12 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
         touches none that is already in place. Then whatever this build did not produce leaves the managed
         directories."""
         site = Path(config.site_dir)
+        unplaced = []
         for relative, source in self.placed.items():
-            _place(site / relative, source)
+            try:
+                _place(site / relative, source)
+            except OSError as exc:  # one file the disk refuses must not stop the others
+                unplaced.append(f"{relative}: {exc.strerror or exc}")
         self.produced.update(self.placed)
         self._write_image_pages(site, config)
         for directory in MANAGED:
@@ -198,8 +209,9 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
                     path.unlink()
                 elif path.is_dir() and not any(path.iterdir()):
                     path.rmdir()
-        if self.report.failures:
-            raise self._fail(f"Some images were skipped: {self.report.summary()}")
+        if self.report.failures or unplaced:
+            listed = "".join(f"\n  {line}" for line in unplaced)
+            raise self._fail(f"Some images were skipped: {self.report.summary()}{listed}")
 
     def _write_image_pages(self, site: Path, config: MkDocsConfig) -> None:
         """One page per image, rendered by us with the theme's `image.html` rather than as MkDocs pages: MkDocs

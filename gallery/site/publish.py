@@ -1,9 +1,13 @@
 """`gallery publish`: the built site to an S3 bucket (behind CloudFront), with the headers a CDN needs.
 
-- Content-hashed files (`r/…`) are immutable for a year; HTML, JSON and every other fixed name are `no-cache`
-  (revalidated, cheap with ETags); originals at stable paths follow the system/tenant browser TTL settings.
+- Headers are `gallery.serving.site_headers`, as `gallery serve` sends them: content-addressed files (`r/…`,
+  `originals/…`) immutable for a year, HTML, JSON and every other fixed name `no-cache`; users' bytes typed by the
+  names we gave them, and as attachments when they are not raster images. S3 keeps Content-Type, Cache-Control and
+  Content-Disposition; the security headers it cannot hold come from CloudFront's response headers policy.
 - An object whose MD5 equals the local file's is skipped (single-part puts keep S3's ETag the MD5), so a second
-  publish uploads nothing and an interrupted one can simply be run again.
+  publish uploads nothing and an interrupted one can simply be run again. A manifest (`.gallery-publish.json`)
+  remembers the headers each object went up with: when they change and the bytes do not, the object's metadata is
+  replaced in place (a server-side copy), so a stricter policy reaches every object already published.
 - Objects under the prefix that the site no longer has are deleted; changed or deleted fixed paths are invalidated
   on the CloudFront distribution, in batches.
 """
@@ -12,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -23,34 +28,67 @@ from botocore.exceptions import ClientError
 
 from gallery import errors
 from gallery.config import Settings
-from gallery.serving import HASHED_DIRS, SVG, site_cache_control, site_content_type
+from gallery.serving import HASHED_DIRS, site_headers
 from gallery.storage.awserrors import error_code, translated
 
 INVALIDATION_BATCH = 1000
+MANIFEST = ".gallery-publish.json"
+RESTAMP_PATHS = 100
 _UPLOAD_THREADS = 8
+# The headers S3 stores with an object (and serves back), as put_object names them.
+_S3_FIELDS = {
+    "Content-Type": "ContentType",
+    "Cache-Control": "CacheControl",
+    "Content-Disposition": "ContentDisposition",
+}
 
 
 @dataclass(frozen=True)
 class Upload:
     key: str
     path: Path
-    content_type: str
-    cache_control: str
+    headers: dict[str, str]
     md5: str
+
+    @property
+    def content_type(self) -> str:
+        return self.headers["Content-Type"]
+
+    @property
+    def cache_control(self) -> str:
+        return self.headers["Cache-Control"]
+
+    @property
+    def metadata(self) -> dict[str, str]:
+        return {field: self.headers[name] for name, field in _S3_FIELDS.items() if name in self.headers}
+
+    @property
+    def fingerprint(self) -> str:
+        return hashlib.sha256(json.dumps(self.metadata, sort_keys=True).encode()).hexdigest()[:16]
 
 
 @dataclass
 class Plan:
     uploads: list[Upload] = field(default_factory=list)
+    restamps: list[Upload] = field(default_factory=list)  # same bytes, new headers: metadata replaced in place
     deletes: list[str] = field(default_factory=list)
     unchanged: int = 0
     invalidations: list[str] = field(default_factory=list)
+    manifest: dict[str, str] = field(default_factory=dict)  # what every object carries once this publish is done
+    stamped: dict[str, str] = field(default_factory=dict)  # what the bucket's manifest said before it
+
+    def interim_manifest(self) -> dict[str, str]:
+        """True whenever this publish stops: an object to upload is redone anyway while its MD5 differs, but one
+        waiting for new headers keeps its old entry until it has them."""
+        waiting = {upload.key for upload in self.restamps}
+        return {key: self.stamped.get(key, "") if key in waiting else fp for key, fp in self.manifest.items()}
 
     def summary(self, dry_run: bool) -> str:
         verb = "would upload" if dry_run else "uploaded"
         size = sum(u.path.stat().st_size for u in self.uploads)
+        restamped = f"{len(self.restamps)} with new headers, " if self.restamps else ""
         return (
-            f"{verb} {len(self.uploads)} file(s) ({size / 2**20:.1f} MiB), "
+            f"{verb} {len(self.uploads)} file(s) ({size / 2**20:.1f} MiB), {restamped}"
             f"{'would delete' if dry_run else 'deleted'} {len(self.deletes)}, {self.unchanged} unchanged, "
             f"{'would invalidate' if dry_run else 'invalidated'} {len(self.invalidations)} path(s)"
         )
@@ -64,13 +102,11 @@ def _md5(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _local_files(site: Path, prefix: str, settings: Settings) -> Iterator[Upload]:
+def _local_files(site: Path, prefix: str) -> Iterator[Upload]:
     for path in sorted(site.rglob("*")):
-        if path.is_file() and not path.name.startswith(".tmp-"):
+        if path.is_file() and not path.name.startswith((".tmp-", MANIFEST)):
             relative = path.relative_to(site).as_posix()
-            yield Upload(
-                prefix + relative, path, site_content_type(path), site_cache_control(relative, settings), _md5(path)
-            )
+            yield Upload(prefix + relative, path, site_headers(relative), _md5(path))
 
 
 def _remote_etags(s3: Any, bucket: str, prefix: str) -> dict[str, str]:
@@ -81,14 +117,35 @@ def _remote_etags(s3: Any, bucket: str, prefix: str) -> dict[str, str]:
     return found
 
 
-def plan_publish(site: Path, s3: Any, bucket: str, prefix: str, settings: Settings) -> Plan:
+def _remote_manifest(s3: Any, bucket: str, prefix: str) -> dict[str, str]:
+    """What headers each published object went up with (empty when none was kept: every object is then stamped)."""
+    from gallery.storage.aws import get_object
+
+    try:
+        body = get_object(s3, bucket, prefix + MANIFEST)["Body"].read()
+    except errors.NotFound:
+        return {}
+    try:
+        found = json.loads(body)
+    except ValueError:
+        return {}
+    return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
+
+
+def plan_publish(site: Path, s3: Any, bucket: str, prefix: str) -> Plan:
     plan = Plan()
     with translated():
         remote = _remote_etags(s3, bucket, prefix)
-    local = {upload.key: upload for upload in _local_files(site, prefix, settings)}
+    remote.pop(prefix + MANIFEST, None)
+    plan.stamped = _remote_manifest(s3, bucket, prefix)
+    local = {upload.key: upload for upload in _local_files(site, prefix)}
+    plan.manifest = {key: upload.fingerprint for key, upload in local.items()}
     for key, upload in local.items():
         if remote.get(key) == upload.md5:
-            plan.unchanged += 1
+            if plan.stamped.get(key) == upload.fingerprint:
+                plan.unchanged += 1
+            else:
+                plan.restamps.append(upload)
         else:
             plan.uploads.append(upload)
             if key in remote:
@@ -97,6 +154,13 @@ def plan_publish(site: Path, s3: Any, bucket: str, prefix: str, settings: Settin
     for key in plan.deletes:
         plan.invalidations.extend(_cdn_paths(key[len(prefix) :], prefix))
     plan.invalidations = [p for p in dict.fromkeys(plan.invalidations) if not _is_hashed(p, prefix)]
+    # New headers on old bytes: the CDN's copies, hashed ones included, carry the old headers. Past a few paths,
+    # one wildcard costs less than many (CloudFront bills invalidations by path).
+    restamped = [p for upload in plan.restamps for p in _cdn_paths(upload.key[len(prefix) :], prefix)]
+    if len(restamped) > RESTAMP_PATHS:
+        plan.invalidations = [f"/{prefix}*"]
+    else:
+        plan.invalidations = list(dict.fromkeys(plan.invalidations + restamped))
     return plan
 
 
@@ -128,37 +192,51 @@ def publish(
 
     _, s3 = clients(settings)
     try:
-        plan = plan_publish(site, s3, bucket, prefix, settings)
+        plan = plan_publish(site, s3, bucket, prefix)
     except errors.GalleryError as exc:
         raise _explained(exc, bucket) from exc
     if dry_run:
         return plan
 
     def put(upload: Upload) -> None:
-        extra = {}
-        if upload.content_type == SVG:
-            # The site shares its origin with the API behind CloudFront, and an SVG opened as a document runs its
-            # scripts. As an attachment it never renders on our origin; in <img> it still shows.
-            extra["ContentDisposition"] = "attachment"
         with translated(), upload.path.open("rb") as body:
             s3.put_object(
-                Bucket=bucket,
-                Key=upload.key,
-                Body=body,
-                ContentType=upload.content_type,
-                CacheControl=upload.cache_control,
-                ContentMD5=_base64_md5(upload.md5),
-                **extra,
+                Bucket=bucket, Key=upload.key, Body=body, ContentMD5=_base64_md5(upload.md5), **upload.metadata
             )
 
+    def restamp(upload: Upload) -> None:
+        with translated():
+            s3.copy_object(
+                Bucket=bucket,
+                Key=upload.key,
+                CopySource={"Bucket": bucket, "Key": upload.key},
+                MetadataDirective="REPLACE",
+                **upload.metadata,
+            )
+
+    def write_manifest(manifest: dict[str, str]) -> None:
+        with translated():
+            s3.put_object(
+                Bucket=bucket,
+                Key=prefix + MANIFEST,
+                Body=json.dumps(manifest, sort_keys=True).encode(),
+                ContentType="application/json",
+                CacheControl="no-store",
+            )
+
+    work = [(put, upload) for upload in plan.uploads] + [(restamp, upload) for upload in plan.restamps]
+    if work:
+        write_manifest(plan.interim_manifest())
     with ThreadPoolExecutor(_UPLOAD_THREADS) as pool:
-        for done, _ in enumerate(pool.map(put, plan.uploads), start=1):
+        for done, _ in enumerate(pool.map(lambda job: job[0](job[1]), work), start=1):
             if progress:
-                progress(done, len(plan.uploads))
+                progress(done, len(work))
     with translated():
         for start in range(0, len(plan.deletes), 1000):
             batch = [{"Key": key} for key in plan.deletes[start : start + 1000]]
             s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
+    if plan.manifest != plan.stamped:
+        write_manifest(plan.manifest)
     if distribution and plan.invalidations:
         _invalidate(settings, distribution, plan.invalidations)
     return plan

@@ -24,7 +24,7 @@ def build_site(
     *,
     tenant: str | None,
     system: bool,
-    public_only: bool,
+    include_private: bool | None = None,
     clean: bool,
     cache: str | None = None,
 ) -> str:
@@ -50,8 +50,8 @@ def build_site(
             plugin.config.tenant, plugin.config.system = tenant, system
         elif system:
             plugin.config.tenant, plugin.config.system = None, True
-        if public_only:
-            plugin.config.public_only = True
+        if include_private is not None:  # None: as the config says
+            plugin.config.include_private = include_private
         if cache is not None:
             plugin.config.cache_dir = str(Path(cache).resolve())
         try:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
 
 from gallery.embed import EmbedContext, Snippet, attribute, snippets
 from gallery.errors import display_size
+from gallery.serving import extension_for
 from gallery.site.build import Item, Options
 from gallery.site.renditions import Plan, Rendition
 
@@ -43,8 +43,8 @@ def image_view(item: Item, api_url: str, site_url: str, options: Options) -> dic
     """`api_url`: the API's origin when it is not the site's ("" when both share one); `site_url`: where the site is
     published ("" when unknown: links stay root-relative)."""
     image, plan = item.image, item.plan
-    owner = "system" if image.is_system else image.tenant_id
-    original_path = f"originals/{owner}/{image.resource_key}"
+    # Named by what we made, never by the key a user chose: `x.html` must not become an HTML file on our origin.
+    original_path = f"originals/{image.etag}.{extension_for(image.original.media_type)}"
     width, height = image.original.width, image.original.height
     view: dict[str, Any] = {
         "id": image.id,
@@ -61,8 +61,8 @@ def image_view(item: Item, api_url: str, site_url: str, options: Options) -> dic
         "created": datetime.fromtimestamp(image.created_time / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "created_ms": image.created_time,
         "original_path": original_path,
-        "original_url": quote(original_path) if options.originals or not plan.renditions else None,
-        "export_path": f"exports/{image.id}.json" if options.exports else None,
+        "original_url": original_path if options.needs_original(plan) else None,
+        "export_path": f"exports/{image.id}.json" if options.exports_for(image) else None,
         "page_path": f"images/{image.id}/",
         "sizes": SIZES,
         "public_link": f"{api_url or site_url}{image.public_link}" if image.public and image.public_link else None,

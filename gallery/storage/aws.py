@@ -53,14 +53,14 @@ def _cause_code(exc: errors.GalleryError) -> str | None:
     return error_code(exc.__cause__) if isinstance(exc.__cause__, ClientError) else None
 
 
-def _get_object(client: Any, bucket: str, key: str, missing: errors.NotFound) -> Any:
+def get_object(client: Any, bucket: str, key: str, missing: errors.NotFound | None = None) -> Any:
     """GetObject, with an absent object raising `missing` (any other failure stays as translated)."""
     try:
         with translated():
             return client.get_object(Bucket=bucket, Key=key)
     except errors.GalleryError as exc:
         if _cause_code(exc) in _MISSING:
-            raise missing from None
+            raise (missing or errors.NotFound()) from None
         raise
 
 
@@ -91,7 +91,7 @@ class S3BlobStore:
             raise
 
     def open(self, etag: str) -> BinaryIO:
-        return cast(BinaryIO, _get_object(self.client, self.bucket, self.key(etag), errors.NotFound())["Body"])
+        return cast(BinaryIO, get_object(self.client, self.bucket, self.key(etag), errors.NotFound())["Body"])
 
     def exists(self, etag: str) -> bool:
         try:
@@ -154,7 +154,7 @@ class S3Staging:
         return str(post["url"]), {str(k): str(v) for k, v in post["fields"].items()}
 
     def read(self, name: str, limit: int) -> bytes:
-        response = _get_object(self.client, self.bucket, self.key(name), nothing_staged())
+        response = get_object(self.client, self.bucket, self.key(name), nothing_staged())
         with response["Body"] as body:
             if int(response.get("ContentLength", 0)) > limit:
                 raise errors.resource_too_big(limit)

@@ -1,0 +1,21 @@
+"""Headers every answer carries unless its view set its own: nothing is sniffed into another type, API answers are
+data that may load nothing and never be framed, and JSON (tokens, lists, exports) is never stored by any cache."""
+
+from __future__ import annotations
+
+from flask import Flask, Response
+
+from gallery.serving import API_CSP, NOSNIFF
+
+
+def _harden(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", NOSNIFF)
+    headers.setdefault("Content-Security-Policy", API_CSP)
+    if response.mimetype == "application/json":
+        headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(_harden)
