@@ -60,3 +60,15 @@ def audit(container: Any) -> list[str]:
     empty when there is nothing."""
     found: list[str] = container.evaluate(_AUDIT.read_text())
     return found
+
+
+def wait_for(page: Any, expression: str, *, arg: Any = None, timeout: float = 10.0) -> None:
+    """Until the JavaScript `expression` is true in the page. Unlike Playwright's `wait_for_function` (which runs
+    its predicate through `eval` in the page), this works under a Content-Security-Policy without 'unsafe-eval'."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression, arg):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout} s: {expression}")
+        page.wait_for_timeout(50)

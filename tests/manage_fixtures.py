@@ -2,7 +2,8 @@
 (the backend of the session: SQLite here, DynamoDB + S3 on moto in the aws run), and Chromium pages signed in.
 
 `browser` (one headless Chromium per session: Playwright's sync API allows one driver at a time) and `page` (a
-fresh context per test, failing the test on any JavaScript error) serve every browser test."""
+fresh context per test, failing the test on any JavaScript error or anything the Content-Security-Policy blocked)
+serve every browser test."""
 
 from __future__ import annotations
 
@@ -70,9 +71,11 @@ def page(browser: Any) -> Iterator[Any]:
     opened = context.new_page()
     errors: list[str] = []
     opened.on("pageerror", lambda error: errors.append(str(error)))
+    # What the Content-Security-Policy blocked is reported on the console: a page that needs it blocked is broken.
+    opened.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
     yield opened
     context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+    assert not errors, f"JavaScript errors or blocked content on the page: {errors}"
 
 
 def sign_in(page: Any, server: LiveServer, email: str, path: str = "/manage/") -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from gallery.core import Gallery
 from gallery.model import ImageInfo
-from tests.browser import screenshot
+from tests.browser import screenshot, wait_for
 from tests.conftest import JWT_SECRET, Seed
 from tests.live import LiveServer, live_server
 
@@ -46,8 +46,8 @@ def test_it_shows_an_image_behind_the_login_with_the_stored_token(
 ) -> None:
     page.add_init_script(f"localStorage.setItem('gallery.token', {token!r})")
     page.goto(f"{server.url}/embed.html")
-    page.wait_for_function("document.getElementById('missing').hasAttribute('error')")
-    page.wait_for_function("document.getElementById('logo').shadowRoot.querySelector('img').naturalWidth > 0")
+    wait_for(page, "document.getElementById('missing').hasAttribute('error')")
+    wait_for(page, "document.getElementById('logo').shadowRoot.querySelector('img').naturalWidth > 0")
     assert shown_width(page, "logo") == 700  # the original's pixels, fetched with the token
     alt = page.evaluate("document.getElementById('logo').shadowRoot.querySelector('img').alt")
     assert alt == "Logo"
@@ -57,6 +57,6 @@ def test_it_shows_an_image_behind_the_login_with_the_stored_token(
 
 def test_without_a_token_it_reports_the_refusal(page: Any, server: LiveServer, uploaded: dict[str, ImageInfo]) -> None:
     page.goto(f"{server.url}/embed.html")
-    page.wait_for_function("document.getElementById('logo').hasAttribute('error')")
+    wait_for(page, "document.getElementById('logo').hasAttribute('error')")
     assert page.get_attribute("#logo", "error") == "Authentication failed"
     assert shown_width(page, "logo") == 0

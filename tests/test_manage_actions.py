@@ -21,7 +21,7 @@ from gallery.accounts import Limits
 from gallery.core import Gallery
 from gallery.demo import as_principal
 from gallery.model import Authority, ImageInfo, PageQuery, Scope, SortOrder, SubType, User
-from tests.browser import screenshot
+from tests.browser import screenshot, wait_for
 from tests.conftest import PASSWORD, Seed
 from tests.helpers import png, svg
 from tests.live import LiveServer
@@ -255,8 +255,8 @@ def test_the_edit_dialog_renames_with_undo_and_updates_the_bytes_in_place(
     update.get_by_role("button", name="Update").click()
     expect(update).to_have_count(0)
     expect(dialog.locator(".m-meta")).to_have_text(re.compile(r"^120×60 \| "))
-    page.wait_for_function(
-        "() => document.querySelector('dialog .m-large-img').shadowRoot.querySelector('img').naturalWidth === 120"
+    wait_for(
+        page, "() => document.querySelector('dialog .m-large-img').shadowRoot.querySelector('img').naturalWidth === 120"
     )
     after = gallery.images.info(admin, Scope.TENANT, logo.resource_key)
     assert (after.original.width, after.public_key, after.title) == (120, logo.public_key, "Company logo")

@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from gallery.core import Gallery
 from gallery.demo import as_principal
 from gallery.model import ImageInfo, Scope
-from tests.browser import screenshot, static_server
+from tests.browser import screenshot, static_server, wait_for
 from tests.conftest import JWT_SECRET, PASSWORD, Seed
 from tests.helpers import png
 from tests.live import LiveServer, live_server
@@ -56,8 +56,9 @@ def test_a_wrong_password_is_refused_in_plain_words_then_the_list_shows(
     expect(page.locator(".m-user")).to_contain_text(seed.users["admin"].email)
     expect(page.locator(".m-table th.m-system")).to_have_count(0)  # only with system images included
     # the previews are fetched with the token and shown
-    page.wait_for_function(
-        "[...document.querySelectorAll('.m-thumb')].every(e => e.shadowRoot.querySelector('img').naturalWidth > 0)"
+    wait_for(
+        page,
+        "[...document.querySelectorAll('.m-thumb')].every(e => e.shadowRoot.querySelector('img').naturalWidth > 0)",
     )
     expect(page.locator("#m-pager .m-range")).to_have_text("1 – 2 of 2")
     screenshot(page, "manage-list-view")
@@ -278,12 +279,12 @@ def test_grid_view_is_remembered_and_shows_actions_on_focus(
     actions = logo.locator(".m-card-actions")
     assert actions.evaluate("e => getComputedStyle(e).opacity") == "0"
     logo.get_by_role("button", name="Download image: Logo").focus()
-    page.wait_for_function("e => getComputedStyle(e).opacity === '1'", arg=actions.element_handle())
+    wait_for(page, "e => getComputedStyle(e).opacity === '1'", arg=actions.element_handle())
     page.mouse.move(0, 0)
     banner = page.locator(".m-card", has_text="Banner")
     banner.hover()  # actions show on hover too
     banner_actions = banner.locator(".m-card-actions").element_handle()
-    page.wait_for_function("e => getComputedStyle(e).opacity === '1'", arg=banner_actions)
+    wait_for(page, "e => getComputedStyle(e).opacity === '1'", arg=banner_actions)
     screenshot(page, "manage-grid-view")
     page.goto(server.url + "/manage/")  # no view in the URL: the one chosen last
     expect(page.locator(".m-card")).to_have_count(2)
@@ -356,7 +357,7 @@ def test_new_bytes_show_at_once_after_an_update_elsewhere(
     (logo,) = add_images("Logo")
     as_admin()
     thumb = page.locator(".m-thumb")
-    page.wait_for_function("e => e.shadowRoot.querySelector('img').naturalWidth > 0", arg=thumb.element_handle())
+    wait_for(page, "e => e.shadowRoot.querySelector('img').naturalWidth > 0", arg=thumb.element_handle())
     before = thumb.get_attribute("src")
     gallery.images.update_bytes(
         as_principal(seed.users["admin"]), Scope.TENANT, logo.resource_key, "logo.png", png(90, 45)
@@ -383,9 +384,7 @@ def test_a_page_published_elsewhere_talks_to_the_api_across_origins(
             assert code == 0, output
             sign_in(page, LiveServer(site_url, {}), seed.users["admin"].email)
             assert names(page) == ["Logo"]
-            page.wait_for_function(
-                "document.querySelector('.m-thumb').shadowRoot.querySelector('img').naturalWidth > 0"
-            )
+            wait_for(page, "document.querySelector('.m-thumb').shadowRoot.querySelector('img').naturalWidth > 0")
             page.locator("tr", has_text="Logo").get_by_role("button", name="Embed image: Logo").click()
             component = page.get_by_role("dialog", name="Embed image").get_by_label(
                 "HTML for signed-in visitors (web component)"

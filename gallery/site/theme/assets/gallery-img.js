@@ -7,6 +7,8 @@
 // `error` when the image cannot be had; it fires `load` when it shows.
 
 const TOKEN_KEY = "gallery.token";
+const SHEET = new CSSStyleSheet();
+SHEET.replaceSync(":host{display:inline-block}img{max-width:100%;height:auto;display:block}");
 
 export class GalleryImg extends HTMLElement {
   static observedAttributes = ["src", "alt", "width", "height", "api-base"];
@@ -18,10 +20,12 @@ export class GalleryImg extends HTMLElement {
 
   constructor() {
     super();
-    const style = document.createElement("style");
-    style.textContent = ":host{display:inline-block}img{max-width:100%;height:auto;display:block}";
     this.#img.setAttribute("part", "img");
-    this.attachShadow({ mode: "open" }).append(style, this.#img);
+    const shadow = this.attachShadow({ mode: "open" });
+    // A constructed stylesheet, not a <style> element: pages with a strict Content-Security-Policy (ours among
+    // them) allow no inline styles.
+    shadow.adoptedStyleSheets = [SHEET];
+    shadow.append(this.#img);
   }
 
   connectedCallback() { this.#load(); }

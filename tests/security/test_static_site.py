@@ -1,0 +1,206 @@
+"""The static site as an attacker meets it: a real site built from a catalog holding hostile uploads, fetched through
+`gallery serve` (the origin it shares with the API and `/manage/`) and from a moto bucket after `gallery publish`,
+and opened in Chromium to show that nothing a user uploaded runs there.
+
+The hostile files are image polyglots: a valid GIF with an HTML document after its trailer. They pass image
+validation, as they should (the bytes are an image); what must never happen is that our origin serves them as HTML.
+"""
+
+from __future__ import annotations
+
+import io
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from gallery.cli import main
+from gallery.core import Gallery
+from gallery.demo import as_principal
+from gallery.model import ImageInfo, Scope
+from tests.conftest import JWT_SECRET, Seed
+from tests.helpers import png
+from tests.live import LiveServer, live_server
+from tests.moto_http import moto_subprocess
+from tests.site_fixtures import build
+from tests.storage_fixtures import AWS_ENV, aws_session
+
+# The script a polyglot carries: if it ever runs, the page's title and a request to /stolen say so.
+PAYLOAD = b"<html><body><script>document.title='XSS';fetch('/stolen?'+localStorage.getItem('gallery.token'))</script>"
+# Names that make a document out of bytes when a server types files by their extension.
+DOCUMENT_NAMES = ["x.html", "x.htm", "x.xhtml", "x.js", "x.svg", "x.xml", "x.shtml", "index.html"]
+
+
+def polyglot(seed_colour: int) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (seed_colour, 40, 90)).save(out, "GIF")
+    return out.getvalue() + PAYLOAD
+
+
+@pytest.fixture
+def hostile(gallery: Gallery, seed: Seed) -> dict[str, ImageInfo]:
+    """One public polyglot per dangerous name, a private image, and a key as long as keys may be."""
+    admin = as_principal(seed.users["admin"])
+    made = {name: gallery.images.upload(admin, name, polyglot(n), name, None) for n, name in enumerate(DOCUMENT_NAMES)}
+    made["private"] = gallery.images.upload(admin, "secret-plan.png", png(30, 20), "Secret plan", None)
+    made["private"] = gallery.images.set_public(admin, Scope.TENANT, "secret-plan.png", False)
+    long_key = "k" * 251 + ".png"
+    made["long"] = gallery.images.upload(admin, long_key, png(12, 12, (1, 2, 3)), "Long key", None)
+    return made
+
+
+@pytest.fixture
+def built(tmp_path: Path, env: dict[str, str], hostile: dict[str, ImageInfo], seed: Seed) -> Path:
+    out = tmp_path / "site"
+    code, output = build(out, "--tenant", seed.tenants["A"].name)
+    assert code == 0, output  # a 255-character key once stopped every tenant's build ("File name too long")
+    return out
+
+
+@pytest.fixture
+def served(built: Path, gallery: Gallery) -> Iterator[LiveServer]:
+    extra = {"GALLERY_JWT_SECRET": JWT_SECRET, "GALLERY_SITE_DIR": str(built)}
+    with live_server(gallery.settings.data_dir, extra) as live:
+        yield live
+
+
+def site_files(site: Path, folder: str) -> list[str]:
+    return sorted(p.relative_to(site).as_posix() for p in (site / folder).rglob("*") if p.is_file())
+
+
+def fetch(url: str) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers (names in one case, whatever the server's) and body."""
+
+    def named(headers: Any) -> dict[str, str]:
+        return {"-".join(part.capitalize() for part in k.split("-")): v for k, v in headers.items()}
+
+    try:
+        with urllib.request.urlopen(url) as response:
+            return response.status, named(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, named(error.headers), error.read()
+
+
+def test_users_bytes_are_named_by_what_we_made_never_by_their_keys(built: Path, hostile: dict[str, ImageInfo]) -> None:
+    originals = site_files(built, "originals")
+    for name in DOCUMENT_NAMES:
+        assert f"originals/{hostile[name].etag}.gif" in originals
+    assert all(path.rsplit(".", 1)[1] in {"gif", "png"} for path in originals), originals
+    # the long key is on the site, under a short name of ours
+    assert f"originals/{hostile['long'].etag}.png" in originals
+    assert (built / "images" / hostile["long"].id / "index.html").is_file()
+
+
+@pytest.mark.parametrize("name", DOCUMENT_NAMES)
+def test_gallery_serve_types_a_polyglot_as_the_image_it_is(
+    served: LiveServer, built: Path, hostile: dict[str, ImageInfo], name: str
+) -> None:
+    image = hostile[name]
+    status, headers, body = fetch(f"{served.url}/originals/{image.etag}.gif")
+    assert (status, headers["Content-Type"]) == (200, "image/gif")
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Content-Security-Policy"] == "default-src 'none'"
+    assert body.endswith(PAYLOAD)  # the bytes are served as they are: only their type is ours
+    # the key's own path, where the old site put it, is nothing at all
+    for guess in (f"originals/{image.tenant_id}/{name}", f"originals/{name}", f"originals/system/{name}"):
+        assert fetch(f"{served.url}/{guess}")[0] == 404
+
+
+def test_anything_in_the_users_folders_that_is_not_a_raster_image_is_a_sandboxed_download(
+    served: LiveServer, built: Path, hostile: dict[str, ImageInfo]
+) -> None:
+    export = site_files(built, "exports")[0]
+    status, headers, _ = fetch(f"{served.url}/{export}")
+    assert (status, headers["Content-Type"]) == (200, "application/json")
+    assert headers["Content-Disposition"] == "attachment"
+    assert headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
+    # a file slipped into a users' folder by hand: its extension means nothing there
+    planted = built / "originals" / "planted.html"
+    planted.write_bytes(PAYLOAD)
+    status, headers, _ = fetch(f"{served.url}/originals/planted.html")
+    assert (status, headers["Content-Type"]) == (200, "application/octet-stream")
+    assert headers["Content-Disposition"] == "attachment"
+    assert headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
+
+
+def test_pages_carry_a_strict_policy_and_refuse_frames(served: LiveServer) -> None:
+    for path in ("/", "/manage/", "/no-such-page"):
+        _, headers, _ = fetch(served.url + path)
+        policy = headers["Content-Security-Policy"]
+        assert "default-src 'self'" in policy
+        assert "frame-ancestors 'none'" in policy
+        assert "object-src 'none'" in policy
+        assert "base-uri 'none'" in policy
+        assert "unsafe-inline" not in policy
+        assert "unsafe-eval" not in policy
+        assert headers["X-Frame-Options"] == "DENY"
+        assert headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_no_uploaded_script_runs_in_chromium_anywhere_on_the_site(
+    browser: Any, served: LiveServer, built: Path, hostile: dict[str, ImageInfo], seed: Seed
+) -> None:
+    """Every page and every file of the site, opened as a signed-in administrator would (a token in localStorage):
+    the polyglots' script never runs, and nothing asks the server for /stolen."""
+    context = browser.new_context(accept_downloads=True)
+    stolen: list[str] = []
+    context.on("request", lambda r: stolen.append(r.url) if "/stolen" in r.url else None)
+    page = context.new_page()
+    page.goto(f"{served.url}/")
+    page.evaluate("localStorage.setItem('gallery.token', 'a-token-worth-stealing')")
+    paths = [p for folder in ("originals", "exports", "images") for p in site_files(built, folder)]
+    paths += [f"images/{image.id}/" for image in hostile.values() if image.public]
+    for path in paths:
+        try:
+            page.goto(f"{served.url}/{path}")
+        except Exception as exc:  # a download instead of a document: what an attachment is for
+            assert "Download is starting" in str(exc), (path, exc)
+            continue
+        page.wait_for_timeout(20)
+        assert page.title() != "XSS", path
+    context.close()
+    assert stolen == []
+
+
+def test_private_images_are_not_on_the_site_by_default(
+    built: Path, served: LiveServer, hostile: dict[str, ImageInfo]
+) -> None:
+    private = hostile["private"]
+    everything = "".join(p.read_text(errors="replace") for p in built.rglob("*") if p.suffix in {".html", ".json"})
+    assert "Secret plan" not in everything
+    assert private.id not in everything
+    assert private.public_key not in everything
+    assert private.etag not in everything
+    assert not (built / "exports" / f"{private.id}.json").exists()
+    assert fetch(f"{served.url}/images/{private.id}/")[0] == 404
+    assert fetch(f"{served.url}/api/images/tenant/secret-plan.png")[0] == 401  # as the API says
+
+
+def test_the_published_bucket_holds_the_same_types_and_no_private_image(
+    built: Path, hostile: dict[str, ImageInfo], tmp_path: Path
+) -> None:
+    with moto_subprocess() as url:
+        s3 = aws_session().client("s3", endpoint_url=url)
+        s3.create_bucket(Bucket="site")
+        env = {**AWS_ENV, "AWS_ENDPOINT_URL": url}
+        result = CliRunner().invoke(main, ["publish", "--bucket", "site", "--site", str(built)], env=env)
+        assert result.exit_code == 0, result.output
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket="site")["Contents"]]
+        assert not any(key.endswith((".htm", ".xhtml", ".js")) and key.startswith("originals/") for key in keys)
+        for name in DOCUMENT_NAMES:
+            head = s3.head_object(Bucket="site", Key=f"originals/{hostile[name].etag}.gif")
+            assert head["ContentType"] == "image/gif"
+        export = next(key for key in keys if key.startswith("exports/"))
+        assert s3.head_object(Bucket="site", Key=export)["ContentDisposition"] == "attachment"
+        # what a browser gets from the bucket over HTTP
+        signed = s3.generate_presigned_url(
+            "get_object", Params={"Bucket": "site", "Key": f"originals/{hostile['x.html'].etag}.gif"}
+        )
+        status, headers, _ = fetch(signed)
+        assert (status, headers["Content-Type"]) == (200, "image/gif")
+        assert not any(hostile["private"].id in key or hostile["private"].etag in key for key in keys)
