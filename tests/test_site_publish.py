@@ -3,11 +3,10 @@ process also runs in-process `mock_aws` tests)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import json
 
 import pytest
 from click.testing import CliRunner
