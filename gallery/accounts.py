@@ -1,23 +1,56 @@
-"""Accounts: login and tokens, tenants, tenant profiles and users, with the system administrator's rules."""
+"""Accounts: sign-in and tokens, tenants, tenant profiles and users, with the system administrator's rules.
+
+Tokens stay honest after the fact: each request checks that its token's generation is still its user's (a cache of
+`CHECK_SECONDS` at most), and a password change or reset, disabling, deletion or sign-out moves the generation on.
+A session's refresh token is usable once; a spent one coming back means a copy is in other hands, so every session
+of that user ends. Failed sign-ins are throttled per account and per client address, with growing delays.
+"""
 
 from __future__ import annotations
 
-import dataclasses
+import math
 import re
+import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from gallery import errors
-from gallery.auth import Principal, TokenPair, Tokens, hash_password, verify_password
+from gallery.auth import Principal, TokenPair, Tokens, hash_password, is_weak, verify_password
 from gallery.model import SYSTEM_TENANT_ID, Authority, ImageInfo, Page, PageQuery, Tenant, TenantProfile, User
 from gallery.service import now_ms
-from gallery.storage.base import Catalog
+from gallery.storage.base import AuthStore, Catalog
 
 DEFAULT_PROFILE_NAME = "Default"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-MIN_PASSWORD = 6
+MIN_PASSWORD = 8
+MAX_PASSWORD = 256  # a longer one only costs hashing time
+CHECK_SECONDS = 2.0  # how stale a process's view of a user's generation may be
+_KNOWN_USERS = 10_000
+SESSION_ENDED = "Your session has ended; sign in again"
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """Failed sign-ins under one kind of key: the first `free` cost nothing, then each doubles the wait (from 1 s)
+    up to `longest`; a failure older than `forget_after` starts the count again."""
+
+    free: int
+    longest: int = 900
+    forget_after: int = 3600
+
+    def wait(self, count: int) -> float:
+        return 0.0 if count <= self.free else float(min(2 ** (count - self.free - 1), self.longest))
+
+
+# An account is one person guessing slowly; an address may be an office behind one NAT.
+ACCOUNT_THROTTLE = Throttle(free=5)
+ADDRESS_THROTTLE = Throttle(free=20)
+# Hashes checked at once by one process: each costs ~0.1 s of a core, and sign-ins need no more to be fast.
+CONCURRENT_HASHES = 4
+HASH_QUEUE_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -30,27 +63,131 @@ class Limits:
             raise errors.BadRequest("Limits must be 0 (unlimited) or a positive number of bytes")
 
 
+def check_password_policy(password: str, email: str = "") -> None:
+    """A password a person chose for themselves: long enough, not their e-mail, not one character repeated."""
+    if len(password) < MIN_PASSWORD:
+        raise errors.BadRequest(f"Password must be at least {MIN_PASSWORD} characters long")
+    if len(password) > MAX_PASSWORD:
+        raise errors.BadRequest(f"Password must be at most {MAX_PASSWORD} characters long")
+    if email and password.casefold() in {email.casefold(), email.split("@")[0].casefold()}:
+        raise errors.BadRequest("Password must not be the e-mail address")
+    if len(set(password)) == 1:
+        raise errors.BadRequest("Password must not be one character repeated")
+
+
 class AccountService:
-    def __init__(self, catalog: Catalog, tokens: Tokens, release_images: Callable[[list[ImageInfo]], None]) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        auth: AuthStore,
+        tokens: Tokens,
+        release_images: Callable[[list[ImageInfo]], None],
+    ) -> None:
         self.catalog = catalog
+        self.auth = auth
         self.tokens = tokens
         self._release_images = release_images
+        self._known: dict[str, tuple[float, tuple[int, bool] | None]] = {}
+        self._hashing = threading.BoundedSemaphore(CONCURRENT_HASHES)
 
     # --- authentication -----------------------------------------------------------------------------------------
-    def login(self, email: str, password: str) -> TokenPair:
-        user = self.catalog.find_user(email.strip())
-        if not verify_password(user.password_hash if user else None, password) or user is None:
+    def login(self, email: str, password: str, address: str | None = None) -> TokenPair:
+        email = email.strip()
+        keys = [(f"account:{email.casefold()}", ACCOUNT_THROTTLE)]
+        if address:
+            keys.append((f"address:{address}", ADDRESS_THROTTLE))
+        now = time.time()
+        for key, throttle in keys:
+            failed = self.auth.failures(key)
+            wait = failed.last + throttle.wait(failed.count) - now if failed else 0.0
+            if wait > 0:
+                raise errors.TooManyRequests(
+                    f"Too many failed sign-ins; try again in {math.ceil(wait)} s", retry_after=math.ceil(wait)
+                )
+        user = self.catalog.find_user(email)
+        if not self._hashing.acquire(timeout=HASH_QUEUE_SECONDS):
+            raise errors.TooManyRequests("Too many sign-ins at once; try again in a moment", retry_after=1)
+        try:
+            matched = verify_password(user.password_hash if user else None, password)
+        finally:
+            self._hashing.release()
+        if not matched or user is None:
+            for key, throttle in keys:
+                self.auth.add_failure(key, now, throttle.forget_after)
             raise errors.AuthenticationFailed("Invalid username or password")
-        return self.tokens.issue(user)
+        self.auth.clear_failures(keys[0][0])
+        if not user.enabled:
+            raise errors.AuthenticationFailed("User account is not active")
+        return self._start(user)
+
+    def _start(self, user: User) -> TokenPair:
+        pair = self.tokens.issue(user)
+        self.auth.start_session(pair.session_id, user.id, pair.refresh_jti, pair.refresh_expires)
+        return pair
 
     def refresh(self, refresh_token: str) -> TokenPair:
-        user = self.catalog.get_user(self.tokens.refresh_subject(refresh_token))
-        if user is None:
-            raise errors.AuthenticationFailed("User not found")
-        return self.tokens.issue(user)
+        claims = self.tokens.refresh_claims(refresh_token)
+        user = self.catalog.get_user(claims.user_id)
+        if user is None or not user.enabled or user.token_generation != claims.generation:
+            raise errors.AuthenticationFailed(SESSION_ENDED)
+        pair = self.tokens.issue(user, claims.session_id)
+        if not self.auth.rotate_session(claims.session_id, claims.jti, pair.refresh_jti, pair.refresh_expires):
+            # Spent before, so someone else holds a copy: whoever it is, every session of this user ends.
+            self.auth.end_session(claims.session_id)
+            self.revoke_tokens(user.id)
+            raise errors.AuthenticationFailed("This refresh token was used before; every session of this user ended")
+        return pair
 
     def principal(self, token: str) -> Principal:
-        return self.tokens.principal(token)
+        principal = self.tokens.principal(token)
+        state = self._state(principal.user_id)
+        if state is None or not state[1] or state[0] != principal.generation:
+            raise errors.AuthenticationFailed(SESSION_ENDED)
+        return principal
+
+    def _state(self, user_id: str) -> tuple[int, bool] | None:
+        """(token generation, enabled) of a user, or None if there is none; read at most every CHECK_SECONDS."""
+        now = time.monotonic()
+        known = self._known.get(user_id)
+        if known is not None and now - known[0] < CHECK_SECONDS:
+            return known[1]
+        user = self.catalog.get_user(user_id)
+        if len(self._known) >= _KNOWN_USERS:
+            self._known.clear()
+        state = None if user is None else (user.token_generation, user.enabled)
+        self._known[user_id] = (now, state)
+        return state
+
+    def _changed(self, user: User | None) -> User:
+        """After a change of a user's tokens: this process knows at once (others within CHECK_SECONDS)."""
+        if user is None:
+            raise errors.NotFound()
+        self._known.pop(user.id, None)
+        return user
+
+    def revoke_tokens(self, user_id: str) -> User:
+        """Every token of the user stops working: access tokens on their next request, refresh tokens too."""
+        return self._changed(self.catalog.change_user(user_id))
+
+    def logout(self, principal: Principal) -> None:
+        self.auth.end_session(principal.session_id)
+        self.revoke_tokens(principal.user_id)
+
+    def change_password(self, principal: Principal, current: str, new: str) -> TokenPair:
+        """ThingsBoard's self-service change: the caller's other sessions end; this one goes on with a new pair."""
+        user = self.current_user(principal)
+        if not verify_password(user.password_hash, current):
+            raise errors.BadRequest("Current password doesn't match!")
+        check_password_policy(new, user.email)
+        if verify_password(user.password_hash, new):
+            raise errors.BadRequest("New password should be different from the current one")
+        self.auth.end_session(principal.session_id)
+        return self._start(self._changed(self.catalog.change_user(user.id, password_hash=hash_password(new))))
+
+    def weak_logins(self, emails: list[str]) -> list[str]:
+        """Which of these accounts still have a password made without the policy (the demo logins)."""
+        found = (self.catalog.find_user(email) for email in emails)
+        return [user.email for user in found if user is not None and is_weak(user.password_hash)]
 
     def current_user(self, principal: Principal) -> User:
         user = self.catalog.get_user(principal.user_id)
@@ -147,8 +284,10 @@ class AccountService:
         return self.catalog.list_tenants(page)
 
     def delete_tenant(self, tenant_id: str) -> None:
+        """The tenant, its images, dashboards and users go; its users' tokens stop working."""
         self.get_tenant(tenant_id)
         self._release_images(self.catalog.delete_tenant(tenant_id))
+        self._known.clear()
 
     # --- users --------------------------------------------------------------------------------------------------
     def create_user(
@@ -159,12 +298,15 @@ class AccountService:
         tenant_id: str | None = None,
         first_name: str = "",
         last_name: str = "",
+        *,
+        weak_password: bool = False,
     ) -> User:
+        """`weak_password`: the demo logins only — the password skips the policy and is marked as weak."""
         email = email.strip()
         if not _EMAIL.match(email) or len(email) > 255:
             raise errors.BadRequest(f"Invalid email address '{email}'")
-        if len(password) < MIN_PASSWORD:
-            raise errors.BadRequest(f"Password must be at least {MIN_PASSWORD} characters long")
+        if not weak_password:
+            check_password_policy(password, email)
         if authority is Authority.SYS_ADMIN:
             if tenant_id not in (None, SYSTEM_TENANT_ID):
                 raise errors.BadRequest("A system administrator belongs to no tenant")
@@ -179,7 +321,7 @@ class AccountService:
             email=email,
             authority=authority,
             tenant_id=owner,
-            password_hash=hash_password(password),
+            password_hash=hash_password(password, weak=weak_password),
             first_name=first_name,
             last_name=last_name,
             customer_id=customer if authority is Authority.CUSTOMER_USER else SYSTEM_TENANT_ID,
@@ -195,12 +337,21 @@ class AccountService:
         return user
 
     def set_password(self, user_id: str, password: str) -> User:
-        if len(password) < MIN_PASSWORD:
-            raise errors.BadRequest(f"Password must be at least {MIN_PASSWORD} characters long")
-        user = self.get_user(user_id)
-        updated = dataclasses.replace(user, password_hash=hash_password(password))
-        self.catalog.update_user(updated)
-        return updated
+        """An administrator's reset: every session of the user ends."""
+        check_password_policy(password, self.get_user(user_id).email)
+        return self._changed(self.catalog.change_user(user_id, password_hash=hash_password(password)))
+
+    def set_enabled(self, actor: Principal, user_id: str, enabled: bool) -> User:
+        """ThingsBoard's `userCredentialsEnabled`: a disabled user cannot sign in, and their tokens stop working.
+        A tenant administrator manages their own tenant's users; nobody disables themselves."""
+        target = self.get_user(user_id)
+        if actor.authority is Authority.TENANT_ADMIN and (
+            target.tenant_id != actor.tenant_id or target.authority is Authority.SYS_ADMIN
+        ):
+            raise errors.PermissionDenied()
+        if target.id == actor.user_id:
+            raise errors.BadRequest("You cannot disable yourself")
+        return self._changed(self.catalog.change_user(user_id, enabled=enabled))
 
     def list_users(self, tenant_id: str | None, page: PageQuery) -> Page[User]:
         return self.catalog.list_users(tenant_id, page)
@@ -208,6 +359,7 @@ class AccountService:
     def delete_user(self, user_id: str) -> None:
         if not self.catalog.delete_user(user_id):
             raise errors.NotFound()
+        self._known.pop(user_id, None)
 
     def has_users(self) -> bool:
         return self.catalog.has_users()

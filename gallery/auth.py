@@ -1,8 +1,15 @@
-"""Passwords and tokens: scrypt hashes, HS256 JWTs with ThingsBoard's claims, and the authenticated caller."""
+"""Passwords and tokens: scrypt hashes, HS256 JWTs with ThingsBoard's claims, and the authenticated caller.
+
+Every token carries its user's token generation (`gen`) and its session; every refresh token a one-time id (`jti`).
+Whether a generation is still current, and which refresh token a session accepts next, is the account service's to
+check (`gallery.accounts`): this module only signs and verifies.
+"""
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import hmac
 import os
 import secrets
 import time
@@ -21,6 +28,9 @@ _ALGORITHM = "HS256"
 _ACCESS = "ACCESS"
 _REFRESH = "REFRESH_TOKEN"
 _VERIFIED_TOKENS = 4096
+# Marks a password hash made without the password policy (the demo logins, whose passwords are in the README), so
+# they can be named as weak without knowing the password. Any change of password drops it.
+WEAK_MARKER = "weak$"
 
 
 @functools.cache
@@ -30,15 +40,19 @@ def _dummy_hash() -> str:
     return generate_password_hash(secrets.token_hex(16))
 
 
-def hash_password(password: str) -> str:
-    return generate_password_hash(password)
+def hash_password(password: str, weak: bool = False) -> str:
+    return (WEAK_MARKER if weak else "") + generate_password_hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     if password_hash is None:
         check_password_hash(_dummy_hash(), password)
         return False
-    return check_password_hash(password_hash, password)
+    return check_password_hash(password_hash.removeprefix(WEAK_MARKER), password)
+
+
+def is_weak(password_hash: str) -> bool:
+    return password_hash.startswith(WEAK_MARKER)
 
 
 @dataclass(frozen=True)
@@ -50,6 +64,8 @@ class Principal:
     authority: Authority
     tenant_id: str
     customer_id: str
+    generation: int = 0
+    session_id: str = ""
 
     @property
     def is_sysadmin(self) -> bool:
@@ -64,9 +80,20 @@ class Principal:
 class TokenPair:
     token: str
     refresh_token: str
+    session_id: str = ""
+    refresh_jti: str = ""
+    refresh_expires: int = 0
 
     def to_json(self) -> dict[str, str]:
         return {"token": self.token, "refreshToken": self.refresh_token}
+
+
+@dataclass(frozen=True)
+class RefreshClaims:
+    user_id: str
+    session_id: str
+    jti: str
+    generation: int
 
 
 class Tokens:
@@ -78,9 +105,11 @@ class Tokens:
         # included) always verifies the same way, so the result is memoised; expiry is still checked on every use.
         self._verified = functools.lru_cache(maxsize=_VERIFIED_TOKENS)(self._principal_and_expiry)
 
-    def issue(self, user: User) -> TokenPair:
+    def issue(self, user: User, session: str | None = None) -> TokenPair:
+        """A new pair for `user`, in a new session or (refreshing) in `session`."""
         now = int(time.time())
-        session = str(uuid.uuid4())
+        session = session or str(uuid.uuid4())
+        jti = str(uuid.uuid4())
         access = {
             "sub": user.email,
             "userId": user.id,
@@ -90,6 +119,7 @@ class Tokens:
             "isPublic": False,
             "tenantId": user.tenant_id,
             "customerId": user.customer_id,
+            "gen": user.token_generation,
             "firstName": user.first_name or None,
             "lastName": user.last_name or None,
             "iss": ISSUER,
@@ -101,12 +131,13 @@ class Tokens:
             "userId": user.id,
             "scopes": [_REFRESH],
             "sessionId": session,
+            "gen": user.token_generation,
             "iss": ISSUER,
             "iat": now,
             "exp": now + self._refresh_ttl,
-            "jti": str(uuid.uuid4()),
+            "jti": jti,
         }
-        return TokenPair(self._encode(access), self._encode(refresh))
+        return TokenPair(self._encode(access), self._encode(refresh), session, jti, now + self._refresh_ttl)
 
     def _encode(self, claims: dict[str, Any]) -> str:
         import jwt  # imported when first needed: with cryptography it costs ~0.1 s at start-up
@@ -122,7 +153,8 @@ class Tokens:
                 self._secret,
                 algorithms=[_ALGORITHM],
                 issuer=ISSUER,
-                options={"require": ["exp", "iat", "sub", "scopes", "userId"]},
+                # Tokens made before generations existed carry no `gen`: they are refused, and their users sign in.
+                options={"require": ["exp", "iat", "sub", "scopes", "userId", "gen", "sessionId"]},
             )
         except jwt.ExpiredSignatureError as exc:
             raise errors.TokenExpired() from exc
@@ -147,15 +179,23 @@ class Tokens:
             authority=Authority(scopes[0]),
             tenant_id=claims["tenantId"],
             customer_id=claims["customerId"],
+            generation=int(claims["gen"]),
+            session_id=str(claims["sessionId"]),
         )
         return principal, float(claims["exp"])
 
-    def refresh_subject(self, refresh_token: str) -> str:
-        """The user id a refresh token speaks for."""
+    def refresh_claims(self, refresh_token: str) -> RefreshClaims:
+        """Who a refresh token speaks for, in which session, and its one-time id."""
         claims = self._decode(refresh_token)
-        if claims["scopes"] != [_REFRESH]:
+        if claims["scopes"] != [_REFRESH] or not claims.get("jti"):
             raise errors.AuthenticationFailed("Invalid refresh token")
-        return str(claims["userId"])
+        return RefreshClaims(str(claims["userId"]), str(claims["sessionId"]), str(claims["jti"]), int(claims["gen"]))
+
+
+def derive_key(secret: str, purpose: str) -> str:
+    """A key of its own for each use of the one configured secret: a signature made for one purpose (an upload
+    ticket) is never valid for another (a token)."""
+    return hmac.new(secret.encode(), f"image-gallery:{purpose}".encode(), hashlib.sha256).hexdigest()
 
 
 def load_or_create_secret(path: Path) -> str:

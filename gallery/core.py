@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gallery.accounts import AccountService
-from gallery.auth import Tokens, load_or_create_secret
+from gallery.auth import Tokens, derive_key, load_or_create_secret
 from gallery.config import Settings
 from gallery.dashboards import DashboardService
 from gallery.errors import ConfigError
@@ -32,8 +32,8 @@ class Gallery:
         images = ImageService(storage, settings)
         secret = _secret(settings)
         tokens = Tokens(secret, settings.access_token_ttl, settings.refresh_token_ttl)
-        accounts = AccountService(storage.catalog, tokens, images.release)
-        uploads = StagedUploads(images, storage.staging, secret, settings)
+        accounts = AccountService(storage.catalog, storage.auth, tokens, images.release)
+        uploads = StagedUploads(images, storage.staging, derive_key(secret, "upload-tickets"), settings)
         return cls(settings, storage, images, accounts, DashboardService(storage.catalog), uploads)
 
     def close(self) -> None:

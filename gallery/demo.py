@@ -14,6 +14,7 @@ SYSADMIN = ("sysadmin@thingsboard.org", "sysadmin")
 TENANT_ADMIN = ("tenant@thingsboard.org", "tenant")
 CUSTOMER = ("customer@thingsboard.org", "customer")
 DEMO_TENANT = "Demo tenant"
+DEMO_LOGINS = (SYSADMIN, TENANT_ADMIN, CUSTOMER)
 
 
 @dataclass(frozen=True)
@@ -36,10 +37,11 @@ def first_run(gallery: Gallery, demo: bool) -> list[Login]:
         password = secrets.token_urlsafe(12)
         accounts.create_user(SYSADMIN[0], password, Authority.SYS_ADMIN)
         return [Login(SYSADMIN[0], password, Authority.SYS_ADMIN)]
-    sysadmin = accounts.create_user(*SYSADMIN, Authority.SYS_ADMIN)
+    # ThingsBoard's well-known demo passwords, too short for the policy: made as weak, and named so on sign-in.
+    sysadmin = accounts.create_user(*SYSADMIN, Authority.SYS_ADMIN, weak_password=True)
     tenant = accounts.create_tenant(DEMO_TENANT)
-    admin = accounts.create_user(*TENANT_ADMIN, Authority.TENANT_ADMIN, tenant.id)
-    accounts.create_user(*CUSTOMER, Authority.CUSTOMER_USER, tenant.id)
+    admin = accounts.create_user(*TENANT_ADMIN, Authority.TENANT_ADMIN, tenant.id, weak_password=True)
+    accounts.create_user(*CUSTOMER, Authority.CUSTOMER_USER, tenant.id, weak_password=True)
     for owner, picks in (
         (sysadmin, ("icon.png", "spinner.gif")),
         (admin, ("logo.png", "background.jpg", "badge.svg")),

@@ -93,6 +93,24 @@ class PayloadTooLarge(GalleryError):
     default_message = "Payload is too large"
 
 
+class TooManyRequests(GalleryError):
+    """Refused for now; `retry_after` seconds from now it may work (sent as Retry-After)."""
+
+    status = 429
+    error_code = 33
+    default_message = "Too many requests; try again later"
+
+    def __init__(self, message: str | None = None, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, retry_after)
+
+
+class InsufficientStorage(GalleryError):
+    status = 507
+    error_code = 2
+    default_message = "The gallery's storage is full; nothing was saved"
+
+
 class Unavailable(GalleryError):
     status = 503
     error_code = 2

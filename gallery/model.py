@@ -196,6 +196,10 @@ class User:
     last_name: str = ""
     customer_id: str = NULL_UUID
     created_time: int = 0
+    # Every token carries the generation it was issued under; bumping it (password change or reset, disabling,
+    # sign-out) ends every session at once.
+    token_generation: int = 0
+    enabled: bool = True
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -208,6 +212,7 @@ class User:
             "authority": self.authority.value,
             "firstName": self.first_name or None,
             "lastName": self.last_name or None,
+            "additionalInfo": {"userCredentialsEnabled": self.enabled},
         }
 
 

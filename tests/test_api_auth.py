@@ -119,6 +119,7 @@ def test_login_then_upload_end_to_end(client: FlaskClient, gallery: Gallery) -> 
     assert info["tenantId"]["id"] == tenant.id
 
 
-def test_logout_and_system_params(client: FlaskClient, admin: Actor) -> None:
-    assert client.post("/api/auth/logout", headers=admin.headers).status_code == 200
+def test_system_params_then_logout_ends_the_session(client: FlaskClient, admin: Actor) -> None:
     assert ok_json(client.get("/api/system/params", headers=admin.headers))["maxResourceSize"] == 0
+    assert client.post("/api/auth/logout", headers=admin.headers).status_code == 200
+    assert error_of(client.get("/api/system/params", headers=admin.headers), 401)["errorCode"] == 10

@@ -21,6 +21,7 @@ from PIL import Image
 from urllib3 import encode_multipart_formdata
 
 from gallery.accounts import Limits
+from gallery.auth import derive_key
 from gallery.core import Gallery
 from gallery.storage.local import LOCAL_STAGING_PATH
 from tests.conftest import JWT_SECRET, Actor
@@ -173,9 +174,10 @@ def test_sizes_over_the_tenant_limit_are_refused_at_every_step(
 def test_an_expired_upload_is_refused_and_removed(client: FlaskClient, gallery: Gallery, admin: Actor) -> None:
     form = start(client, admin, "late.png")
     send(client, form, png())
-    claims = jwt.decode(form["uploadId"], JWT_SECRET, algorithms=["HS256"], issuer="image-gallery")
+    ticket_key = derive_key(JWT_SECRET, "upload-tickets")
+    claims = jwt.decode(form["uploadId"], ticket_key, algorithms=["HS256"], issuer="image-gallery")
     claims["exp"] = int(time.time()) - 1
-    expired = jwt.encode(claims, JWT_SECRET, algorithm="HS256")
+    expired = jwt.encode(claims, ticket_key, algorithm="HS256")
     body = error_of(finish(client, admin, expired), 400)
     assert "expired" in body["message"]
     assert not is_staged(gallery, form)

@@ -80,7 +80,7 @@ def test_users_create_by_tenant_name_or_id(env: dict[str, str]) -> None:
     [
         (["users", "create", "x@y.z", "--password", "pw123456", "--role", "TENANT_ADMIN", "--tenant", "Nope"], "Nope"),
         (["users", "create", "x@y.z", "--password", "pw123456", "--role", "TENANT_ADMIN"], "needs a tenant"),
-        (["users", "create", "x@y.z", "--password", "short", "--role", "SYS_ADMIN"], "at least 6"),
+        (["users", "create", "x@y.z", "--password", "short", "--role", "SYS_ADMIN"], "at least 8"),
         (["tenants", "create", ""], "should be specified"),
         (["tenants", "create", "T", "--max-resource-size", "-5"], "-5"),
     ],

@@ -8,6 +8,7 @@ import io
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -292,15 +293,69 @@ def test_users(storage: Storage, tenant: str) -> None:
     assert catalog.find_user("admin@acme.EXAMPLE") == user
     with pytest.raises(errors.AlreadyExists):
         catalog.insert_user(User(str(uuid.uuid4()), "admin@acme.example", Authority.SYS_ADMIN, SYSTEM_TENANT_ID))
-    catalog.update_user(User(user.id, user.email, user.authority, tenant, "new-hash", "C", "D", created_time=5))
-    updated = catalog.get_user(user.id)
-    assert updated is not None
-    assert (updated.password_hash, updated.first_name) == ("new-hash", "C")
+    assert (user.token_generation, user.enabled) == (0, True)
+    changed = catalog.change_user(user.id, password_hash="new-hash")
+    assert changed == catalog.get_user(user.id)
+    assert changed is not None
+    assert (changed.password_hash, changed.token_generation, changed.enabled) == ("new-hash", 1, True)
+    disabled = catalog.change_user(user.id, enabled=False)
+    assert disabled is not None
+    assert (disabled.password_hash, disabled.token_generation, disabled.enabled) == ("new-hash", 2, False)
+    bumped = catalog.change_user(user.id)
+    assert bumped is not None
+    assert (bumped.token_generation, bumped.enabled, bumped.first_name) == (3, False, "A")
+    assert catalog.change_user(str(uuid.uuid4())) is None
     assert [u.id for u in catalog.list_users(tenant, page()).data] == [user.id]
     assert [u.id for u in catalog.list_users(None, page()).data] == [user.id]
     assert catalog.delete_user(user.id)
     assert not catalog.delete_user(user.id)
     assert catalog.find_user(user.email) is None
+
+
+def test_concurrent_user_changes_all_count(storage: Storage, tenant: str) -> None:
+    """Each change is one atomic write: ten at once leave ten generations, and none undoes another's field."""
+    user = User(str(uuid.uuid4()), "busy@acme.example", Authority.TENANT_ADMIN, tenant, "hash")
+    storage.catalog.insert_user(user)
+    with ThreadPoolExecutor(5) as pool:
+        list(pool.map(lambda n: storage.catalog.change_user(user.id, enabled=n != 3), range(10)))
+    storage.catalog.change_user(user.id, password_hash="kept")
+    final = storage.catalog.get_user(user.id)
+    assert final is not None
+    assert (final.token_generation, final.password_hash) == (11, "kept")
+
+
+# --- sessions and failed sign-ins ---------------------------------------------------------------------------------
+def test_a_session_accepts_each_refresh_token_once(storage: Storage) -> None:
+    auth, later = storage.auth, int(time.time()) + 3600
+    auth.start_session("s1", "u1", "jti-1", later)
+    assert auth.rotate_session("s1", "jti-1", "jti-2", later)
+    assert not auth.rotate_session("s1", "jti-1", "jti-3", later)  # spent
+    assert auth.rotate_session("s1", "jti-2", "jti-3", later)
+    assert not auth.rotate_session("no-such-session", "jti-3", "jti-4", later)
+    auth.end_session("s1")
+    assert not auth.rotate_session("s1", "jti-3", "jti-4", later)
+    auth.end_session("s1")  # ending twice is no error
+
+
+def test_two_refreshes_with_one_token_make_one_winner(storage: Storage) -> None:
+    storage.auth.start_session("s2", "u1", "jti-0", int(time.time()) + 3600)
+    with ThreadPoolExecutor(8) as pool:
+        won = list(pool.map(lambda n: storage.auth.rotate_session("s2", "jti-0", f"next-{n}", 0), range(8)))
+    assert won.count(True) == 1
+
+
+def test_failed_sign_ins_count_up_and_are_forgotten(storage: Storage) -> None:
+    auth = storage.auth
+    assert auth.failures("account:a@b.c") is None
+    assert auth.add_failure("account:a@b.c", 1000.0, 60).count == 1
+    assert auth.add_failure("account:a@b.c", 1010.0, 60).count == 2
+    counted = auth.failures("account:a@b.c")
+    assert counted is not None
+    assert (counted.count, counted.last) == (2, 1010.0)
+    assert auth.add_failure("account:a@b.c", 1100.0, 60).count == 1  # the last one was over 60 s before
+    assert auth.failures("address:10.0.0.1") is None  # keys are apart
+    auth.clear_failures("account:a@b.c")
+    assert auth.failures("account:a@b.c") is None
 
 
 # --- blobs ----------------------------------------------------------------------------------------------------------

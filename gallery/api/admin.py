@@ -8,7 +8,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from gallery import errors
 from gallery.accounts import Limits
-from gallery.api.common import caller, gallery, json_object, page_arg, roles
+from gallery.api.common import bool_value, caller, gallery, json_object, page_arg, roles
 from gallery.model import Authority
 
 bp = Blueprint("admin", __name__)
@@ -152,6 +152,15 @@ def create_user() -> Response:
 def set_password(user_id: str) -> Response:
     user = gallery().accounts.set_password(user_id, _str(json_object(), "password"))
     return jsonify(user.to_json())
+
+
+@bp.post("/api/user/<user_id>/userCredentialsEnabled")
+@roles(SYS_ADMIN, Authority.TENANT_ADMIN)
+def set_enabled(user_id: str) -> Response:
+    """ThingsBoard's switch: `?userCredentialsEnabled=false` disables the user (and ends their sessions)."""
+    enabled = bool_value("userCredentialsEnabled", request.args.get("userCredentialsEnabled"), default=True)
+    gallery().accounts.set_enabled(caller(), user_id, enabled)
+    return Response(status=200)
 
 
 @bp.get("/api/user/<user_id>")

@@ -1,11 +1,13 @@
-"""Login, token refresh, the current user, and the upload parameters the UI shows."""
+"""Sign-in, token refresh, sign-out, password change, the current user, and the upload parameters the UI shows."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, request
 
 from gallery import errors
+from gallery.accounts import MIN_PASSWORD
 from gallery.api.common import ANYONE, caller, gallery, json_object, roles
+from gallery.demo import DEMO_LOGINS
 
 bp = Blueprint("auth", __name__)
 
@@ -20,7 +22,9 @@ def _string(body: dict[str, object], name: str) -> str:
 @bp.post("/api/auth/login")
 def login() -> Response:
     body = json_object()
-    pair = gallery().accounts.login(_string(body, "username"), _string(body, "password"))
+    # The address the connection came from, as the server (waitress, API Gateway through Zappa) reports it; a
+    # client-supplied X-Forwarded-For is not trusted, or every guess could come from a new address.
+    pair = gallery().accounts.login(_string(body, "username"), _string(body, "password"), request.remote_addr)
     return jsonify(pair.to_json())
 
 
@@ -33,8 +37,27 @@ def refresh() -> Response:
 @bp.post("/api/auth/logout")
 @roles(*ANYONE)
 def logout() -> Response:
-    # Tokens are stateless and short-lived; the client forgets them.
+    """Every session of the caller ends, here and on every other device (their tokens stop working)."""
+    gallery().accounts.logout(caller())
     return Response(status=200)
+
+
+@bp.post("/api/auth/changePassword")
+@roles(*ANYONE)
+def change_password() -> Response:
+    body = json_object()
+    pair = gallery().accounts.change_password(caller(), _string(body, "currentPassword"), _string(body, "newPassword"))
+    return jsonify(pair.to_json())
+
+
+@bp.get("/api/noauth/signInParams")
+def sign_in_params() -> Response:
+    """What the sign-in page says before anyone signs in: the password policy, and the demo logins whose published
+    passwords still work (so nobody mistakes a demo for a gallery to keep)."""
+    emails = [email for email, _ in DEMO_LOGINS]
+    weak = set(gallery().accounts.weak_logins(emails))
+    demo = [{"email": email, "password": password} for email, password in DEMO_LOGINS if email in weak]
+    return jsonify({"minPasswordLength": MIN_PASSWORD, "demoLogins": demo})
 
 
 @bp.get("/api/auth/user")

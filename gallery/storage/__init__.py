@@ -1,4 +1,5 @@
-"""Storage backends behind the `Catalog` and `BlobStore` protocols, chosen by `GALLERY_BACKEND`."""
+"""Storage backends behind the `Catalog`, `AuthStore`, `BlobStore` and `Staging` protocols, chosen by
+`GALLERY_BACKEND`."""
 
 from __future__ import annotations
 
@@ -6,30 +7,35 @@ from dataclasses import dataclass
 
 from gallery.config import Settings
 from gallery.errors import ConfigError
-from gallery.storage.base import BlobStore, Catalog, Staging
+from gallery.storage.base import AuthStore, BlobStore, Catalog, Staging
 
 
 @dataclass(frozen=True)
 class Storage:
     catalog: Catalog
+    auth: AuthStore
     blobs: BlobStore
     staging: Staging
 
     def close(self) -> None:
         self.catalog.close()
+        self.auth.close()
 
 
 def open_storage(settings: Settings) -> Storage:
     if settings.backend == "local":
         from gallery.storage.local import FileBlobStore, FileStaging, SqliteCatalog
+        from gallery.storage.local_auth import SqliteAuthStore
 
         root = settings.data_dir
         return Storage(
-            SqliteCatalog(root / "catalog.sqlite3"), FileBlobStore(root / "blobs"), FileStaging(root / "staging")
+            SqliteCatalog(root / "catalog.sqlite3"),
+            SqliteAuthStore(root / "catalog.sqlite3"),
+            FileBlobStore(root / "blobs"),
+            FileStaging(root / "staging"),
         )
     if settings.backend == "aws":
         from gallery.storage.aws import open_aws
 
-        catalog, blobs, staging = open_aws(settings)
-        return Storage(catalog, blobs, staging)
+        return Storage(*open_aws(settings))
     raise ConfigError(f"Unknown GALLERY_BACKEND {settings.backend!r}")

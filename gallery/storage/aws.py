@@ -20,6 +20,7 @@ from gallery.config import Settings
 from gallery.storage.awserrors import error_code, translated
 from gallery.storage.base import checked_staging_name, is_staging_name, nothing_staged
 from gallery.storage.dynamo import DynamoCatalog
+from gallery.storage.dynamo_auth import TTL_ATTRIBUTE, DynamoAuthStore
 
 _ETAG = re.compile(r"^[0-9a-f]{64}$")
 BLOB_PREFIX = "blobs/"
@@ -209,6 +210,8 @@ def provision(settings: Settings) -> list[str]:
             if error_code(exc) != "ResourceInUseException":
                 raise
             done.append(f"DynamoDB table {settings.table} already exists")
+        _enable_ttl(dynamodb, settings.table)
+        done.append(f"TTL on {TTL_ATTRIBUTE}: ended sessions and old failed sign-ins expire by themselves")
         # Ask first: in us-east-1, creating a bucket you already own succeeds silently.
         if _bucket_exists(s3, settings.bucket):
             done.append(f"S3 bucket {settings.bucket} already exists")
@@ -253,6 +256,15 @@ def provision(settings: Settings) -> list[str]:
     return done
 
 
+def _enable_ttl(dynamodb: Any, table: str) -> None:
+    described = dynamodb.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
+    if described.get("TimeToLiveStatus") in {"ENABLED", "ENABLING"}:
+        return
+    dynamodb.update_time_to_live(
+        TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE}
+    )
+
+
 def _bucket_exists(s3: Any, bucket: str) -> bool:
     try:
         s3.head_bucket(Bucket=bucket)
@@ -263,8 +275,13 @@ def _bucket_exists(s3: Any, bucket: str) -> bool:
     return True
 
 
-def open_aws(settings: Settings) -> tuple[DynamoCatalog, S3BlobStore, S3Staging]:
+def open_aws(settings: Settings) -> tuple[DynamoCatalog, DynamoAuthStore, S3BlobStore, S3Staging]:
     if not settings.bucket:
         raise errors.ConfigError("GALLERY_BUCKET must be set for the aws backend")
     dynamodb, s3 = clients(settings)
-    return DynamoCatalog(dynamodb, settings.table), S3BlobStore(s3, settings.bucket), S3Staging(s3, settings.bucket)
+    return (
+        DynamoCatalog(dynamodb, settings.table),
+        DynamoAuthStore(dynamodb, settings.table),
+        S3BlobStore(s3, settings.bucket),
+        S3Staging(s3, settings.bucket),
+    )

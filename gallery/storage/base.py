@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
 from gallery import errors
@@ -117,7 +118,12 @@ class Catalog(Protocol):
         """Raises `AlreadyExists` when the e-mail (case-insensitive) is taken."""
         ...
 
-    def update_user(self, user: User) -> None: ...
+    def change_user(
+        self, user_id: str, *, password_hash: str | None = None, enabled: bool | None = None
+    ) -> User | None:
+        """Set what is given and bump the user's token generation, in one atomic write (so concurrent changes never
+        undo each other); returns the user as changed, or None if there is none."""
+        ...
 
     def get_user(self, user_id: str) -> User | None: ...
 
@@ -128,6 +134,37 @@ class Catalog(Protocol):
     def delete_user(self, user_id: str) -> bool: ...
 
     def has_users(self) -> bool: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Failures:
+    """Failed sign-ins counted under one key (an account, a client address)."""
+
+    count: int
+    last: float  # epoch seconds of the latest
+
+
+class AuthStore(Protocol):
+    """What signing in keeps besides users: sessions, whose refresh token is usable once, and failed sign-ins."""
+
+    def start_session(self, session_id: str, user_id: str, jti: str, expires_at: int) -> None: ...
+
+    def rotate_session(self, session_id: str, spent_jti: str, new_jti: str, expires_at: int) -> bool:
+        """Give the session a new refresh token if `spent_jti` is its current one, atomically (of two refreshes with
+        one token, one wins). False when it is not: the token was spent before, or the session has ended."""
+        ...
+
+    def end_session(self, session_id: str) -> None: ...
+
+    def failures(self, key: str) -> Failures | None: ...
+
+    def add_failure(self, key: str, now: float, forget_after: float) -> Failures:
+        """Count one more failure; the count starts again when the last one is older than `forget_after` s."""
+        ...
+
+    def clear_failures(self, key: str) -> None: ...
 
     def close(self) -> None: ...
 

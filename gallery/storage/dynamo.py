@@ -155,6 +155,8 @@ def _user(item: Item) -> User:
         last_name=item.get("last_name", ""),
         customer_id=item["customer_id"],
         created_time=item["created_time"],
+        token_generation=int(item.get("token_generation", 0)),
+        enabled=bool(item.get("enabled", True)),
     )
 
 
@@ -802,22 +804,31 @@ class DynamoCatalog:
         tx.put({"pk": _tenant_pk(user.tenant_id), "sk": f"U#{email}#{user.id}", "id": user.id})
         self._commit(tx)
 
-    def update_user(self, user: User) -> None:
-        old = self.get_user(user.id)
-        if old is None:
-            raise errors.NotFound()
-        if old.email.casefold() != user.email.casefold():
-            raise errors.BadRequest("Changing a user's e-mail is not supported")
-        tx = Transaction(self.table)
-        tx.update(
-            f"U#{user.id}",
-            "U",
-            "SET password_hash = :h, first_name = :f, last_name = :l",
-            {":h": user.password_hash, ":f": user.first_name, ":l": user.last_name},
-            "attribute_exists(pk)",
-            errors.NotFound(),
-        )
-        self._commit(tx)
+    def change_user(
+        self, user_id: str, *, password_hash: str | None = None, enabled: bool | None = None
+    ) -> User | None:
+        sets: list[str] = []
+        values: Item = {":one": 1}
+        if password_hash is not None:
+            sets.append("password_hash = :hash")
+            values[":hash"] = password_hash
+        if enabled is not None:
+            sets.append("enabled = :enabled")
+            values[":enabled"] = enabled
+        expression = "ADD token_generation :one" + (f" SET {', '.join(sets)}" if sets else "")
+        try:
+            with translated(reraise_conditions=True):
+                response = self.client.update_item(
+                    TableName=self.table,
+                    Key=_key(f"U#{user_id}", "U"),
+                    UpdateExpression=expression,
+                    ConditionExpression="attribute_exists(pk)",
+                    ExpressionAttributeValues=_dump(values),
+                    ReturnValues="ALL_NEW",
+                )
+        except ClientError:  # the condition: no such user
+            return None
+        return _user(_load(response["Attributes"]))
 
     def get_user(self, user_id: str) -> User | None:
         item = self._get(f"U#{user_id}", "U")

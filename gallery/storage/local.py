@@ -14,8 +14,7 @@ import os
 import re
 import sqlite3
 import tempfile
-import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any, BinaryIO, TypeVar
 
@@ -36,6 +35,7 @@ from gallery.model import (
     User,
 )
 from gallery.storage.base import SORT_PROPERTIES, checked_staging_name, is_staging_name, nothing_staged
+from gallery.storage.sqlite import SqliteDatabase
 
 T = TypeVar("T")
 
@@ -64,7 +64,9 @@ CREATE TABLE IF NOT EXISTS users (
     password_hash TEXT NOT NULL,
     first_name TEXT NOT NULL DEFAULT '',
     last_name TEXT NOT NULL DEFAULT '',
-    created_time INTEGER NOT NULL
+    created_time INTEGER NOT NULL,
+    token_generation INTEGER NOT NULL DEFAULT 0,
+    enabled INTEGER NOT NULL DEFAULT 1
 );
 CREATE INDEX IF NOT EXISTS users_by_tenant ON users (tenant_id, email);
 CREATE TABLE IF NOT EXISTS images (
@@ -105,6 +107,9 @@ CREATE INDEX IF NOT EXISTS images_by_etag ON images (etag);
 CREATE INDEX IF NOT EXISTS images_by_preview_etag ON images (preview_etag);
 """
 
+# Columns added to `users` after its first release: older databases gain them on open.
+_USER_COLUMNS_SINCE = {"token_generation": "INTEGER NOT NULL DEFAULT 0", "enabled": "INTEGER NOT NULL DEFAULT 1"}
+
 # Title order is for people: case-folded, so "apple" and "Banana" sort as a person expects.
 _SORT_COLUMNS = {
     "createdTime": "i.created_time",
@@ -120,10 +125,6 @@ _SORT_COLUMNS = {
 assert set(_SORT_COLUMNS) == SORT_PROPERTIES
 
 _ETAG = re.compile(r"^[0-9a-f]{64}$")
-
-
-def _casefold(value: str | None) -> str | None:
-    return None if value is None else value.casefold()
 
 
 def _image_from_row(row: sqlite3.Row) -> ImageInfo:
@@ -238,72 +239,19 @@ def _user_from_row(row: sqlite3.Row) -> User:
         first_name=row["first_name"],
         last_name=row["last_name"],
         created_time=row["created_time"],
+        token_generation=row["token_generation"],
+        enabled=bool(row["enabled"]),
     )
 
 
-class SqliteCatalog:
+class SqliteCatalog(SqliteDatabase):
     def __init__(self, path: Path) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
-        with _translated():
-            self._conn().executescript(SCHEMA)
+        super().__init__(path, SCHEMA)
+        self.add_missing_columns("users", _USER_COLUMNS_SINCE)
         self._ensure_system_tenant()
 
-    # --- connections and transactions -------------------------------------------------------------------------------
-    def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            # Autocommit mode: transactions are begun explicitly, so reads never hold a lock.
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA foreign_keys=ON")
-            conn.create_function("casefold", 1, _casefold, deterministic=True)
-            self._local.conn = conn
-            with self._lock:
-                self._connections.append(conn)
-        return conn
-
-    @contextlib.contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        conn = self._conn()
-        with _translated():
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-
-    def _one(self, sql: str, params: Any, convert: Callable[[sqlite3.Row], T]) -> T | None:
-        with _translated():
-            row = self._conn().execute(sql, params).fetchone()
-        return None if row is None else convert(row)
-
-    def _page(
-        self,
-        table_sql: str,
-        params: dict[str, Any],
-        order: str,
-        page: PageQuery,
-        convert: Callable[[sqlite3.Row], T],
-    ) -> Page[T]:
-        with _translated():
-            conn = self._conn()
-            total = conn.execute(f"SELECT count(*) FROM {table_sql}", params).fetchone()[0]  # noqa: S608
-            rows = conn.execute(
-                f"SELECT * FROM {table_sql} ORDER BY {order} LIMIT :limit OFFSET :offset",  # noqa: S608
-                {**params, "limit": page.page_size, "offset": page.offset},
-            ).fetchall()
-        return Page([convert(r) for r in rows], total, page)
-
     def _ensure_system_tenant(self) -> None:
-        with self._write() as conn:
+        with self.write() as conn:
             if conn.execute("SELECT 1 FROM tenants WHERE id = ?", (SYSTEM_TENANT_ID,)).fetchone():
                 return
             conn.execute(
@@ -315,24 +263,17 @@ class SqliteCatalog:
                 (SYSTEM_TENANT_ID, "System", SYSTEM_TENANT_ID),
             )
 
-    def close(self) -> None:
-        with self._lock:
-            for conn in self._connections:
-                conn.close()
-            self._connections.clear()
-        self._local = threading.local()
-
     # --- images -------------------------------------------------------------------------------------------------
     def get_image(self, tenant_id: str, key: str) -> ImageInfo | None:
-        return self._one(
+        return self.one(
             "SELECT * FROM images WHERE tenant_id = ? AND resource_key = ?", (tenant_id, key), _image_from_row
         )
 
     def find_public_image(self, public_key: str) -> ImageInfo | None:
-        return self._one("SELECT * FROM images WHERE public_key = ?", (public_key,), _image_from_row)
+        return self.one("SELECT * FROM images WHERE public_key = ?", (public_key,), _image_from_row)
 
     def insert_image(self, image: ImageInfo, max_total: int) -> None:
-        with self._write() as conn:
+        with self.write() as conn:
             taken = conn.execute(
                 "SELECT 1 FROM images WHERE tenant_id = ? AND resource_key = ?",
                 (image.tenant_id, image.resource_key),
@@ -345,7 +286,7 @@ class SqliteCatalog:
             conn.execute(f"INSERT INTO images ({columns}) VALUES ({values})", _image_params(image))  # noqa: S608
 
     def update_image(self, image: ImageInfo, expected_version: int, max_total: int) -> None:
-        with self._write() as conn:
+        with self.write() as conn:
             row = conn.execute(
                 "SELECT version, size FROM images WHERE tenant_id = ? AND resource_key = ?",
                 (image.tenant_id, image.resource_key),
@@ -362,7 +303,7 @@ class SqliteCatalog:
             )
 
     def delete_image(self, tenant_id: str, key: str) -> ImageInfo | None:
-        with self._write() as conn:
+        with self.write() as conn:
             row = conn.execute(
                 "DELETE FROM images WHERE tenant_id = ? AND resource_key = ? RETURNING *", (tenant_id, key)
             ).fetchone()
@@ -398,11 +339,11 @@ class SqliteCatalog:
         column = _SORT_COLUMNS[page.sort_property] if page.sort_property else "i.created_time"
         direction = "DESC" if page.sort_order is SortOrder.DESC else "ASC"
         table = f"images i WHERE {' AND '.join(where)}"
-        return self._page(table, params, f"{column} {direction}, i.id ASC", page, _image_from_row)
+        return self.page(table, params, f"{column} {direction}, i.id ASC", page, _image_from_row)
 
     def blob_in_use(self, etag: str) -> bool:
         row = (
-            self._conn()
+            self.conn()
             .execute(
                 "SELECT EXISTS (SELECT 1 FROM images WHERE etag = :e) OR EXISTS "
                 "(SELECT 1 FROM images WHERE preview_etag = :e)",
@@ -413,12 +354,12 @@ class SqliteCatalog:
         return bool(row[0])
 
     def usage(self, tenant_id: str) -> int:
-        row = self._conn().execute("SELECT usage_bytes FROM tenants WHERE id = ?", (tenant_id,)).fetchone()
+        row = self.conn().execute("SELECT usage_bytes FROM tenants WHERE id = ?", (tenant_id,)).fetchone()
         return 0 if row is None else int(row[0])
 
     # --- dashboards ---------------------------------------------------------------------------------------------
     def save_dashboard(self, dashboard: Dashboard) -> None:
-        with self._write() as conn:
+        with self.write() as conn:
             owner = conn.execute("SELECT tenant_id FROM dashboards WHERE id = ?", (dashboard.id,)).fetchone()
             if owner is not None and owner["tenant_id"] != dashboard.tenant_id:
                 raise errors.NotFound()
@@ -437,17 +378,17 @@ class SqliteCatalog:
             )
 
     def get_dashboard(self, tenant_id: str, dashboard_id: str) -> Dashboard | None:
-        return self._one(
+        return self.one(
             "SELECT * FROM dashboards WHERE tenant_id = ? AND id = ?", (tenant_id, dashboard_id), _dashboard_from_row
         )
 
     def list_dashboards(self, tenant_id: str, page: PageQuery) -> Page[Dashboard]:
         params: dict[str, Any] = {"tenant_id": tenant_id, "needle": page.text_search.casefold()}
         table = "dashboards WHERE tenant_id = :tenant_id AND instr(casefold(title), :needle) > 0"
-        return self._page(table, params, "casefold(title), id", page, _dashboard_from_row)
+        return self.page(table, params, "casefold(title), id", page, _dashboard_from_row)
 
     def delete_dashboard(self, tenant_id: str, dashboard_id: str) -> bool:
-        with self._write() as conn:
+        with self.write() as conn:
             cursor = conn.execute("DELETE FROM dashboards WHERE tenant_id = ? AND id = ?", (tenant_id, dashboard_id))
             return cursor.rowcount > 0
 
@@ -455,7 +396,7 @@ class SqliteCatalog:
         # The configuration is stored as JSON text, so a string value appears quoted, with JSON escaping.
         quoted = json.dumps(reference).casefold()
         rows = (
-            self._conn()
+            self.conn()
             .execute(
                 "SELECT * FROM dashboards WHERE (:tenant_id IS NULL OR tenant_id = :tenant_id)"
                 " AND (casefold(image) = :plain OR instr(casefold(configuration), :quoted) > 0)"
@@ -468,7 +409,7 @@ class SqliteCatalog:
 
     # --- tenant profiles ----------------------------------------------------------------------------------------
     def insert_profile(self, profile: TenantProfile) -> None:
-        with self._write() as conn:
+        with self.write() as conn:
             if profile.is_default:
                 conn.execute("UPDATE tenant_profiles SET is_default = 0")
             conn.execute(
@@ -485,7 +426,7 @@ class SqliteCatalog:
             )
 
     def update_profile(self, profile: TenantProfile) -> None:
-        with self._write() as conn:
+        with self.write() as conn:
             if profile.is_default:
                 conn.execute("UPDATE tenant_profiles SET is_default = 0")
             cursor = conn.execute(
@@ -503,32 +444,32 @@ class SqliteCatalog:
                 raise errors.NotFound()
 
     def get_profile(self, profile_id: str) -> TenantProfile | None:
-        return self._one("SELECT * FROM tenant_profiles WHERE id = ?", (profile_id,), _profile_from_row)
+        return self.one("SELECT * FROM tenant_profiles WHERE id = ?", (profile_id,), _profile_from_row)
 
     def default_profile(self) -> TenantProfile | None:
-        return self._one("SELECT * FROM tenant_profiles WHERE is_default = 1", (), _profile_from_row)
+        return self.one("SELECT * FROM tenant_profiles WHERE is_default = 1", (), _profile_from_row)
 
     def list_profiles(self, page: PageQuery) -> Page[TenantProfile]:
         params: dict[str, Any] = {"system": SYSTEM_TENANT_ID, "needle": page.text_search.casefold()}
         table = "tenant_profiles WHERE id != :system AND instr(casefold(name), :needle) > 0"
-        return self._page(table, params, "casefold(name), id", page, _profile_from_row)
+        return self.page(table, params, "casefold(name), id", page, _profile_from_row)
 
     def delete_profile(self, profile_id: str) -> bool:
-        with self._write() as conn:
+        with self.write() as conn:
             if conn.execute("SELECT 1 FROM tenants WHERE profile_id = ?", (profile_id,)).fetchone():
                 raise errors.Conflict("The tenant profile is in use by a tenant")
             return conn.execute("DELETE FROM tenant_profiles WHERE id = ?", (profile_id,)).rowcount > 0
 
     # --- tenants ------------------------------------------------------------------------------------------------
     def insert_tenant(self, tenant: Tenant) -> None:
-        with self._write() as conn:
+        with self.write() as conn:
             conn.execute(
                 "INSERT INTO tenants (id, name, profile_id, created_time) VALUES (?, ?, ?, ?)",
                 (tenant.id, tenant.name, tenant.profile_id, tenant.created_time),
             )
 
     def update_tenant(self, tenant: Tenant) -> None:
-        with self._write() as conn:
+        with self.write() as conn:
             cursor = conn.execute(
                 "UPDATE tenants SET name = ?, profile_id = ? WHERE id = ?",
                 (tenant.name, tenant.profile_id, tenant.id),
@@ -537,18 +478,18 @@ class SqliteCatalog:
                 raise errors.NotFound()
 
     def get_tenant(self, tenant_id: str) -> Tenant | None:
-        return self._one("SELECT * FROM tenants WHERE id = ?", (tenant_id,), _tenant_from_row)
+        return self.one("SELECT * FROM tenants WHERE id = ?", (tenant_id,), _tenant_from_row)
 
     def find_tenant(self, name: str) -> Tenant | None:
-        return self._one("SELECT * FROM tenants WHERE name = ?", (name,), _tenant_from_row)
+        return self.one("SELECT * FROM tenants WHERE name = ?", (name,), _tenant_from_row)
 
     def list_tenants(self, page: PageQuery) -> Page[Tenant]:
         params: dict[str, Any] = {"system": SYSTEM_TENANT_ID, "needle": page.text_search.casefold()}
         table = "tenants WHERE id != :system AND instr(casefold(name), :needle) > 0"
-        return self._page(table, params, "casefold(name), id", page, _tenant_from_row)
+        return self.page(table, params, "casefold(name), id", page, _tenant_from_row)
 
     def delete_tenant(self, tenant_id: str) -> list[ImageInfo]:
-        with self._write() as conn:
+        with self.write() as conn:
             rows = conn.execute("DELETE FROM images WHERE tenant_id = ? RETURNING *", (tenant_id,)).fetchall()
             conn.execute("DELETE FROM users WHERE tenant_id = ?", (tenant_id,))
             conn.execute("DELETE FROM dashboards WHERE tenant_id = ?", (tenant_id,))
@@ -558,7 +499,7 @@ class SqliteCatalog:
 
     # --- users --------------------------------------------------------------------------------------------------
     def insert_user(self, user: User) -> None:
-        with self._write() as conn:
+        with self.write() as conn:
             if conn.execute("SELECT 1 FROM users WHERE email = ?", (user.email,)).fetchone():
                 raise errors.AlreadyExists(f"User with email '{user.email}' already present in database!")
             conn.execute(
@@ -577,45 +518,35 @@ class SqliteCatalog:
                 ),
             )
 
-    def update_user(self, user: User) -> None:
-        with self._write() as conn:
-            cursor = conn.execute(
-                "UPDATE users SET email = ?, password_hash = ?, first_name = ?, last_name = ? WHERE id = ?",
-                (user.email, user.password_hash, user.first_name, user.last_name, user.id),
-            )
-            if cursor.rowcount == 0:
-                raise errors.NotFound()
+    def change_user(
+        self, user_id: str, *, password_hash: str | None = None, enabled: bool | None = None
+    ) -> User | None:
+        with self.write() as conn:
+            row = conn.execute(
+                "UPDATE users SET token_generation = token_generation + 1,"
+                " password_hash = coalesce(:hash, password_hash), enabled = coalesce(:enabled, enabled)"
+                " WHERE id = :id RETURNING *",
+                {"id": user_id, "hash": password_hash, "enabled": None if enabled is None else int(enabled)},
+            ).fetchone()
+        return None if row is None else _user_from_row(row)
 
     def get_user(self, user_id: str) -> User | None:
-        return self._one("SELECT * FROM users WHERE id = ?", (user_id,), _user_from_row)
+        return self.one("SELECT * FROM users WHERE id = ?", (user_id,), _user_from_row)
 
     def find_user(self, email: str) -> User | None:
-        return self._one("SELECT * FROM users WHERE email = ?", (email,), _user_from_row)
+        return self.one("SELECT * FROM users WHERE email = ?", (email,), _user_from_row)
 
     def list_users(self, tenant_id: str | None, page: PageQuery) -> Page[User]:
         params: dict[str, Any] = {"tenant_id": tenant_id, "needle": page.text_search.casefold()}
         table = "users WHERE (:tenant_id IS NULL OR tenant_id = :tenant_id) AND instr(casefold(email), :needle) > 0"
-        return self._page(table, params, "email, id", page, _user_from_row)
+        return self.page(table, params, "email, id", page, _user_from_row)
 
     def delete_user(self, user_id: str) -> bool:
-        with self._write() as conn:
+        with self.write() as conn:
             return conn.execute("DELETE FROM users WHERE id = ?", (user_id,)).rowcount > 0
 
     def has_users(self) -> bool:
-        return self._conn().execute("SELECT 1 FROM users LIMIT 1").fetchone() is not None
-
-
-@contextlib.contextmanager
-def _translated() -> Iterator[None]:
-    """sqlite3's exceptions become ours, so nothing above the adapter depends on the database library."""
-    try:
-        yield
-    except sqlite3.IntegrityError as exc:
-        raise errors.AlreadyExists() from exc
-    except sqlite3.OperationalError as exc:
-        if "locked" in str(exc) or "busy" in str(exc):
-            raise errors.Unavailable() from exc
-        raise
+        return self.conn().execute("SELECT 1 FROM users LIMIT 1").fetchone() is not None
 
 
 class FileBlobStore:

@@ -1,0 +1,97 @@
+"""Sessions and failed sign-ins on the aws backend, as items of the catalog's table (no Scan, no index):
+
+- `S#<session>`, `S`   a session: its user, the one refresh token (`jti`) it accepts next
+- `F#<key>`, `F`       failed sign-ins under a key (an account, a client address)
+
+Both carry `expires_at`, the table's TTL attribute (`gallery provision` turns it on): DynamoDB deletes them once
+their time is past, so nothing sweeps them.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from gallery.storage.awserrors import translated
+from gallery.storage.base import Failures
+from gallery.storage.dynamo import Item, _dump, _key, _load
+
+TTL_ATTRIBUTE = "expires_at"
+
+
+class DynamoAuthStore:
+    def __init__(self, client: Any, table: str) -> None:
+        self.client = client
+        self.table = table
+
+    def _conditional_update(self, pk: str, sk: str, expression: str, condition: str, values: Item) -> Item | None:
+        """UpdateItem under a condition: the item as changed, or None when the condition did not hold."""
+        try:
+            with translated(reraise_conditions=True):
+                response = self.client.update_item(
+                    TableName=self.table,
+                    Key=_key(pk, sk),
+                    UpdateExpression=expression,
+                    ConditionExpression=condition,
+                    ExpressionAttributeValues=_dump(values),
+                    ReturnValues="ALL_NEW",
+                )
+        except ClientError:
+            return None
+        return _load(response["Attributes"])
+
+    def start_session(self, session_id: str, user_id: str, jti: str, expires_at: int) -> None:
+        item = {"pk": f"S#{session_id}", "sk": "S", "user_id": user_id, "jti": jti, TTL_ATTRIBUTE: expires_at}
+        with translated():
+            self.client.put_item(TableName=self.table, Item=_dump(item))
+
+    def rotate_session(self, session_id: str, spent_jti: str, new_jti: str, expires_at: int) -> bool:
+        changed = self._conditional_update(
+            f"S#{session_id}",
+            "S",
+            f"SET jti = :new, {TTL_ATTRIBUTE} = :expires",
+            "jti = :spent",
+            {":new": new_jti, ":expires": expires_at, ":spent": spent_jti},
+        )
+        return changed is not None
+
+    def end_session(self, session_id: str) -> None:
+        with translated():
+            self.client.delete_item(TableName=self.table, Key=_key(f"S#{session_id}", "S"))
+
+    def failures(self, key: str) -> Failures | None:
+        with translated():
+            raw = self.client.get_item(TableName=self.table, Key=_key(f"F#{key}", "F"), ConsistentRead=True)
+        item = raw.get("Item")
+        return None if item is None else _failures(_load(item))
+
+    def add_failure(self, key: str, now: float, forget_after: float) -> Failures:
+        pk, stamp, expires = f"F#{key}", Decimal(f"{now:.3f}"), math.ceil(now + forget_after)
+        counted = self._conditional_update(
+            pk,
+            "F",
+            f"ADD failed :one SET failed_at = :now, {TTL_ATTRIBUTE} = :expires",
+            "failed_at >= :cutoff",
+            {":one": 1, ":now": stamp, ":expires": expires, ":cutoff": Decimal(f"{now - forget_after:.3f}")},
+        )
+        if counted is not None:
+            return _failures(counted)
+        # None yet, or the last one is forgotten: the count starts again.
+        item = {"pk": pk, "sk": "F", "failed": 1, "failed_at": stamp, TTL_ATTRIBUTE: expires}
+        with translated():
+            self.client.put_item(TableName=self.table, Item=_dump(item))
+        return Failures(1, float(stamp))
+
+    def clear_failures(self, key: str) -> None:
+        with translated():
+            self.client.delete_item(TableName=self.table, Key=_key(f"F#{key}", "F"))
+
+    def close(self) -> None:
+        """The boto3 client is shared and kept warm: nothing to close."""
+
+
+def _failures(item: Item) -> Failures:
+    return Failures(int(item["failed"]), float(item["failed_at"]))

@@ -1,0 +1,68 @@
+"""Sessions and failed sign-ins on the local backend: two tables in the catalog's SQLite file."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from gallery.storage.base import Failures
+from gallery.storage.sqlite import SqliteDatabase
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    jti TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_by_expiry ON sessions (expires_at);
+CREATE TABLE IF NOT EXISTS login_failures (
+    key TEXT PRIMARY KEY,
+    count INTEGER NOT NULL,
+    last REAL NOT NULL
+);
+"""
+
+
+class SqliteAuthStore(SqliteDatabase):
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, SCHEMA)
+
+    def start_session(self, session_id: str, user_id: str, jti: str, expires_at: int) -> None:
+        with self.write() as conn:
+            # Sessions past their refresh token's life go as new ones start: the table stays as big as it is live.
+            conn.execute("DELETE FROM sessions WHERE expires_at < ?", (int(time.time()),))
+            conn.execute(
+                "INSERT INTO sessions (id, user_id, jti, expires_at) VALUES (?, ?, ?, ?)",
+                (session_id, user_id, jti, expires_at),
+            )
+
+    def rotate_session(self, session_id: str, spent_jti: str, new_jti: str, expires_at: int) -> bool:
+        with self.write() as conn:
+            changed = conn.execute(
+                "UPDATE sessions SET jti = ?, expires_at = ? WHERE id = ? AND jti = ?",
+                (new_jti, expires_at, session_id, spent_jti),
+            ).rowcount
+        return changed == 1
+
+    def end_session(self, session_id: str) -> None:
+        with self.write() as conn:
+            conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+
+    def failures(self, key: str) -> Failures | None:
+        return self.one(
+            "SELECT count, last FROM login_failures WHERE key = ?", (key,), lambda r: Failures(r["count"], r["last"])
+        )
+
+    def add_failure(self, key: str, now: float, forget_after: float) -> Failures:
+        with self.write() as conn:
+            row = conn.execute(
+                "INSERT INTO login_failures (key, count, last) VALUES (:key, 1, :now) ON CONFLICT (key) DO UPDATE"
+                " SET count = CASE WHEN last < :cutoff THEN 1 ELSE count + 1 END, last = :now RETURNING count, last",
+                {"key": key, "now": now, "cutoff": now - forget_after},
+            ).fetchone()
+        return Failures(row["count"], row["last"])
+
+    def clear_failures(self, key: str) -> None:
+        with self.write() as conn:
+            conn.execute("DELETE FROM login_failures WHERE key = ?", (key,))
