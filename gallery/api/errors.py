@@ -25,6 +25,8 @@ _BY_STATUS: dict[int, type[errors.GalleryError]] = {
 def render(error: errors.GalleryError) -> Response:
     response = jsonify(error.to_json())
     response.status_code = error.status
+    if isinstance(error, errors.TooManyRequests):
+        response.headers["Retry-After"] = str(error.retry_after)
     return response
 
 
