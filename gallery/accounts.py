@@ -30,19 +30,24 @@ MAX_PASSWORD = 256  # a longer one only costs hashing time
 CHECK_SECONDS = 2.0  # how stale a process's view of a user's generation may be
 _KNOWN_USERS = 10_000
 SESSION_ENDED = "Your session has ended; sign in again"
+# The service's clocks, by name, so that a test can move them without moving every clock in the process.
+wall_clock: Callable[[], float] = time.time
+monotonic_clock: Callable[[], float] = time.monotonic
 
 
 @dataclass(frozen=True)
 class Throttle:
-    """Failed sign-ins under one kind of key: the first `free` cost nothing, then each doubles the wait (from 1 s)
-    up to `longest`; a failure older than `forget_after` starts the count again."""
+    """Failed sign-ins under one kind of key: `free` of them cost nothing, then the next attempt waits 1 s after the
+    last failure, and each further failure doubles the wait, up to `longest`; a failure older than `forget_after`
+    starts the count again."""
 
     free: int
     longest: int = 900
     forget_after: int = 3600
 
-    def wait(self, count: int) -> float:
-        return 0.0 if count <= self.free else float(min(2 ** (count - self.free - 1), self.longest))
+    def wait(self, failures: int) -> float:
+        """Seconds the next attempt waits after the latest of `failures` failures."""
+        return 0.0 if failures < self.free else float(min(2 ** (failures - self.free), self.longest))
 
 
 # An account is one person guessing slowly; an address may be an office behind one NAT.
@@ -96,7 +101,7 @@ class AccountService:
         keys = [(f"account:{email.casefold()}", ACCOUNT_THROTTLE)]
         if address:
             keys.append((f"address:{address}", ADDRESS_THROTTLE))
-        now = time.time()
+        now = wall_clock()
         for key, throttle in keys:
             failed = self.auth.failures(key)
             wait = failed.last + throttle.wait(failed.count) - now if failed else 0.0
@@ -147,7 +152,7 @@ class AccountService:
 
     def _state(self, user_id: str) -> tuple[int, bool] | None:
         """(token generation, enabled) of a user, or None if there is none; read at most every CHECK_SECONDS."""
-        now = time.monotonic()
+        now = monotonic_clock()
         known = self._known.get(user_id)
         if known is not None and now - known[0] < CHECK_SECONDS:
             return known[1]

@@ -16,8 +16,8 @@ from typing import Any
 from playwright.sync_api import expect
 
 from gallery.core import Gallery
-from gallery.demo import as_principal
-from gallery.model import ImageInfo
+from gallery.demo import TENANT_ADMIN, as_principal
+from gallery.model import Authority, ImageInfo
 from tests.browser import audit, screenshot
 from tests.conftest import Seed
 from tests.helpers import png
@@ -181,3 +181,18 @@ def test_bulk_delete_dialogs(
     in_use.get_by_role("button", name="Delete anyway").click()
     loaded(page)
     expect(page.locator(".m-empty")).to_contain_text("No images yet.")
+
+
+def test_the_sign_in_page_names_demo_logins_while_their_passwords_work(
+    page: Any, server: LiveServer, gallery: Gallery
+) -> None:
+    page.goto(f"{server.url}/manage/")
+    expect(page.get_by_label("Email")).to_be_visible()
+    expect(page.locator("#login-demo")).to_be_hidden()  # no demo logins here: nothing to say
+    gallery.accounts.create_user(*TENANT_ADMIN, Authority.TENANT_ADMIN, gallery.accounts.create_tenant("Demo").id,
+                                 weak_password=True)  # fmt: skip
+    page.reload()
+    notice = page.locator("#login-demo")
+    expect(notice).to_contain_text("This is a demo gallery.")
+    expect(notice).to_contain_text(f"{TENANT_ADMIN[0]} / {TENANT_ADMIN[1]}")
+    looked_at(page, page.locator("[data-screen=login]"), "sign-in-demo")

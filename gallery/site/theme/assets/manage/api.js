@@ -55,6 +55,9 @@ export class Api {
     }
   }
 
+  // What the sign-in page says before anyone signs in (the demo logins that still work, the password policy).
+  signInParams() { return this.#send("GET", "/api/noauth/signInParams", {}, null); }
+
   async logout() {
     const token = localStorage.getItem(TOKEN);
     this.forget();

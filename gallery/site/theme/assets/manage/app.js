@@ -213,6 +213,18 @@ function signIn(message = "") {
   $("#login-error").textContent = message;
   screen("login");
   $("#login-user").focus();
+  showDemoLogins();
+}
+
+// Logins whose passwords are published (a demo): named, so nobody keeps real images behind them.
+async function showDemoLogins() {
+  const box = $("#login-demo");
+  const { demoLogins = [] } = await api.signInParams().catch(() => ({}));
+  box.hidden = demoLogins.length === 0;
+  box.replaceChildren(
+    h("p", {}, h("strong", {}, "This is a demo gallery. "),
+      "Anyone can sign in with these logins: their passwords are published. Change them before you keep anything here."),
+    h("ul", {}, demoLogins.map((login) => h("li", {}, h("code", {}, login.email), " / ", h("code", {}, login.password)))));
 }
 
 function wire() {

@@ -74,7 +74,7 @@ export function plainError(error) {
     case 404: return "That image no longer exists: someone may have deleted it. Refresh to see the current list.";
     case 409: return error.message || "Someone else changed this image at the same moment. Refresh and try again.";
     case 413: return "The file is larger than the server accepts.";
-    case 429: return "Too many requests at once. Wait a moment and try again.";
+    case 429: return error.message || "Too many requests at once. Wait a moment and try again.";
     default:
       if (error.status >= 500) return "The gallery ran into a problem on its side. Try again in a moment.";
       return error.message || `The request was refused (HTTP ${error.status}).`;
