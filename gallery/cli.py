@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
+import time
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
@@ -83,7 +85,12 @@ def serve(host: str, port: int, threads: int, demo: bool, build_first: bool) -> 
         click.echo(f"Static gallery from {site} at http://{host}:{port}/, managed at /manage/", err=True)
     else:
         click.echo(f"No static gallery in {site} yet: `gallery build` makes one, served at / once built", err=True)
-    create_server(create_app(gallery=gallery), host, port, threads).run()
+    stop = threading.Event()
+    gallery.uploads.sweep_in_background(stop)
+    try:
+        create_server(create_app(gallery=gallery), host, port, threads).run()
+    finally:
+        stop.set()
 
 
 @main.group()
@@ -232,3 +239,7 @@ def gc() -> None:
     removed = gallery.images.collect_garbage()
     click.echo(f"removed {len(removed)} unreferenced blob(s)")
     click.echo(f"removed {gallery.uploads.sweep()} abandoned upload(s)")
+    # A write in progress is seconds old; one begun an hour ago was interrupted (a crash, a full disk).
+    before = time.time() - 3600
+    interrupted = gallery.storage.blobs.remove_leftovers(before) + gallery.storage.staging.remove_leftovers(before)
+    click.echo(f"removed {interrupted} interrupted write(s)")

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from gallery.errors import ConfigError
 
@@ -56,6 +57,16 @@ def _origins(text: str) -> tuple[str, ...]:
     return origins
 
 
+def _base_url(text: str) -> str:
+    url = text.strip().rstrip("/")
+    if not url:
+        return ""
+    parsed = urlsplit(url)
+    if parsed.scheme not in {"http", "https"} or not parsed.netloc or parsed.query or parsed.fragment:
+        raise ValueError(f"expected a base URL such as https://gallery.example.com, got {text!r}")
+    return url
+
+
 @dataclass(frozen=True)
 class Setting:
     field: str
@@ -88,6 +99,14 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "Origins (comma-separated) whose pages may call the API from a browser, for a management page published "
         "elsewhere than the API. Empty: the API's own origin only.",
+    ),
+    Setting(
+        "public_url",
+        "GALLERY_PUBLIC_URL",
+        _base_url,
+        "",
+        "The API's public base URL (`https://gallery.example.com`), for the upload forms the local backend hands "
+        "out. Empty: their URLs are relative to the API (never built from a request's Host header).",
     ),
     Setting("table", "GALLERY_TABLE", str, "image-gallery", "DynamoDB table of the aws backend."),
     Setting("bucket", "GALLERY_BUCKET", str, "", "S3 bucket of the aws backend (required there)."),
@@ -134,6 +153,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds a large-upload form (`POST /api/image/uploads`) stays valid.",
     ),
     Setting(
+        "max_open_uploads",
+        "GALLERY_MAX_OPEN_UPLOADS",
+        _positive_int,
+        "10",
+        "Large uploads a tenant may have open at once (staged bytes are at most this many times its largest image).",
+    ),
+    Setting(
         "redirect_above_bytes",
         "GALLERY_REDIRECT_ABOVE_BYTES",
         _non_negative_int,
@@ -166,7 +192,8 @@ SETTINGS: tuple[Setting, ...] = (
         "CACHE_SPECS_IMAGE_ETAGS_TTL",
         _non_negative_int,
         "44640",
-        "Minutes an unused entry stays in the in-memory ETag cache.",
+        "Minutes an entry stays in the in-memory ETag cache after it was stored (with several processes on one "
+        "catalog, how long one may answer 304 for an image another changed).",
     ),
     Setting(
         "etag_cache_max_bytes",
@@ -180,14 +207,14 @@ SETTINGS: tuple[Setting, ...] = (
         "CACHE_SPECS_IMAGE_SYSTEM_BROWSER_TTL",
         _non_negative_int,
         "0",
-        "Browser cache for system images, minutes: `max-age` when > 0, else `no-cache`.",
+        "Browser cache for system images, minutes: `max-age` when > 0 (`private` when signed in), else `no-cache`.",
     ),
     Setting(
         "tenant_browser_ttl",
         "CACHE_SPECS_IMAGE_TENANT_BROWSER_TTL",
         _non_negative_int,
         "0",
-        "Browser cache for tenant images, minutes: `max-age` when > 0, else `no-cache`.",
+        "Browser cache for tenant images, minutes: `max-age` when > 0 (`private` when signed in), else `no-cache`.",
     ),
 )
 
@@ -198,6 +225,7 @@ class Settings:
     data_dir: Path
     site_dir: Path
     cors_origins: tuple[str, ...]
+    public_url: str
     table: str
     bucket: str
     aws_endpoint_url: str
@@ -206,6 +234,7 @@ class Settings:
     refresh_token_ttl: int
     max_request_bytes: int
     upload_ttl: int
+    max_open_uploads: int
     redirect_above_bytes: int
     max_image_pixels: int
     max_image_frames: int

@@ -33,7 +33,8 @@ class Gallery:
         secret = _secret(settings)
         tokens = Tokens(secret, settings.access_token_ttl, settings.refresh_token_ttl)
         accounts = AccountService(storage.catalog, storage.auth, tokens, images.release)
-        uploads = StagedUploads(images, storage.staging, derive_key(secret, "upload-tickets"), settings)
+        ticket_key = derive_key(secret, "upload-tickets")
+        uploads = StagedUploads(images, storage.staging, storage.uploads, ticket_key, settings)
         return cls(settings, storage, images, accounts, DashboardService(storage.catalog), uploads)
 
     def close(self) -> None:

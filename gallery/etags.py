@@ -1,8 +1,10 @@
 """The in-memory ETag cache: answers `If-None-Match` without a catalog read.
 
-Entries expire a fixed time after their last use and the cache holds at most a byte budget (an estimate per entry),
-dropping the least recently used first. A budget of 0 turns it off; revalidation still works, from the catalog.
-It is per process: the service evicts entries whenever bytes, the public flag or the image itself change.
+Entries expire a fixed time after they were stored — not after their last use: a process that keeps being asked
+must still learn, within the TTL, of a change another process made (two `gallery serve`s on one data folder, Lambda
+containers). The cache holds at most a byte budget (an estimate per entry), dropping the least recently used first.
+A budget of 0 turns it off; revalidation still works, from the catalog. The service evicts this process's entries
+whenever bytes, the public flag or the image itself change.
 """
 
 from __future__ import annotations
@@ -49,12 +51,11 @@ class EtagCache:
             entry = self._entries.get(key)
             if entry is None:
                 return None
-            tag, last_used, size = entry
-            if now - last_used > self._ttl:
+            tag, stored_at, _ = entry
+            if now - stored_at > self._ttl:
                 self._drop(key)
                 return None
-            self._entries[key] = (tag, now, size)
-            self._entries.move_to_end(key)
+            self._entries.move_to_end(key)  # recently used, for the byte budget; its age is unchanged
             return tag
 
     def put(self, key: tuple[Hashable, ...], tag: CachedTag) -> None:

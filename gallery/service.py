@@ -46,8 +46,11 @@ MAX_REFERENCES = 10  # per entity type, as ThingsBoard reports them
 DOWNLOAD_URL_TTL = 300
 
 
+PUBLIC_KEY_LENGTH = 32  # ThingsBoard's: 62 ** 32 keys, beyond guessing
+
+
 def new_public_key() -> str:
-    return "".join(secrets.choice(_PUBLIC_KEY_ALPHABET) for _ in range(32))
+    return "".join(secrets.choice(_PUBLIC_KEY_ALPHABET) for _ in range(PUBLIC_KEY_LENGTH))
 
 
 def now_ms() -> int:
@@ -220,6 +223,13 @@ class ImageService:
         profile = self._profile(tenant_id)
         return profile.max_resources_in_bytes if profile else 0
 
+    def ensure_room(self, tenant_id: str, incoming: int) -> None:
+        """A cheap check before any bytes are sent: a tenant at its total limit gets no upload form. The write
+        itself still checks, atomically, when the image commits."""
+        limit = self._max_total(tenant_id)
+        if limit and self.catalog.usage(tenant_id) + max(incoming, 1) > limit:
+            raise errors.resources_total_too_big(limit)
+
     def upload(
         self,
         principal: Principal,
@@ -345,7 +355,7 @@ class ImageService:
             raise errors.BadRequest("publicResourceKey must be letters and digits only")
         inspection = self._inspect(principal.tenant_id, data)
         existing = self.catalog.get_image(principal.tenant_id, key) if key else None
-        public_key = self._usable_public_key(wanted_public_key, existing)
+        public_key = self._usable_public_key(wanted_public_key, existing, principal.tenant_id)
         if existing is not None:
             updated = existing.evolve(
                 title=chosen_title,
@@ -362,9 +372,12 @@ class ImageService:
         draft = _new_image(principal.tenant_id, chosen_title, name, kind, public, public_key, inspection)
         return self._create(draft, inspection, [key] if key else candidate_keys(name))
 
-    def _usable_public_key(self, wanted: str | None, existing: ImageInfo | None) -> str:
-        """The requested public key unless another image holds it; an overwrite keeps its own otherwise."""
-        if wanted:
+    def _usable_public_key(self, wanted: str | None, existing: ImageInfo | None, tenant_id: str) -> str:
+        """The requested public key when it is this tenant's to use: never held by another tenant (a public link
+        stays its tenant's after its image is gone, so an export cannot take over someone's embedded link), held
+        by no other image, and as long as the keys we make (a short one is a guessable link). Otherwise the
+        overwritten image keeps its own, or a new one is made."""
+        if wanted and len(wanted) >= PUBLIC_KEY_LENGTH and self.catalog.public_key_owner(wanted) in (None, tenant_id):
             holder = self.catalog.find_public_image(wanted)
             if holder is None or (existing is not None and holder.id == existing.id):
                 return wanted

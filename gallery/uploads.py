@@ -6,10 +6,17 @@
    the upload is stored until the client finishes it.
 2. `finish_new` / `finish_update` read the staged object, put it through exactly the checks of a direct upload,
    commit it, and remove the staged object whatever happened.
+
+A tenant has at most `GALLERY_MAX_OPEN_UPLOADS` uploads open (so at most that many staged objects, each capped),
+gets none at its total limit, and finishes each upload once: the ledger claims it atomically, so a form posted
+again after its finish, or two finishes at once, never make a second image. `gallery serve` sweeps abandoned
+staged objects itself (on S3 the bucket's lifecycle rule does it within a day).
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -21,10 +28,12 @@ from gallery.auth import ISSUER, Principal
 from gallery.config import Settings
 from gallery.model import ImageInfo, Scope
 from gallery.service import ImageService
-from gallery.storage.base import Staging
+from gallery.storage.base import Staging, UploadLedger
 
 _ALGORITHM = "HS256"
 _PURPOSE = "upload"
+SWEEP_EVERY_SECONDS = 300
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -40,12 +49,16 @@ class Ticket:
 
 
 class StagedUploads:
-    def __init__(self, images: ImageService, staging: Staging, secret: str, settings: Settings) -> None:
+    def __init__(
+        self, images: ImageService, staging: Staging, ledger: UploadLedger, secret: str, settings: Settings
+    ) -> None:
         self.images = images
         self.staging = staging
+        self.ledger = ledger
         self._secret = secret
         self._ttl = settings.upload_ttl
         self._ceiling = settings.max_request_bytes
+        self._most_open = settings.max_open_uploads
 
     def start(self, principal: Principal, file_name: Any, size: Any) -> dict[str, Any]:
         import jwt  # lazily, as in gallery.auth
@@ -57,8 +70,14 @@ class StagedUploads:
         limit = self.images.max_resource_size(principal.tenant_id) or self._ceiling
         if size is not None and size > limit:
             raise errors.resource_too_big(limit)
+        self.images.ensure_room(principal.tenant_id, size or 1)
         ticket = Ticket(principal.tenant_id, uuid.uuid4().hex, limit, name)
         now = int(time.time())
+        if not self.ledger.open_upload(ticket.tenant_id, ticket.upload, now + self._ttl, self._most_open, now):
+            raise errors.TooManyRequests(
+                f"This tenant has {self._most_open} large uploads open already; finish them or let them expire",
+                retry_after=self._ttl,
+            )
         claims = {
             "iss": ISSUER,
             "purpose": _PURPOSE,
@@ -116,6 +135,8 @@ class StagedUploads:
         store = getattr(self.staging, "store", None)
         if store is None:
             raise errors.NotFound()  # this backend's clients upload to S3, never here
+        if not self.ledger.is_open(ticket.tenant_id, ticket.upload, int(time.time())):
+            raise errors.BadRequest("This upload is finished; start a new one")
         return int(store(ticket.name, stream, ticket.max_size))
 
     def finish_new(self, principal: Principal, upload_id: str, title: str | None, sub_type: str | None) -> ImageInfo:
@@ -136,6 +157,8 @@ class StagedUploads:
             raise errors.PermissionDenied("This upload belongs to another tenant")
         try:
             data = self.staging.read(ticket.name, ticket.max_size)
+            if not self.ledger.claim_upload(ticket.tenant_id, ticket.upload, int(time.time())):
+                raise errors.Conflict("This upload was finished already")
             return commit(ticket.file_name, data)
         finally:
             # Committed or refused, the staged copy has served its purpose: a second finish finds nothing.
@@ -147,3 +170,18 @@ class StagedUploads:
         for name in abandoned:
             self.staging.delete(name)
         return len(abandoned)
+
+    def sweep_in_background(self, stop: threading.Event) -> threading.Thread:
+        """Sweep every few minutes until `stop` is set (what `gallery serve` runs, so no staged file outlives its
+        ticket for long even when nobody runs `gallery gc`)."""
+
+        def run() -> None:
+            while not stop.wait(min(self._ttl, SWEEP_EVERY_SECONDS)):
+                try:
+                    self.sweep()
+                except errors.GalleryError as exc:  # storage briefly away: try again next time
+                    log.warning("sweeping staged uploads failed: %s", exc.message)
+
+        thread = threading.Thread(target=run, name="staged-upload-sweeper", daemon=True)
+        thread.start()
+        return thread

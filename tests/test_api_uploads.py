@@ -46,8 +46,7 @@ def start(client: FlaskClient, actor: Actor, file_name: str, size: int | None = 
 
 def send(client: FlaskClient, form: dict[str, Any], data: bytes) -> int:
     """POST the form as a browser would: every field, then the file. Returns the storage's status."""
-    local = f"http://localhost{LOCAL_STAGING_PATH}"
-    if form["url"] == local:
+    if form["url"] == LOCAL_STAGING_PATH:  # the local backend's form: a path of the API's
         # Encoded here, in memory: werkzeug's test builder would spool a body this big to a file it never closes.
         fields: dict[str, Any] = {**form["fields"], form["fileField"]: ("upload.bin", data)}
         body, content_type = encode_multipart_formdata(fields)

@@ -117,6 +117,32 @@ def test_update_can_change_the_public_key_but_not_to_a_taken_one(storage: Storag
     assert storage.catalog.find_public_image(a.public_key) is None
 
 
+def test_a_public_key_stays_its_tenants_after_its_image_is_gone(storage: Storage, tenant: str) -> None:
+    catalog, other = storage.catalog, make_tenant(storage, "Other")
+    original = image(tenant, "logo.png")
+    catalog.insert_image(original, 0)
+    assert catalog.public_key_owner(original.public_key) == tenant
+    assert catalog.public_key_owner("never-used") is None
+    catalog.delete_image(tenant, "logo.png")
+    assert catalog.find_public_image(original.public_key) is None
+    assert catalog.public_key_owner(original.public_key) == tenant  # reserved, not free
+    with pytest.raises(errors.AlreadyExists):
+        catalog.insert_image(image(other, "thief.png", public_key=original.public_key), 0)
+    assert catalog.get_image(other, "thief.png") is None
+    assert catalog.usage(other) == 0
+    back = image(tenant, "logo.png", public_key=original.public_key)  # its own tenant takes it back
+    catalog.insert_image(back, 0)
+    assert catalog.find_public_image(original.public_key) == back
+    moved = back.evolve(public_key="m" * 32, version=2)  # a key an image lets go of is kept for its tenant too
+    catalog.update_image(moved, 1, 0)
+    theirs = image(other, "x.png")
+    catalog.insert_image(theirs, 0)
+    with pytest.raises(errors.AlreadyExists):
+        catalog.update_image(theirs.evolve(public_key=original.public_key, version=2), 1, 0)
+    assert catalog.get_image(other, "x.png") == theirs
+    assert catalog.public_key_owner(original.public_key) == tenant
+
+
 def test_delete_returns_the_row_and_releases_usage(storage: Storage, tenant: str) -> None:
     row = image(tenant, "a", data=b"x" * 10)
     storage.catalog.insert_image(row, 0)

@@ -63,14 +63,22 @@ def caller() -> Principal:
     return cast(Principal, g.principal)
 
 
+# ThingsBoard's parameters are Java ints; beyond them nothing is meaningful (and SQLite's integers overflow).
+INT_RANGE = range(-(2**31), 2**31)
+MAX_JSON_DEPTH = 64
+
+
 def int_arg(name: str) -> int:
     raw = request.args.get(name)
     if raw is None or raw == "":
         raise errors.BadRequest(f"Required request parameter '{name}' is not present")
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
-        raise errors.BadRequest(f"Parameter '{name}' must be a whole number, got '{raw}'") from None
+        raise errors.BadRequest(f"Parameter '{name}' must be a whole number, got '{raw[:40]}'") from None
+    if value not in INT_RANGE:
+        raise errors.BadRequest(f"Parameter '{name}' must be between {INT_RANGE.start} and {INT_RANGE.stop - 1}")
+    return value
 
 
 def bool_value(name: str, raw: str | None, default: bool = False) -> bool:
@@ -106,6 +114,10 @@ def json_body() -> Any:
         body = request.get_json(force=True)
     except werkzeug.exceptions.BadRequest:
         raise errors.BadRequest("The request body is not valid JSON") from None
+    except RecursionError:
+        raise errors.BadRequest(f"The request body is nested deeper than {MAX_JSON_DEPTH} levels") from None
+    if _depth(body) > MAX_JSON_DEPTH:  # kept, it would cost every later walk of it (and `json.dumps`) a recursion
+        raise errors.BadRequest(f"The request body is nested deeper than {MAX_JSON_DEPTH} levels")
     # JSON may escape half of a UTF-16 pair (`"\ud800"`): valid JSON, but no text, and nothing can store or encode
     # it. The (rare) escape is looked for in the raw bytes before any string is walked.
     if _SURROGATE_ESCAPE.search(request.data) and any(_unencodable(text) for text in _strings(body)):
@@ -114,6 +126,18 @@ def json_body() -> Any:
 
 
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _depth(value: Any) -> int:
+    """How deeply lists and objects nest, counted without recursion (the value may be as deep as it is hostile)."""
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        item, level = pending.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            if level <= MAX_JSON_DEPTH:
+                pending.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def _strings(value: Any) -> Iterator[str]:

@@ -10,8 +10,6 @@ On the local backend the form points at `POST /api/image/staging`, served here, 
 
 from __future__ import annotations
 
-from urllib.parse import urljoin
-
 from flask import Blueprint, Response, jsonify, request
 
 from gallery import errors, validation
@@ -26,7 +24,10 @@ bp = Blueprint("uploads", __name__)
 def start() -> Response:
     body = json_object()
     form = gallery().uploads.start(caller(), body.get("fileName"), body.get("size"))
-    form["url"] = urljoin(request.host_url, form["url"])
+    # The local backend's form is a path of ours: made absolute from the configured public URL, never from the
+    # request's Host header (which the client chooses). S3's presigned URLs are absolute already.
+    if form["url"].startswith("/"):
+        form["url"] = gallery().settings.public_url + form["url"]
     return jsonify(form)
 
 

@@ -1,4 +1,4 @@
-"""Storage backends behind the `Catalog`, `AuthStore`, `BlobStore` and `Staging` protocols, chosen by
+"""Storage backends behind the `Catalog`, `AuthStore`, `UploadLedger`, `BlobStore` and `Staging` protocols, chosen by
 `GALLERY_BACKEND`."""
 
 from __future__ import annotations
@@ -7,30 +7,34 @@ from dataclasses import dataclass
 
 from gallery.config import Settings
 from gallery.errors import ConfigError
-from gallery.storage.base import AuthStore, BlobStore, Catalog, Staging
+from gallery.storage.base import AuthStore, BlobStore, Catalog, Staging, UploadLedger
 
 
 @dataclass(frozen=True)
 class Storage:
     catalog: Catalog
     auth: AuthStore
+    uploads: UploadLedger
     blobs: BlobStore
     staging: Staging
 
     def close(self) -> None:
         self.catalog.close()
         self.auth.close()
+        self.uploads.close()
 
 
 def open_storage(settings: Settings) -> Storage:
     if settings.backend == "local":
         from gallery.storage.local import FileBlobStore, FileStaging, SqliteCatalog
         from gallery.storage.local_auth import SqliteAuthStore
+        from gallery.storage.local_uploads import SqliteUploadLedger
 
         root = settings.data_dir
         return Storage(
             SqliteCatalog(root / "catalog.sqlite3"),
             SqliteAuthStore(root / "catalog.sqlite3"),
+            SqliteUploadLedger(root / "catalog.sqlite3"),
             FileBlobStore(root / "blobs"),
             FileStaging(root / "staging"),
         )

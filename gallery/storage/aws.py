@@ -21,6 +21,7 @@ from gallery.storage.awserrors import error_code, translated
 from gallery.storage.base import checked_staging_name, is_staging_name, nothing_staged
 from gallery.storage.dynamo import DynamoCatalog
 from gallery.storage.dynamo_auth import TTL_ATTRIBUTE, DynamoAuthStore
+from gallery.storage.dynamo_uploads import DynamoUploadLedger
 
 _ETAG = re.compile(r"^[0-9a-f]{64}$")
 BLOB_PREFIX = "blobs/"
@@ -108,6 +109,10 @@ class S3BlobStore:
         with translated():
             self.client.delete_object(Bucket=self.bucket, Key=self.key(etag))
 
+    def remove_leftovers(self, before: float) -> int:
+        """An S3 put is whole or absent: nothing is ever half-written."""
+        return 0
+
     def download_url(self, etag: str, headers: Mapping[str, str], expires_in: int) -> str | None:
         params = {"Bucket": self.bucket, "Key": self.key(etag)}
         params.update({_RESPONSE_HEADERS[name]: value for name, value in headers.items() if name in _RESPONSE_HEADERS})
@@ -166,6 +171,10 @@ class S3Staging:
     def delete(self, name: str) -> None:
         with translated():
             self.client.delete_object(Bucket=self.bucket, Key=self.key(name))
+
+    def remove_leftovers(self, before: float) -> int:
+        """A POST to S3 stores the whole object or nothing."""
+        return 0
 
     def staged_before(self, cutoff: float) -> Iterator[str]:
         paginator = self.client.get_paginator("list_objects_v2")
@@ -275,13 +284,14 @@ def _bucket_exists(s3: Any, bucket: str) -> bool:
     return True
 
 
-def open_aws(settings: Settings) -> tuple[DynamoCatalog, DynamoAuthStore, S3BlobStore, S3Staging]:
+def open_aws(settings: Settings) -> tuple[DynamoCatalog, DynamoAuthStore, DynamoUploadLedger, S3BlobStore, S3Staging]:
     if not settings.bucket:
         raise errors.ConfigError("GALLERY_BUCKET must be set for the aws backend")
     dynamodb, s3 = clients(settings)
     return (
         DynamoCatalog(dynamodb, settings.table),
         DynamoAuthStore(dynamodb, settings.table),
+        DynamoUploadLedger(dynamodb, settings.table),
         S3BlobStore(s3, settings.bucket),
         S3Staging(s3, settings.bucket),
     )

@@ -36,6 +36,11 @@ class Catalog(Protocol):
     # --- images -------------------------------------------------------------------------------------------------
     def get_image(self, tenant_id: str, key: str) -> ImageInfo | None: ...
 
+    def public_key_owner(self, public_key: str) -> str | None:
+        """The tenant that holds or once held this public key (it is theirs for good), or None if nobody did.
+        Writes enforce it too: an image of another tenant with this key raises `AlreadyExists`."""
+        ...
+
     def find_public_image(self, public_key: str) -> ImageInfo | None:
         """The image with this public key, whether or not it is public now (the caller decides)."""
         ...
@@ -169,6 +174,22 @@ class AuthStore(Protocol):
     def close(self) -> None: ...
 
 
+class UploadLedger(Protocol):
+    """The large uploads a tenant has open: how many (they are bounded) and which were finished (once each)."""
+
+    def open_upload(self, tenant_id: str, upload: str, expires_at: int, most: int, now: int) -> bool:
+        """Record a new upload unless the tenant already has `most` open ones (unfinished and unexpired)."""
+        ...
+
+    def is_open(self, tenant_id: str, upload: str, now: int) -> bool: ...
+
+    def claim_upload(self, tenant_id: str, upload: str, now: int) -> bool:
+        """Mark it finished if it is open, atomically: of two finishes of one upload, one is True."""
+        ...
+
+    def close(self) -> None: ...
+
+
 class BlobStore(Protocol):
     def put(self, etag: str, data: bytes) -> None:
         """Store `data` at its SHA-256 address; a no-op when it is already there."""
@@ -186,6 +207,10 @@ class BlobStore(Protocol):
 
     def etags(self) -> Iterator[str]:
         """Every stored address (for garbage collection)."""
+        ...
+
+    def remove_leftovers(self, before: float) -> int:
+        """Remove half-written files a crash left (begun before `before`, epoch seconds); returns how many."""
         ...
 
     def download_url(self, etag: str, headers: Mapping[str, str], expires_in: int) -> str | None:
@@ -229,6 +254,10 @@ class Staging(Protocol):
 
     def delete(self, name: str) -> None:
         """Remove the staged object; a no-op when absent."""
+        ...
+
+    def remove_leftovers(self, before: float) -> int:
+        """Remove half-written files a crash left (begun before `before`); returns how many."""
         ...
 
     def staged_before(self, cutoff: float) -> Iterator[str]:

@@ -4,9 +4,12 @@ Item layout (pk, sk):
 - `T#<tenant>`, `TENANT`        the tenant: name, profile, usage in bytes, image counts per sub type
 - `T#<tenant>`, `I#<key>`       an image; GSI `by_created` (lpk, csk) and `by_title` (lpk, tsk) order a sub type
 - `T#<tenant>`, `D#<id>`        a dashboard;  `T#<tenant>`, `U#<email>#<id>`  a user's membership
-- `P#<public key>`, `P`         public key → (tenant, key); its existence makes public keys unique
+- `P#<public key>`, `P`         public key → (tenant, key); its existence makes public keys unique, and when its
+                                image goes it stays, without a key, reserving the public key to its tenant for good
 - `B#<etag>`, `B`               how many image rows refer to these bytes
-- `R#<reference>`, `<tenant>#<dashboard>`   a dashboard holding `tb-image;<link>`
+- `R#<tenant>#<reference>`, `<tenant>#<dashboard>`   a dashboard holding `tb-image;<link>` of its tenant's image;
+  `R#<reference>` for a system image's link (which any tenant may hold). Items from before the tenant was in the
+  key (`R#<reference>` for tenant links too) are still read and removed.
 - `U#<id>`, `U` a user; `E#<email>`, `E` e-mail → id; `USERS`, `<email>#<id>` the list of users
 - `PR#<id>`, `PR` a profile; `PROFILES`, `<name>#<id>` the list; `PROFILE_DEFAULT`, `D` → the default's id
 - `TN#<name>`, `TN` tenant name → id; `TENANTS`, `<name>#<id>` the list of tenants
@@ -52,6 +55,8 @@ Item = dict[str, Any]
 _TO = TypeSerializer()
 _FROM = TypeDeserializer()
 _TRANSACTION_LIMIT = 100
+_DELETE_ATTEMPTS = 5
+_SYSTEM_LINK = "tb-image;/api/images/system/"
 
 
 def _dump(item: Item) -> dict[str, Any]:
@@ -169,6 +174,14 @@ def _dashboard(item: Item) -> Dashboard:
         json.loads(item["configuration"]),
         item["created_time"],
     )
+
+
+def _reference_pks(tenant_id: str, reference: str) -> list[str]:
+    """Where a dashboard's reference lives (first), and where it may live from before (the rest). A tenant link
+    is tenant-relative: kept under the tenant, one tenant's many dashboards never load another's lookups."""
+    if reference.startswith(_SYSTEM_LINK):
+        return [f"R#{reference}"]
+    return [f"R#{tenant_id}#{reference}", f"R#{reference}"]
 
 
 def image_references(dashboard: Dashboard) -> set[str]:
@@ -350,7 +363,13 @@ class DynamoCatalog:
 
     def find_public_image(self, public_key: str) -> ImageInfo | None:
         pointer = self._get(f"P#{public_key}", "P")
-        return None if pointer is None else self.get_image(pointer["tenant_id"], pointer["resource_key"])
+        if pointer is None or "resource_key" not in pointer:  # none, or reserved to its tenant with no image now
+            return None
+        return self.get_image(pointer["tenant_id"], pointer["resource_key"])
+
+    def public_key_owner(self, public_key: str) -> str | None:
+        pointer = self._get(f"P#{public_key}", "P")
+        return None if pointer is None else str(pointer["tenant_id"])
 
     def _charge(self, tx: Transaction, tenant_id: str, delta: int, max_total: int, counts: dict[str, int]) -> None:
         """Move the tenant's usage (and image counts) by `delta`, refusing to pass a positive `max_total`."""
@@ -375,13 +394,23 @@ class DynamoCatalog:
 
     @staticmethod
     def _claim_public_key(tx: Transaction, image: ImageInfo) -> None:
-        tx.claim(
-            f"P#{image.public_key}",
-            "P",
+        """Free, or reserved to this tenant and held by none of its images."""
+        tx.put(
+            {
+                "pk": f"P#{image.public_key}",
+                "sk": "P",
+                "tenant_id": image.tenant_id,
+                "resource_key": image.resource_key,
+            },
+            "attribute_not_exists(pk) OR (tenant_id = :tenant AND attribute_not_exists(resource_key))",
             errors.AlreadyExists("Public resource key already exists"),
-            tenant_id=image.tenant_id,
-            resource_key=image.resource_key,
+            {":tenant": image.tenant_id},
         )
+
+    @staticmethod
+    def _retire_public_key(tx: Transaction, public_key: str) -> None:
+        """The image lets go of its public key; the key stays its tenant's."""
+        tx.update(f"P#{public_key}", "P", "REMOVE resource_key")
 
     def insert_image(self, image: ImageInfo, max_total: int) -> None:
         tx = Transaction(self.table)
@@ -400,7 +429,7 @@ class DynamoCatalog:
         tx = Transaction(self.table)
         tx.put(_image_item(image), "version = :v", errors.Conflict(), {":v": expected_version})
         if image.public_key != old.public_key:
-            tx.delete(f"P#{old.public_key}", "P")
+            self._retire_public_key(tx, old.public_key)
             self._claim_public_key(tx, image)
         counts = {}
         if image.sub_type != old.sub_type:
@@ -412,13 +441,13 @@ class DynamoCatalog:
         self._commit(tx)
 
     def delete_image(self, tenant_id: str, key: str) -> ImageInfo | None:
-        while True:
+        for _ in range(_DELETE_ATTEMPTS):
             old = self.get_image(tenant_id, key)
             if old is None:
                 return None
             tx = Transaction(self.table)
             tx.delete(_tenant_pk(tenant_id), f"I#{key}", "version = :v", errors.Conflict(), {":v": old.version})
-            tx.delete(f"P#{old.public_key}", "P")
+            self._retire_public_key(tx, old.public_key)
             self._charge(tx, tenant_id, -old.size, 0, {old.sub_type.value: -1})
             self._refs(tx, old.blob_refs, -1)
             try:
@@ -426,6 +455,7 @@ class DynamoCatalog:
             except errors.Conflict:
                 continue  # changed between our read and our write: read again
             return old
+        raise errors.Conflict()  # changed every time we read it: let the caller try again later
 
     def blob_in_use(self, etag: str) -> bool:
         item = self._get(f"B#{etag}", "B")
@@ -539,9 +569,11 @@ class DynamoCatalog:
         )
         member = f"{dashboard.tenant_id}#{dashboard.id}"
         for reference in sorted(old_refs - new_refs):
-            tx.delete(f"R#{reference}", member)
+            for pk in _reference_pks(dashboard.tenant_id, reference):
+                tx.delete(pk, member)
         for reference in sorted(new_refs - old_refs):
-            tx.put({"pk": f"R#{reference}", "sk": member, "tenant_id": dashboard.tenant_id, "id": dashboard.id})
+            pk = _reference_pks(dashboard.tenant_id, reference)[0]
+            tx.put({"pk": pk, "sk": member, "tenant_id": dashboard.tenant_id, "id": dashboard.id})
         tx.put({"pk": f"DASH#{dashboard.id}", "sk": "D", "tenant_id": dashboard.tenant_id})
         self._commit(tx)
 
@@ -566,13 +598,16 @@ class DynamoCatalog:
         tx.delete(_tenant_pk(tenant_id), f"D#{dashboard_id}")
         tx.delete(f"DASH#{dashboard_id}", "D")
         for reference in sorted(image_references(existing)):
-            tx.delete(f"R#{reference}", f"{tenant_id}#{dashboard_id}")
+            for pk in _reference_pks(tenant_id, reference):
+                tx.delete(pk, f"{tenant_id}#{dashboard_id}")
         self._commit(tx)
         return True
 
     def dashboards_referring(self, reference: str, tenant_id: str | None, limit: int) -> list[Dashboard]:
         found: list[Dashboard] = []
-        for item in self._partition(f"R#{reference.casefold()}"):
+        folded = reference.casefold()
+        partitions = [f"R#{folded}"] if tenant_id is None else _reference_pks(tenant_id, folded)
+        for item in itertools.chain.from_iterable(self._partition(pk) for pk in dict.fromkeys(partitions)):
             if tenant_id is not None and item["tenant_id"] != tenant_id:
                 continue
             dashboard = self.get_dashboard(item["tenant_id"], item["id"])

@@ -35,7 +35,7 @@ from gallery.model import (
     User,
 )
 from gallery.storage.base import SORT_PROPERTIES, checked_staging_name, is_staging_name, nothing_staged
-from gallery.storage.sqlite import SqliteDatabase
+from gallery.storage.sqlite import SqliteDatabase, translated
 
 T = TypeVar("T")
 
@@ -102,10 +102,17 @@ CREATE TABLE IF NOT EXISTS dashboards (
     created_time INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS dashboards_by_tenant ON dashboards (tenant_id, title);
+-- Every public key ever used, and the tenant it belongs to for good: a deleted image's link is never anyone else's.
+CREATE TABLE IF NOT EXISTS public_keys (
+    public_key TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL
+);
 CREATE INDEX IF NOT EXISTS images_by_created ON images (tenant_id, sub_type, created_time, id);
 CREATE INDEX IF NOT EXISTS images_by_etag ON images (etag);
 CREATE INDEX IF NOT EXISTS images_by_preview_etag ON images (preview_etag);
 """
+
+TEMPORARY_PREFIX = ".tmp-"  # a file being written; an old one was left by a crash (`gallery gc` removes it)
 
 # Columns added to `users` after its first release: older databases gain them on open.
 _USER_COLUMNS_SINCE = {"token_generation": "INTEGER NOT NULL DEFAULT 0", "enabled": "INTEGER NOT NULL DEFAULT 1"}
@@ -248,6 +255,8 @@ class SqliteCatalog(SqliteDatabase):
     def __init__(self, path: Path) -> None:
         super().__init__(path, SCHEMA)
         self.add_missing_columns("users", _USER_COLUMNS_SINCE)
+        with self.write() as conn:  # databases from before the registry: the keys in use are registered as held
+            conn.execute("INSERT OR IGNORE INTO public_keys SELECT public_key, tenant_id FROM images")
         self._ensure_system_tenant()
 
     def _ensure_system_tenant(self) -> None:
@@ -281,6 +290,7 @@ class SqliteCatalog(SqliteDatabase):
             if taken:
                 raise errors.KeyTaken()
             self._charge(conn, image.tenant_id, image.size, max_total)
+            self._hold_public_key(conn, image)
             columns = ", ".join(_IMAGE_COLUMNS)
             values = ", ".join(f":{c}" for c in _IMAGE_COLUMNS)
             conn.execute(f"INSERT INTO images ({columns}) VALUES ({values})", _image_params(image))  # noqa: S608
@@ -296,6 +306,7 @@ class SqliteCatalog(SqliteDatabase):
             if row["version"] != expected_version:
                 raise errors.Conflict()
             self._charge(conn, image.tenant_id, image.size - row["size"], max_total)
+            self._hold_public_key(conn, image)
             assignments = ", ".join(f"{c} = :{c}" for c in _IMAGE_COLUMNS if c not in {"id", "tenant_id"})
             conn.execute(
                 f"UPDATE images SET {assignments} WHERE tenant_id = :tenant_id AND resource_key = :resource_key",  # noqa: S608
@@ -311,6 +322,19 @@ class SqliteCatalog(SqliteDatabase):
                 return None
             conn.execute("UPDATE tenants SET usage_bytes = usage_bytes - ? WHERE id = ?", (row["size"], tenant_id))
             return _image_from_row(row)
+
+    @staticmethod
+    def _hold_public_key(conn: sqlite3.Connection, image: ImageInfo) -> None:
+        conn.execute(
+            "INSERT OR IGNORE INTO public_keys (public_key, tenant_id) VALUES (?, ?)",
+            (image.public_key, image.tenant_id),
+        )
+        owner = conn.execute("SELECT tenant_id FROM public_keys WHERE public_key = ?", (image.public_key,)).fetchone()
+        if owner["tenant_id"] != image.tenant_id:
+            raise errors.AlreadyExists("Public resource key already exists")
+
+    def public_key_owner(self, public_key: str) -> str | None:
+        return self.one("SELECT tenant_id FROM public_keys WHERE public_key = ?", (public_key,), lambda r: r[0])
 
     @staticmethod
     def _charge(conn: sqlite3.Connection, tenant_id: str, delta: int, max_total: int) -> None:
@@ -586,15 +610,34 @@ class FileBlobStore:
             if _ETAG.match(path.name):
                 yield path.name
 
+    def remove_leftovers(self, before: float) -> int:
+        return _remove_leftovers(self.root.glob(f"??/??/{TEMPORARY_PREFIX}*"), before)
+
     def download_url(self, etag: str, headers: Mapping[str, str], expires_in: int) -> str | None:
         return None  # no payload limit to dodge: the app streams the file itself
 
 
+def _remove_leftovers(paths: Iterator[Path], before: float) -> int:
+    removed = 0
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            if path.stat().st_mtime < before:  # a newer one may be a write in progress
+                path.unlink()
+                removed += 1
+    return removed
+
+
 def _write_atomically(path: Path, stream: IO[bytes], limit: int) -> int:
     """Copy `stream` to `path` through a temporary file and a rename, so a reader never sees half a file.
-    Raises `LimitExceeded` (writing nothing) if the stream holds more than `limit` bytes."""
+    Raises `LimitExceeded` (writing nothing) if the stream holds more than `limit` bytes, and `InsufficientStorage`
+    (writing nothing either) when the disk is full."""
+    with translated():  # ENOSPC, wherever the disk fills up, is a 507 and leaves no temporary file behind
+        return _write_file(path, stream, limit)
+
+
+def _write_file(path: Path, stream: IO[bytes], limit: int) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TEMPORARY_PREFIX)
     try:
         with os.fdopen(fd, "wb") as out:
             written = 0
@@ -646,6 +689,9 @@ class FileStaging:
     def delete(self, name: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             self._path(name).unlink()
+
+    def remove_leftovers(self, before: float) -> int:
+        return _remove_leftovers(self.root.glob(f"*/{TEMPORARY_PREFIX}*"), before)
 
     def staged_before(self, cutoff: float) -> Iterator[str]:
         for path in self.root.glob("*/*"):

@@ -87,10 +87,13 @@ class SqliteDatabase:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
+                conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                # Some failures (a full disk) roll the transaction back already; rolling back again would fail
+                # and hide what went wrong.
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
                 raise
-            conn.execute("COMMIT")
 
     def one(self, sql: str, params: Any, convert: Callable[[sqlite3.Row], T]) -> T | None:
         with translated():

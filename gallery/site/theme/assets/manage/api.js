@@ -148,7 +148,8 @@ export class Api {
     const form = new FormData();
     for (const [name, value] of Object.entries(staged.fields)) form.append(name, value);
     form.append(staged.fileField ?? "file", file, file.name);
-    await this.#xhr("POST", staged.url, form, progress, false);
+    // S3's form URL is absolute; the local backend's is a path of the API's (relative to it, wherever it is).
+    await this.#xhr("POST", new URL(staged.url, this.url("/")).href, form, progress, false);
     const id = encodeURIComponent(staged.uploadId);
     if (target) return this.request("PUT", `${target}/uploads/${id}`);
     return this.request("POST", `/api/image/uploads/${id}`, { json: title ? { title } : {} });

@@ -1,0 +1,150 @@
+"""Cheap inputs that once cost a 500, and what every answer says about caching: each hostile input is a clear 4xx
+(or 507 for a full disk) that writes nothing, and no answer lets a shared cache hand one caller's data to another.
+Both backends (the full-disk cases are the local backend's own)."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from gallery.core import Gallery
+from tests.conftest import Actor
+from tests.helpers import error_of, ok_json, png, upload
+
+
+def nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+Send = Callable[[FlaskClient, dict[str, str]], TestResponse]
+HOSTILE: dict[str, tuple[Send, int, str]] = {
+    "page beyond any integer": (
+        lambda c, h: c.get("/api/images?pageSize=10&page=99999999999999999999", headers=h),
+        400,
+        "between",
+    ),
+    "pageSize beyond any integer": (
+        lambda c, h: c.get("/api/images?pageSize=99999999999999999999&page=0", headers=h),
+        400,
+        "between",
+    ),
+    "negative page": (lambda c, h: c.get("/api/images?pageSize=10&page=-1", headers=h), 400, "negative"),
+    "page as a float": (lambda c, h: c.get("/api/images?pageSize=10&page=1.5", headers=h), 400, "whole number"),
+    "tenants page beyond any integer": (
+        lambda c, h: c.get("/api/tenant/dashboards?pageSize=10&page=99999999999999999999", headers=h),
+        400,
+        "between",
+    ),
+    "import nested 100 000 deep": (
+        lambda c, h: c.put("/api/image/import", data=nested(100_000), content_type="application/json", headers=h),
+        400,
+        "nested deeper",
+    ),
+    "import nested 900 deep": (
+        lambda c, h: c.put("/api/image/import", data=nested(900), content_type="application/json", headers=h),
+        400,
+        "nested deeper",
+    ),
+    "dashboard configuration nested 500 deep": (
+        lambda c, h: c.post(
+            "/api/dashboard",
+            data='{"title": "deep", "configuration": {"a": ' + nested(500) + "}}",
+            content_type="application/json",
+            headers=h,
+        ),
+        400,
+        "nested deeper",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", HOSTILE)
+def test_hostile_input_is_a_clear_4xx_that_writes_nothing(
+    client: FlaskClient, gallery: Gallery, admin: Actor, case: str
+) -> None:
+    send, status, words = HOSTILE[case]
+    body = error_of(send(client, admin.headers), status)
+    assert words in body["message"]
+    assert ok_json(client.get("/api/images?pageSize=10&page=0", headers=admin.headers))["totalElements"] == 0
+    assert ok_json(client.get("/api/tenant/dashboards?pageSize=10&page=0", headers=admin.headers))["data"] == []
+    assert gallery.images.usage(admin.tenant_id) == 0
+
+
+def test_json_just_within_the_depth_limit_is_fine(client: FlaskClient, admin: Actor) -> None:
+    config = {"a": json.loads(nested(60))}
+    saved = ok_json(client.post("/api/dashboard", json={"title": "ok", "configuration": config}, headers=admin.headers))
+    assert saved["title"] == "ok"
+
+
+def test_a_full_database_is_507_and_nothing_is_half_written(
+    client: FlaskClient, gallery: Gallery, admin: Actor
+) -> None:
+    if gallery.settings.backend != "local":
+        pytest.skip("the local backend's disk")
+    kept = ok_json(upload(client, admin.headers, png(), "kept.png"))
+    usage = gallery.images.usage(admin.tenant_id)
+    conn = gallery.storage.catalog.conn()  # this thread's connection: the one the test client's requests use
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    conn.execute(f"PRAGMA max_page_count = {pages}")  # as full as a disk can be
+    big_title = "t" * 250
+    responses = [upload(client, admin.headers, png(60 + n, 60), f"new{n}.png", title=big_title) for n in range(40)]
+    conn.execute("PRAGMA max_page_count = 1073741823")
+    full = [r for r in responses if r.status_code == 507]
+    assert full, [r.status_code for r in responses]
+    assert error_of(full[0], 507)["message"] == "The gallery's storage is full; nothing was saved"
+    assert {r.status_code for r in responses} <= {200, 507}
+    stored = ok_json(client.get("/api/images?pageSize=100&page=0", headers=admin.headers))["data"]
+    added = sum(1 for r in responses if r.status_code == 200)
+    assert len(stored) == 1 + added
+    assert gallery.images.usage(admin.tenant_id) == usage + sum(
+        r.get_json()["descriptor"]["size"] for r in responses if r.status_code == 200
+    )
+    assert any(i["resourceKey"] == kept["resourceKey"] for i in stored)
+    # the bytes of every refused upload went again: what is stored is what the rows refer to
+    referred = {e for i in stored for e in (i["etag"], i["descriptor"]["previewDescriptor"]["etag"])}
+    assert set(gallery.images.blobs.etags()) == referred
+
+
+def test_a_full_disk_for_bytes_is_507_with_no_file_left(
+    client: FlaskClient, gallery: Gallery, admin: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if gallery.settings.backend != "local":
+        pytest.skip("the local backend's disk")
+
+    def full(fd: int) -> None:  # where a full disk shows itself on a write-back filesystem
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    response = upload(client, admin.headers, png(), "big.png")
+    monkeypatch.undo()
+    assert error_of(response, 507)["errorCode"] == 2
+    blobs = Path(gallery.settings.data_dir) / "blobs"
+    assert [p.name for p in blobs.rglob("*") if p.is_file()] == []  # no blob, no temporary file
+    assert gallery.images.usage(admin.tenant_id) == 0
+
+
+def test_json_answers_are_never_stored_by_a_cache(client: FlaskClient, admin: Actor) -> None:
+    login = client.post("/api/auth/login", json={"username": admin.user.email, "password": "secret-password"})
+    ok_json(login)
+    listed = client.get("/api/images?pageSize=10&page=0", headers=admin.headers)
+    refused = client.get("/api/images?pageSize=10&page=0")
+    for answer in (login, listed, refused):
+        assert answer.headers["Cache-Control"] == "no-store"
+        assert answer.headers["X-Content-Type-Options"] == "nosniff"
+        assert answer.headers["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
+
+
+def test_error_messages_carry_no_internals(client: FlaskClient, admin: Actor) -> None:
+    """Messages are for people: no object reprs, addresses or file paths of ours."""
+    for data in (b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, b"GIF89a" + b"\x01" * 30, b"\xff\xd8\xff" + b"\x00" * 30):
+        message = error_of(upload(client, admin.headers, data, "broken.png"), 400)["message"]
+        assert " at 0x" not in message, message
+        assert "<_io" not in message, message
+        assert "site-packages" not in message, message

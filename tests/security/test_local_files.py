@@ -1,0 +1,125 @@
+"""The embedded default's files: only the gallery's own user can read them (the catalog holds password hashes),
+interrupted writes do not pile up, and opening the stores never endangers a database other processes are writing."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from gallery.cli import main
+from gallery.config import Settings
+from gallery.core import Gallery
+from gallery.storage.local import TEMPORARY_PREFIX
+from tests.conftest import JWT_SECRET
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_the_data_folder_and_catalog_are_private(tmp_path: Path) -> None:
+    data = tmp_path / "fresh"
+    gallery = Gallery.open(Settings.from_env({}, data_dir=data))
+    gallery.accounts.create_tenant("Acme")  # a write: the journal files exist now
+    gallery.close()
+    assert mode(data) == 0o700
+    assert mode(data / "catalog.sqlite3") == 0o600
+    assert mode(data / "jwt-secret") == 0o600
+    for journal in data.glob("catalog.sqlite3-*"):
+        assert mode(journal) & 0o077 == 0, journal
+
+
+def test_an_older_open_data_folder_is_closed_on_open(tmp_path: Path) -> None:
+    data = tmp_path / "old"
+    data.mkdir(mode=0o755)
+    (data / "catalog.sqlite3").touch(mode=0o644)
+    data.chmod(0o755)
+    Gallery.open(Settings.from_env({}, data_dir=data, jwt_secret=JWT_SECRET)).close()
+    assert mode(data) == 0o700
+    assert mode(data / "catalog.sqlite3") == 0o600
+
+
+def test_gc_removes_interrupted_writes_and_leaves_fresh_ones(tmp_path: Path) -> None:
+    data = tmp_path / "gc"
+    Gallery.open(Settings.from_env({}, data_dir=data, jwt_secret=JWT_SECRET)).close()
+    folders = [data / "blobs" / "ab" / "cd", data / "staging" / "0c5c8a5e-4a60-4c5c-9f0e-5d1b0a7e2f11"]
+    old, fresh = [], []
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
+        left = folder / f"{TEMPORARY_PREFIX}crashed"
+        left.write_bytes(b"half a file")
+        hour_ago = time.time() - 7200
+        os.utime(left, (hour_ago, hour_ago))
+        old.append(left)
+        writing = folder / f"{TEMPORARY_PREFIX}writing"
+        writing.write_bytes(b"in progress")
+        fresh.append(writing)
+    result = CliRunner().invoke(main, ["gc"], env={"GALLERY_DATA_DIR": str(data), "GALLERY_JWT_SECRET": JWT_SECRET})
+    assert result.exit_code == 0, result.output
+    assert "removed 2 interrupted write(s)" in result.output
+    assert not any(path.exists() for path in old)
+    assert all(path.exists() for path in fresh)
+
+
+WRITER = """
+import sys
+from pathlib import Path
+from gallery.config import Settings
+from gallery.core import Gallery
+gallery = Gallery.open(Settings.from_env({}, data_dir=Path(sys.argv[1]), jwt_secret="x" * 40))
+for n in range(5):
+    gallery.accounts.create_tenant(f"{sys.argv[2]} {n}")
+gallery.close()
+"""
+
+
+def test_short_lived_processes_beside_a_long_lived_one_keep_the_database_whole(tmp_path: Path) -> None:
+    """`gallery serve` writing while `gallery tenants create` and friends open, write and close, as in a real
+    deployment. Opening a store must never open and close the database file itself: closing any descriptor of a
+    file drops every POSIX lock the process holds on it, a short-lived process then takes itself for the last one
+    and resets the write-ahead log under the long-lived one, and the database is corrupt within seconds (this
+    test found it so, every time, when a store did that)."""
+    data = tmp_path / "shared"
+    server = Gallery.open(Settings.from_env({}, data_dir=data, jwt_secret=JWT_SECRET))
+    stop, failures, written = threading.Event(), [], [0]
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                server.accounts.create_tenant(f"Server {written[0]}")
+            except Exception as exc:  # any failure at all is the finding
+                failures.append(repr(exc))
+                return
+            written[0] += 1
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    for k in range(12):
+        done = subprocess.run(
+            [sys.executable, "-c", WRITER, str(data), f"Writer {k}"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode:
+            failures.append(done.stderr.strip().splitlines()[-1])
+    stop.set()
+    thread.join()
+    server.close()
+    conn = sqlite3.connect(data / "catalog.sqlite3")
+    integrity = conn.execute("PRAGMA integrity_check").fetchone()[0]
+    writers = conn.execute("SELECT count(*) FROM tenants WHERE name LIKE 'Writer %'").fetchone()[0]
+    conn.close()
+    assert (integrity, failures) == ("ok", [])
+    assert writers == 60
+    assert written[0] > 0
