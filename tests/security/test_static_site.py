@@ -9,6 +9,7 @@ validation, as they should (the bytes are an image); what must never happen is t
 from __future__ import annotations
 
 import io
+import json
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -30,6 +31,7 @@ from tests.moto_http import moto_subprocess
 from tests.site_fixtures import build
 from tests.storage_fixtures import AWS_ENV, aws_session
 
+ROOT = Path(__file__).resolve().parents[2]
 # The script a polyglot carries: if it ever runs, the page's title and a request to /stolen say so.
 PAYLOAD = b"<html><body><script>document.title='XSS';fetch('/stolen?'+localStorage.getItem('gallery.token'))</script>"
 # Names that make a document out of bytes when a server types files by their extension.
@@ -155,16 +157,27 @@ def test_no_uploaded_script_runs_in_chromium_anywhere_on_the_site(
     page.evaluate("localStorage.setItem('gallery.token', 'a-token-worth-stealing')")
     paths = [p for folder in ("originals", "exports", "images") for p in site_files(built, folder)]
     paths += [f"images/{image.id}/" for image in hostile.values() if image.public]
-    for path in paths:
-        try:
-            page.goto(f"{served.url}/{path}")
-        except Exception as exc:  # a download instead of a document: what an attachment is for
-            assert "Download is starting" in str(exc), (path, exc)
-            continue
-        page.wait_for_timeout(20)
-        assert page.title() != "XSS", path
+    opened = {path: open_as(page, f"{served.url}/{path}") for path in paths}
+    assert "XSS" not in opened.values(), opened
+    assert {opened[p] for p in paths if p.startswith("exports/")} == {"download"}  # attachments: never documents
     context.close()
     assert stolen == []
+
+
+def open_as(page: Any, url: str) -> str:
+    """Open `url` as a person would: "download" when the browser saves it instead of showing it, else the title
+    of the document it shows (the polyglots' script would make it "XSS")."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    try:
+        page.goto(url)
+    except PlaywrightError as exc:
+        if "Download is starting" not in exc.message:
+            raise
+        return "download"
+    page.wait_for_timeout(20)  # a script that runs at all runs by now
+    title: str = page.title()
+    return title
 
 
 def test_private_images_are_not_on_the_site_by_default(
@@ -204,3 +217,24 @@ def test_the_published_bucket_holds_the_same_types_and_no_private_image(
         status, headers, _ = fetch(signed)
         assert (status, headers["Content-Type"]) == (200, "image/gif")
         assert not any(hostile["private"].id in key or hostile["private"].etag in key for key in keys)
+
+
+@pytest.mark.parametrize(
+    ("policy", "paths"),
+    [("cloudfront-pages-headers.json", ["index.html", "manage/index.html"]), ("cloudfront-user-bytes-headers.json",
+      ["originals/x.svg", "exports/x.json"])],
+)  # fmt: skip
+def test_the_documented_cloudfront_policies_send_what_gallery_serve_sends(policy: str, paths: list[str]) -> None:
+    """S3 cannot hold security headers, so CloudFront adds them on the published site; its policies (deploy/) must
+    say what `gallery serve` says, path for path."""
+    from gallery.serving import site_headers
+
+    config = json.loads((ROOT / "deploy" / policy).read_text())["SecurityHeadersConfig"]
+    for path in paths:
+        served = site_headers(path)
+        assert config["ContentSecurityPolicy"]["ContentSecurityPolicy"] == served["Content-Security-Policy"]
+        assert served["X-Content-Type-Options"] == "nosniff"
+        assert config["ContentTypeOptions"]["Override"] is True
+        if "Referrer-Policy" in served:
+            assert config["ReferrerPolicy"]["ReferrerPolicy"] == served["Referrer-Policy"]
+            assert config["FrameOptions"]["FrameOption"] == served["X-Frame-Options"]
