@@ -2,6 +2,10 @@
 
 No Flask and no storage here. Pillow's globals are never changed: the pixel limit is ours and checked from the header,
 and every decoder but the sniffed one is ruled out with `formats=`.
+
+The limit bounds the whole decoding work, not only the first frame: formats that composite (GIF, APNG, animated WebP)
+redraw their whole canvas for every frame, so they cost canvas pixels × frames; TIFF pages and ICO entries cost their
+own pixels, added up. Every frame, page and icon is measured from the headers before anything is decoded.
 """
 
 from __future__ import annotations
@@ -9,10 +13,12 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import struct
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from itertools import islice, repeat
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
@@ -25,10 +31,11 @@ from gallery.model import Descriptor
 PREVIEW_MAX = 250
 SVG = "image/svg+xml"
 PNG = "image/png"
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 # (magic test, Pillow format, media type), cheapest checks first.
 _RASTER: tuple[tuple[bytes, int, str, str], ...] = (
-    (b"\x89PNG\r\n\x1a\n", 0, "PNG", PNG),
+    (_PNG_MAGIC, 0, "PNG", PNG),
     (b"\xff\xd8\xff", 0, "JPEG", "image/jpeg"),
     (b"GIF87a", 0, "GIF", "image/gif"),
     (b"GIF89a", 0, "GIF", "image/gif"),
@@ -53,6 +60,18 @@ _TRANSPOSED = frozenset({5, 6, 7, 8})
 class Limits:
     max_pixels: int
     max_frames: int
+
+
+Rect = tuple[int, int, int, int]  # left, top, width, height
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What decoding an image will cost, as its headers tell it before anything is decoded."""
+
+    noun: str  # what messages call one of `frames`: frame, page or icon
+    frames: Iterator[Rect]  # lazy, so a file of a million frames is refused after reading the first thousand
+    canvas: tuple[int, int] | None  # formats that composite redraw this whole area for every frame; None: they don't
 
 
 @dataclass(frozen=True)
@@ -94,6 +113,10 @@ def inspect(data: bytes, limits: Limits) -> Inspection:
 
 
 # --- raster ---------------------------------------------------------------------------------------------------------
+# What bad bytes make Pillow raise; struct.error is a header cut short, for its readers and for ours below.
+_BAD_BYTES = (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, struct.error)
+
+
 @contextmanager
 def decoding(pillow_format: str) -> Iterator[None]:
     """Pillow's failures on bad input become one clear 400."""
@@ -104,21 +127,256 @@ def decoding(pillow_format: str) -> Iterator[None]:
             yield
     except Image.DecompressionBombError as exc:
         raise InvalidImage(f"Image is too large to decode: {exc}") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError) as exc:
+    except _BAD_BYTES as exc:
         raise InvalidImage(f"The {pillow_format} image is corrupt or truncated ({exc})") from None
 
 
 def open_raster(data: bytes, pillow_format: str, limits: Limits) -> Image.Image:
+    """The image, opened once nothing in its headers is over the limits; not a pixel decoded yet."""
+    read_headers = _HEADER_READERS.get(pillow_format)
+    if read_headers is not None:
+        # Before Pillow sees the file: opening an ICO decodes it, and opening a WebP allocates its canvas.
+        _check_layout(read_headers(data), pillow_format, limits)
     image = Image.open(io.BytesIO(data), formats=[pillow_format])
     width, height = image.size
     if width < 1 or height < 1:
         raise InvalidImage("Image has no pixels")
     if width * height > limits.max_pixels:
-        raise InvalidImage(f"Image is {width}×{height} pixels; the limit is {limits.max_pixels} pixels")
-    frames = getattr(image, "n_frames", 1)
-    if frames > limits.max_frames:
-        raise InvalidImage(f"Image has {frames} frames; the limit is {limits.max_frames}")
+        raise InvalidImage(_too_many_pixels(width, height, limits))
+    if read_headers is None:
+        _check_layout(_seeking_layout(image, limits.max_frames), image.format or pillow_format, limits)
     return image
+
+
+def _too_many_pixels(width: int, height: int, limits: Limits) -> str:
+    return f"Image is {width}×{height} pixels; the limit is {limits.max_pixels} pixels"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _check_layout(layout: Layout, pillow_format: str, limits: Limits) -> None:
+    """Refuses an image whose headers already show too many frames, a frame too large, or too much work in all."""
+    if layout.canvas is not None and layout.canvas[0] * layout.canvas[1] > limits.max_pixels:
+        raise InvalidImage(_too_many_pixels(*layout.canvas, limits))
+    frames = list(islice(layout.frames, limits.max_frames + 1))
+    if len(frames) > limits.max_frames:
+        raise InvalidImage(
+            f"Image has more than {_plural(limits.max_frames, layout.noun)}; the limit is {limits.max_frames}"
+        )
+    for number, (_, _, width, height) in enumerate(frames, 1):
+        if width * height > limits.max_pixels:
+            raise InvalidImage(
+                f"{layout.noun.capitalize()} {number} of the {pillow_format} is {width}×{height} pixels; "
+                f"the limit is {limits.max_pixels:,} pixels"
+            )
+    if layout.canvas is None:
+        _check_sum(frames, layout.noun, pillow_format, limits)
+    else:
+        _check_composited(frames, layout.canvas, limits)
+
+
+def _check_sum(frames: list[Rect], noun: str, pillow_format: str, limits: Limits) -> None:
+    total = sum(width * height for _, _, width, height in frames)
+    if total > limits.max_pixels:
+        raise InvalidImage(
+            f"The {pillow_format}'s {_plural(len(frames), noun)} add up to {total:,} pixels to decode; "
+            f"the limit is {limits.max_pixels:,} pixels"
+        )
+
+
+def _check_composited(frames: list[Rect], canvas: tuple[int, int], limits: Limits) -> None:
+    # Pillow grows a GIF's canvas to hold any frame drawn outside it, so the work is measured on the union.
+    width = max([canvas[0], *(left + w for left, _, w, _ in frames)])
+    height = max([canvas[1], *(top + h for _, top, _, h in frames)])
+    total = width * height * len(frames)
+    if total > limits.max_pixels:
+        raise InvalidImage(
+            f"Image is {width}×{height} pixels over {_plural(len(frames), 'frame')} ({total:,} pixels to decode); "
+            f"the limit is {limits.max_pixels:,} pixels"
+        )
+
+
+def _seeking_layout(image: Image.Image, most: int) -> Layout:
+    """TIFF pages and MPO pictures (JPEG) are separate images whose headers Pillow reads on seek, decoding nothing."""
+    sizes: list[Rect] = []
+    with suppress(EOFError):
+        for index in range(most + 1):
+            image.seek(index)
+            sizes.append((0, 0, image.width, image.height))
+    image.seek(0)
+    return Layout("page" if image.format == "TIFF" else "frame", iter(sizes), None)
+
+
+# GIF, PNG, WebP and ICO are read here rather than by Pillow, whose seeking composites the canvas (GIF, APNG) or
+# decodes every frame before it (WebP), and whose opening decodes (ICO). Each reader finds at least the frames
+# Pillow would find: where Pillow tolerates a quirk, so does the reader.
+_GIF_BLOCK = re.compile(rb"[!,;]")
+
+
+def _gif_layout(data: bytes) -> Layout:
+    width, height, flags = struct.unpack_from("<HHB", data, 6)
+    return Layout("frame", _gif_frames(data, 13 + _gif_palette_size(flags)), (width, height))
+
+
+def _gif_palette_size(flags: int) -> int:
+    return 3 << (flags & 7) + 1 if flags & 0x80 else 0
+
+
+def _gif_frames(data: bytes, pos: int) -> Iterator[Rect]:
+    first = True
+    # Pillow skips any byte that starts no block rather than stopping, so a frame can follow stray bytes.
+    while (block := _GIF_BLOCK.search(data, pos)) is not None and block[0] != b";":
+        pos = block.end()
+        if block[0] == b"!":
+            pos = _skip_gif_extension(data, pos, first)
+            continue
+        left, top, width, height, flags = struct.unpack_from("<4HB", data, pos)
+        yield left, top, width, height
+        first = False
+        pos = _skip_gif_sub_blocks(data, pos + 9 + _gif_palette_size(flags) + 1)  # + 1: the LZW code size
+
+
+def _skip_gif_extension(data: bytes, pos: int, first_frame: bool) -> int:
+    """Mirrors `GifImageFile._seek`, quirks included: after an extension's first sub-block it skips a further run of
+    sub-blocks even when that first one was the terminator. Reading the extension any other way would let the bytes
+    Pillow skips hide frames from us, or hide from us the frames Pillow finds."""
+    label = data[pos]
+    block, pos = _gif_sub_block(data, pos + 1)
+    if label == 0xFE:  # a comment reads up to its terminator and no further
+        while block:
+            block, pos = _gif_sub_block(data, pos)
+        return pos
+    if label == 0xFF and first_frame and block is not None and block.startswith(b"NETSCAPE2.0"):
+        _, pos = _gif_sub_block(data, pos)
+    return _skip_gif_sub_blocks(data, pos)
+
+
+def _gif_sub_block(data: bytes, pos: int) -> tuple[bytes | None, int]:
+    """One sub-block as `GifImageFile.data` reads it: None for the terminator or the end of the file."""
+    if pos >= len(data) or not data[pos]:
+        return None, pos + 1
+    end = pos + 1 + data[pos]
+    return data[pos + 1 : end], end
+
+
+def _skip_gif_sub_blocks(data: bytes, pos: int) -> int:
+    block, pos = _gif_sub_block(data, pos)
+    while block:
+        block, pos = _gif_sub_block(data, pos)
+    return pos
+
+
+def _png_layout(data: bytes) -> Layout:
+    canvas, frames = _png_header(data, len(_PNG_MAGIC))
+    # Every APNG frame lies inside the canvas (Pillow refuses an fcTL that leaves it), so its canvas is its cost.
+    return Layout("frame", repeat((0, 0, *canvas), frames), canvas)
+
+
+def _png_header(data: bytes, pos: int) -> tuple[tuple[int, int], int]:
+    """The canvas and the number of frames, read from the chunks as `PngImageFile._open` reads them: up to the first
+    image data, the last IHDR winning, a second acTL cancelling the animation, the IDAT image a frame of its own
+    unless an fcTL precedes it."""
+    canvas, animation, idat_is_frame = (0, 0), None, False
+    while pos + 8 <= len(data):
+        length, kind = struct.unpack_from(">I4s", data, pos)
+        if kind in {b"IDAT", b"fdAT", b"IEND"}:
+            break
+        if kind == b"IHDR" and length >= 13:
+            canvas = struct.unpack_from(">II", data, pos + 8)
+        elif kind == b"acTL" and length >= 8:
+            (count,) = struct.unpack_from(">I", data, pos + 8)
+            if animation is not None:
+                animation = None
+            elif 0 < count <= 0x80000000:
+                animation = count
+        elif kind == b"fcTL":
+            idat_is_frame = True
+        pos += 12 + length
+    if animation is None:
+        return canvas, 1
+    return canvas, animation + (0 if idat_is_frame else 1)
+
+
+def _webp_layout(data: bytes) -> Layout:
+    canvas = _webp_canvas(data)
+    return Layout("frame", _webp_frames(data, canvas), canvas)
+
+
+def _webp_canvas(data: bytes) -> tuple[int, int]:
+    """From the first chunk, as Pillow's `_get_size` reads it: VP8X's canvas, or the size in the bitstream."""
+    kind = data[12:16]
+    if kind == b"VP8X":
+        return _u24(data, 24) + 1, _u24(data, 27) + 1
+    if kind == b"VP8 " and data[23:26] == b"\x9d\x01\x2a":
+        width, height = struct.unpack_from("<HH", data, 26)
+        return width & 0x3FFF, height & 0x3FFF
+    if kind == b"VP8L" and data[20:21] == b"\x2f":
+        (bits,) = struct.unpack_from("<I", data, 21)
+        return (bits & 0x3FFF) + 1, (bits >> 14 & 0x3FFF) + 1
+    return 0, 0
+
+
+def _webp_frames(data: bytes, canvas: tuple[int, int]) -> Iterator[Rect]:
+    animated = False
+    pos = 12
+    while pos + 8 <= len(data):
+        kind, size = struct.unpack_from("<4sI", data, pos)
+        if kind != b"ANMF":
+            pos += 8 + size + size % 2
+            continue
+        animated = True
+        at = pos + 8
+        yield 2 * _u24(data, at), 2 * _u24(data, at + 3), _u24(data, at + 6) + 1, _u24(data, at + 9) + 1
+        pos = _after_webp_frame(data, at + 16)
+    if not animated:
+        yield 0, 0, *canvas
+
+
+def _after_webp_frame(data: bytes, pos: int) -> int:
+    """Where libwebp's demuxer reads on after a frame: past the frame's own ALPH and image chunks, not where the ANMF
+    size says, so an ANMF declaring more than it holds cannot hide the frames after it from us."""
+    seen: set[bytes] = set()
+    while pos + 8 <= len(data):
+        kind, size = struct.unpack_from("<4sI", data, pos)
+        part = b"image" if kind in {b"VP8 ", b"VP8L"} else kind
+        if part not in {b"ALPH", b"image"} or part in seen:
+            break
+        seen.add(part)
+        pos += 8 + size + size % 2
+    return pos
+
+
+def _u24(data: bytes, pos: int) -> int:
+    return int.from_bytes(data[pos : pos + 3], "little")
+
+
+def _ico_layout(data: bytes) -> Layout:
+    (count,) = struct.unpack_from("<H", data, 4)
+    return Layout("icon", (_ico_entry(data, 6 + 16 * index) for index in range(count)), None)
+
+
+def _ico_entry(data: bytes, entry: int) -> Rect:
+    """The size the embedded image's own header declares: Pillow decodes that, whatever the directory claims."""
+    (offset,) = struct.unpack_from("<I", data, entry + 12)
+    if data[offset : offset + len(_PNG_MAGIC)] == _PNG_MAGIC:
+        canvas, _ = _png_header(data, offset + len(_PNG_MAGIC))
+        return 0, 0, *canvas
+    header = data[offset : offset + 12]
+    if len(header) < 12:
+        return 0, 0, 0, 0  # nothing Pillow could decode either
+    core = struct.unpack_from("<I", header)[0] == 12  # the old 12-byte header has 16-bit sizes
+    width, height = struct.unpack_from("<HH" if core else "<ii", header, 4)
+    return 0, 0, abs(width), abs(height) // 2  # a DIB in an icon counts its AND mask in its height
+
+
+_HEADER_READERS: dict[str, Callable[[bytes], Layout]] = {
+    "GIF": _gif_layout,
+    "PNG": _png_layout,
+    "WEBP": _webp_layout,
+    "ICO": _ico_layout,
+}
 
 
 def displayed_size(image: Image.Image) -> tuple[int, int]:
@@ -159,10 +417,22 @@ def make_preview(image: Image.Image, displayed: tuple[int, int]) -> bytes:
     return out.getvalue()
 
 
-def _check_all_frames(image: Image.Image) -> None:
-    """Animated images: every frame must decode, not just the first one the preview uses."""
-    for index in range(1, getattr(image, "n_frames", 1)):
+def _check_all_frames(image: Image.Image, limits: Limits) -> None:
+    """Animated images: every frame must decode, not just the first one the preview uses. `open_raster` bounded the
+    work from the headers; each frame is measured again as Pillow sees it before it is decoded, so a file that Pillow
+    reads differently from our header readers still cannot make it decode more."""
+    frames = getattr(image, "n_frames", 1)
+    if frames > limits.max_frames:
+        raise InvalidImage(f"Image has {frames} frames; the limit is {limits.max_frames}")
+    decoded = image.width * image.height
+    for index in range(1, frames):
         image.seek(index)
+        decoded += image.width * image.height
+        if decoded > limits.max_pixels:
+            raise InvalidImage(
+                f"Frames 1 to {index + 1} alone are {decoded:,} pixels to decode; "
+                f"the limit is {limits.max_pixels:,} pixels"
+            )
         image.load()
     image.seek(0)
 
@@ -175,7 +445,7 @@ def _inspect_raster(data: bytes, etag: str, pillow_format: str, media_type: str,
         if media_type == PNG and preview_size(*displayed) == displayed:
             image.load()  # the original is its own preview, but it must still decode
             return Inspection(original, original, data)
-        _check_all_frames(image)
+        _check_all_frames(image, limits)
         preview = make_preview(image, displayed)
     width, height = preview_size(*displayed)
     return Inspection(original, Descriptor(PNG, width, height, len(preview), etag_of(preview)), preview)
