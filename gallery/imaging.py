@@ -128,7 +128,15 @@ def decoding(pillow_format: str) -> Iterator[None]:
     except Image.DecompressionBombError as exc:
         raise InvalidImage(f"Image is too large to decode: {exc}") from None
     except _BAD_BYTES as exc:
-        raise InvalidImage(f"The {pillow_format} image is corrupt or truncated ({exc})") from None
+        raise InvalidImage(f"The {pillow_format} image is corrupt or truncated ({_plain(exc)})") from None
+
+
+_INTERNALS = re.compile(r"\s*<[^<>]* at 0x[0-9a-fA-F]+>|\s*'?/[^\s']+\.py'?")
+
+
+def _plain(exc: BaseException) -> str:
+    """What went wrong in words for the client: Pillow's messages, less the object reprs and source paths of ours."""
+    return _INTERNALS.sub("", str(exc)).strip() or type(exc).__name__
 
 
 def open_raster(data: bytes, pillow_format: str, limits: Limits) -> Image.Image:

@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from gallery.core import Gallery
+from gallery.storage.local import SqliteCatalog
 from tests.conftest import Actor
 from tests.helpers import error_of, ok_json, png, upload
 
@@ -90,7 +91,9 @@ def test_a_full_database_is_507_and_nothing_is_half_written(
         pytest.skip("the local backend's disk")
     kept = ok_json(upload(client, admin.headers, png(), "kept.png"))
     usage = gallery.images.usage(admin.tenant_id)
-    conn = gallery.storage.catalog.conn()  # this thread's connection: the one the test client's requests use
+    catalog = gallery.storage.catalog
+    assert isinstance(catalog, SqliteCatalog)
+    conn = catalog.conn()  # this thread's connection: the one the test client's requests use
     pages = conn.execute("PRAGMA page_count").fetchone()[0]
     conn.execute(f"PRAGMA max_page_count = {pages}")  # as full as a disk can be
     big_title = "t" * 250
