@@ -8,6 +8,7 @@ import io
 import json
 import os
 import re
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -107,8 +108,8 @@ def test_a_big_file_goes_straight_to_storage_through_the_presigned_form(
     with page.expect_response(lambda r: r.url.endswith("/api/image/uploads")) as started:
         dialog.get_by_role("button", name="Upload", exact=True).click()
     expect(dialog).to_have_count(0)
-    # the bytes went to the form's own URL: S3's (moto's) on aws, our staging endpoint locally
-    assert started.value.json()["url"] in posted
+    # the bytes went to the form's own URL: S3's (moto's) on aws, our staging endpoint (a path of the API's) locally
+    assert urllib.parse.urljoin(f"{server.url}/", started.value.json()["url"]) in posted
     expect(page.locator(".m-toast")).to_contain_text("Uploaded “Poster”")
     expect(page.locator("tr", has_text="Poster").locator(".m-resolution")).to_have_text("1300×1100")
     assert "POST api/image/uploads" in seen

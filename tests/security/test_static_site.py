@@ -238,3 +238,28 @@ def test_the_documented_cloudfront_policies_send_what_gallery_serve_sends(policy
         if "Referrer-Policy" in served:
             assert config["ReferrerPolicy"]["ReferrerPolicy"] == served["Referrer-Policy"]
             assert config["FrameOptions"]["FrameOption"] == served["X-Frame-Options"]
+
+
+def test_the_management_page_refuses_to_load_in_another_sites_frame(
+    browser: Any, served: LiveServer, tmp_path: Path
+) -> None:
+    """Clickjacking: a page elsewhere frames /manage/ under a decoy. The browser must show nothing of ours in it."""
+    from tests.browser import static_server
+
+    decoy = tmp_path / "decoy"
+    decoy.mkdir()
+    (decoy / "index.html").write_text(
+        f'<!doctype html><title>Win a prize</title><iframe id="f" src="{served.url}/manage/" width="800" height="600">'
+        "</iframe>"
+    )
+    with static_server(decoy) as elsewhere:
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(f"{elsewhere}/")
+        page.wait_for_timeout(500)
+        framed = [frame for frame in page.frames if frame != page.main_frame]
+        assert len(framed) == 1
+        # a refused frame is left blank or on the browser's error page: never our sign-in form
+        assert framed[0].url.startswith(("chrome-error://", "about:blank")), framed[0].url
+        assert "Sign in" not in framed[0].content()
+        context.close()
