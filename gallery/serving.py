@@ -20,12 +20,20 @@ IMAGE_CSP = "default-src 'none'"
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 # What users' bytes on the static site get when they are not a raster image: never a document, always a download.
 ATTACHMENT_CSP = "default-src 'none'; sandbox"
-# The site's own pages: scripts and styles from our files only (none inline), images also from object URLs (the
-# management page's previews, <gallery-img>), no plugins, no <base>, never in a frame.
-HTML_CSP = (
-    "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; base-uri 'none'; form-action 'self'; "
-    "frame-ancestors 'none'"
-)
+
+
+def html_csp(uploads_to: tuple[str, ...] = ()) -> str:
+    """The site's own pages: scripts and styles from our files only (none inline), images also from object URLs (the
+    management page's previews, <gallery-img>), no plugins, no <base>, never in a frame. Requests go to our origin,
+    and to where large uploads go when that is elsewhere (the S3 bucket a presigned form posts to)."""
+    connect = " ".join(("'self'", *uploads_to))
+    return (
+        f"default-src 'self'; connect-src {connect}; img-src 'self' data: blob:; object-src 'none'; "
+        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+
+
+HTML_CSP = html_csp()
 # API answers are data: nothing in them may load anything or be framed.
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 REFERRER_POLICY = "no-referrer"
@@ -104,9 +112,10 @@ def site_cache_control(relative: str) -> str:
     return IMMUTABLE if relative.startswith(HASHED_DIRS) else REVALIDATE
 
 
-def site_headers(relative: str) -> dict[str, str]:
+def site_headers(relative: str, uploads_to: tuple[str, ...] = ()) -> dict[str, str]:
     """Every header a static site file is served with, by `gallery serve` and (what S3 can hold of it) by
-    `gallery publish`; CloudFront's response headers policy adds the rest there (SECURITY.md)."""
+    `gallery publish`; CloudFront's response headers policy adds the rest there (SECURITY.md). `uploads_to`: the
+    origins large uploads are posted to, when not this one."""
     content_type = site_content_type(relative)
     media_type = content_type.split(";")[0]
     headers = {
@@ -122,7 +131,11 @@ def site_headers(relative: str) -> dict[str, str]:
             headers["Content-Disposition"] = "attachment"
     elif media_type == "text/html":
         headers.update(
-            {"Content-Security-Policy": HTML_CSP, "X-Frame-Options": "DENY", "Referrer-Policy": REFERRER_POLICY}
+            {
+                "Content-Security-Policy": html_csp(uploads_to),
+                "X-Frame-Options": "DENY",
+                "Referrer-Policy": REFERRER_POLICY,
+            }
         )
     elif media_type == SVG:
         headers["Content-Security-Policy"] = SVG_CSP

@@ -15,6 +15,7 @@ staged objects itself (on S3 the bucket's lifecycle rule does it within a day).
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -22,6 +23,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 from gallery import errors, validation
 from gallery.auth import ISSUER, Principal
@@ -163,6 +165,17 @@ class StagedUploads:
         finally:
             # Committed or refused, the staged copy has served its purpose: a second finish finds nothing.
             self.staging.delete(ticket.name)
+
+    @functools.cached_property
+    def elsewhere(self) -> tuple[str, ...]:
+        """The origin large uploads are posted to when it is not the API's own (S3's), for the pages' policy. A
+        presigned form is computed locally: no request is made."""
+        try:
+            url, _ = self.staging.post_form("00000000-0000-0000-0000-000000000000/" + "0" * 32, 1, 60, "probe")
+        except errors.GalleryError:  # no credentials yet, say: pages still load, and large uploads say why
+            return ()
+        parts = urlsplit(url)
+        return (f"{parts.scheme}://{parts.netloc}",) if parts.scheme else ()
 
     def sweep(self) -> int:
         """Remove staged objects older than any live ticket (the lifecycle rule does this on S3 within a day)."""

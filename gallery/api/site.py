@@ -55,7 +55,7 @@ def page(path: str) -> Response:
             return Response(missing.read_bytes(), status=404, headers=headers)
         raise errors.NotFound()
     relative = found.relative_to(root).as_posix()
-    headers = site_headers(relative)
+    headers = site_headers(relative, gallery().uploads.elsewhere)
     # Flask adds the charset to text types itself.
     mimetype = headers.pop("Content-Type").split(";")[0]
     response = send_file(found, mimetype=mimetype, conditional=True, etag=True, max_age=None)
