@@ -171,7 +171,8 @@ SETTINGS: tuple[Setting, ...] = (
         "GALLERY_MAX_IMAGE_PIXELS",
         _positive_int,
         "50000000",
-        "Largest image accepted, in pixels (width x height), checked before decoding.",
+        "Most pixels an image may cost to decode, checked from its headers before any is: width x height, and for "
+        "animations canvas x frames (a 1920x1080 animation may have 24 frames), for multi-page files all pages.",
     ),
     Setting(
         "max_image_frames",
