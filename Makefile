@@ -15,6 +15,12 @@ AWS_SUITES := tests/test_api_*.py tests/test_permissions.py tests/test_bad_input
 CHROMIUM := /usr/bin/chromium
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
+# The browser code ships as it is; TypeScript (reading its JSDoc), ESLint and Node's test runner check it. Pinned in
+# package-lock.json, installed from npm, used from node_modules/.bin.
+NPM        := $(shell command -v npm || echo /usr/bin/npm)
+NODE_STAMP := node_modules/.installed
+NODE_BIN   := node_modules/.bin
+
 # `make package` builds the Lambda zip from a virtual env holding only what the function needs.
 LAMBDA_VENV := .venv-lambda
 STAGE       ?= dev
@@ -27,19 +33,30 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+$(NPM):
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm
+
+$(NODE_STAMP): package.json package-lock.json | $(NPM)
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
 serve: $(STAMP)
 	$(BIN)/gallery serve --demo --build
 
-lint: $(STAMP)
+lint: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(NODE_BIN)/tsc -p tsconfig.json
+	$(NODE_BIN)/eslint gallery/site/theme/assets tests/js
 
 $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
 test: lint $(CHROMIUM)
+	node --test tests/js/
 	$(BIN)/pytest
 	GALLERY_TEST_BACKEND=aws $(BIN)/pytest $(AWS_SUITES)
 
@@ -60,4 +77,4 @@ package: $(STAMP)
 	$(BIN)/python .ci/check_package.py build/lambda-$(STAGE).zip
 
 clean:
-	rm -rf $(VENV) $(LAMBDA_VENV) build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(LAMBDA_VENV) build .pytest_cache .mypy_cache .ruff_cache node_modules

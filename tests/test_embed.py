@@ -16,6 +16,7 @@ import pytest
 from gallery.core import Gallery
 from gallery.demo import as_principal
 from gallery.embed import EmbedContext, snippets
+from gallery.errors import display_size
 from gallery.model import Scope, image_link, path_segment
 from tests.browser import static_server
 from tests.conftest import Seed
@@ -57,6 +58,9 @@ CONTEXTS = [
         "https://site.example.com/assets/gallery-img.js?v=<1>",
     ),
 ]
+
+
+SIZES = [0, 1, 1023, 1024, 20_000, 1_048_575, 1_048_576, 52_428_800, 3 * 2**30 + 5, 2**50]
 
 
 def image_json(key: str, title: str, system: bool = False, size: tuple[int, int] | None = (40, 30)) -> dict[str, Any]:
@@ -136,12 +140,13 @@ def test_the_management_page_makes_the_same_links_and_snippets(browser: Any, man
         page = context.new_page()
         page.goto(f"{url}/")
         from_js = page.evaluate(
-            """async ([keys, cases]) => {
+            """async ([keys, cases, sizes]) => {
                 const m = await import("/assets/manage/format.js");
                 return {
                     segments: keys.map(m.pathSegment),
                     paths: cases.map(([image]) => m.imagePath(image)),
                     snippets: cases.map(([image, context]) => m.snippets(image, context)),
+                    sizes: sizes.map(m.formatSize),
                 };
             }""",
             [
@@ -150,12 +155,14 @@ def test_the_management_page_makes_the_same_links_and_snippets(browser: Any, man
                     [image, {"publicUrl": c.public_url, "apiBase": c.api_base, "componentUrl": c.component_url}]
                     for image, c in chosen
                 ],
+                SIZES,
             ],
         )
         context.close()
     assert from_js["segments"] == [path_segment(key) for key in AWKWARD_KEYS]
     assert from_js["paths"] == [image["link"] for image, _ in chosen]
     assert from_js["snippets"] == [[s.to_json() for s in snippets(image, c)] for image, c in chosen]
+    assert from_js["sizes"] == [display_size(n) for n in SIZES]  # a hint and the server's refusal agree
 
 
 # --- the static site ----------------------------------------------------------------------------------------------

@@ -274,7 +274,7 @@ def test_grid_view_is_remembered_and_shows_actions_on_focus(
     expect(cards).to_have_count(3)
     expect(page.get_by_role("button", name="Grid view")).to_have_attribute("aria-pressed", "true")
     logo = page.locator(".m-card", has_text="Logo")
-    expect(logo.locator(".m-card-meta")).to_have_text(re.compile(r"^40×30 \| \d+ B$"))
+    expect(logo.locator(".m-card-meta")).to_have_text(re.compile(r"^40×30 \| \d+ bytes$"))
     expect(page.locator(".m-card", has_text="Platform icon").locator(".badge")).to_have_text("System")
     actions = logo.locator(".m-card-actions")
     assert actions.evaluate("e => getComputedStyle(e).opacity") == "0"

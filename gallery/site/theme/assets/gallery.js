@@ -1,49 +1,92 @@
+// @ts-check
 // Progressive enhancement: every page works without this file. With it, the index gets search by name, sorting
 // and client-side pages over gallery.json (fetched on first use), the view choice is remembered, and snippets get
-// copy buttons. Only one page of cards is ever in the document, however many images there are.
+// copy buttons. Only one page of cards is ever in the document, however many images there are; each is the
+// page's own card `<template>`, filled with text (never parsed as HTML).
 
-const debounce = (fn, ms) => { let t; return (...a) => { clearTimeout(t); t = setTimeout(() => fn(...a), ms); }; };
-const escape = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+import { VIEW_KEY } from "./lib/keys.js";
+import { copyText, debounce } from "./lib/util.js";
+
+/** @typedef {import("./lib/types.js").Card} Card */
 
 function enhanceCopy() {
-  for (const button of document.querySelectorAll("[data-copy]")) {
+  for (const button of document.querySelectorAll("button[data-copy]")) {
+    if (!(button instanceof HTMLButtonElement)) continue;
     button.hidden = false;
     button.addEventListener("click", async () => {
-      const source = document.getElementById(button.dataset.copy);
-      try { await navigator.clipboard.writeText(source.value); } catch { source.select(); document.execCommand("copy"); }
+      const source = document.getElementById(button.dataset.copy ?? "");
+      if (!(source instanceof HTMLTextAreaElement)) return;
+      await copyText(source.value, source);
       button.textContent = "Copied";
       setTimeout(() => { button.textContent = "Copy"; }, 1500);
     });
   }
 }
 
-function enhanceIndex(root) {
-  const base = root.dataset.base;
-  const cards = root.querySelector("#cards");
-  const search = root.querySelector("#search");
-  const sort = root.querySelector("#sort");
-  const system = root.querySelector("#show-system");
-  const pageSize = Math.max(1, Number(root.dataset.pageSize) || 48);
-  root.querySelector("[data-js]").hidden = false;
+/**
+ * @template {Element} E
+ * @param {ParentNode} root
+ * @param {string} selector
+ * @param {new () => E} type
+ * @returns {E}
+ */
+function find(root, selector, type) {
+  const found = root.querySelector(selector);
+  if (!(found instanceof type)) throw new Error(`The page has no ${selector}`);
+  return found;
+}
 
-  const saved = localStorage.getItem("gallery.view");
-  if (saved) { const input = root.querySelector(`input[name=view][value=${saved}]`); if (input) input.checked = true; }
+/** @param {HTMLElement} root */
+function enhanceIndex(root) {
+  const base = root.dataset.base ?? "";
+  const cards = find(root, "#cards", HTMLUListElement);
+  const search = find(root, "#search", HTMLInputElement);
+  const sort = find(root, "#sort", HTMLSelectElement);
+  const system = find(root, "#show-system", HTMLInputElement);
+  const template = find(root, "#card-template", HTMLTemplateElement);
+  const counts = find(document, "#counts", HTMLElement);
+  const pageSize = Math.max(1, Number(root.dataset.pageSize) || 48);
+  find(root, "[data-js]", HTMLElement).hidden = false;
+
+  const saved = localStorage.getItem(VIEW_KEY);
+  const savedInput = saved ? root.querySelector(`input[name=view][value=${CSS.escape(saved)}]`) : null;
+  if (savedInput instanceof HTMLInputElement) savedInput.checked = true;
   for (const input of root.querySelectorAll("input[name=view]")) {
-    input.addEventListener("change", () => localStorage.setItem("gallery.view", input.value));
+    if (input instanceof HTMLInputElement) input.addEventListener("change", () => localStorage.setItem(VIEW_KEY, input.value));
   }
 
+  /** @type {Card[] | null} */
   let all = null;
   let page = 0;
-  const load = async () => all ??= await (await fetch(root.dataset.index)).json();
+  const load = async () => (all ??= /** @type {Card[]} */ (await (await fetch(root.dataset.index ?? "")).json()));
+  /** @type {Record<string, (a: Card, b: Card) => number>} */
   const orders = {
     "date-desc": (a, b) => b.c - a.c, "date-asc": (a, b) => a.c - b.c,
     "name-asc": (a, b) => a.t.localeCompare(b.t), "name-desc": (a, b) => b.t.localeCompare(a.t),
     "size-desc": (a, b) => b.b - a.b, "size-asc": (a, b) => a.b - b.b,
   };
-  const card = (c) => `<li class="card${c.s ? " system" : ""}"><a href="${base}${c.p}"><picture>${
-    c.v ? `<source type="image/webp" srcset="${base}${c.v}">` : ""}<img src="${base}${c.i}" alt="${escape(c.t)}" width="${
-    c.iw}" height="${c.ih}" loading="lazy" decoding="async"></picture><span class="name">${escape(c.t)}</span></a>` +
-    `<span class="meta">${c.w}×${c.h} | ${escape(c.z)}</span>${c.s ? '<span class="badge">System</span>' : ""}</li>`;
+
+  /** @param {Card} c */
+  const card = (c) => {
+    const item = /** @type {HTMLLIElement} */ (template.content.firstElementChild?.cloneNode(true));
+    item.classList.toggle("system", c.s);
+    find(item, "a", HTMLAnchorElement).href = base + c.p;
+    const source = find(item, "source", HTMLSourceElement);
+    if (c.v) source.srcset = base + c.v; else source.remove();
+    const img = find(item, "img", HTMLImageElement);
+    Object.assign(img, { src: base + c.i, alt: c.t, width: c.iw, height: c.ih });
+    find(item, ".name", HTMLElement).textContent = c.t;
+    find(item, ".meta", HTMLElement).textContent = `${c.w}×${c.h} | ${c.z}`;
+    if (!c.s) find(item, ".badge", HTMLElement).remove();
+    return item;
+  };
+
+  /** @param {string} label @param {number} step @param {boolean} disabled */
+  const stepButton = (label, step, disabled) => {
+    const button = Object.assign(document.createElement("button"), { type: "button", textContent: label, disabled });
+    button.addEventListener("click", () => { page += step; render(); });
+    return button;
+  };
 
   async function render() {
     const items = await load();
@@ -54,15 +97,16 @@ function enhanceIndex(root) {
       .sort(orders[sort.value]);
     const pages = Math.max(1, Math.ceil(shown.length / pageSize));
     page = Math.min(page, pages - 1);
-    cards.innerHTML = shown.slice(page * pageSize, (page + 1) * pageSize).map(card).join("");
-    document.getElementById("counts").textContent = `${shown.length} of ${items.length} images`;
-    const nav = root.querySelector(".pages") ?? root.appendChild(Object.assign(document.createElement("nav"), { className: "pages" }));
+    cards.replaceChildren(...shown.slice(page * pageSize, (page + 1) * pageSize).map(card));
+    counts.textContent = `${shown.length} of ${items.length} images`;
+    let nav = root.querySelector(".pages");
+    if (!nav) nav = root.appendChild(Object.assign(document.createElement("nav"), { className: "pages" }));
     nav.setAttribute("aria-label", "Pages");
-    nav.innerHTML = pages < 2 ? "" :
-      `<button type="button" data-step="-1" ${page === 0 ? "disabled" : ""}>Previous</button>` +
-      `<span aria-current="page">${page + 1} / ${pages}</span>` +
-      `<button type="button" data-step="1" ${page >= pages - 1 ? "disabled" : ""}>Next</button>`;
-    for (const b of nav.querySelectorAll("button")) b.addEventListener("click", () => { page += Number(b.dataset.step); render(); });
+    const current = Object.assign(document.createElement("span"), { textContent: `${page + 1} / ${pages}` });
+    current.setAttribute("aria-current", "page");
+    nav.replaceChildren(...(pages < 2 ? [] : [
+      stepButton("Previous", -1, page === 0), current, stepButton("Next", 1, page >= pages - 1),
+    ]));
   }
   search.addEventListener("input", debounce(() => { page = 0; render(); }, 150));
   sort.addEventListener("change", () => { page = 0; render(); });
@@ -71,4 +115,4 @@ function enhanceIndex(root) {
 
 enhanceCopy();
 const index = document.querySelector(".gallery[data-index]");
-if (index) enhanceIndex(index);
+if (index instanceof HTMLElement) enhanceIndex(index);

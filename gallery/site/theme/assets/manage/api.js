@@ -1,15 +1,33 @@
+// @ts-check
 // The gallery API as the management page uses it: the ThingsBoard paths, a token that refreshes itself, uploads
 // with progress, and large files sent straight to storage through a presigned form.
 
-import { GalleryImg } from "../gallery-img.js";
+import { REFRESH_KEY, TOKEN_KEY, announceToken } from "../lib/keys.js";
 
-const TOKEN = "gallery.token"; // shared with <gallery-img>, which reads it from here
-const REFRESH = "gallery.refreshToken";
+/** @typedef {import("../lib/types.js").Image} Image */
+/** @typedef {import("../lib/types.js").Page} Page */
+/** @typedef {{token: string, refreshToken: string}} TokenPair */
+/**
+ * @typedef {object} SendOptions
+ * @property {unknown} [json] a body to send as JSON
+ * @property {BodyInit} [body] a body to send as it is
+ * @property {Record<string, unknown>} [query]
+ * @property {"json" | "blob"} [as]
+ * @property {AbortSignal} [signal]
+ */
 const EARLY_SECONDS = 30; // refresh a token this close to its expiry rather than send it and be refused
 // Above this a file goes to storage directly: a Lambda request carries at most 6 MB, and less once base64-encoded.
 export const DIRECT_UPLOAD_LIMIT = 4 * 1024 * 1024;
 
 export class ApiError extends Error {
+  /** @type {boolean | undefined} set on a refused sign-in: its message is the server's own */
+  login;
+
+  /**
+   * @param {number} status
+   * @param {any} body
+   * @param {string} fallback
+   */
   constructor(status, body, fallback) {
     super((body && typeof body === "object" ? body.message : typeof body === "string" ? body : "") || fallback);
     this.name = "ApiError";
@@ -19,6 +37,7 @@ export class ApiError extends Error {
   }
 }
 
+/** @param {string} token */
 const expiry = (token) => {
   try {
     return JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/"))).exp ?? 0;
@@ -27,6 +46,7 @@ const expiry = (token) => {
   }
 };
 
+/** @param {Response} response */
 async function readBody(response) {
   const text = await response.text();
   if (!text) return null;
@@ -34,18 +54,21 @@ async function readBody(response) {
 }
 
 export class Api {
+  /** @type {Promise<string | null> | null} */
   #refreshing = null;
 
   constructor(base = "") {
     this.base = base.replace(/\/+$/, "");
+    /** @type {(error: ApiError) => void} */
     this.onSignedOut = () => {};
-    GalleryImg.token = localStorage.getItem(TOKEN);
   }
 
+  /** @param {string} path */
   url(path) { return new URL(this.base + path, location.href).href; }
 
-  get signedIn() { return Boolean(localStorage.getItem(REFRESH)); }
+  get signedIn() { return Boolean(localStorage.getItem(REFRESH_KEY)); }
 
+  /** @param {string} username @param {string} password */
   async login(username, password) {
     try {
       this.#store(await this.#send("POST", "/api/auth/login", { json: { username, password } }, null));
@@ -55,37 +78,34 @@ export class Api {
     }
   }
 
-  // What the sign-in page says before anyone signs in (the demo logins that still work, the password policy).
-  signInParams() { return this.#send("GET", "/api/noauth/signInParams", {}, null); }
-
   async logout() {
-    const token = localStorage.getItem(TOKEN);
+    const token = localStorage.getItem(TOKEN_KEY);
     this.forget();
     if (token) await this.#send("POST", "/api/auth/logout", {}, token).catch(() => {});
   }
 
   forget() {
-    localStorage.removeItem(TOKEN);
-    localStorage.removeItem(REFRESH);
-    GalleryImg.token = null;
+    localStorage.removeItem(REFRESH_KEY);
+    announceToken(null, { store: true });
   }
 
+  /** @param {TokenPair} pair */
   #store(pair) {
-    localStorage.setItem(TOKEN, pair.token);
-    localStorage.setItem(REFRESH, pair.refreshToken);
-    GalleryImg.token = pair.token;
+    localStorage.setItem(REFRESH_KEY, pair.refreshToken);
+    announceToken(pair.token, { store: true });
   }
 
   // A token good for at least a little while: refreshed first when it is about to expire (one refresh at a time).
+  /** @returns {Promise<string | null>} */
   async token({ force = false } = {}) {
-    const token = localStorage.getItem(TOKEN);
+    const token = localStorage.getItem(TOKEN_KEY);
     if (!force && token && expiry(token) - Date.now() / 1000 > EARLY_SECONDS) return token;
     this.#refreshing ??= (async () => {
-      const refreshToken = localStorage.getItem(REFRESH);
+      const refreshToken = localStorage.getItem(REFRESH_KEY);
       try {
         if (!refreshToken) throw new ApiError(401, null, "Not signed in");
         this.#store(await this.#send("POST", "/api/auth/token", { json: { refreshToken } }, null));
-        return localStorage.getItem(TOKEN);
+        return localStorage.getItem(TOKEN_KEY);
       } catch (error) {
         if (error instanceof ApiError && error.status === 401) {
           this.forget();
@@ -99,11 +119,19 @@ export class Api {
     return this.#refreshing;
   }
 
+  /**
+   * @param {string} method
+   * @param {string} path
+   * @param {SendOptions} options
+   * @param {string | null} token
+   * @returns {Promise<any>}
+   */
   async #send(method, path, { json, body, query, as = "json", signal } = {}, token) {
     const url = new URL(this.url(path));
     for (const [name, value] of Object.entries(query ?? {})) {
-      if (value !== undefined && value !== null && value !== "") url.searchParams.set(name, value);
+      if (value !== undefined && value !== null && value !== "") url.searchParams.set(name, String(value));
     }
+    /** @type {Record<string, string>} */
     const headers = {};
     if (token) headers["X-Authorization"] = `Bearer ${token}`;
     if (json !== undefined) headers["Content-Type"] = "application/json";
@@ -114,6 +142,12 @@ export class Api {
   }
 
   // An authenticated call; a token the server calls expired is refreshed once and the call repeated.
+  /**
+   * @param {string} method
+   * @param {string} path
+   * @param {SendOptions} [options]
+   * @returns {Promise<any>}
+   */
   async request(method, path, options = {}) {
     try {
       return await this.#send(method, path, options, await this.token());
@@ -124,19 +158,33 @@ export class Api {
   }
 
   // --- images ------------------------------------------------------------------------------------------------
+  signInParams() { return this.#send("GET", "/api/noauth/signInParams", {}, null); }
   user() { return this.request("GET", "/api/auth/user"); }
   params() { return this.request("GET", "/api/system/params"); }
+  /** @param {Record<string, unknown>} query @param {AbortSignal} signal @returns {Promise<Page>} */
   list(query, signal) { return this.request("GET", "/api/images", { query, signal }); }
+  /** @param {string} path @returns {Promise<Blob>} */
   download(path) { return this.request("GET", path, { as: "blob" }); }
+  /** @param {string} path */
   exportJson(path) { return this.request("GET", `${path}/export`); }
+  /** @param {unknown} data @returns {Promise<Image>} */
   importJson(data) { return this.request("PUT", "/api/image/import", { json: data }); }
+  /** @param {string} path @param {string} title @returns {Promise<Image>} */
   rename(path, title) { return this.request("PUT", `${path}/info`, { json: { title } }); }
+  /** @param {string} path @param {boolean} isPublic @returns {Promise<Image>} */
   setPublic(path, isPublic) { return this.request("PUT", `${path}/public/${isPublic}`); }
+  /** @param {string} path */
   delete(path, force = false) { return this.request("DELETE", path, { query: { force } }); }
+  /** @param {{type: string, key: string}[]} images */
   bulkDelete(images, force = false) { return this.request("POST", "/api/images/bulkDelete", { json: { images, force } }); }
 
   // A new image (`target` null) or new bytes for `target` (a path): straight to the API when small, through a
   // presigned form when large. `progress(fraction)` follows the bytes.
+  /**
+   * @param {File} file
+   * @param {{title?: string, target?: string | null, progress?: (fraction: number) => void}} [options]
+   * @returns {Promise<Image>}
+   */
   async upload(file, { title, target = null, progress = () => {} } = {}) {
     if (file.size <= DIRECT_UPLOAD_LIMIT) {
       const form = new FormData();
@@ -156,6 +204,14 @@ export class Api {
   }
 
   // XMLHttpRequest because fetch cannot report upload progress.
+  /**
+   * @param {string} method
+   * @param {string} url
+   * @param {FormData} form
+   * @param {(fraction: number) => void} progress
+   * @param {boolean} authenticated
+   * @returns {Promise<any>}
+   */
   async #xhr(method, url, form, progress, authenticated) {
     const token = authenticated ? await this.token() : null;
     return new Promise((resolve, reject) => {

@@ -1,29 +1,61 @@
+// @ts-check
 // The management page: sign in, then list, search, upload, import, embed, edit and delete images through the API.
 // Modules, no build step. Everything the page shows is rebuilt from `state` (kept in the URL) and one API page.
 
 import "../gallery-img.js";
-import { Api } from "./api.js";
-import { debounce, h, icon, saveFile } from "./dom.js";
+import { debounce } from "../lib/util.js";
+import { Api, ApiError } from "./api.js";
+import { h, icon, saveFile } from "./dom.js";
 import { confirm, editDialog, embedDialog, importDialog, referenceList, uploadDialog } from "./dialogs.js";
 import { imageId, imagePath, isSystem, plainError } from "./format.js";
 import { readState, rememberView, writeState } from "./state.js";
 import { grid, pager, table } from "./views.js";
 
-const root = document.getElementById("manage");
-const $ = (selector) => root.querySelector(selector);
+/** @typedef {import("../lib/types.js").Image} Image */
+/** @typedef {import("../lib/types.js").Page} Page */
+/** @typedef {import("./views.js").Ui} Ui */
+/** @typedef {import("./state.js").State} State */
+/** @typedef {{email: string, authority: string}} User */
+
+const found = document.getElementById("manage");
+if (!found) throw new Error("The management page has no #manage element");
+const root = found;
+
+/**
+ * The page's element for `selector`, of the type the code needs (an HTMLElement unless said otherwise).
+ * @template {HTMLElement} [E=HTMLElement]
+ * @param {string} selector
+ * @param {new () => E} [type]
+ * @returns {E}
+ */
+function $(selector, type) {
+  const element = root.querySelector(selector);
+  if (!(element instanceof (type ?? HTMLElement))) throw new Error(`The management page has no ${selector}`);
+  return /** @type {E} */ (element);
+}
+
+/** @param {string} selector */
+const all = (selector) => [...root.querySelectorAll(selector)].filter((e) => e instanceof HTMLElement);
+
 const api = new Api(root.dataset.api);
 const componentUrl = new URL(`${root.dataset.assets}gallery-img.js`, location.href).href;
 
 let state = readState();
+/** @type {User | null} */
 let user = null;
+/** @type {Page | null} */
 let page = null;
+/** @type {AbortController | null} */
 let loading = null;
-const selected = new Map(); // imageId → image, kept across pages until cleared
+/** @type {Map<string, Image>} imageId → image, kept across pages until cleared */
+const selected = new Map();
 
+/** @param {string} name */
 function screen(name) {
-  for (const section of root.querySelectorAll("[data-screen]")) section.hidden = section.dataset.screen !== name;
+  for (const section of all("[data-screen]")) section.hidden = section.dataset.screen !== name;
 }
 
+/** @param {string} message @param {"info" | "error"} [kind] */
 function notify(message, kind = "info") {
   if (!message) return;
   const toast = h("div", { class: `m-toast ${kind}`, role: kind === "error" ? "alert" : null }, message,
@@ -32,8 +64,10 @@ function notify(message, kind = "info") {
   setTimeout(() => toast.remove(), kind === "error" ? 10_000 : 4_000);
 }
 
+/** @param {unknown} error */
 const failed = (error) => notify(plainError(error), "error");
 
+/** @type {Ui} */
 const ui = {
   api,
   selected,
@@ -65,8 +99,12 @@ const ui = {
   pageSize: (n) => update({ pageSize: n, page: 0 }),
 };
 
-const typedSearch = () => $("#m-search").value.trim();
+const typedSearch = () => $("#m-search", HTMLInputElement).value.trim();
 
+/**
+ * @param {Partial<State>} changes
+ * @param {{push?: boolean}} [options]
+ */
 function update(changes, { push = true } = {}) {
   // While someone types, the search box is the truth: any other change (a view, a sort, a page) takes what it
   // holds now, before the debounce has passed it on, so nothing writes an older text back.
@@ -94,7 +132,7 @@ async function load({ quiet = false } = {}) {
     if (found.totalPages > 0 && state.page >= found.totalPages) { update({ page: found.totalPages - 1 }, { push: false }); return; }
     page = found;
   } catch (error) {
-    if (error.name === "AbortError") return;
+    if (error instanceof Error && error.name === "AbortError") return;
     results.replaceChildren(h("p", { class: "m-error", role: "alert" }, plainError(error), " ",
       h("button", { type: "button", onclick: () => load() }, "Try again")));
     $("#m-pager").replaceChildren();
@@ -108,8 +146,8 @@ async function load({ quiet = false } = {}) {
 function render() {
   if (!page) return;
   const results = $("#m-results");
-  for (const button of root.querySelectorAll("[data-view]")) button.setAttribute("aria-pressed", String(button.dataset.view === state.view));
-  $("#m-system").checked = state.system;
+  for (const button of all("[data-view]")) button.setAttribute("aria-pressed", String(button.dataset.view === state.view));
+  $("#m-system", HTMLInputElement).checked = state.system;
   const count = selected.size;
   $("#m-selection").hidden = count === 0 || state.view !== "list";
   $("#m-selected").textContent = `${count} image${count === 1 ? "" : "s"} selected`;
@@ -120,10 +158,12 @@ function render() {
       !searching && ui.canWrite && h("button", { type: "button", class: "primary", onclick: upload }, icon("upload"), "Upload image")));
   } else {
     // Keep focus where it was when the page is redrawn (a checkbox, a sort button) for keyboard users.
-    const focusKey = document.activeElement?.closest?.("[data-key]")?.dataset.key;
+    const holder = document.activeElement?.closest?.("[data-key]");
+    const focusKey = holder instanceof HTMLElement ? holder.dataset.key : undefined;
     const focusLabel = document.activeElement?.getAttribute?.("aria-label");
     results.replaceChildren(state.view === "list" ? table(page, state, ui) : grid(page, ui));
-    if (focusKey && focusLabel) results.querySelector(`[data-key="${CSS.escape(focusKey)}"] [aria-label="${CSS.escape(focusLabel)}"]`)?.focus();
+    const again = focusKey && focusLabel ? results.querySelector(`[data-key="${CSS.escape(focusKey)}"] [aria-label="${CSS.escape(focusLabel)}"]`) : null;
+    if (again instanceof HTMLElement) again.focus();
   }
   $("#m-pager").replaceChildren(...pager(page, state, ui));
 }
@@ -136,12 +176,13 @@ async function upload() {
   }
 }
 
+/** @param {Image} image */
 async function removeOne(image) {
   if (!(await confirm("Delete image", `Are you sure you want to delete image “${image.title}”?`))) return;
   try {
     await api.delete(imagePath(image));
   } catch (error) {
-    if (error.status !== 400 || !error.body?.references) return failed(error);
+    if (!(error instanceof ApiError) || error.status !== 400 || !error.body?.references) return failed(error);
     const force = await confirm("Image is used by other entities", `“${image.title}” is used by:`,
       { action: "Delete anyway", details: referenceList(error.body.references) });
     if (!force) return;
@@ -156,11 +197,13 @@ async function removeSelected() {
   const images = [...selected.values()];
   const n = images.length;
   if (!(await confirm("Delete images", `Are you sure you want to delete ${n} image${n === 1 ? "" : "s"}?`))) return;
+  /** @param {Image[]} list */
   const targets = (list) => list.map((image) => ({ type: isSystem(image) ? "system" : "tenant", key: image.resourceKey }));
   const byId = new Map(images.map((image) => [imageId(image), image]));
   try {
     let result = await api.bulkDelete(targets(images));
     let deleted = result.deleted;
+    /** @param {{type: string, key: string}} r */
     const outcome = (r) => byId.get(`${r.type}/${r.key}`);
     const inUse = result.results.filter((r) => !r.success && r.references).map(outcome);
     if (inUse.length) {
@@ -185,13 +228,13 @@ async function start() {
   try {
     user = await api.user();
   } catch (error) {
-    if (error.status === 401 || !api.signedIn) return signIn(api.signedIn ? plainError(error) : "");
+    if ((error instanceof ApiError && error.status === 401) || !api.signedIn) return signIn(api.signedIn ? plainError(error) : "");
     screen("login");
     return failed(error);
   }
-  for (const slot of root.querySelectorAll("[data-user]")) slot.textContent = user.email;
+  for (const slot of all("[data-user]")) slot.textContent = user?.email ?? "";
   if (!ui.canWrite) return screen("denied");
-  root.dataset.role = user.authority;
+  root.dataset.role = user?.authority;
   $("[data-system-toggle]").hidden = ui.sysadmin;
   const params = await api.params().catch(() => ({}));
   ui.maxSize = params.maxResourceSize ?? 0;
@@ -203,9 +246,10 @@ async function start() {
 
 // Controls that state read from the URL (a link, a reload, Back) sets; a redraw leaves them as the person left them.
 function showState() {
-  $("#m-search").value = state.textSearch;
+  $("#m-search", HTMLInputElement).value = state.textSearch;
 }
 
+/** @param {string} [message] */
 function signIn(message = "") {
   user = null;
   page = null;
@@ -228,33 +272,36 @@ async function showDemoLogins() {
 }
 
 function wire() {
-  for (const button of root.querySelectorAll("button[data-icon]")) button.prepend(icon(button.dataset.icon));
-  $("#login-form").addEventListener("submit", async (event) => {
+  for (const button of all("button[data-icon]")) button.prepend(icon(button.dataset.icon ?? ""));
+  const form = $("#login-form", HTMLFormElement);
+  form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const form = event.target;
-    const submit = form.querySelector("button[type=submit]");
+    const submit = $("#login-form button[type=submit]", HTMLButtonElement);
+    const password = $("#login-password", HTMLInputElement);
     submit.disabled = true;
     $("#login-error").textContent = "";
     try {
-      await api.login(form.username.value.trim(), form.password.value);
-      form.password.value = "";
+      await api.login($("#login-user", HTMLInputElement).value.trim(), password.value);
+      password.value = "";
       await start();
     } catch (error) {
       $("#login-error").textContent = plainError(error);
     }
     submit.disabled = false;
   });
-  for (const button of root.querySelectorAll("[data-action=logout]")) {
+  for (const button of all("[data-action=logout]")) {
     button.addEventListener("click", async () => { await api.logout(); signIn("You have signed out."); });
   }
   api.onSignedOut = () => signIn("Your session has ended. Please sign in again.");
-  for (const button of root.querySelectorAll("[data-view]")) {
-    button.addEventListener("click", () => { rememberView(button.dataset.view); update({ view: button.dataset.view }); });
+  for (const button of all("[data-view]")) {
+    const view = button.dataset.view === "grid" ? "grid" : "list";
+    button.addEventListener("click", () => { rememberView(view); update({ view }); });
   }
   $("#m-search").addEventListener("input", debounce(() => {
     if (typedSearch() !== state.textSearch) update({ textSearch: typedSearch(), page: 0 }, { push: false });
   }, 150));
-  $("#m-system").addEventListener("change", (e) => update({ system: e.target.checked, page: 0 }));
+  const system = $("#m-system", HTMLInputElement);
+  system.addEventListener("change", () => update({ system: system.checked, page: 0 }));
   $("#m-refresh").addEventListener("click", () => load());
   $("#m-upload").addEventListener("click", upload);
   $("#m-import").addEventListener("click", async () => {

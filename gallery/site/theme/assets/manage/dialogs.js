@@ -1,3 +1,4 @@
+// @ts-check
 // Modal dialogs on the native <dialog>: it traps focus, closes on Escape and gives focus back to the opener.
 
 import { append, h, icon, iconButton } from "./dom.js";
@@ -40,7 +41,10 @@ export function referenceList(references) {
 
 const errorLine = () => h("p", { class: "m-error", role: "alert" });
 
-function dropZone({ accept, multiple, prompt, hint, onFiles }) {
+/**
+ * @param {{accept: string, multiple: boolean, prompt: string, hint?: string | null, onFiles: (files: File[]) => void}} options
+ */
+function dropZone({ accept, multiple, prompt, hint = null, onFiles }) {
   const input = h("input", { type: "file", accept, multiple, class: "sr-only", onchange: () => { onFiles([...input.files]); input.value = ""; } });
   const zone = h("label", { class: "m-drop" }, input, icon("upload"),
     h("span", { class: "m-drop-text" }, prompt, " or ", h("span", { class: "m-browse" }, "browse")),

@@ -1,3 +1,4 @@
+// @ts-check
 // Building DOM from data without innerHTML: titles and file names are user input, so text is only ever set as text.
 
 export function h(tag, props = {}, ...children) {
@@ -65,5 +66,3 @@ export function saveFile(blob, name) {
   link.remove();
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
-
-export const debounce = (fn, ms) => { let timer; return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); }; };

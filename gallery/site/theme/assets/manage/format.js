@@ -1,70 +1,35 @@
-// How images and errors are put into words, and the snippets that embed an image elsewhere.
+// @ts-check
+// How images and errors are put into words for the management page.
 
-const UNITS = [["GB", 1024 ** 3], ["MB", 1024 ** 2], ["KB", 1024]];
+import { formatSize } from "../lib/format.js";
 
-export function formatSize(bytes) {
-  for (const [unit, factor] of UNITS) {
-    if (bytes >= factor) {
-      const value = bytes / factor;
-      // Rounded down, so a limit is never overstated: 20,000 bytes is 19.5 KB, not 20.
-      return `${value >= 100 ? Math.floor(value) : Math.floor(value * 10) / 10} ${unit}`;
-    }
-  }
-  return `${bytes} B`;
-}
+/** @typedef {import("../lib/types.js").Image} Image */
 
+export { formatSize };
+export { attribute, imageId, imagePath, imageType, isSystem, pathSegment, snippets } from "../lib/embed.js";
+
+/** @param {number} n */
 const pad = (n) => String(n).padStart(2, "0");
 
-// ThingsBoard's list shows `yyyy-MM-dd HH:mm:ss` in the viewer's time zone.
+/**
+ * ThingsBoard's list shows `yyyy-MM-dd HH:mm:ss` in the viewer's time zone.
+ * @param {number} ms
+ */
 export function formatDate(ms) {
   const d = new Date(ms);
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
+/** @param {Image} image */
 export const resolution = (image) => `${image.descriptor?.width ?? 0}×${image.descriptor?.height ?? 0}`;
+/** @param {Image} image */
 export const summary = (image) => `${resolution(image)} | ${formatSize(image.descriptor?.size ?? 0)}`;
-// `gallery.model.path_segment` and `gallery.embed`, once more: a test feeds both the same keys and titles and
-// compares their output. A key is one path segment with everything but RFC 3986's unreserved characters encoded,
-// so it cannot end a path (?, #), an attribute or a string (", ') or a tag (<, >) wherever a link is pasted.
-export const pathSegment = (text) =>
-  encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-
-export const isSystem = (image) => String(image.link ?? "").startsWith("/api/images/system/");
-export const imageType = (image) => (isSystem(image) ? "system" : "tenant");
-export const imagePath = (image) => `/api/images/${imageType(image)}/${pathSegment(image.resourceKey)}`;
-export const imageId = (image) => `${imageType(image)}/${image.resourceKey}`;
-
-const ATTRIBUTE = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
-export const attribute = (text) => String(text).replace(/[&<>"']/g, (c) => ATTRIBUTE[c]);
-const MARKDOWN_TEXT = { "\\": "\\\\", "[": "\\[", "]": "\\]", "\n": " ", "\r": " " };
-const MARKDOWN_URL = { " ": "%20", "(": "%28", ")": "%29", "<": "%3C", ">": "%3E" };
-
-// With a public link, HTML and Markdown that need no login; always the <gallery-img> element (it fetches with the
-// visitor's token) and ThingsBoard's Angular template. Each is { id, name, code }.
-export function snippets(image, { publicUrl, apiBase, componentUrl }) {
-  const alt = attribute(image.title);
-  const { width, height } = image.descriptor ?? {};
-  const size = width && height ? ` width="${Math.trunc(width)}" height="${Math.trunc(height)}"` : "";
-  const link = imagePath(image);
-  const made = [];
-  if (publicUrl) {
-    made.push({ id: "html", name: "HTML (public link)", code: `<img src="${attribute(publicUrl)}" alt="${alt}"${size}>` });
-    const text = String(image.title).replace(/[\\[\]\n\r]/g, (c) => MARKDOWN_TEXT[c]);
-    const url = publicUrl.replace(/[ ()<>]/g, (c) => MARKDOWN_URL[c]);
-    made.push({ id: "markdown", name: "Markdown (public link)", code: `![${text}](${url})` });
-  }
-  const base = apiBase ? ` api-base="${attribute(apiBase)}"` : "";
-  made.push({
-    id: "component",
-    name: "HTML for signed-in visitors (web component)",
-    code: `<script type="module" src="${attribute(componentUrl)}"></script>\n` +
-      `<gallery-img src="${link}"${base} alt="${alt}"${size}></gallery-img>`,
-  });
-  made.push({ id: "angular", name: "ThingsBoard (Angular template)", code: `<img [src]="'${link}' | image | async" />` });
-  return made;
-}
 
 // API failures in plain words. The server's own message is kept where it already says what went wrong.
+/**
+ * @param {any} error an ApiError, a network failure or an abort
+ * @returns {string}
+ */
 export function plainError(error) {
   if (error?.name === "AbortError") return "";
   if (!("status" in (error ?? {}))) return "The gallery could not be reached. Check your connection and try again.";

@@ -1,3 +1,4 @@
+// @ts-check
 // The two ways to see a page of images — a table and a grid of cards — and the paginator under them.
 // `ui` carries what they need from the app: the API base, the selection, who may change what, and the actions.
 
@@ -5,6 +6,37 @@ import { h, icon, iconButton } from "./dom.js";
 import { formatDate, formatSize, imageId, imagePath, isSystem, resolution, summary } from "./format.js";
 import { PAGE_SIZES } from "./state.js";
 
+/** @typedef {import("../lib/types.js").Image} Image */
+/** @typedef {import("../lib/types.js").Page} Page */
+/** @typedef {import("./state.js").State} State */
+/** @typedef {import("./api.js").Api} Api */
+
+/**
+ * What the views and dialogs need from the page.
+ * @typedef {object} Ui
+ * @property {Api} api
+ * @property {Map<string, Image>} selected
+ * @property {number} maxSize the tenant's largest image, bytes (0: none)
+ * @property {string} apiBase
+ * @property {boolean} sysadmin
+ * @property {boolean} canWrite
+ * @property {(image: Image) => boolean} readOnly
+ * @property {(image: Image) => {publicUrl: string, apiBase: string, componentUrl: string}} embedContext
+ * @property {(message: string, kind?: "info" | "error") => void} notify
+ * @property {(image?: Image) => void} changed
+ * @property {(image: Image) => Promise<void>} download
+ * @property {(image: Image) => Promise<void>} exportJson
+ * @property {(image: Image) => Promise<Image>} embed
+ * @property {(image: Image) => void} edit
+ * @property {(image: Image) => Promise<void>} remove
+ * @property {(property: "createdTime" | "title") => void} sort
+ * @property {(image: Image, on: boolean) => void} select
+ * @property {(images: Image[], on: boolean) => void} selectAll
+ * @property {(page: number) => void} goTo
+ * @property {(size: number) => void} pageSize
+ */
+
+/** @param {Image} image @param {Ui} ui */
 export function preview(image, ui, className = "m-thumb") {
   // `v` keys the browser's cache by content: after an update in place the new bytes show at once.
   return h("gallery-img", {
@@ -15,7 +47,9 @@ export function preview(image, ui, className = "m-thumb") {
   });
 }
 
+/** @param {Image} image @param {Ui} ui */
 function actions(image, ui, { withEdit = true } = {}) {
+  /** @param {string} label */
   const named = (label) => `${label}: ${image.title}`;
   const readOnly = ui.readOnly(image);
   return [
@@ -27,6 +61,13 @@ function actions(image, ui, { withEdit = true } = {}) {
   ];
 }
 
+/**
+ * @param {string} label
+ * @param {"createdTime" | "title"} property
+ * @param {State} state
+ * @param {Ui} ui
+ * @param {string} [className]
+ */
 function sortHeader(label, property, state, ui, className) {
   const active = state.property === property;
   const sort = active ? (state.direction === "asc" ? "ascending" : "descending") : null;
@@ -35,6 +76,7 @@ function sortHeader(label, property, state, ui, className) {
       label, h("span", { class: "m-arrow", "aria-hidden": "true" }, active ? (state.direction === "asc" ? "▲" : "▼") : "")));
 }
 
+/** @param {Page} page @param {State} state @param {Ui} ui */
 export function table(page, state, ui) {
   const showSystem = state.system && !ui.sysadmin;
   const selectable = page.data.filter((image) => !ui.readOnly(image));
@@ -74,6 +116,7 @@ export function table(page, state, ui) {
     h("tbody", {}, rows));
 }
 
+/** @param {Page} page @param {Ui} ui */
 export function grid(page, ui) {
   return h("ul", { class: "m-grid", "aria-label": "Images" }, page.data.map((image) => {
     const readOnly = ui.readOnly(image);
@@ -90,11 +133,13 @@ export function grid(page, ui) {
   }));
 }
 
+/** @param {Page} page @param {State} state @param {Ui} ui */
 export function pager(page, state, ui) {
   const total = page.totalElements;
   const pages = Math.max(1, page.totalPages);
   const first = total === 0 ? 0 : state.page * state.pageSize + 1;
   const last = Math.min(total, (state.page + 1) * state.pageSize);
+  /** @param {number} n */
   const go = (n) => () => ui.goTo(n);
   return [
     h("label", { class: "m-page-size" }, "Items per page ",
