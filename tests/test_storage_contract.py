@@ -370,16 +370,33 @@ def test_two_refreshes_with_one_token_make_one_winner(storage: Storage) -> None:
     assert won.count(True) == 1
 
 
+def test_failures_counted_at_once_each_get_a_count_of_their_own(storage: Storage) -> None:
+    with ThreadPoolExecutor(8) as pool:
+        counts = sorted(pool.map(lambda n: storage.auth.add_failure("account:x", 1000.0 + n, 60).count, range(20)))
+    assert counts == list(range(1, 21))
+    storage.auth.forgive_failure("account:x")
+    counted = storage.auth.failures("account:x")
+    assert counted is not None
+    assert counted.count == 19
+
+
 def test_failed_sign_ins_count_up_and_are_forgotten(storage: Storage) -> None:
     auth = storage.auth
     assert auth.failures("account:a@b.c") is None
-    assert auth.add_failure("account:a@b.c", 1000.0, 60).count == 1
-    assert auth.add_failure("account:a@b.c", 1010.0, 60).count == 2
+    first = auth.add_failure("account:a@b.c", 1000.0, 60)
+    assert (first.count, first.last, first.previous) == (1, 1000.0, None)
+    second = auth.add_failure("account:a@b.c", 1010.0, 60)
+    assert (second.count, second.last, second.previous) == (2, 1010.0, 1000.0)
     counted = auth.failures("account:a@b.c")
     assert counted is not None
     assert (counted.count, counted.last) == (2, 1010.0)
     assert auth.add_failure("account:a@b.c", 1100.0, 60).count == 1  # the last one was over 60 s before
     assert auth.failures("address:10.0.0.1") is None  # keys are apart
+    auth.forgive_failure("account:a@b.c")
+    auth.forgive_failure("account:a@b.c")  # never below zero
+    forgiven = auth.failures("account:a@b.c")
+    assert forgiven is not None
+    assert forgiven.count == 0
     auth.clear_failures("account:a@b.c")
     assert auth.failures("account:a@b.c") is None
 

@@ -46,7 +46,8 @@ def logout() -> Response:
 @roles(*ANYONE)
 def change_password() -> Response:
     body = json_object()
-    pair = gallery().accounts.change_password(caller(), _string(body, "currentPassword"), _string(body, "newPassword"))
+    current, new = _string(body, "currentPassword"), _string(body, "newPassword")
+    pair = gallery().accounts.change_password(caller(), current, new, request.remote_addr)
     return jsonify(pair.to_json())
 
 

@@ -149,6 +149,7 @@ class Failures:
 
     count: int
     last: float  # epoch seconds of the latest
+    previous: float | None = None  # of the one before it (None: the latest is the first)
 
 
 class AuthStore(Protocol):
@@ -166,7 +167,12 @@ class AuthStore(Protocol):
     def failures(self, key: str) -> Failures | None: ...
 
     def add_failure(self, key: str, now: float, forget_after: float) -> Failures:
-        """Count one more failure; the count starts again when the last one is older than `forget_after` s."""
+        """Count one more, atomically: of many at once, each gets a count of its own. The count starts again when
+        the last one is older than `forget_after` s. Returns the count with this one, and when the one before was."""
+        ...
+
+    def forgive_failure(self, key: str) -> None:
+        """Take one back (an attempt counted ahead that then succeeded); never below zero."""
         ...
 
     def clear_failures(self, key: str) -> None: ...

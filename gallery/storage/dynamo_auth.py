@@ -15,11 +15,13 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from gallery import errors
 from gallery.storage.awserrors import translated
 from gallery.storage.base import Failures
 from gallery.storage.dynamo import Item, _dump, _key, _load
 
 TTL_ATTRIBUTE = "expires_at"
+_RACES = 5  # a count begun by another request between our two writes: read it again, at most this often
 
 
 class DynamoAuthStore:
@@ -70,20 +72,35 @@ class DynamoAuthStore:
 
     def add_failure(self, key: str, now: float, forget_after: float) -> Failures:
         pk, stamp, expires = f"F#{key}", Decimal(f"{now:.3f}"), math.ceil(now + forget_after)
-        counted = self._conditional_update(
-            pk,
-            "F",
-            f"ADD failed :one SET failed_at = :now, {TTL_ATTRIBUTE} = :expires",
-            "failed_at >= :cutoff",
-            {":one": 1, ":now": stamp, ":expires": expires, ":cutoff": Decimal(f"{now - forget_after:.3f}")},
-        )
-        if counted is not None:
-            return _failures(counted)
-        # None yet, or the last one is forgotten: the count starts again.
-        item = {"pk": pk, "sk": "F", "failed": 1, "failed_at": stamp, TTL_ATTRIBUTE: expires}
-        with translated():
-            self.client.put_item(TableName=self.table, Item=_dump(item))
-        return Failures(1, float(stamp))
+        cutoff = Decimal(f"{now - forget_after:.3f}")
+        for _ in range(_RACES):
+            # An ongoing count: one more, atomically (DynamoDB reads the old item on every right-hand side).
+            counted = self._conditional_update(
+                pk,
+                "F",
+                f"SET previous = failed_at, failed_at = :now, {TTL_ATTRIBUTE} = :expires ADD failed :one",
+                "failed_at >= :cutoff",
+                {":one": 1, ":now": stamp, ":expires": expires, ":cutoff": cutoff},
+            )
+            if counted is not None:
+                return _failures(counted)
+            # None yet, or the last one is forgotten: start again, unless someone just did (then count on theirs).
+            item = {"pk": pk, "sk": "F", "failed": 1, "failed_at": stamp, TTL_ATTRIBUTE: expires}
+            try:
+                with translated(reraise_conditions=True):
+                    self.client.put_item(
+                        TableName=self.table,
+                        Item=_dump(item),
+                        ConditionExpression="attribute_not_exists(pk) OR failed_at < :cutoff",
+                        ExpressionAttributeValues=_dump({":cutoff": cutoff}),
+                    )
+            except ClientError:
+                continue
+            return Failures(1, float(stamp))
+        raise errors.Unavailable()
+
+    def forgive_failure(self, key: str) -> None:
+        self._conditional_update(f"F#{key}", "F", "ADD failed :minus", "failed > :zero", {":minus": -1, ":zero": 0})
 
     def clear_failures(self, key: str) -> None:
         with translated():
@@ -94,4 +111,5 @@ class DynamoAuthStore:
 
 
 def _failures(item: Item) -> Failures:
-    return Failures(int(item["failed"]), float(item["failed_at"]))
+    previous = item.get("previous")
+    return Failures(int(item["failed"]), float(item["failed_at"]), None if previous is None else float(previous))

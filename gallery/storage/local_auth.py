@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from pathlib import Path
 
@@ -19,14 +20,21 @@ CREATE INDEX IF NOT EXISTS sessions_by_expiry ON sessions (expires_at);
 CREATE TABLE IF NOT EXISTS login_failures (
     key TEXT PRIMARY KEY,
     count INTEGER NOT NULL,
-    last REAL NOT NULL
+    last REAL NOT NULL,
+    previous REAL
 );
+CREATE INDEX IF NOT EXISTS login_failures_by_last ON login_failures (last);
 """
+
+
+def _failures(row: sqlite3.Row) -> Failures:
+    return Failures(row["count"], row["last"], row["previous"])
 
 
 class SqliteAuthStore(SqliteDatabase):
     def __init__(self, path: Path) -> None:
         super().__init__(path, SCHEMA)
+        self.add_missing_columns("login_failures", {"previous": "REAL"})
 
     def start_session(self, session_id: str, user_id: str, jti: str, expires_at: int) -> None:
         with self.write() as conn:
@@ -50,18 +58,26 @@ class SqliteAuthStore(SqliteDatabase):
             conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
 
     def failures(self, key: str) -> Failures | None:
-        return self.one(
-            "SELECT count, last FROM login_failures WHERE key = ?", (key,), lambda r: Failures(r["count"], r["last"])
-        )
+        return self.one("SELECT count, last, previous FROM login_failures WHERE key = ?", (key,), _failures)
 
     def add_failure(self, key: str, now: float, forget_after: float) -> Failures:
+        cutoff = now - forget_after
         with self.write() as conn:
+            # Counts nobody adds to any more go (the unknown e-mails of a spray, say): the table stays small.
+            conn.execute("DELETE FROM login_failures WHERE last < ? AND key != ?", (cutoff, key))
+            # An UPDATE reads the old row on every right-hand side: `previous` gets the `last` being replaced.
             row = conn.execute(
                 "INSERT INTO login_failures (key, count, last) VALUES (:key, 1, :now) ON CONFLICT (key) DO UPDATE"
-                " SET count = CASE WHEN last < :cutoff THEN 1 ELSE count + 1 END, last = :now RETURNING count, last",
-                {"key": key, "now": now, "cutoff": now - forget_after},
+                " SET count = CASE WHEN last < :cutoff THEN 1 ELSE count + 1 END,"
+                " previous = CASE WHEN last < :cutoff THEN NULL ELSE last END, last = :now"
+                " RETURNING count, last, previous",
+                {"key": key, "now": now, "cutoff": cutoff},
             ).fetchone()
-        return Failures(row["count"], row["last"])
+        return _failures(row)
+
+    def forgive_failure(self, key: str) -> None:
+        with self.write() as conn:
+            conn.execute("UPDATE login_failures SET count = max(count - 1, 0) WHERE key = ?", (key,))
 
     def clear_failures(self, key: str) -> None:
         with self.write() as conn:

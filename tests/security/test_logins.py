@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from flask.testing import FlaskClient
@@ -177,3 +178,48 @@ def test_the_demo_logins_are_the_only_weak_ones_and_are_named_until_changed(
     emails = [login["email"] for login in ok_json(client.get("/api/noauth/signInParams"))["demoLogins"]]
     assert emails == [SYSADMIN[0], CUSTOMER[0]]
     assert first_run(gallery, demo=True) == []  # accounts exist: first_run adds nothing
+
+
+def test_forty_guesses_at_once_reach_the_hash_only_five_times(
+    gallery: Gallery, seed: Seed, clock: Clock, hashes: list[str]
+) -> None:
+    """The count is taken before the hash, atomically: guesses sent together each see their own."""
+    app = make_app(gallery=gallery)
+    email = seed.users["admin"].email
+    barrier = threading.Barrier(8)
+
+    def guess(n: int) -> int:
+        if n < 8:
+            barrier.wait()
+        return int(login(app.test_client(), email, f"guess-{n}").status_code)
+
+    with ThreadPoolExecutor(8) as pool:
+        codes = list(pool.map(guess, range(40)))
+    assert len(hashes) == accounts.ACCOUNT_THROTTLE.free
+    assert sorted(set(codes)) == [401, 429]
+    assert codes.count(401) == accounts.ACCOUNT_THROTTLE.free
+    clock.now += 1.5  # as the last refusal said: then the right password works
+    ok_json(login(app.test_client(), email, PASSWORD))
+
+
+def test_guessing_the_current_password_is_throttled_like_a_sign_in(
+    client: FlaskClient, seed: Seed, admin: Actor, clock: Clock, hashes: list[str]
+) -> None:
+    """A stolen access token must not be a way to try passwords without limit (and take the account over)."""
+    codes = []
+    for n in range(8):
+        body = {"currentPassword": f"guess-{n}", "newPassword": "taken-over-1"}
+        codes.append(client.post("/api/auth/changePassword", json=body, headers=admin.headers).status_code)
+    assert codes == [400] * 5 + [429] * 3
+    assert len(hashes) == 5
+    error_of(login(client, admin.user.email, PASSWORD), 429)  # the same count as a sign-in's
+    clock.now += 1.5
+    ok_json(login(client, admin.user.email, PASSWORD))  # the password is still the owner's
+
+
+def test_an_ipv6_client_is_one_client_across_its_64(client: FlaskClient, clock: Clock) -> None:
+    for n in range(accounts.ADDRESS_THROTTLE.free):
+        address = f"2001:db8:1:2::{n + 1:x}"  # a new address each time, all in one /64
+        assert login(client, f"user{n}@nowhere.example", "guess", address=address).status_code == 401
+    assert login(client, "fresh@nowhere.example", "guess", address="2001:db8:1:2:ffff::1").status_code == 429
+    assert login(client, "fresh@nowhere.example", "guess", address="2001:db8:1:3::1").status_code == 401
