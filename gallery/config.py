@@ -108,6 +108,14 @@ SETTINGS: tuple[Setting, ...] = (
         "The API's public base URL (`https://gallery.example.com`), for the upload forms the local backend hands "
         "out. Empty: their URLs are relative to the API (never built from a request's Host header).",
     ),
+    Setting(
+        "proxy_secret",
+        "GALLERY_PROXY_SECRET",
+        str,
+        "",
+        "On Lambda: a secret your CloudFront distribution sends as the origin header `X-Gallery-Proxy`; requests "
+        "carrying it are throttled by the viewer's address CloudFront reports, others by the connection's.",
+    ),
     Setting("table", "GALLERY_TABLE", str, "image-gallery", "DynamoDB table of the aws backend."),
     Setting("bucket", "GALLERY_BUCKET", str, "", "S3 bucket of the aws backend (required there)."),
     Setting(
@@ -227,6 +235,7 @@ class Settings:
     site_dir: Path
     cors_origins: tuple[str, ...]
     public_url: str
+    proxy_secret: str
     table: str
     bucket: str
     aws_endpoint_url: str

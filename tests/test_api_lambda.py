@@ -70,6 +70,7 @@ def event(
     headers: dict[str, str] | None = None,
     body: bytes | str | None = None,
     query: dict[str, str] | None = None,
+    source_ip: str = "203.0.113.7",
 ) -> dict[str, Any]:
     """An API Gateway REST proxy event, binary bodies base64-encoded as `binary_support` makes API Gateway send."""
     all_headers = {"Host": HOST, "X-Forwarded-Proto": "https", "X-Forwarded-Port": "443", **(headers or {})}
@@ -90,7 +91,7 @@ def event(
             "path": f"/dev{path}",
             "stage": "dev",
             "requestId": str(uuid.uuid4()),
-            "identity": {"sourceIp": "203.0.113.7", "userAgent": "pytest"},
+            "identity": {"sourceIp": source_ip, "userAgent": "pytest"},
         },
         "body": base64.b64encode(body).decode() if isinstance(body, bytes) else body,
         "isBase64Encoded": encoded,
@@ -116,6 +117,7 @@ def container(tmp_path_factory: pytest.TempPathFactory, backend_env: dict[str, s
         "HOME": str(settings_dir),
         "GALLERY_DATA_DIR": str(settings_dir / "data"),
         "GALLERY_JWT_SECRET": JWT_SECRET,
+        "GALLERY_PROXY_SECRET": PROXY_SECRET,
         **backend_env,
     }
     gallery_command("tenants", "create", "Lambda", env=env)
@@ -218,3 +220,48 @@ def test_query_strings_reach_the_app(container: Container, auth: dict[str, str])
     )
     assert response["statusCode"] == 200
     assert [i["resourceKey"] for i in json.loads(response["body"])["data"]] == ["findme.png"]
+
+
+PROXY_SECRET = "our-cloudfront-says-this-0123456789"
+
+
+def guess(container: Container, email: str, headers: dict[str, str], source_ip: str) -> int:
+    body = json.dumps({"username": email, "password": "a-guess"})
+    response = container.invoke(
+        event("POST", "/api/auth/login", {"Content-Type": "application/json", **headers}, body, source_ip=source_ip)
+    )
+    return int(response["statusCode"])
+
+
+def test_a_forged_forwarded_for_does_not_make_a_new_client(container: Container) -> None:
+    """Calling API Gateway's own URL, each guess claims another address: the connection's address still counts."""
+    codes = [
+        guess(container, f"spray{n}@nowhere.example", {"X-Forwarded-For": f"10.9.{n}.1, 10.8.{n}.2"}, "198.51.100.99")
+        for n in range(21)
+    ]
+    assert codes == [401] * 20 + [429]
+
+
+def test_only_our_cloudfront_is_believed_about_the_viewer(container: Container) -> None:
+    """With the secret origin header, the viewer CloudFront appended is the client: many viewers behind one edge
+    are many clients; a wrong secret is an ordinary caller."""
+    via_cdn = [
+        guess(
+            container,
+            f"cdn{n}@nowhere.example",
+            {"X-Gallery-Proxy": PROXY_SECRET, "X-Forwarded-For": f"192.0.2.{n}, 130.176.0.1"},
+            "130.176.0.1",
+        )
+        for n in range(25)
+    ]
+    assert set(via_cdn) == {401}
+    forged = [
+        guess(
+            container,
+            f"forged{n}@nowhere.example",
+            {"X-Gallery-Proxy": "a-guess-at-it", "X-Forwarded-For": f"192.0.2.{n}, 130.176.0.9"},
+            "130.176.0.9",
+        )
+        for n in range(21)
+    ]
+    assert forged == [401] * 20 + [429]
