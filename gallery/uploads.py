@@ -75,6 +75,7 @@ class StagedUploads:
         self.images.ensure_room(principal.tenant_id, size or 1)
         ticket = Ticket(principal.tenant_id, uuid.uuid4().hex, limit, name)
         now = int(time.time())
+        self._sweep_tenant(ticket.tenant_id, now)
         if not self.ledger.open_upload(ticket.tenant_id, ticket.upload, now + self._ttl, self._most_open, now):
             raise errors.TooManyRequests(
                 f"This tenant has {self._most_open} large uploads open already; finish them or let them expire",
@@ -176,6 +177,14 @@ class StagedUploads:
             return ()
         parts = urlsplit(url)
         return (f"{parts.scheme}://{parts.netloc}",) if parts.scheme else ()
+
+    def _sweep_tenant(self, tenant_id: str, now: int) -> None:
+        """Before a tenant gets a new form, its staged objects that no open upload holds go: one posted again after
+        its upload finished (S3 takes a form until it expires), one whose ticket expired. So what a tenant has
+        staged stays near what its open uploads allow, whatever it does between two requests."""
+        for name in list(self.staging.staged_before(now + 1, tenant_id)):
+            if not self.ledger.is_open(tenant_id, name.split("/", 1)[1], now):
+                self.staging.delete(name)
 
     def sweep(self) -> int:
         """Remove staged objects older than any live ticket (the lifecycle rule does this on S3 within a day)."""

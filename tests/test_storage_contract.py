@@ -401,6 +401,32 @@ def test_failed_sign_ins_count_up_and_are_forgotten(storage: Storage) -> None:
     assert auth.failures("account:a@b.c") is None
 
 
+# --- open large uploads --------------------------------------------------------------------------------------------
+def test_open_uploads_are_bounded_even_when_opened_at_once(storage: Storage) -> None:
+    ledger, later = storage.uploads, int(time.time()) + 600
+    with ThreadPoolExecutor(8) as pool:
+        opened = list(pool.map(lambda n: ledger.open_upload("t1", f"u{n}", later, 3, 0), range(12)))
+    assert opened.count(True) == 3
+    assert ledger.open_upload("t2", "other", later, 3, 0)  # another tenant has places of its own
+    winners = [f"u{n}" for n, won in enumerate(opened) if won]
+    assert all(ledger.is_open("t1", upload, 0) for upload in winners)
+    assert not ledger.is_open("t1", "u-never", 0)
+    assert ledger.claim_upload("t1", winners[0], 0)
+    assert not ledger.claim_upload("t1", winners[0], 0)  # once
+    assert not ledger.is_open("t1", winners[0], 0)
+    assert ledger.open_upload("t1", "next", later, 3, 0)  # a finished upload frees its place
+    assert not ledger.open_upload("t1", "one-too-many", later, 3, 0)
+    assert ledger.open_upload("t1", "after-expiry", later + 100, 3, later + 1)  # expired ones free theirs too
+    assert not ledger.claim_upload("t1", winners[1], later + 1)  # expired: cannot be finished
+
+
+def test_two_claims_of_one_upload_make_one_winner(storage: Storage) -> None:
+    storage.uploads.open_upload("t1", "race", int(time.time()) + 600, 3, 0)
+    with ThreadPoolExecutor(8) as pool:
+        claimed = list(pool.map(lambda _: storage.uploads.claim_upload("t1", "race", 0), range(8)))
+    assert claimed.count(True) == 1
+
+
 # --- blobs ----------------------------------------------------------------------------------------------------------
 def test_blob_store(storage: Storage) -> None:
     blobs = storage.blobs

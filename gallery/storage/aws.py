@@ -176,10 +176,11 @@ class S3Staging:
         """A POST to S3 stores the whole object or nothing."""
         return 0
 
-    def staged_before(self, cutoff: float) -> Iterator[str]:
+    def staged_before(self, cutoff: float, tenant_id: str | None = None) -> Iterator[str]:
         paginator = self.client.get_paginator("list_objects_v2")
+        prefix = STAGING_PREFIX + (f"{tenant_id}/" if tenant_id else "")
         with translated():
-            for page in paginator.paginate(Bucket=self.bucket, Prefix=STAGING_PREFIX):
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
                 for entry in page.get("Contents", []):
                     name = entry["Key"].removeprefix(STAGING_PREFIX)
                     if is_staging_name(name) and entry["LastModified"].timestamp() < cutoff:

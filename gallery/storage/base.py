@@ -266,8 +266,8 @@ class Staging(Protocol):
         """Remove half-written files a crash left (begun before `before`); returns how many."""
         ...
 
-    def staged_before(self, cutoff: float) -> Iterator[str]:
-        """Names of objects staged before `cutoff` (a Unix time): uploads nobody finished."""
+    def staged_before(self, cutoff: float, tenant_id: str | None = None) -> Iterator[str]:
+        """Names of objects staged before `cutoff` (a Unix time), of one tenant or of all."""
         ...
 
 

@@ -1,6 +1,12 @@
-"""The large uploads a tenant has open, on the aws backend: `UP#<tenant>`, `<upload>` items of the catalog's table,
-gone by DynamoDB's TTL (`expires_at`) after their ticket expires. Counting reads one tenant's partition (a handful
-of items: the count is bounded), never the table."""
+"""The large uploads a tenant has open, on the aws backend, as items of the catalog's table:
+
+- `UPS#<tenant>`, `slot-<n>`   one of the tenant's `most` places for an open upload: which upload holds it, finished
+                               or not, until when. Taking a place is one conditional write (free, finished or
+                               expired), so uploads opened at once can never hold more places than there are.
+- `UP#<tenant>`, `<upload>`    which place an upload holds.
+
+Both carry `expires_at`, the table's TTL attribute, and go by themselves once their ticket has expired.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from gallery.storage.awserrors import translated
-from gallery.storage.dynamo import _dump, _key
+from gallery.storage.dynamo import Item, _dump, _key, _load
 from gallery.storage.dynamo_auth import TTL_ATTRIBUTE
 
 
@@ -18,43 +24,63 @@ class DynamoUploadLedger:
         self.client = client
         self.table = table
 
-    def open_upload(self, tenant_id: str, upload: str, expires_at: int, most: int, now: int) -> bool:
+    def _get(self, pk: str, sk: str) -> Item | None:
         with translated():
-            counted = self.client.query(
-                TableName=self.table,
-                KeyConditionExpression="pk = :pk",
-                # TTL deletes late (up to days): what has expired is not counted, whether or not it is gone yet.
-                FilterExpression=f"finished = :no AND {TTL_ATTRIBUTE} >= :now",
-                ExpressionAttributeValues=_dump({":pk": f"UP#{tenant_id}", ":no": False, ":now": now}),
-                Select="COUNT",
-                ConsistentRead=True,
-            )
-        if counted["Count"] >= most:
-            return False
-        item = {"pk": f"UP#{tenant_id}", "sk": upload, "finished": False, TTL_ATTRIBUTE: expires_at}
-        with translated():
-            self.client.put_item(TableName=self.table, Item=_dump(item))
-        return True
+            found = self.client.get_item(TableName=self.table, Key=_key(pk, sk), ConsistentRead=True)
+        raw = found.get("Item")
+        return None if raw is None else _load(raw)
 
-    def is_open(self, tenant_id: str, upload: str, now: int) -> bool:
-        with translated():
-            found = self.client.get_item(TableName=self.table, Key=_key(f"UP#{tenant_id}", upload), ConsistentRead=True)
-        item = found.get("Item")
-        return bool(item) and item["finished"]["BOOL"] is False and int(item[TTL_ATTRIBUTE]["N"]) >= now
-
-    def claim_upload(self, tenant_id: str, upload: str, now: int) -> bool:
+    def _conditional(self, call: str, **request: Any) -> bool:
         try:
             with translated(reraise_conditions=True):
-                self.client.update_item(
-                    TableName=self.table,
-                    Key=_key(f"UP#{tenant_id}", upload),
-                    UpdateExpression="SET finished = :yes",
-                    ConditionExpression=f"finished = :no AND {TTL_ATTRIBUTE} >= :now",
-                    ExpressionAttributeValues=_dump({":yes": True, ":no": False, ":now": now}),
-                )
-        except ClientError:
+                getattr(self.client, call)(TableName=self.table, **request)
+        except ClientError:  # the condition did not hold
             return False
         return True
+
+    def open_upload(self, tenant_id: str, upload: str, expires_at: int, most: int, now: int) -> bool:
+        for slot in range(most):
+            taken = self._conditional(
+                "put_item",
+                Item=_dump(
+                    {
+                        "pk": f"UPS#{tenant_id}",
+                        "sk": f"slot-{slot}",
+                        "upload": upload,
+                        "finished": False,
+                        TTL_ATTRIBUTE: expires_at,
+                    }
+                ),
+                ConditionExpression=f"attribute_not_exists(pk) OR finished = :yes OR {TTL_ATTRIBUTE} < :now",
+                ExpressionAttributeValues=_dump({":yes": True, ":now": now}),
+            )
+            if taken:
+                pointer = {"pk": f"UP#{tenant_id}", "sk": upload, "slot": slot, TTL_ATTRIBUTE: expires_at}
+                with translated():
+                    self.client.put_item(TableName=self.table, Item=_dump(pointer))
+                return True
+        return False
+
+    def _slot(self, tenant_id: str, upload: str) -> str | None:
+        pointer = self._get(f"UP#{tenant_id}", upload)
+        return None if pointer is None else f"slot-{int(pointer['slot'])}"
+
+    def is_open(self, tenant_id: str, upload: str, now: int) -> bool:
+        slot = self._slot(tenant_id, upload)
+        held = self._get(f"UPS#{tenant_id}", slot) if slot else None
+        return held is not None and held["upload"] == upload and not held["finished"] and held[TTL_ATTRIBUTE] >= now
+
+    def claim_upload(self, tenant_id: str, upload: str, now: int) -> bool:
+        slot = self._slot(tenant_id, upload)
+        if slot is None:
+            return False
+        return self._conditional(
+            "update_item",
+            Key=_key(f"UPS#{tenant_id}", slot),
+            UpdateExpression="SET finished = :yes",
+            ConditionExpression=f"upload = :upload AND finished = :no AND {TTL_ATTRIBUTE} >= :now",
+            ExpressionAttributeValues=_dump({":yes": True, ":no": False, ":upload": upload, ":now": now}),
+        )
 
     def close(self) -> None:
         """The boto3 client is shared and kept warm: nothing to close."""

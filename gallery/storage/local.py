@@ -693,8 +693,10 @@ class FileStaging:
     def remove_leftovers(self, before: float) -> int:
         return _remove_leftovers(self.root.glob(f"*/{TEMPORARY_PREFIX}*"), before)
 
-    def staged_before(self, cutoff: float) -> Iterator[str]:
-        for path in self.root.glob("*/*"):
+    def staged_before(self, cutoff: float, tenant_id: str | None = None) -> Iterator[str]:
+        if tenant_id is not None and not is_staging_name(f"{tenant_id}/{'0' * 32}"):
+            return  # a tenant id is a UUID: anything else names no folder of ours
+        for path in self.root.glob(f"{tenant_id or '*'}/*"):
             name = f"{path.parent.name}/{path.name}"
             with contextlib.suppress(FileNotFoundError):
                 if is_staging_name(name) and path.stat().st_mtime < cutoff:

@@ -85,6 +85,9 @@ def test_a_form_posted_again_after_its_finish_makes_no_second_image(
     # locally nothing was staged again (404); on S3 the object is there but the upload was claimed (409)
     assert finish(client, admin, form).status_code == (404 if gallery.settings.backend == "local" else 409)
     assert images(client, admin) == ["once.png"]
+    # and what S3 took is gone by the tenant's next form: posting again and again stacks up nothing
+    ok_json(start(client, admin, "next.png"))
+    assert list(gallery.storage.staging.staged_before(time.time() + 1, admin.tenant_id)) == []
 
 
 def test_two_finishes_at_once_make_one_image(gallery: Gallery, admin: Actor) -> None:
