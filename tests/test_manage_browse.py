@@ -166,6 +166,37 @@ def test_an_expired_token_is_refreshed_and_a_dead_session_asks_to_sign_in_again(
     expect(page.get_by_label("Email")).to_be_focused()
 
 
+def test_two_tabs_with_an_expired_token_refresh_once_and_both_go_on(
+    page: Any, server: LiveServer, add_images: AddImages, as_admin: Callable[..., Any]
+) -> None:
+    """Tabs share the tokens, and a refresh token works once (its reuse ends every session): the tabs must not both
+    spend it. One refresh between them; the other tab takes the token the first one stored."""
+    add_images("Logo")
+    as_admin()
+    stale = expired_copy(page.evaluate("localStorage.getItem('gallery.token')"))
+    page.evaluate("(t) => localStorage.setItem('gallery.token', t)", stale)
+    second = page.context.new_page()
+    # Refreshes are held until both tabs have had time to want one: the race a slow network makes.
+    held: list[Any] = []
+    page.context.route("**/api/auth/token", lambda route: held.append(route))
+    second.goto(server.url + "/manage/", wait_until="commit")
+    page.reload(wait_until="commit")
+    page.wait_for_timeout(1500)
+    asked = len(held)
+    for route in held:
+        route.continue_()
+    page.context.unroute("**/api/auth/token")
+    for tab in (page, second):
+        expect(tab.locator(".m-table tbody tr")).to_have_count(1)
+    assert asked == 1
+    # and the session is whole: both tabs go on working
+    for tab in (page, second):
+        tab.get_by_role("button", name="Refresh").click()
+        loaded(tab)
+        expect(tab.locator(".m-table tbody tr")).to_have_count(1)
+    second.close()
+
+
 def test_sorting_page_size_and_pages_live_in_the_url(
     page: Any, server: LiveServer, add_images: AddImages, as_admin: Callable[..., Any]
 ) -> None:

@@ -46,6 +46,9 @@ const expiry = (token) => {
   }
 };
 
+/** A token with more than EARLY_SECONDS left. @param {string} token */
+const fresh = (token) => expiry(token) - Date.now() / 1000 > EARLY_SECONDS;
+
 /** @param {Response} response */
 async function readBody(response) {
   const text = await response.text();
@@ -99,8 +102,19 @@ export class Api {
   /** @returns {Promise<string | null>} */
   async token({ force = false } = {}) {
     const token = localStorage.getItem(TOKEN_KEY);
-    if (!force && token && expiry(token) - Date.now() / 1000 > EARLY_SECONDS) return token;
-    this.#refreshing ??= (async () => {
+    if (!force && token && fresh(token)) return token;
+    this.#refreshing ??= this.#refresh(token).finally(() => { this.#refreshing = null; });
+    return this.#refreshing;
+  }
+
+  // Tabs share the tokens in localStorage, and a refresh token works once (the server ends every session when
+  // one comes back). So one refresh at a time across all tabs (Web Locks), and a tab that waited takes the token
+  // the other one stored rather than spend the same refresh token again.
+  /** @param {string | null} stale the token this tab found wanting @returns {Promise<string | null>} */
+  async #refresh(stale) {
+    const run = async () => {
+      const current = localStorage.getItem(TOKEN_KEY);
+      if (current && current !== stale && fresh(current)) return current;
       const refreshToken = localStorage.getItem(REFRESH_KEY);
       try {
         if (!refreshToken) throw new ApiError(401, null, "Not signed in");
@@ -112,11 +126,9 @@ export class Api {
           this.onSignedOut(error);
         }
         throw error;
-      } finally {
-        this.#refreshing = null;
       }
-    })();
-    return this.#refreshing;
+    };
+    return navigator.locks ? navigator.locks.request("gallery-token-refresh", run) : run();
   }
 
   /**
