@@ -380,7 +380,7 @@ class AccountService:
         if actor.authority is Authority.TENANT_ADMIN and (
             target.tenant_id != actor.tenant_id or target.authority is Authority.SYS_ADMIN
         ):
-            raise errors.PermissionDenied()
+            raise errors.NotFound()  # beyond the tenant's wall: not even its existence is confirmed
         if target.id == actor.user_id:
             raise errors.BadRequest("You cannot disable yourself")
         return self._changed(self.catalog.change_user(user_id, enabled=enabled))

@@ -225,28 +225,43 @@ _GIF_BLOCK = re.compile(rb"[!,;]")
 
 def _gif_layout(data: bytes) -> Layout:
     width, height, flags = struct.unpack_from("<HHB", data, 6)
-    return Layout("frame", _gif_frames(data, 13 + _gif_palette_size(flags)), (width, height))
+    return Layout("frame", _gif_frames(data, 13 + _gif_palette_size(flags), _GifSteps(len(data))), (width, height))
+
+
+class _GifSteps:
+    """How many blocks and sub-blocks the header walk may visit. Image data comes in sub-blocks of up to 255 bytes,
+    so a GIF of any real size needs far fewer than one per 64 bytes; a file of millions of 1-byte sub-blocks (cheap
+    to send, a second or more to walk in Python) is refused rather than walked."""
+
+    def __init__(self, size: int) -> None:
+        self.left = size // 64 + 10_000
+
+    def take(self) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise InvalidImage("The GIF is made of far more blocks than its size needs; it is not read")
 
 
 def _gif_palette_size(flags: int) -> int:
     return 3 << (flags & 7) + 1 if flags & 0x80 else 0
 
 
-def _gif_frames(data: bytes, pos: int) -> Iterator[Rect]:
+def _gif_frames(data: bytes, pos: int, steps: _GifSteps) -> Iterator[Rect]:
     first = True
     # Pillow skips any byte that starts no block rather than stopping, so a frame can follow stray bytes.
     while (block := _GIF_BLOCK.search(data, pos)) is not None and block[0] != b";":
+        steps.take()
         pos = block.end()
         if block[0] == b"!":
-            pos = _skip_gif_extension(data, pos, first)
+            pos = _skip_gif_extension(data, pos, first, steps)
             continue
         left, top, width, height, flags = struct.unpack_from("<4HB", data, pos)
         yield left, top, width, height
         first = False
-        pos = _skip_gif_sub_blocks(data, pos + 9 + _gif_palette_size(flags) + 1)  # + 1: the LZW code size
+        pos = _skip_gif_sub_blocks(data, pos + 9 + _gif_palette_size(flags) + 1, steps)  # + 1: the LZW code size
 
 
-def _skip_gif_extension(data: bytes, pos: int, first_frame: bool) -> int:
+def _skip_gif_extension(data: bytes, pos: int, first_frame: bool, steps: _GifSteps) -> int:
     """Mirrors `GifImageFile._seek`, quirks included: after an extension's first sub-block it skips a further run of
     sub-blocks even when that first one was the terminator. Reading the extension any other way would let the bytes
     Pillow skips hide frames from us, or hide from us the frames Pillow finds."""
@@ -254,11 +269,12 @@ def _skip_gif_extension(data: bytes, pos: int, first_frame: bool) -> int:
     block, pos = _gif_sub_block(data, pos + 1)
     if label == 0xFE:  # a comment reads up to its terminator and no further
         while block:
+            steps.take()
             block, pos = _gif_sub_block(data, pos)
         return pos
     if label == 0xFF and first_frame and block is not None and block.startswith(b"NETSCAPE2.0"):
         _, pos = _gif_sub_block(data, pos)
-    return _skip_gif_sub_blocks(data, pos)
+    return _skip_gif_sub_blocks(data, pos, steps)
 
 
 def _gif_sub_block(data: bytes, pos: int) -> tuple[bytes | None, int]:
@@ -269,9 +285,10 @@ def _gif_sub_block(data: bytes, pos: int) -> tuple[bytes | None, int]:
     return data[pos + 1 : end], end
 
 
-def _skip_gif_sub_blocks(data: bytes, pos: int) -> int:
+def _skip_gif_sub_blocks(data: bytes, pos: int, steps: _GifSteps) -> int:
     block, pos = _gif_sub_block(data, pos)
     while block:
+        steps.take()
         block, pos = _gif_sub_block(data, pos)
     return pos
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import secrets
 import string
 import time
@@ -16,6 +17,7 @@ import uuid
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, BinaryIO
+from urllib.parse import quote
 
 from gallery import errors, imaging, validation
 from gallery.auth import Principal
@@ -47,6 +49,7 @@ DOWNLOAD_URL_TTL = 300
 
 
 PUBLIC_KEY_LENGTH = 32  # ThingsBoard's: 62 ** 32 keys, beyond guessing
+_PUBLIC_KEY = re.compile(r"[A-Za-z0-9]{1,64}")  # ASCII only: str.isalnum() takes any script's letters and digits
 
 
 def new_public_key() -> str:
@@ -313,10 +316,13 @@ class ImageService:
     def references(self, image: ImageInfo) -> dict[str, list[dict[str, Any]]]:
         """What refers to the image by `tb-image;<link>`: a tenant image within its tenant, a system image anywhere.
 
-        A key with characters that links percent-encode is also looked for as its raw link: references saved
-        before links were encoded, or built from the key by a client, still protect it."""
+        A key with characters that links percent-encode is also looked for in the other spellings references are
+        written in: raw (saved before links were encoded, or built from the key by a client) and as JavaScript's
+        `encodeURIComponent` writes it (which leaves `!'()*` alone)."""
         tenant_id = None if image.is_system else image.tenant_id
-        links = dict.fromkeys([image.link, f"/api/images/{image.scope.value}/{image.resource_key}"])
+        base = f"/api/images/{image.scope.value}/"
+        key = image.resource_key
+        links = dict.fromkeys([image.link, base + key, base + quote(key, safe="!'()*~")])
         found: dict[str, Dashboard] = {}
         for link in links:
             for dashboard in self.catalog.dashboards_referring(TB_IMAGE_PREFIX + link, tenant_id, MAX_REFERENCES):
@@ -351,7 +357,7 @@ class ImageService:
         if key:
             validation.resource_key(key)
         wanted_public_key = validation.optional_str(body, "publicResourceKey")
-        if wanted_public_key and (len(wanted_public_key) > 64 or not wanted_public_key.isalnum()):
+        if wanted_public_key and not _PUBLIC_KEY.fullmatch(wanted_public_key):
             raise errors.BadRequest("publicResourceKey must be letters and digits only")
         inspection = self._inspect(principal.tenant_id, data)
         existing = self.catalog.get_image(principal.tenant_id, key) if key else None

@@ -18,7 +18,7 @@ NOSNIFF = "nosniff"
 # sandboxed (no scripts, no same-origin access); its inline styles still apply.
 IMAGE_CSP = "default-src 'none'"
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
-# What users' bytes on the static site get when they are not a raster image: never a document, always a download.
+# What users' bytes on the static site get: nothing loads, nothing runs, no origin (non-raster ones also download).
 ATTACHMENT_CSP = "default-src 'none'; sandbox"
 
 
@@ -124,10 +124,10 @@ def site_headers(relative: str, uploads_to: tuple[str, ...] = ()) -> dict[str, s
         "X-Content-Type-Options": NOSNIFF,
     }
     if relative.startswith(USER_BYTES_DIRS):
-        if media_type in RASTER_TYPES:
-            headers["Content-Security-Policy"] = IMAGE_CSP
-        else:
-            headers["Content-Security-Policy"] = ATTACHMENT_CSP
+        # Sandboxed whatever they are (as CloudFront's one policy for these folders says); only raster images may
+        # show in the browser's own viewer rather than download.
+        headers["Content-Security-Policy"] = ATTACHMENT_CSP
+        if media_type not in RASTER_TYPES:
             headers["Content-Disposition"] = "attachment"
     elif media_type == "text/html":
         headers.update(

@@ -22,12 +22,17 @@ def test_a_key_with_a_question_mark_links_to_itself_not_to_another_image(client:
     assert ok_json(client.get(f"{tricky['link']}/info", headers=admin.headers))["etag"] == tricky["etag"]
 
 
-@pytest.mark.parametrize("form", ["encoded", "raw"])
+@pytest.mark.parametrize("form", ["encoded", "raw", "encodeURIComponent"])
 def test_a_dashboard_reference_by_either_link_protects_the_image(client: FlaskClient, admin: Actor, form: str) -> None:
     """References saved from the encoded `link`, and older ones (or hand-made ones) with the raw key."""
     image = ok_json(upload(client, admin.headers, png(), "my logo (1).png"))
-    link = image["link"] if form == "encoded" else f"/api/images/tenant/{image['resourceKey']}"
-    assert (link == "/api/images/tenant/my%20logo%20%281%29.png") is (form == "encoded")
+    links = {
+        "encoded": image["link"],  # as our `link` says: /api/images/tenant/my%20logo%20%281%29.png
+        "raw": f"/api/images/tenant/{image['resourceKey']}",
+        "encodeURIComponent": "/api/images/tenant/my%20logo%20(1).png",  # as a page's JavaScript would write it
+    }
+    link = links[form]
+    assert image["link"] == "/api/images/tenant/my%20logo%20%281%29.png"
     dashboard = {"title": "Ops", "configuration": {"widgets": {"w": {"config": {"background": f"tb-image;{link}"}}}}}
     ok_json(client.post("/api/dashboard", json=dashboard, headers=admin.headers))
     refused = client.delete(image["link"], headers=admin.headers)

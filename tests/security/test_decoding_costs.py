@@ -390,3 +390,17 @@ def test_legitimate_upload_is_stored(client: FlaskClient, gallery: Gallery, admi
     descriptor = ok_json(post_image(client, admin.headers, data))["descriptor"]
     assert (descriptor["width"], descriptor["height"]) == LEGITIMATE[case].size
     assert gallery.images.usage(admin.tenant_id) == len(data)
+
+
+def test_a_gif_of_millions_of_empty_blocks_is_refused_without_walking_them(decodes: list[str]) -> None:
+    """A 1×1 GIF whose comment is 4 million one-byte sub-blocks: 8 MB, cheap to send, and a second or more of
+    Python to walk block by block. The walk stops at a budget made from the file's size."""
+    header = b"GIF89a" + struct.pack("<HHBBB", 1, 1, 0, 0, 0)
+    comment = b"!\xfe" + b"\x01a" * 4_000_000 + b"\x00"
+    data = header + comment + b",\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02\x44\x01\x00;"
+    assert len(data) > 8_000_000
+    with pytest.raises(InvalidImage, match="far more blocks than its size needs"):
+        imaging.inspect(data, LIMITS)
+    assert decodes == []
+    ordinary = pillow_gif(40, (300, 200))  # a real animation walks well within its budget
+    assert imaging.inspect(ordinary, LIMITS).original.width == 300

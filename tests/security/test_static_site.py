@@ -106,7 +106,8 @@ def test_gallery_serve_types_a_polyglot_as_the_image_it_is(
     status, headers, body = fetch(f"{served.url}/originals/{image.etag}.gif")
     assert (status, headers["Content-Type"]) == (200, "image/gif")
     assert headers["X-Content-Type-Options"] == "nosniff"
-    assert headers["Content-Security-Policy"] == "default-src 'none'"
+    assert headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
+    assert not headers.get("Content-Disposition", "").startswith("attachment")  # may show in the browser's viewer
     assert body.endswith(PAYLOAD)  # the bytes are served as they are: only their type is ours
     # the key's own path, where the old site put it, is nothing at all
     for guess in (f"originals/{image.tenant_id}/{name}", f"originals/{name}", f"originals/system/{name}"):
@@ -222,7 +223,7 @@ def test_the_published_bucket_holds_the_same_types_and_no_private_image(
 @pytest.mark.parametrize(
     ("policy", "paths"),
     [("cloudfront-pages-headers.json", ["index.html", "manage/index.html"]), ("cloudfront-user-bytes-headers.json",
-      ["originals/x.svg", "exports/x.json"])],
+      ["originals/x.svg", "exports/x.json", "originals/x.png", "r/x-320.webp", "originals/planted.html"])],
 )  # fmt: skip
 def test_the_documented_cloudfront_policies_send_what_gallery_serve_sends(policy: str, paths: list[str]) -> None:
     """S3 cannot hold security headers, so CloudFront adds them on the published site; its policies (deploy/) must

@@ -187,8 +187,8 @@ def test_enabling_and_disabling_users(
         path = f"/api/user/{user_id}/userCredentialsEnabled?userCredentialsEnabled={value}"
         return client.post(path, headers=actor.headers)
 
-    error_of(switch(other, customer.id, False), 403)  # another tenant's user
-    error_of(switch(admin, sysadmin.user.id, False), 403)  # a tenant administrator over the system's
+    error_of(switch(other, customer.id, False), 404)  # another tenant's user: not even confirmed to exist
+    error_of(switch(admin, sysadmin.user.id, False), 404)  # a tenant administrator over the system's
     assert "yourself" in error_of(switch(admin, admin.user.id, False), 400)["message"]
     error_of(switch(admin, "no-such-user", False), 404)
     assert gallery.accounts.get_user(customer.id).enabled
