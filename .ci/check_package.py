@@ -15,7 +15,7 @@ ZIPPED_LIMIT = 50 * 1024 * 1024
 UNZIPPED_LIMIT = 250 * 1024 * 1024
 REQUIRED = (
     "functions/api.py",
-    "gallery/app.py",
+    "gallery/web/app.py",
     "zappa_settings.py",
     "handler.py",
     "PIL/Image.py",

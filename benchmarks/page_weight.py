@@ -28,9 +28,9 @@ IMAGES = 10_000
 
 def _catalog(data_dir: Path) -> None:
     from gallery.config import Settings
-    from gallery.core import Gallery
-    from gallery.model import SYSTEM_TENANT_ID, Descriptor, ImageInfo, SubType
-    from gallery.service import new_public_key
+    from gallery.domain.model import SYSTEM_TENANT_ID, Descriptor, ImageInfo, SubType
+    from gallery.services.images import new_public_key
+    from gallery.wiring import Gallery
 
     gallery = Gallery.open(Settings.from_env({}, data_dir=data_dir, jwt_secret="page-weight-secret-of-32-bytes!!"))
     for n in range(IMAGES):

@@ -17,13 +17,13 @@ from flask import Flask, Response
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from benchmarks.harness import Comparison
-from gallery.app import create_app
 from gallery.config import Settings
-from gallery.core import Gallery
 from gallery.demo import as_principal
-from gallery.model import Authority
-from gallery.samples import logo
-from gallery.server import create_server
+from gallery.demo.samples import logo
+from gallery.domain.model import Authority
+from gallery.web.app import create_app
+from gallery.web.server import create_server
+from gallery.wiring import Gallery
 
 BATCH = 300
 ROUNDS = 8

@@ -88,9 +88,9 @@ plugins:
 def _our_project(work: Path, photos: Path) -> tuple[Path, dict[str, str]]:
     """A catalog holding the photos (as system images) and an MkDocs project that builds it."""
     from gallery.config import Settings
-    from gallery.core import Gallery
     from gallery.demo import as_principal
-    from gallery.model import Authority
+    from gallery.domain.model import Authority
+    from gallery.wiring import Gallery
 
     env = {"GALLERY_DATA_DIR": str(work / "data"), "GALLERY_JWT_SECRET": "benchmark-secret-of-at-least-32-bytes!!"}
     gallery = Gallery.open(Settings.from_env(env))

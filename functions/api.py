@@ -11,7 +11,7 @@ from typing import Any
 
 from zappa.handler import lambda_handler as zappa_handler
 
-from gallery.app import create_app
+from gallery.web.app import create_app
 
 # Built once per container, at cold start: settings from the stage's `aws_environment_variables`, boto3 clients kept
 # warm between invocations.

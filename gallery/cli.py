@@ -14,11 +14,11 @@ from typing import ParamSpec, TypeVar
 
 import click
 
-from gallery import errors
-from gallery.accounts import Limits
-from gallery.core import Gallery
-from gallery.model import Authority
-from gallery.server import DEFAULT_THREADS, create_server
+from gallery.domain import errors
+from gallery.domain.model import Authority
+from gallery.services.accounts import Limits
+from gallery.web.server import DEFAULT_THREADS, create_server
+from gallery.wiring import Gallery
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -53,8 +53,8 @@ def main() -> None:
 @_reported
 def serve(host: str, port: int, threads: int, demo: bool, build_first: bool) -> None:
     """Serve the API with waitress (a production WSGI server), and the built static gallery beside it."""
-    from gallery.app import create_app
     from gallery.demo import DEMO_TENANT, first_run
+    from gallery.web.app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     gallery = _open()
@@ -113,7 +113,7 @@ def create_tenant(name: str, max_resource_size: int, max_resources_bytes: int) -
 @_reported
 def list_tenants() -> None:
     """Print each tenant: id, usage in bytes, name."""
-    from gallery.model import PageQuery
+    from gallery.domain.model import PageQuery
 
     gallery = _open()
     page = 0
@@ -201,7 +201,7 @@ def publish(bucket: str, prefix: str, distribution: str | None, dry_run: bool, s
     from pathlib import Path
 
     from gallery.config import Settings
-    from gallery.progress import progress_bar
+    from gallery.site.progress import progress_bar
     from gallery.site.publish import publish as publish_site
 
     plan = publish_site(

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from gallery.errors import ConfigError
+from gallery.domain.errors import ConfigError
 
 
 def parse_bool(text: str) -> bool:
@@ -268,6 +268,10 @@ class Settings:
             except ValueError as exc:
                 raise ConfigError(f"{setting.env}: {exc}") from exc
         return cls(**values, **overrides)
+
+    def browser_ttl(self, system: bool) -> int:
+        """Minutes a browser may keep an image without asking again: system images and tenant images differ."""
+        return self.system_browser_ttl if system else self.tenant_browser_ttl
 
     def describe_storage(self) -> str:
         if self.backend == "aws":

@@ -25,8 +25,8 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from gallery.errors import InvalidImage
-from gallery.model import Descriptor
+from gallery.domain.errors import InvalidImage
+from gallery.domain.model import Descriptor
 
 PREVIEW_MAX = 250
 SVG = "image/svg+xml"

@@ -14,12 +14,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from gallery.app import create_app
 from gallery.config import SETTINGS, Settings
-from gallery.core import Gallery
-from gallery.model import Authority, Tenant, TenantProfile, User
+from gallery.domain.model import Authority, Tenant, TenantProfile, User
 from gallery.storage import open_storage
 from gallery.storage.base import Catalog
+from gallery.web.app import create_app
+from gallery.wiring import Gallery
 from tests.storage_fixtures import AWS_ENV, watched
 
 pytest_plugins = ("tests.site_fixtures", "tests.manage_fixtures")

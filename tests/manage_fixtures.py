@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from gallery.config import SETTINGS, Settings
-from gallery.core import Gallery
 from gallery.demo import as_principal
-from gallery.model import ImageInfo
+from gallery.domain.model import ImageInfo
+from gallery.wiring import Gallery
 from tests.browser import chromium
 from tests.conftest import JWT_SECRET, PASSWORD, Seed
 from tests.helpers import png

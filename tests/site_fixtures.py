@@ -10,9 +10,9 @@ from click.testing import CliRunner
 from PIL import Image
 
 from gallery.cli import main
-from gallery.core import Gallery
 from gallery.demo import as_principal
-from gallery.model import ImageInfo, Scope
+from gallery.domain.model import ImageInfo, Scope
+from gallery.wiring import Gallery
 from tests.conftest import JWT_SECRET, Seed
 from tests.helpers import jpeg, png, svg
 from tests.test_imaging_formats import animated_gif

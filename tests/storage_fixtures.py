@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from gallery.config import Settings
-from gallery.model import Descriptor, ImageInfo, SubType
+from gallery.domain.model import Descriptor, ImageInfo, SubType
 from gallery.storage import Storage, open_storage
 
 AWS_ENV = {

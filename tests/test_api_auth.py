@@ -8,9 +8,9 @@ import jwt
 import pytest
 from flask.testing import FlaskClient
 
-from gallery.auth import Tokens
-from gallery.core import Gallery
-from gallery.model import Authority
+from gallery.domain.model import Authority
+from gallery.services.auth import Tokens
+from gallery.wiring import Gallery
 from tests.conftest import JWT_SECRET, PASSWORD, Actor
 from tests.helpers import error_of, ok_json, png, upload
 

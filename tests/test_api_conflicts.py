@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from gallery.core import Gallery
+from gallery.wiring import Gallery
 from tests.conftest import Actor
 from tests.helpers import error_of, jpeg, ok_json, png, put_file, upload
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
-from gallery import errors
 from gallery.config import Settings
+from gallery.domain import errors
 from tests.conftest import Actor, make_app
 
 SITE = "https://gallery.example.com"

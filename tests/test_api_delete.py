@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from flask.testing import FlaskClient
 
-from gallery.core import Gallery
+from gallery.wiring import Gallery
 from tests.conftest import Actor
 from tests.helpers import error_of, ok_json, png, sha256, upload
 

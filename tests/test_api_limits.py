@@ -8,8 +8,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from gallery.accounts import Limits
-from gallery.core import Gallery
+from gallery.services.accounts import Limits
+from gallery.wiring import Gallery
 from tests.conftest import Actor
 from tests.helpers import error_of, ok_json, png, put_file, upload
 

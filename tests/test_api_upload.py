@@ -8,7 +8,7 @@ import urllib.parse
 import pytest
 from flask.testing import FlaskClient
 
-from gallery.model import SYSTEM_TENANT_ID
+from gallery.domain.model import SYSTEM_TENANT_ID
 from tests.conftest import Actor
 from tests.helpers import error_of, jpeg, ok_json, png, sha256, svg, upload
 

@@ -20,10 +20,10 @@ from flask.testing import FlaskClient
 from PIL import Image
 from urllib3 import encode_multipart_formdata
 
-from gallery.accounts import Limits
-from gallery.auth import derive_key
-from gallery.core import Gallery
+from gallery.services.accounts import Limits
+from gallery.services.auth import derive_key
 from gallery.storage.local import LOCAL_STAGING_PATH
+from gallery.wiring import Gallery
 from tests.conftest import JWT_SECRET, Actor
 from tests.helpers import error_of, ok_json, png, sha256, upload
 from tests.test_api_limits import limit_tenant

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from gallery.model import ImageQuery, PageQuery, SortOrder
+from gallery.domain.model import ImageQuery, PageQuery, SortOrder
 from gallery.storage import Storage
 from gallery.storage.dynamo import DynamoCatalog, _dump, _image_item, _tenant_pk
 from tests.storage_fixtures import aws_env, backend, image, watched

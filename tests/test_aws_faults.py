@@ -11,7 +11,7 @@ import pytest
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 from flask.testing import FlaskClient
 
-from gallery.core import Gallery
+from gallery.wiring import Gallery
 from tests.conftest import Seed, make_app, make_settings
 from tests.helpers import error_of, ok_json, png, sha256, upload
 from tests.storage_fixtures import aws_env

@@ -9,7 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from gallery.core import Gallery
+from gallery.wiring import Gallery
 from tests.conftest import Actor
 from tests.helpers import error_of, ok_json, png, upload
 

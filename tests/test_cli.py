@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from gallery import errors
 from gallery.cli import main
 from gallery.config import Settings
-from gallery.core import Gallery
+from gallery.domain import errors
+from gallery.wiring import Gallery
 from tests.conftest import JWT_SECRET
 from tests.helpers import png
 
@@ -107,7 +107,7 @@ def test_gc_removes_only_unreferenced_blobs(env: dict[str, str]) -> None:
     orphan_etag = hashlib.sha256(orphan).hexdigest()
     gallery.images.blobs.put(orphan_etag, orphan)
     from gallery.demo import as_principal
-    from gallery.model import Authority
+    from gallery.domain.model import Authority
 
     admin = gallery.accounts.create_user("root@example.com", "pw123456", Authority.SYS_ADMIN)
     kept = gallery.images.upload(as_principal(admin), "kept.png", png(), None, None)

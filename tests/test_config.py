@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from gallery.config import SETTINGS, Settings, markdown_table, parse_bool
-from gallery.errors import ConfigError
+from gallery.domain.errors import ConfigError
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

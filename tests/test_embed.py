@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from gallery.core import Gallery
 from gallery.demo import as_principal
-from gallery.embed import EmbedContext, snippets
-from gallery.errors import display_size
-from gallery.model import Scope, image_link, path_segment
+from gallery.domain.embed import EmbedContext, snippets
+from gallery.domain.errors import display_size
+from gallery.domain.model import Scope, image_link, path_segment
+from gallery.wiring import Gallery
 from tests.browser import static_server
 from tests.conftest import Seed
 from tests.helpers import png
@@ -133,7 +133,7 @@ def test_snippets_make_only_the_elements_they_mean_to(image: dict[str, Any], con
 
 
 def test_the_management_page_makes_the_same_links_and_snippets(browser: Any, manage_site: Path) -> None:
-    """format.js, loaded as the page loads it, against gallery.model and gallery.embed."""
+    """format.js, loaded as the page loads it, against gallery.domain.model and gallery.domain.embed."""
     chosen = cases()
     with static_server(manage_site) as url:
         context = browser.new_context()

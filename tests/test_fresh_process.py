@@ -85,9 +85,13 @@ def imported_alone(tmp_path_factory: pytest.TempPathFactory) -> dict[str, subpro
 
 
 def test_every_module_is_found() -> None:
-    assert {"gallery.cli", "gallery.serving", "gallery.site.publish", "gallery.api.site", "functions.api"} <= set(
-        MODULES
-    )
+    assert {
+        "gallery.cli",
+        "gallery.domain.serving",
+        "gallery.site.publish",
+        "gallery.web.site",
+        "functions.api",
+    } <= set(MODULES)
 
 
 @pytest.mark.parametrize("module", MODULES)

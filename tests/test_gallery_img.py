@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from gallery.core import Gallery
-from gallery.model import ImageInfo
+from gallery.domain.model import ImageInfo
+from gallery.wiring import Gallery
 from tests.browser import screenshot, wait_for
 from tests.conftest import JWT_SECRET, Seed
 from tests.live import LiveServer, live_server

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from gallery import imaging
-from gallery.errors import InvalidImage
+from gallery.domain.errors import InvalidImage
 from tests.helpers import sha256
 
 LIMITS = imaging.Limits(max_pixels=50_000_000, max_frames=100)

@@ -18,10 +18,10 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from gallery.accounts import Limits
-from gallery.core import Gallery
 from gallery.demo import as_principal
-from gallery.model import Authority, ImageInfo, PageQuery, Scope, SortOrder, SubType, User
+from gallery.domain.model import Authority, ImageInfo, PageQuery, Scope, SortOrder, SubType, User
+from gallery.services.accounts import Limits
+from gallery.wiring import Gallery
 from tests.browser import screenshot, wait_for
 from tests.conftest import PASSWORD, Seed
 from tests.helpers import png, svg

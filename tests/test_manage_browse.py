@@ -13,9 +13,9 @@ from typing import Any
 import jwt
 from playwright.sync_api import expect
 
-from gallery.core import Gallery
 from gallery.demo import as_principal
-from gallery.model import ImageInfo, Scope
+from gallery.domain.model import ImageInfo, Scope
+from gallery.wiring import Gallery
 from tests.browser import screenshot, static_server, wait_for
 from tests.conftest import JWT_SECRET, PASSWORD, Seed
 from tests.helpers import png

@@ -15,9 +15,9 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from gallery.core import Gallery
 from gallery.demo import TENANT_ADMIN, as_principal
-from gallery.model import Authority, ImageInfo
+from gallery.domain.model import Authority, ImageInfo
+from gallery.wiring import Gallery
 from tests.browser import audit, screenshot
 from tests.conftest import Seed
 from tests.helpers import png

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from gallery.cli import main
-from gallery.model import ImageInfo
+from gallery.domain.model import ImageInfo
 from tests.browser import audit, screenshot, static_server
 
 SMALL_PAGES = """

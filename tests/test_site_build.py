@@ -15,11 +15,11 @@ from click.testing import CliRunner
 from PIL import Image
 
 from gallery.cli import main
-from gallery.core import Gallery
 from gallery.demo import as_principal
-from gallery.model import ImageInfo, Scope
-from gallery.serving import extension_for
+from gallery.domain.model import ImageInfo, Scope
+from gallery.domain.serving import extension_for
 from gallery.site.build import Cache
+from gallery.wiring import Gallery
 from tests.conftest import Seed, make_app
 from tests.helpers import jpeg, png, sha256, svg
 from tests.site_fixtures import CONFIG, build

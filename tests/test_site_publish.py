@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from gallery.core import Gallery
 from gallery.demo import as_principal
-from gallery.model import ImageInfo, Scope
+from gallery.domain.model import ImageInfo, Scope
 from gallery.site.publish import MANIFEST
+from gallery.wiring import Gallery
 from tests.conftest import Seed
 from tests.moto_http import moto_subprocess
 from tests.site_fixtures import build

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from gallery.core import Gallery
-from gallery.model import ImageInfo
+from gallery.domain.model import ImageInfo
+from gallery.wiring import Gallery
 from tests.conftest import JWT_SECRET, Actor, make_app
 from tests.helpers import error_of
 from tests.live import live_server

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from gallery import errors
-from gallery.model import (
+from gallery.domain import errors
+from gallery.domain.model import (
     SYSTEM_TENANT_ID,
     Authority,
     Dashboard,

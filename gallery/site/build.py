@@ -17,15 +17,15 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gallery import errors
 from gallery.config import Settings
-from gallery.core import Gallery
+from gallery.domain import errors
+from gallery.domain.model import SYSTEM_TENANT_ID, ImageInfo, ImageQuery, PageQuery, SubType
 from gallery.imaging import Limits
-from gallery.model import SYSTEM_TENANT_ID, ImageInfo, ImageQuery, PageQuery, SubType
-from gallery.service import export_data
+from gallery.services.images import export_data
 from gallery.site.renditions import DEFAULT_WIDTHS, Plan, Probe, make, plan
 from gallery.storage import open_storage
 from gallery.storage.base import BlobStore, read_blob
+from gallery.wiring import Gallery
 
 _LIST_PAGE = 1000
 

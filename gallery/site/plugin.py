@@ -28,9 +28,7 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from mkdocs.utils.templates import TemplateContext
 
-from gallery import errors
-from gallery.core import Gallery
-from gallery.progress import progress_bar
+from gallery.domain import errors
 from gallery.site import views
 from gallery.site.build import (
     Cache,
@@ -42,7 +40,9 @@ from gallery.site.build import (
     export_id,
     write_atomically,
 )
+from gallery.site.progress import progress_bar
 from gallery.site.renditions import DEFAULT_WIDTHS
+from gallery.wiring import Gallery
 
 log = get_plugin_logger(__name__)
 

@@ -1,6 +1,6 @@
 """`gallery publish`: the built site to an S3 bucket (behind CloudFront), with the headers a CDN needs.
 
-- Headers are `gallery.serving.site_headers`, as `gallery serve` sends them: content-addressed files (`r/…`,
+- Headers are `gallery.domain.serving.site_headers`, as `gallery serve` sends them: content-addressed files (`r/…`,
   `originals/…`) immutable for a year, HTML, JSON and every other fixed name `no-cache`; users' bytes typed by the
   names we gave them, and as attachments when they are not raster images. S3 keeps Content-Type, Cache-Control and
   Content-Disposition; the security headers it cannot hold come from CloudFront's response headers policy.
@@ -26,9 +26,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from gallery import errors
 from gallery.config import Settings
-from gallery.serving import HASHED_DIRS, site_headers
+from gallery.domain import errors
+from gallery.domain.serving import HASHED_DIRS, site_headers
 from gallery.storage.awserrors import error_code, translated
 
 INVALIDATION_BATCH = 1000

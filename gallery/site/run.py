@@ -11,7 +11,7 @@ from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config
 from mkdocs.exceptions import Abort, ConfigurationError
 
-from gallery import errors
+from gallery.domain import errors
 
 # Used when no MkDocs config is named: it ships with the package, so a build needs no project directory.
 DEFAULT_CONFIG = Path(__file__).resolve().parent / "default" / "mkdocs.yml"

@@ -2,7 +2,8 @@
 
 Paths are relative to the site root (templates prefix MkDocs' `base_url`); snippets are absolute when the site or
 API URL is configured, root-relative otherwise, because they are pasted into other pages. The snippets are
-`gallery.embed`'s, the management page's too, plus a responsive one that only the site's renditions make possible.
+`gallery.domain.embed`'s, the management page's too, plus a responsive one that only the site's renditions make
+possible.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from gallery.embed import EmbedContext, Snippet, attribute, snippets
-from gallery.errors import display_size
-from gallery.serving import extension_for
+from gallery.domain.embed import EmbedContext, Snippet, attribute, snippets
+from gallery.domain.errors import display_size
+from gallery.domain.serving import extension_for
 from gallery.site.build import Item, Options
 from gallery.site.renditions import Plan, Rendition
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gallery.config import Settings
-from gallery.errors import ConfigError
+from gallery.domain.errors import ConfigError
 from gallery.storage.base import AuthStore, BlobStore, Catalog, Staging, UploadLedger
 
 

@@ -15,8 +15,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from gallery import errors
 from gallery.config import Settings
+from gallery.domain import errors
 from gallery.storage.awserrors import error_code, translated
 from gallery.storage.base import checked_staging_name, is_staging_name, nothing_staged
 from gallery.storage.dynamo import DynamoCatalog

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
-from gallery import errors
+from gallery.domain import errors
 
 _TRANSIENT = frozenset(
     {

@@ -1,9 +1,9 @@
 """The storage contract: a Catalog (metadata, accounts, usage) and a BlobStore (bytes by SHA-256).
 
 Both backends implement these protocols and one contract-test suite (`tests/test_storage_contract.py`) runs on each.
-Every method raises only `gallery.errors` exceptions. The rules (who may do what, keys, limits) live in the service;
-the catalog only guarantees the atomicity the rules need: an image row and its tenant's usage change together, a
-usage ceiling is checked inside the same write, and updates apply only to the version they were based on.
+Every method raises only `gallery.domain.errors` exceptions. The rules (who may do what, keys, limits) live in the
+services; the catalog only guarantees the atomicity the rules need: an image row and its tenant's usage change
+together, a usage ceiling is checked inside the same write, and updates apply only to the version they were based on.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
-from gallery import errors
-from gallery.model import Dashboard, ImageInfo, ImageQuery, Page, PageQuery, Tenant, TenantProfile, User
+from gallery.domain import errors
+from gallery.domain.model import Dashboard, ImageInfo, ImageQuery, Page, PageQuery, Tenant, TenantProfile, User
 
 # Sort properties a list call may name, mapped by each backend to its own columns.
 SORT_PROPERTIES = frozenset(

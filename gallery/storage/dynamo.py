@@ -32,8 +32,8 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from gallery import errors
-from gallery.model import (
+from gallery.domain import errors
+from gallery.domain.model import (
     SYSTEM_TENANT_ID,
     TB_IMAGE_PREFIX,
     Authority,

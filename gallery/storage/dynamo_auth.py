@@ -15,7 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from gallery import errors
+from gallery.domain import errors
 from gallery.storage.awserrors import translated
 from gallery.storage.base import Failures
 from gallery.storage.dynamo import Item, _dump, _key, _load

@@ -18,8 +18,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any, BinaryIO, TypeVar
 
-from gallery import errors
-from gallery.model import (
+from gallery.domain import errors
+from gallery.domain.model import (
     SYSTEM_TENANT_ID,
     Authority,
     Dashboard,

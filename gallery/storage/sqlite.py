@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-from gallery import errors
-from gallery.model import Page, PageQuery
+from gallery.domain import errors
+from gallery.domain.model import Page, PageQuery
 
 T = TypeVar("T")
 PRIVATE_FILE = 0o600

@@ -1,4 +1,4 @@
-// The page's copy of the link rule and snippet generator (`gallery/embed.py` is the other; a Chromium test compares
+// The page's copy of the link rule and snippet generator (`gallery/domain/embed.py` is the other; a Chromium test compares
 // the two on awkward keys). Here: the rule itself, and that no title or key can add an element to a snippet.
 import assert from "node:assert/strict";
 import { test } from "node:test";

@@ -1,4 +1,4 @@
-// The size words the pages show are the server's (`gallery.errors.display_size`), so a hint and a refusal agree.
+// The size words the pages show are the server's (`gallery.domain.errors.display_size`), so a hint and a refusal agree.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 

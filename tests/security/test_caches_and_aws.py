@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from gallery import errors
-from gallery.etags import CachedTag, EtagCache
-from gallery.model import Dashboard
+from gallery.domain import errors
+from gallery.domain.model import Dashboard
+from gallery.services.etags import CachedTag, EtagCache
 from gallery.storage import Storage
 from gallery.storage.dynamo import DynamoCatalog
 from tests.storage_fixtures import backend, image

@@ -17,9 +17,9 @@ from PIL import Image, WebPImagePlugin
 from werkzeug.test import TestResponse
 
 from gallery import imaging
-from gallery.core import Gallery
-from gallery.errors import InvalidImage
+from gallery.domain.errors import InvalidImage
 from gallery.site import renditions
+from gallery.wiring import Gallery
 from tests.conftest import Actor
 from tests.helpers import error_of, ok_json
 

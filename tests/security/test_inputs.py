@@ -14,8 +14,8 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from gallery.core import Gallery
 from gallery.storage.local import SqliteCatalog
+from gallery.wiring import Gallery
 from tests.conftest import Actor
 from tests.helpers import error_of, ok_json, png, upload
 

@@ -19,10 +19,10 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from gallery.accounts import Limits
 from gallery.config import Settings
-from gallery.core import Gallery
-from gallery.model import Authority, ImageInfo, ImageQuery, PageQuery, SubType
+from gallery.domain.model import Authority, ImageInfo, ImageQuery, PageQuery, SubType
+from gallery.services.accounts import Limits
+from gallery.wiring import Gallery
 from tests.conftest import JWT_SECRET, PASSWORD, Actor, Seed, make_app
 from tests.helpers import ok_json, png, upload
 

@@ -16,8 +16,8 @@ from click.testing import CliRunner
 
 from gallery.cli import main
 from gallery.config import Settings
-from gallery.core import Gallery
 from gallery.storage.local import TEMPORARY_PREFIX
+from gallery.wiring import Gallery
 from tests.conftest import JWT_SECRET
 
 
@@ -73,7 +73,7 @@ WRITER = """
 import sys
 from pathlib import Path
 from gallery.config import Settings
-from gallery.core import Gallery
+from gallery.wiring import Gallery
 gallery = Gallery.open(Settings.from_env({}, data_dir=Path(sys.argv[1]), jwt_secret="x" * 40))
 for n in range(5):
     gallery.accounts.create_tenant(f"{sys.argv[2]} {n}")

@@ -15,10 +15,10 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from gallery import accounts, auth
-from gallery.core import Gallery
 from gallery.demo import CUSTOMER, DEMO_LOGINS, SYSADMIN, TENANT_ADMIN, first_run
-from gallery.model import Authority
+from gallery.domain.model import Authority
+from gallery.services import accounts, auth
+from gallery.wiring import Gallery
 from tests.conftest import PASSWORD, Actor, Seed, make_app
 from tests.helpers import error_of, ok_json
 

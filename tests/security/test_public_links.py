@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from gallery.core import Gallery
+from gallery.wiring import Gallery
 from tests.conftest import Actor, Seed
 from tests.helpers import error_of, ok_json, png, sha256, upload
 

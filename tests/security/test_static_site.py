@@ -21,9 +21,9 @@ from click.testing import CliRunner
 from PIL import Image
 
 from gallery.cli import main
-from gallery.core import Gallery
 from gallery.demo import as_principal
-from gallery.model import ImageInfo, Scope
+from gallery.domain.model import ImageInfo, Scope
+from gallery.wiring import Gallery
 from tests.conftest import JWT_SECRET, Seed
 from tests.helpers import png
 from tests.live import LiveServer, live_server
@@ -228,7 +228,7 @@ def test_the_published_bucket_holds_the_same_types_and_no_private_image(
 def test_the_documented_cloudfront_policies_send_what_gallery_serve_sends(policy: str, paths: list[str]) -> None:
     """S3 cannot hold security headers, so CloudFront adds them on the published site; its policies (deploy/) must
     say what `gallery serve` says, path for path."""
-    from gallery.serving import site_headers
+    from gallery.domain.serving import site_headers
 
     config = json.loads((ROOT / "deploy" / policy).read_text())["SecurityHeadersConfig"]
     for path in paths:

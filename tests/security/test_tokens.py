@@ -18,9 +18,9 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from gallery import accounts
-from gallery.core import Gallery
-from gallery.model import Authority
+from gallery.domain.model import Authority
+from gallery.services import accounts
+from gallery.wiring import Gallery
 from tests.conftest import JWT_SECRET, PASSWORD, Actor, Seed, make_app
 from tests.helpers import error_of, ok_json, png, upload
 

@@ -1,5 +1,5 @@
 // @ts-check
-// `gallery.model.path_segment` and `gallery.embed`, once more, for the management page: a test in Chromium feeds both
+// `gallery.domain.model.path_segment` and `gallery.domain.embed`, once more, for the management page: a test in Chromium feeds both
 // the same keys and titles and compares their output. A key is one path segment with everything but RFC 3986's
 // unreserved characters encoded, so it cannot end a path (?, #), an attribute or a string (", ') or a tag (<, >)
 // wherever a link is pasted.

@@ -1,7 +1,7 @@
 """One exception hierarchy for the whole product.
 
 Every error a client can cause is a `GalleryError` carrying its HTTP status and ThingsBoard error code. The API
-renders all of them through one handler (`gallery.api.errors`), and the CLI prints `message` and exits non-zero.
+renders all of them through one handler (`gallery.web.errors`), and the CLI prints `message` and exits non-zero.
 Storage adapters translate their library's exceptions into these at the edge, so nothing above them sees
 `sqlite3` or `botocore`.
 """

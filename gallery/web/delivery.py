@@ -10,9 +10,9 @@ from flask import Response, request
 from werkzeug.wsgi import wrap_file
 
 from gallery.config import Settings
-from gallery.etags import CachedTag
-from gallery.service import Content
-from gallery.serving import AUTHENTICATED_VARY, SVG, cache_control, image_headers
+from gallery.domain.serving import AUTHENTICATED_VARY, SVG, cache_control, image_headers
+from gallery.services.etags import CachedTag
+from gallery.services.images import Content
 
 _TOKEN_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-.^_`|~()[]{}@,=")
 
@@ -52,7 +52,7 @@ def send(
     if not_modified(tag):
         response = Response(status=304)
         response.headers["ETag"] = f'"{tag.etag}"'
-        response.headers["Cache-Control"] = cache_control(settings, tag.system, shared=not authenticated)
+        response.headers["Cache-Control"] = cache_control(settings.browser_ttl(tag.system), shared=not authenticated)
         if vary:
             response.headers["Vary"] = ", ".join(vary)
         return response
@@ -60,7 +60,7 @@ def send(
     media_type = found.descriptor.media_type
     headers = {
         "ETag": f'"{found.descriptor.etag}"',
-        "Cache-Control": cache_control(settings, found.system, shared=not authenticated),
+        "Cache-Control": cache_control(settings.browser_ttl(found.system), shared=not authenticated),
         **image_headers(media_type),
     }
     if authenticated:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from gallery.api.common import caller, gallery, json_object, page_arg, roles
-from gallery.model import Authority
+from gallery.domain.model import Authority
+from gallery.web.common import caller, gallery, json_object, page_arg, roles
 
 bp = Blueprint("dashboards", __name__)
 _UNSORTED: frozenset[str] = frozenset()

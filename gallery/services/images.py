@@ -19,11 +19,10 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 from urllib.parse import quote
 
-from gallery import errors, imaging, validation
-from gallery.auth import Principal
+from gallery import imaging
 from gallery.config import Settings
-from gallery.etags import CachedTag, EtagCache
-from gallery.model import (
+from gallery.domain import errors, validation
+from gallery.domain.model import (
     SYSTEM_TENANT_ID,
     TB_IMAGE_PREFIX,
     Dashboard,
@@ -36,6 +35,8 @@ from gallery.model import (
     SubType,
     TenantProfile,
 )
+from gallery.services.auth import Principal
+from gallery.services.etags import CachedTag, EtagCache
 from gallery.storage import Storage
 from gallery.storage.base import read_blob
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from gallery.api import delivery
-from gallery.api.common import gallery
+from gallery.web import delivery
+from gallery.web.common import gallery
 
 bp = Blueprint("public", __name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Flask, Response
 
-from gallery.serving import API_CSP, NOSNIFF
+from gallery.domain.serving import API_CSP, NOSNIFF
 
 
 def _harden(response: Response) -> Response:

@@ -17,10 +17,10 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from gallery import errors
-from gallery.auth import Principal, TokenPair, Tokens, hash_password, is_weak, verify_password
-from gallery.model import SYSTEM_TENANT_ID, Authority, ImageInfo, Page, PageQuery, Tenant, TenantProfile, User
-from gallery.service import now_ms
+from gallery.domain import errors
+from gallery.domain.model import SYSTEM_TENANT_ID, Authority, ImageInfo, Page, PageQuery, Tenant, TenantProfile, User
+from gallery.services.auth import Principal, TokenPair, Tokens, hash_password, is_weak, verify_password
+from gallery.services.images import now_ms
 from gallery.storage.base import AuthStore, Catalog
 
 DEFAULT_PROFILE_NAME = "Default"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from gallery.api import admin, auth, dashboards, errors, hardening, images, public, site, uploads
+from gallery.web import admin, auth, dashboards, errors, hardening, images, public, site, uploads
 
 
 def register(app: Flask) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from gallery import samples
-from gallery.auth import Principal
-from gallery.core import Gallery
-from gallery.model import Authority, User
+from gallery.demo import samples
+from gallery.domain.model import Authority, User
+from gallery.services.auth import Principal
+from gallery.wiring import Gallery
 
 SYSADMIN = ("sysadmin@thingsboard.org", "sysadmin")
 TENANT_ADMIN = ("tenant@thingsboard.org", "tenant")

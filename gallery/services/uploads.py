@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from typing import IO, Any
 from urllib.parse import urlsplit
 
-from gallery import errors, validation
-from gallery.auth import ISSUER, Principal
 from gallery.config import Settings
-from gallery.model import ImageInfo, Scope
-from gallery.service import ImageService
+from gallery.domain import errors, validation
+from gallery.domain.model import ImageInfo, Scope
+from gallery.services.auth import ISSUER, Principal
+from gallery.services.images import ImageService
 from gallery.storage.base import Staging, UploadLedger
 
 _ALGORITHM = "HS256"
@@ -63,7 +63,7 @@ class StagedUploads:
         self._most_open = settings.max_open_uploads
 
     def start(self, principal: Principal, file_name: Any, size: Any) -> dict[str, Any]:
-        import jwt  # lazily, as in gallery.auth
+        import jwt  # lazily, as in gallery.services.auth
 
         self.images.require_admin(principal)
         name = validation.file_name(file_name if isinstance(file_name, str) else None)
@@ -104,7 +104,7 @@ class StagedUploads:
         }
 
     def _ticket(self, upload_id: str, verify_exp: bool = True) -> Ticket:
-        import jwt  # lazily, as in gallery.auth
+        import jwt  # lazily, as in gallery.services.auth
 
         try:
             claims = jwt.decode(
@@ -124,7 +124,7 @@ class StagedUploads:
 
     def _live_ticket(self, upload_id: str) -> Ticket:
         """The ticket, if signed by us and unexpired; an expired one's staged object is removed on the way out."""
-        import jwt  # lazily, as in gallery.auth
+        import jwt  # lazily, as in gallery.services.auth
 
         try:
             return self._ticket(upload_id)

@@ -1,4 +1,4 @@
-"""How stored bytes are served, by the API (`gallery.api.delivery`) and by the static site (`gallery serve` and S3
+"""How stored bytes are served, by the API (`gallery.web.delivery`) and by the static site (`gallery serve` and S3
 through `gallery publish`): Cache-Control by scope and by path, content types, and the headers that keep what users
 upload from running as a document on our origin.
 
@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import mimetypes
 from pathlib import PurePosixPath
-
-from gallery.config import Settings
 
 SVG = "image/svg+xml"
 NOSNIFF = "nosniff"
@@ -75,11 +73,10 @@ _SITE_TYPES = {
 OCTET_STREAM = "application/octet-stream"
 
 
-def cache_control(settings: Settings, system: bool, shared: bool) -> str:
-    """An image's Cache-Control from `CACHE_SPECS_IMAGE_{SYSTEM,TENANT}_BROWSER_TTL` (minutes; 0: revalidate).
-    Only public links (`shared`) may sit in shared caches: an authenticated URL is tenant-relative, so a CDN or proxy
-    must never hand one tenant's image to another."""
-    minutes = settings.system_browser_ttl if system else settings.tenant_browser_ttl
+def cache_control(minutes: int, shared: bool) -> str:
+    """An image's Cache-Control for a browser TTL in minutes (`CACHE_SPECS_IMAGE_{SYSTEM,TENANT}_BROWSER_TTL`; 0:
+    revalidate). Only public links (`shared`) may sit in shared caches: an authenticated URL is tenant-relative, so a
+    CDN or proxy must never hand one tenant's image to another."""
     if minutes <= 0:
         return REVALIDATE
     return f"{'public' if shared else 'private'}, max-age={minutes * 60}"

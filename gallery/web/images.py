@@ -6,9 +6,10 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from gallery import errors, validation
-from gallery.api import delivery
-from gallery.api.common import (
+from gallery.domain import errors, validation
+from gallery.domain.model import Scope
+from gallery.web import delivery
+from gallery.web.common import (
     ADMINS,
     ANYONE,
     bool_arg,
@@ -19,7 +20,6 @@ from gallery.api.common import (
     page_arg,
     roles,
 )
-from gallery.model import Scope
 
 bp = Blueprint("images", __name__)
 

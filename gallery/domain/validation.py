@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from gallery.errors import BadRequest
-from gallery.model import PageQuery, Scope, SortOrder, SubType
+from gallery.domain.errors import BadRequest
+from gallery.domain.model import PageQuery, Scope, SortOrder, SubType
 from gallery.storage.base import SORT_PROPERTIES
 
 MAX_NAME = 255

@@ -1,8 +1,8 @@
 """The built static gallery, served beside the API on the same origin (what CloudFront does in production: `/api/*`
 to the API, everything else to the site bucket), so `gallery serve` is the whole product on one port.
 
-Headers follow the publishing policy (`gallery.serving.site_headers`): users' bytes are typed by the names we gave
-them and never render as documents; pages get a strict Content-Security-Policy and may not be framed.
+Headers follow the publishing policy (`gallery.domain.serving.site_headers`): users' bytes are typed by the names we
+gave them and never render as documents; pages get a strict Content-Security-Policy and may not be framed.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from flask.blueprints import BlueprintSetupState
 from werkzeug.routing import PathConverter
 from werkzeug.security import safe_join
 
-from gallery import errors
-from gallery.api.common import gallery
-from gallery.serving import site_headers
+from gallery.domain import errors
+from gallery.domain.serving import site_headers
+from gallery.web.common import gallery
 
 bp = Blueprint("site", __name__)
 

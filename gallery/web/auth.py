@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from gallery import errors
-from gallery.accounts import MIN_PASSWORD
-from gallery.api.common import ANYONE, caller, gallery, json_object, roles
 from gallery.demo import DEMO_LOGINS
+from gallery.domain import errors
+from gallery.services.accounts import MIN_PASSWORD
+from gallery.web.common import ANYONE, caller, gallery, json_object, roles
 
 bp = Blueprint("auth", __name__)
 

@@ -7,7 +7,7 @@ import logging
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
-from gallery import errors
+from gallery.domain import errors
 
 log = logging.getLogger(__name__)
 

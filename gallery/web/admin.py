@@ -6,10 +6,10 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from gallery import errors
-from gallery.accounts import Limits
-from gallery.api.common import bool_value, caller, gallery, json_object, page_arg, roles
-from gallery.model import Authority
+from gallery.domain import errors
+from gallery.domain.model import Authority
+from gallery.services.accounts import Limits
+from gallery.web.common import bool_value, caller, gallery, json_object, page_arg, roles
 
 bp = Blueprint("admin", __name__)
 SYS_ADMIN = Authority.SYS_ADMIN

@@ -6,10 +6,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from gallery import errors, validation
-from gallery.auth import Principal
-from gallery.model import Authority, Dashboard, Page, PageQuery
-from gallery.service import now_ms
+from gallery.domain import errors, validation
+from gallery.domain.model import Authority, Dashboard, Page, PageQuery
+from gallery.services.auth import Principal
+from gallery.services.images import now_ms
 from gallery.storage.base import Catalog
 
 

@@ -10,11 +10,11 @@ from typing import Any, ParamSpec, TypeVar, cast
 import werkzeug.exceptions
 from flask import current_app, g, request
 
-from gallery import errors, validation
-from gallery.auth import Principal
 from gallery.config import parse_bool
-from gallery.core import Gallery
-from gallery.model import Authority, PageQuery
+from gallery.domain import errors, validation
+from gallery.domain.model import Authority, PageQuery
+from gallery.services.auth import Principal
+from gallery.wiring import Gallery
 
 P = ParamSpec("P")
 R = TypeVar("R")

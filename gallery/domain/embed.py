@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from gallery.model import Scope, image_link
+from gallery.domain.model import Scope, image_link
 
 _ATTRIBUTE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"})
 # Markdown text: brackets would end the alt text, and `<`/`>` would be raw HTML to some renderers.

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from gallery.api import register
 from gallery.config import Settings
-from gallery.core import Gallery
+from gallery.web import register
+from gallery.wiring import Gallery
 
 
 def create_app(settings: Settings | None = None, gallery: Gallery | None = None) -> Flask:

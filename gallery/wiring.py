@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gallery.accounts import AccountService
-from gallery.auth import Tokens, derive_key, load_or_create_secret
 from gallery.config import Settings
-from gallery.dashboards import DashboardService
-from gallery.errors import ConfigError
-from gallery.service import ImageService
+from gallery.domain.errors import ConfigError
+from gallery.services.accounts import AccountService
+from gallery.services.auth import Tokens, derive_key, load_or_create_secret
+from gallery.services.dashboards import DashboardService
+from gallery.services.images import ImageService
+from gallery.services.uploads import StagedUploads
 from gallery.storage import Storage, open_storage
-from gallery.uploads import StagedUploads
 
 _MIN_SECRET = 32
 

@@ -2,7 +2,7 @@
 
 Every token carries its user's token generation (`gen`) and its session; every refresh token a one-time id (`jti`).
 Whether a generation is still current, and which refresh token a session accepts next, is the account service's to
-check (`gallery.accounts`): this module only signs and verifies.
+check (`gallery.services.accounts`): this module only signs and verifies.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from typing import Any
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from gallery import errors
-from gallery.model import Authority, User
+from gallery.domain import errors
+from gallery.domain.model import Authority, User
 
 ISSUER = "image-gallery"
 _ALGORITHM = "HS256"
