@@ -11,7 +11,8 @@ from gallery.services.auth import Tokens, derive_key, load_or_create_secret
 from gallery.services.dashboards import DashboardService
 from gallery.services.images import ImageService
 from gallery.services.uploads import StagedUploads
-from gallery.storage import Storage, open_storage
+from gallery.storage import open_storage
+from gallery.storage.protocols import Storage
 
 _MIN_SECRET = 32
 

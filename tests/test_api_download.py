@@ -10,7 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from gallery.config import Settings
-from gallery.storage.base import BlobStore
+from gallery.storage.protocols import BlobStore
 from gallery.wiring import Gallery
 from tests.conftest import Actor, make_app
 from tests.helpers import error_of, ok_json, png, put_file, sha256, svg, upload

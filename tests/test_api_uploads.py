@@ -22,7 +22,7 @@ from urllib3 import encode_multipart_formdata
 
 from gallery.services.accounts import Limits
 from gallery.services.auth import derive_key
-from gallery.storage.local import LOCAL_STAGING_PATH
+from gallery.services.uploads import LOCAL_STAGING_PATH
 from gallery.wiring import Gallery
 from tests.conftest import JWT_SECRET, Actor
 from tests.helpers import error_of, ok_json, png, sha256, upload

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 
 from gallery.domain.model import ImageQuery, PageQuery, SortOrder
-from gallery.storage import Storage
 from gallery.storage.dynamo import DynamoCatalog, _dump, _image_item, _tenant_pk
+from gallery.storage.protocols import Storage
 from tests.storage_fixtures import aws_env, backend, image, watched
 from tests.test_storage_contract import make_tenant
 

@@ -157,7 +157,7 @@ def test_gc_removes_uploads_staged_longer_ago_than_a_ticket_lives(env: dict[str,
     tenant = str(uuid.uuid4())
     old, fresh = f"{tenant}/{uuid.uuid4().hex}", f"{tenant}/{uuid.uuid4().hex}"
     for name in (old, fresh):
-        staging.store(name, io.BytesIO(b"partial"), 100)  # type: ignore[attr-defined]
+        staging.store(name, io.BytesIO(b"partial"), 100)
     stale = time.time() - gallery.settings.upload_ttl - 60
     os.utime(gallery.settings.data_dir / "staging" / old, (stale, stale))
     gallery.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
@@ -104,6 +105,10 @@ class ImageInfo:
 
     def evolve(self, **changes: Any) -> ImageInfo:
         return replace(self, **changes)
+
+    def revised(self, **changes: Any) -> ImageInfo:
+        """The next revision: the changes, stamped now, one version on (what an update is checked against)."""
+        return replace(self, **changes, updated_time=now_ms(), version=self.version + 1)
 
     def to_json(self) -> dict[str, Any]:
         descriptor = self.original.to_json()
@@ -242,6 +247,27 @@ class Dashboard:
 
     def to_json(self) -> dict[str, Any]:
         return {**self.info_json(), "configuration": self.configuration}
+
+
+# Sort properties a list call may name, mapped by each backend to its own columns.
+SORT_PROPERTIES = frozenset(
+    {
+        "createdTime",
+        "title",
+        "name",
+        "resourceKey",
+        "fileName",
+        "resourceType",
+        "resourceSubType",
+        "tenantId",
+        "size",
+    }
+)
+
+
+def now_ms() -> int:
+    """ThingsBoard's timestamps: milliseconds since the epoch."""
+    return int(time.time() * 1000)
 
 
 class SortOrder(enum.StrEnum):

@@ -6,8 +6,7 @@ import re
 from typing import Any
 
 from gallery.domain.errors import BadRequest
-from gallery.domain.model import PageQuery, Scope, SortOrder, SubType
-from gallery.storage.base import SORT_PROPERTIES
+from gallery.domain.model import SORT_PROPERTIES, PageQuery, Scope, SortOrder, SubType
 
 MAX_NAME = 255
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

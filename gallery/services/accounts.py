@@ -18,10 +18,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from gallery.domain import errors
-from gallery.domain.model import SYSTEM_TENANT_ID, Authority, ImageInfo, Page, PageQuery, Tenant, TenantProfile, User
+from gallery.domain.model import (
+    SYSTEM_TENANT_ID,
+    Authority,
+    ImageInfo,
+    Page,
+    PageQuery,
+    Tenant,
+    TenantProfile,
+    User,
+    now_ms,
+)
 from gallery.services.auth import Principal, TokenPair, Tokens, hash_password, is_weak, verify_password
-from gallery.services.images import now_ms
-from gallery.storage.base import AuthStore, Catalog
+from gallery.storage.protocols import AccountCatalog, AuthStore
 
 DEFAULT_PROFILE_NAME = "Default"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
@@ -95,7 +104,7 @@ def check_password_policy(password: str, email: str = "") -> None:
 class AccountService:
     def __init__(
         self,
-        catalog: Catalog,
+        catalog: AccountCatalog,
         auth: AuthStore,
         tokens: Tokens,
         release_images: Callable[[list[ImageInfo]], None],

@@ -7,14 +7,13 @@ import uuid
 from typing import Any
 
 from gallery.domain import errors, validation
-from gallery.domain.model import Authority, Dashboard, Page, PageQuery
+from gallery.domain.model import Authority, Dashboard, Page, PageQuery, now_ms
 from gallery.services.auth import Principal
-from gallery.services.images import now_ms
-from gallery.storage.base import Catalog
+from gallery.storage.protocols import DashboardCatalog
 
 
 class DashboardService:
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: DashboardCatalog) -> None:
         self.catalog = catalog
 
     @staticmethod

@@ -12,7 +12,6 @@ import binascii
 import re
 import secrets
 import string
-import time
 import uuid
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
@@ -34,11 +33,11 @@ from gallery.domain.model import (
     Scope,
     SubType,
     TenantProfile,
+    now_ms,
 )
 from gallery.services.auth import Principal
 from gallery.services.etags import CachedTag, EtagCache
-from gallery.storage import Storage
-from gallery.storage.base import read_blob
+from gallery.storage.protocols import Storage, read_blob
 
 _PUBLIC_KEY_ALPHABET = string.ascii_letters + string.digits
 _MAX_KEY_ATTEMPTS = 10_000
@@ -55,10 +54,6 @@ _PUBLIC_KEY = re.compile(r"[A-Za-z0-9]{1,64}")  # ASCII only: str.isalnum() take
 
 def new_public_key() -> str:
     return "".join(secrets.choice(_PUBLIC_KEY_ALPHABET) for _ in range(PUBLIC_KEY_LENGTH))
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def candidate_keys(file_name: str) -> Iterable[str]:
@@ -276,13 +271,7 @@ class ImageService:
         image = self._writable(principal, scope, key)
         name = validation.file_name(file_name)
         inspection = self._inspect(image.tenant_id, data)
-        updated = image.evolve(
-            file_name=name,
-            original=inspection.original,
-            preview=inspection.preview,
-            updated_time=now_ms(),
-            version=image.version + 1,
-        )
+        updated = image.revised(file_name=name, original=inspection.original, preview=inspection.preview)
         return self._replace(image, updated, inspection)
 
     def _replace(self, old: ImageInfo, new: ImageInfo, inspection: Prepared | None) -> ImageInfo:
@@ -304,14 +293,14 @@ class ImageService:
 
     def rename(self, principal: Principal, scope: Scope, key: str, title: str | None) -> ImageInfo:
         image = self._writable(principal, scope, key)
-        updated = image.evolve(title=validation.title(title), updated_time=now_ms(), version=image.version + 1)
+        updated = image.revised(title=validation.title(title))
         return self._replace(image, updated, None)
 
     def set_public(self, principal: Principal, scope: Scope, key: str, public: bool) -> ImageInfo:
         image = self._writable(principal, scope, key)
         if image.public == public:
             return image
-        updated = image.evolve(public=public, updated_time=now_ms(), version=image.version + 1)
+        updated = image.revised(public=public)
         return self._replace(image, updated, None)
 
     def references(self, image: ImageInfo) -> dict[str, list[dict[str, Any]]]:
@@ -364,7 +353,7 @@ class ImageService:
         existing = self.catalog.get_image(principal.tenant_id, key) if key else None
         public_key = self._usable_public_key(wanted_public_key, existing, principal.tenant_id)
         if existing is not None:
-            updated = existing.evolve(
+            updated = existing.revised(
                 title=chosen_title,
                 file_name=name,
                 sub_type=kind,
@@ -372,8 +361,6 @@ class ImageService:
                 public_key=public_key,
                 original=inspection.original,
                 preview=inspection.preview,
-                updated_time=now_ms(),
-                version=existing.version + 1,
             )
             return self._replace(existing, updated, inspection)
         draft = _new_image(principal.tenant_id, chosen_title, name, kind, public, public_key, inspection)

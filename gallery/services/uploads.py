@@ -30,8 +30,10 @@ from gallery.domain import errors, validation
 from gallery.domain.model import ImageInfo, Scope
 from gallery.services.auth import ISSUER, Principal
 from gallery.services.images import ImageService
-from gallery.storage.base import Staging, UploadLedger
+from gallery.storage.protocols import Staging, UploadLedger
 
+# Where a client posts a large upload's form when the staging store receives posts itself (the local backend).
+LOCAL_STAGING_PATH = "/api/image/staging"
 _ALGORITHM = "HS256"
 _PURPOSE = "upload"
 SWEEP_EVERY_SECONDS = 300
@@ -93,6 +95,8 @@ class StagedUploads:
         }
         upload_id = jwt.encode(claims, self._secret, algorithm=_ALGORITHM)
         url, fields = self.staging.post_form(ticket.name, limit, self._ttl, upload_id)
+        if self.staging.receives_posts:
+            url = LOCAL_STAGING_PATH
         return {
             "uploadId": upload_id,
             "url": url,
@@ -135,12 +139,11 @@ class StagedUploads:
     def receive(self, upload_id: str, stream: IO[bytes]) -> int:
         """The local backend's stand-in for S3's POST: store at most the ticket's cap under its staging name."""
         ticket = self._live_ticket(upload_id)
-        store = getattr(self.staging, "store", None)
-        if store is None:
+        if not self.staging.receives_posts:
             raise errors.NotFound()  # this backend's clients upload to S3, never here
         if not self.ledger.is_open(ticket.tenant_id, ticket.upload, int(time.time())):
             raise errors.BadRequest("This upload is finished; start a new one")
-        return int(store(ticket.name, stream, ticket.max_size))
+        return self.staging.store(ticket.name, stream, ticket.max_size)
 
     def finish_new(self, principal: Principal, upload_id: str, title: str | None, sub_type: str | None) -> ImageInfo:
         return self._finish(

@@ -24,7 +24,7 @@ from gallery.imaging import Limits
 from gallery.services.images import export_data
 from gallery.site.renditions import DEFAULT_WIDTHS, Plan, Probe, make, plan
 from gallery.storage import open_storage
-from gallery.storage.base import BlobStore, read_blob
+from gallery.storage.protocols import BlobStore, read_blob
 from gallery.wiring import Gallery
 
 _LIST_PAGE = 1000

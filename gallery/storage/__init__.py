@@ -3,25 +3,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from gallery.config import Settings
 from gallery.domain.errors import ConfigError
-from gallery.storage.base import AuthStore, BlobStore, Catalog, Staging, UploadLedger
-
-
-@dataclass(frozen=True)
-class Storage:
-    catalog: Catalog
-    auth: AuthStore
-    uploads: UploadLedger
-    blobs: BlobStore
-    staging: Staging
-
-    def close(self) -> None:
-        self.catalog.close()
-        self.auth.close()
-        self.uploads.close()
+from gallery.storage.protocols import Storage
 
 
 def open_storage(settings: Settings) -> Storage:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any, BinaryIO, cast
+from typing import IO, Any, BinaryIO, cast
 
 import boto3
 from botocore.config import Config
@@ -18,10 +18,10 @@ from botocore.exceptions import ClientError
 from gallery.config import Settings
 from gallery.domain import errors
 from gallery.storage.awserrors import error_code, translated
-from gallery.storage.base import checked_staging_name, is_staging_name, nothing_staged
 from gallery.storage.dynamo import DynamoCatalog
 from gallery.storage.dynamo_auth import TTL_ATTRIBUTE, DynamoAuthStore
 from gallery.storage.dynamo_uploads import DynamoUploadLedger
+from gallery.storage.staging_names import checked_staging_name, is_staging_name, nothing_staged
 
 _ETAG = re.compile(r"^[0-9a-f]{64}$")
 BLOB_PREFIX = "blobs/"
@@ -141,6 +141,8 @@ class S3Staging:
     """Large uploads go from the client straight to `staging/<tenant>/<upload>` by a presigned POST whose policy
     caps the size; the bucket's lifecycle rule removes whatever is never finished."""
 
+    receives_posts = False
+
     def __init__(self, client: Any, bucket: str) -> None:
         self.client = client
         self.bucket = bucket
@@ -148,6 +150,9 @@ class S3Staging:
     @staticmethod
     def key(name: str) -> str:
         return f"{STAGING_PREFIX}{checked_staging_name(name)}"
+
+    def store(self, name: str, stream: IO[bytes], max_size: int) -> int:
+        raise errors.NotFound()  # clients post to S3 itself
 
     def post_form(self, name: str, max_size: int, expires_in: int, ticket: str) -> tuple[str, dict[str, str]]:
         with translated():

@@ -17,8 +17,8 @@ from botocore.exceptions import ClientError
 
 from gallery.domain import errors
 from gallery.storage.awserrors import translated
-from gallery.storage.base import Failures
 from gallery.storage.dynamo import Item, _dump, _key, _load
+from gallery.storage.protocols import Failures
 
 TTL_ATTRIBUTE = "expires_at"
 _RACES = 5  # a count begun by another request between our two writes: read it again, at most this often

@@ -20,6 +20,7 @@ from typing import IO, Any, BinaryIO, TypeVar
 
 from gallery.domain import errors
 from gallery.domain.model import (
+    SORT_PROPERTIES,
     SYSTEM_TENANT_ID,
     Authority,
     Dashboard,
@@ -34,8 +35,8 @@ from gallery.domain.model import (
     TenantProfile,
     User,
 )
-from gallery.storage.base import SORT_PROPERTIES, checked_staging_name, is_staging_name, nothing_staged
 from gallery.storage.sqlite import SqliteDatabase, translated
+from gallery.storage.staging_names import checked_staging_name, is_staging_name, nothing_staged
 
 T = TypeVar("T")
 
@@ -656,12 +657,11 @@ def _write_file(path: Path, stream: IO[bytes], limit: int) -> int:
     return written
 
 
-LOCAL_STAGING_PATH = "/api/image/staging"
-
-
 class FileStaging:
-    """Large uploads on the local backend: the client POSTs the same form it would send to S3, to our own
-    endpoint (`LOCAL_STAGING_PATH`), which checks the signed ticket and writes `<root>/<tenant>/<upload>`."""
+    """Large uploads on the local backend: the client POSTs the same form it would send to S3, to the gallery's
+    own endpoint, which checks the signed ticket and writes `<root>/<tenant>/<upload>` here."""
+
+    receives_posts = True
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -670,7 +670,7 @@ class FileStaging:
         return self.root / checked_staging_name(name)
 
     def post_form(self, name: str, max_size: int, expires_in: int, ticket: str) -> tuple[str, dict[str, str]]:
-        return LOCAL_STAGING_PATH, {"ticket": ticket}
+        return "", {"ticket": ticket}
 
     def store(self, name: str, stream: IO[bytes], max_size: int) -> int:
         return _write_atomically(self._path(name), stream, max_size)

@@ -6,7 +6,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from gallery.storage.base import Failures
+from gallery.storage.protocols import Failures
 from gallery.storage.sqlite import SqliteDatabase
 
 SCHEMA = """

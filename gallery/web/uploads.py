@@ -13,7 +13,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from gallery.domain import errors, validation
-from gallery.storage.local import LOCAL_STAGING_PATH
+from gallery.services.uploads import LOCAL_STAGING_PATH
 from gallery.web.common import ADMINS, caller, gallery, json_object, roles
 
 bp = Blueprint("uploads", __name__)

@@ -16,8 +16,8 @@ import pytest
 from gallery.domain import errors
 from gallery.domain.model import Dashboard
 from gallery.services.etags import CachedTag, EtagCache
-from gallery.storage import Storage
 from gallery.storage.dynamo import DynamoCatalog
+from gallery.storage.protocols import Storage
 from tests.storage_fixtures import backend, image
 from tests.test_storage_contract import make_tenant
 

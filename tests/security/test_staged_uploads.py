@@ -17,7 +17,7 @@ from urllib3 import encode_multipart_formdata
 from gallery.domain.model import Authority
 from gallery.services import uploads as uploads_module
 from gallery.services.accounts import Limits
-from gallery.storage.local import LOCAL_STAGING_PATH
+from gallery.services.uploads import LOCAL_STAGING_PATH
 from gallery.wiring import Gallery
 from tests.conftest import PASSWORD, Actor, make_app
 from tests.helpers import error_of, ok_json, png

@@ -1,4 +1,6 @@
-"""The storage contract: a Catalog (metadata, accounts, usage) and a BlobStore (bytes by SHA-256).
+"""The storage contract: catalogs of images, accounts and dashboards, an auth store, an upload ledger, blob stores
+(bytes by SHA-256) and a staging area, bundled as `Storage`. Services see these protocols only; `open_storage`
+(`gallery.storage`) picks the backend.
 
 Both backends implement these protocols and one contract-test suite (`tests/test_storage_contract.py`) runs on each.
 Every method raises only `gallery.domain.errors` exceptions. The rules (who may do what, keys, limits) live in the
@@ -8,32 +10,16 @@ together, a usage ceiling is checked inside the same write, and updates apply on
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import BinaryIO, Protocol
+from typing import IO, BinaryIO, Protocol
 
-from gallery.domain import errors
 from gallery.domain.model import Dashboard, ImageInfo, ImageQuery, Page, PageQuery, Tenant, TenantProfile, User
 
-# Sort properties a list call may name, mapped by each backend to its own columns.
-SORT_PROPERTIES = frozenset(
-    {
-        "createdTime",
-        "title",
-        "name",
-        "resourceKey",
-        "fileName",
-        "resourceType",
-        "resourceSubType",
-        "tenantId",
-        "size",
-    }
-)
 
+class ImageCatalog(Protocol):
+    """Image rows, the tenant usage they add up to, public keys and blob reference counts."""
 
-class Catalog(Protocol):
-    # --- images -------------------------------------------------------------------------------------------------
     def get_image(self, tenant_id: str, key: str) -> ImageInfo | None: ...
 
     def public_key_owner(self, public_key: str) -> str | None:
@@ -73,7 +59,10 @@ class Catalog(Protocol):
 
     def usage(self, tenant_id: str) -> int: ...
 
-    # --- dashboards (what can refer to images) -------------------------------------------------------------------
+
+class DashboardCatalog(Protocol):
+    """Dashboards, and which of them refer to an image (so an image in use is not deleted by mistake)."""
+
     def save_dashboard(self, dashboard: Dashboard) -> None:
         """Insert or replace by id within the dashboard's tenant."""
         ...
@@ -89,7 +78,10 @@ class Catalog(Protocol):
         compared case-insensitively, in one tenant or (None) in all; at most `limit`."""
         ...
 
-    # --- tenants and profiles -------------------------------------------------------------------------------------
+
+class AccountCatalog(Protocol):
+    """Tenant profiles, tenants and users."""
+
     def insert_profile(self, profile: TenantProfile) -> None: ...
 
     def update_profile(self, profile: TenantProfile) -> None: ...
@@ -115,10 +107,12 @@ class Catalog(Protocol):
     def list_tenants(self, page: PageQuery) -> Page[Tenant]: ...
 
     def delete_tenant(self, tenant_id: str) -> list[ImageInfo]:
-        """Remove the tenant, its users and its images in one write; returns the removed images."""
+        """Remove the tenant with its images, dashboards and users; returns the removed images (whose bytes the
+        caller releases). Not one write on every backend: the local one is a single transaction; on DynamoDB each
+        image, dashboard and user goes in a transaction of its own and the tenant last, so an interrupted delete
+        leaves a tenant with less in it, never orphans, and running it again finishes it."""
         ...
 
-    # --- users ------------------------------------------------------------------------------------------------------
     def insert_user(self, user: User) -> None:
         """Raises `AlreadyExists` when the e-mail (case-insensitive) is taken."""
         ...
@@ -139,6 +133,10 @@ class Catalog(Protocol):
     def delete_user(self, user_id: str) -> bool: ...
 
     def has_users(self) -> bool: ...
+
+
+class Catalog(ImageCatalog, DashboardCatalog, AccountCatalog, Protocol):
+    """The three catalogs in one store, as both backends keep them (one database, one table)."""
 
     def close(self) -> None: ...
 
@@ -225,33 +223,24 @@ class BlobStore(Protocol):
         ...
 
 
-_STAGING_NAME = re.compile(r"^[0-9a-f-]{36}/[0-9a-f]{32}$")
-
-
-def is_staging_name(name: str) -> bool:
-    """`<tenant id>/<upload id>`, as the uploads service makes them: the only names a staging store accepts."""
-    return bool(_STAGING_NAME.match(name))
-
-
-def checked_staging_name(name: str) -> str:
-    if not is_staging_name(name):
-        raise errors.NotFound("No such upload")
-    return name
-
-
-def nothing_staged() -> errors.NotFound:
-    return errors.NotFound("Nothing is staged for this upload (not uploaded yet, or finished already)")
-
-
 class Staging(Protocol):
     """Where a large upload lands, straight from the client, before it is inspected and committed.
 
     `name` is always `<tenant id>/<upload id>`, made by us; a client never chooses it.
     """
 
+    # True: the client posts the form to the gallery's own endpoint, which hands the file to `store` (the URL is the
+    # gallery's to say, so `post_form`'s is empty). False: the client posts to `post_form`'s URL (S3), never to us.
+    receives_posts: bool
+
     def post_form(self, name: str, max_size: int, expires_in: int, ticket: str) -> tuple[str, dict[str, str]]:
         """The URL and form fields of a multipart POST that stores at most `max_size` bytes under `name` until
         `expires_in` seconds from now. `ticket` is our signed upload id, for a store that checks it itself."""
+        ...
+
+    def store(self, name: str, stream: IO[bytes], max_size: int) -> int:
+        """Write a posted form's file (a store that `receives_posts`); returns its size. Raises `LimitExceeded`
+        (writing nothing) past `max_size`, and `NotFound` on a store that never receives posts."""
         ...
 
     def read(self, name: str, limit: int) -> bytes:
@@ -274,3 +263,17 @@ class Staging(Protocol):
 def read_blob(blobs: BlobStore, etag: str) -> bytes:
     with blobs.open(etag) as stream:
         return stream.read()
+
+
+@dataclass(frozen=True)
+class Storage:
+    catalog: Catalog
+    auth: AuthStore
+    uploads: UploadLedger
+    blobs: BlobStore
+    staging: Staging
+
+    def close(self) -> None:
+        self.catalog.close()
+        self.auth.close()
+        self.uploads.close()
