@@ -38,7 +38,7 @@ def _catalog(data_dir: Path) -> None:
         Image.new("RGB", (48, 32), (n % 256, (n // 256) % 256, 90)).save(out, "PNG")
         data = out.getvalue()
         etag = hashlib.sha256(data).hexdigest()
-        gallery.images.blobs.put(etag, data)
+        gallery.storage.blobs.put(etag, data)
         descriptor = Descriptor("image/png", 48, 32, len(data), etag)
         image = ImageInfo(
             id=f"00000000-0000-4000-8000-{n:012d}",

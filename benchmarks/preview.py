@@ -12,8 +12,9 @@ from PIL import Image
 
 from benchmarks.harness import Comparison, compare_times
 from gallery import imaging
+from gallery.imaging import raster
 
-LIMITS = imaging.Limits(max_pixels=50_000_000, max_frames=1000)
+LIMITS = imaging.DecodeLimits(max_pixels=50_000_000, max_frames=1000)
 
 
 def photo_like_jpeg(width: int = 3000, height: int = 2000) -> bytes:
@@ -31,7 +32,7 @@ def run() -> list[Comparison]:
 
     def ours() -> bytes:
         image = Image.open(io.BytesIO(data), formats=["JPEG"])
-        return imaging.make_preview(image, image.size)
+        return raster.make_preview(image, image.size)
 
     def baseline() -> None:
         image = Image.open(io.BytesIO(data))

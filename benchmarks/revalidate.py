@@ -58,7 +58,7 @@ def run() -> list[Comparison]:
             "bench@example.com", "bench-password", Authority.TENANT_ADMIN, admin_tenant.id
         )
         image = gallery.images.upload(as_principal(user), "logo.png", logo(), None, None)
-        token = gallery.accounts.tokens.issue(user).token
+        token = gallery.sessions.tokens.issue(user).token
         app = DispatcherMiddleware(create_app(gallery=gallery), {"/bare": _bare_app()})
         server = create_server(app, "127.0.0.1", 0)
         port = server.effective_port  # type: ignore[union-attr]

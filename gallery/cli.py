@@ -15,8 +15,7 @@ from typing import ParamSpec, TypeVar
 import click
 
 from gallery.domain import errors
-from gallery.domain.model import Authority
-from gallery.services.accounts import Limits
+from gallery.domain.model import Authority, FileLimits
 from gallery.web.server import DEFAULT_THREADS, create_server
 from gallery.wiring import Gallery
 
@@ -105,7 +104,7 @@ def tenants() -> None:
 @_reported
 def create_tenant(name: str, max_resource_size: int, max_resources_bytes: int) -> None:
     """Create tenant NAME and print its id."""
-    tenant = _open().accounts.create_tenant_with_limits(name, Limits(max_resource_size, max_resources_bytes))
+    tenant = _open().accounts.create_tenant_with_limits(name, FileLimits(max_resource_size, max_resources_bytes))
     click.echo(tenant.id)
 
 
@@ -224,7 +223,7 @@ def provision() -> None:
     settings = Settings.from_env()
     if settings.backend != "aws":
         raise errors.ConfigError("`gallery provision` is for GALLERY_BACKEND=aws; the local backend needs no set-up")
-    from gallery.storage.aws import provision as provision_aws
+    from gallery.storage.aws.provision import provision as provision_aws
 
     for line in provision_aws(settings):
         click.echo(line)
@@ -236,7 +235,7 @@ def gc() -> None:
     """Remove stored bytes that no image refers to (left behind by a crash mid-upload) and large uploads that
     were staged but never finished."""
     gallery = _open()
-    removed = gallery.images.collect_garbage()
+    removed = gallery.images.keeper.collect_garbage()
     click.echo(f"removed {len(removed)} unreferenced blob(s)")
     click.echo(f"removed {gallery.uploads.sweep()} abandoned upload(s)")
     # A write in progress is seconds old; one begun an hour ago was interrupted (a crash, a full disk).

@@ -1,4 +1,5 @@
-"""Wiring: settings → storage → services. Shared by the web app and the CLI; nothing here knows about HTTP."""
+"""Wiring: settings → storage → services. Shared by the web app, the CLI and the site build; nothing here knows
+about HTTP. The one place that picks a backend (`open_storage`) and hands each service the protocols it needs."""
 
 from __future__ import annotations
 
@@ -7,9 +8,14 @@ from dataclasses import dataclass
 from gallery.config import Settings
 from gallery.domain.errors import ConfigError
 from gallery.services.accounts import AccountService
-from gallery.services.auth import Tokens, derive_key, load_or_create_secret
+from gallery.services.blobs import BlobKeeper
+from gallery.services.credentials import Tokens, derive_key, load_or_create_secret
 from gallery.services.dashboards import DashboardService
+from gallery.services.downloads import DownloadService
+from gallery.services.etags import EtagCache
 from gallery.services.images import ImageService
+from gallery.services.sessions import SessionService
+from gallery.services.transfer import TransferService
 from gallery.services.uploads import StagedUploads
 from gallery.storage import open_storage
 from gallery.storage.protocols import Storage
@@ -22,6 +28,9 @@ class Gallery:
     settings: Settings
     storage: Storage
     images: ImageService
+    downloads: DownloadService
+    transfer: TransferService
+    sessions: SessionService
     accounts: AccountService
     dashboards: DashboardService
     uploads: StagedUploads
@@ -30,13 +39,24 @@ class Gallery:
     def open(cls, settings: Settings | None = None) -> Gallery:
         settings = settings or Settings.from_env()
         storage = open_storage(settings)
-        images = ImageService(storage, settings)
+        catalog = storage.catalog
+        cache = EtagCache(settings.etag_cache_ttl * 60, settings.etag_cache_max_bytes)
+        images = ImageService(catalog, catalog, catalog, BlobKeeper(catalog, storage.blobs), cache, settings)
         secret = _secret(settings)
         tokens = Tokens(secret, settings.access_token_ttl, settings.refresh_token_ttl)
-        accounts = AccountService(storage.catalog, storage.auth, tokens, images.release)
+        sessions = SessionService(catalog, storage.auth, tokens)
         ticket_key = derive_key(secret, "upload-tickets")
-        uploads = StagedUploads(images, storage.staging, storage.uploads, ticket_key, settings)
-        return cls(settings, storage, images, accounts, DashboardService(storage.catalog), uploads)
+        return cls(
+            settings,
+            storage,
+            images,
+            DownloadService(catalog, storage.blobs, cache),
+            TransferService(images),
+            sessions,
+            AccountService(catalog, sessions, images.release),
+            DashboardService(catalog),
+            StagedUploads(images, storage.staging, storage.uploads, ticket_key, settings),
+        )
 
     def close(self) -> None:
         self.storage.close()

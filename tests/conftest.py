@@ -99,7 +99,7 @@ def no_dynamodb_scans(request: pytest.FixtureRequest) -> Iterator[None]:
     if TEST_BACKEND != "aws":
         yield
         return
-    from gallery.storage.aws import clients
+    from gallery.storage.aws.clients import clients
 
     dynamodb, _ = clients(Settings.from_env({}, aws_endpoint_url=request.getfixturevalue("moto_endpoint")))
     with watched(dynamodb):
@@ -121,7 +121,7 @@ def backend_overrides(request: pytest.FixtureRequest) -> dict[str, str]:
 
 def fresh_aws_backend(endpoint: str) -> dict[str, str]:
     """Settings for a newly provisioned table and bucket of their own on the moto server at `endpoint`."""
-    from gallery.storage.aws import provision
+    from gallery.storage.aws.provision import provision
 
     name = f"t{uuid.uuid4().hex[:12]}"
     overrides = {"backend": "aws", "table": name, "bucket": name, "aws_endpoint_url": endpoint}
@@ -184,7 +184,7 @@ def client(app: Flask) -> FlaskClient:
 def actors(gallery: Gallery, seed: Seed) -> dict[str, Actor]:
     result = {}
     for name, user in seed.users.items():
-        token = gallery.accounts.tokens.issue(user).token
+        token = gallery.sessions.tokens.issue(user).token
         result[name] = Actor(name, user, {"X-Authorization": f"Bearer {token}"})
     return result
 

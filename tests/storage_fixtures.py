@@ -87,13 +87,15 @@ def backend(kind: str, tmp_path: Path) -> Iterator[Storage]:
         return
     from moto import mock_aws
 
-    from gallery.storage.aws import provision
+    from gallery.storage.aws.catalog import DynamoCatalog
+    from gallery.storage.aws.provision import provision
 
     settings = Settings.from_env({}, backend="aws", table="contract", bucket="contract-bucket")
     with aws_env(), mock_aws():
         provision(settings)
         storage = open_storage(settings)
-        with watched(storage.catalog.client):  # type: ignore[attr-defined]
+        assert isinstance(storage.catalog, DynamoCatalog)
+        with watched(storage.catalog.table.client):
             yield storage
 
 

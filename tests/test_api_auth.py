@@ -9,7 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from gallery.domain.model import Authority
-from gallery.services.auth import Tokens
+from gallery.services.credentials import Tokens
 from gallery.wiring import Gallery
 from tests.conftest import JWT_SECRET, PASSWORD, Actor
 from tests.helpers import error_of, ok_json, png, upload

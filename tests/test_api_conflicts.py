@@ -50,4 +50,4 @@ def test_new_bytes_based_on_an_old_version_are_a_409_and_change_nothing(
     error_of(put_file(client, "/api/images/tenant/race.png", admin.headers, jpeg(), "new.jpg"), 409)
     assert client.get("/api/images/tenant/race.png", headers=admin.headers).get_data() == original
     assert gallery.images.usage(admin.tenant_id) == usage
-    assert gallery.images.collect_garbage() == []  # the refused bytes were not left behind
+    assert gallery.images.keeper.collect_garbage() == []  # the refused bytes were not left behind

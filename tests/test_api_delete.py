@@ -26,11 +26,11 @@ def test_delete_releases_bytes_and_usage(client: FlaskClient, admin: Actor, gall
     info = ok_json(upload(client, admin.headers, data, "a.png"))
     preview_etag = info["descriptor"]["previewDescriptor"]["etag"]
     assert gallery.images.usage(admin.tenant_id) == len(data)
-    assert gallery.images.blobs.exists(sha256(data))
+    assert gallery.storage.blobs.exists(sha256(data))
     ok_json(client.delete("/api/images/tenant/a.png?force=False", headers=admin.headers))
     assert gallery.images.usage(admin.tenant_id) == 0
-    assert not gallery.images.blobs.exists(sha256(data))
-    assert not gallery.images.blobs.exists(preview_etag)
+    assert not gallery.storage.blobs.exists(sha256(data))
+    assert not gallery.storage.blobs.exists(preview_etag)
 
 
 def test_shared_bytes_stay_while_another_image_uses_them(client: FlaskClient, admin: Actor, other: Actor) -> None:

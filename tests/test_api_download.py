@@ -33,8 +33,8 @@ class CountingBlobs:
 
 @pytest.fixture
 def counting(gallery: Gallery) -> CountingBlobs:
-    wrapped = CountingBlobs(gallery.images.blobs)
-    gallery.images.blobs = wrapped  # type: ignore[assignment]
+    wrapped = CountingBlobs(gallery.downloads.blobs)
+    gallery.downloads.blobs = wrapped  # type: ignore[assignment]
     return wrapped
 
 
@@ -203,7 +203,7 @@ def test_cache_off_still_answers_304_from_the_catalog(settings: Settings, admin:
     for _ in range(2):
         response = client.get("/api/images/tenant/logo.png", headers={**admin.headers, "If-None-Match": sha256(data)})
         assert response.status_code == 304
-    assert len(gallery.images.etags) == 0
+    assert len(gallery.images.cache) == 0
     gallery.close()
 
 
@@ -211,8 +211,8 @@ def test_etag_cache_is_used_and_bounded(gallery: Gallery, client: FlaskClient, a
     data = png()
     ok_json(upload(client, admin.headers, data, "logo.png"))
     client.get("/api/images/tenant/logo.png", headers={**admin.headers, "If-None-Match": sha256(data)})
-    assert len(gallery.images.etags) == 1
-    assert 0 < gallery.images.etags.size_bytes <= gallery.settings.etag_cache_max_bytes
+    assert len(gallery.images.cache) == 1
+    assert 0 < gallery.images.cache.size_bytes <= gallery.settings.etag_cache_max_bytes
 
 
 def test_deleted_image_is_not_served_from_the_etag_cache(client: FlaskClient, admin: Actor) -> None:

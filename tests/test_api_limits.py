@@ -8,20 +8,20 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from gallery.services.accounts import Limits
+from gallery.domain.model import FileLimits
 from gallery.wiring import Gallery
 from tests.conftest import Actor
 from tests.helpers import error_of, ok_json, png, put_file, upload
 
 
-def limit_tenant(gallery: Gallery, tenant_id: str, limits: Limits) -> None:
+def limit_tenant(gallery: Gallery, tenant_id: str, limits: FileLimits) -> None:
     profile = gallery.accounts.create_profile(f"limits {limits}", limits)
     tenant = gallery.accounts.get_tenant(tenant_id)
     gallery.accounts.update_tenant(tenant.id, tenant.name, profile.id)
 
 
 def test_max_resource_size(client: FlaskClient, gallery: Gallery, admin: Actor) -> None:
-    limit_tenant(gallery, admin.tenant_id, Limits(max_resource_size=100))
+    limit_tenant(gallery, admin.tenant_id, FileLimits(max_resource_size=100))
     body = error_of(upload(client, admin.headers, png(), "a.png"), 400)
     assert body["message"] == "Resource exceeds the maximum size of 100 bytes"
     assert body["errorCode"] == 31
@@ -30,7 +30,7 @@ def test_max_resource_size(client: FlaskClient, gallery: Gallery, admin: Actor) 
 
 
 def test_display_size_uses_whole_units(client: FlaskClient, gallery: Gallery, admin: Actor) -> None:
-    limit_tenant(gallery, admin.tenant_id, Limits(max_resource_size=1500))
+    limit_tenant(gallery, admin.tenant_id, FileLimits(max_resource_size=1500))
     # The per-file limit is checked on the byte count before any decoding.
     body = error_of(upload(client, admin.headers, png() + b"\0" * 2000, "a.png"), 400)
     assert body["message"] == "Resource exceeds the maximum size of 1 KB"
@@ -40,7 +40,7 @@ def test_total_limit_counts_every_image_and_update_counts_the_delta(
     client: FlaskClient, gallery: Gallery, admin: Actor
 ) -> None:
     small, other = png(10, 10, (1, 1, 1)), png(10, 10, (2, 2, 2))
-    limit_tenant(gallery, admin.tenant_id, Limits(max_resources_in_bytes=len(small) + len(other)))
+    limit_tenant(gallery, admin.tenant_id, FileLimits(max_resources_in_bytes=len(small) + len(other)))
     ok_json(upload(client, admin.headers, small, "a.png"))
     ok_json(upload(client, admin.headers, other, "b.png"))
     body = error_of(upload(client, admin.headers, png(10, 10, (3, 3, 3)), "c.png"), 400)
@@ -67,7 +67,7 @@ def test_concurrent_uploads_never_exceed_the_quota(app: Flask, gallery: Gallery,
     size = max(len(i) for i in images)
     allowed = 5
     limit = size * allowed
-    limit_tenant(gallery, admin.tenant_id, Limits(max_resources_in_bytes=limit))
+    limit_tenant(gallery, admin.tenant_id, FileLimits(max_resources_in_bytes=limit))
     barrier = threading.Barrier(len(images))
     statuses: list[int] = []
 

@@ -20,8 +20,8 @@ from flask.testing import FlaskClient
 from PIL import Image
 from urllib3 import encode_multipart_formdata
 
-from gallery.services.accounts import Limits
-from gallery.services.auth import derive_key
+from gallery.domain.model import FileLimits
+from gallery.services.credentials import derive_key
 from gallery.services.uploads import LOCAL_STAGING_PATH
 from gallery.wiring import Gallery
 from tests.conftest import JWT_SECRET, Actor
@@ -146,7 +146,7 @@ def test_sizes_over_the_tenant_limit_are_refused_at_every_step(
     client: FlaskClient, gallery: Gallery, admin: Actor
 ) -> None:
     data = png(300, 300)
-    limit_tenant(gallery, admin.tenant_id, Limits(max_resource_size=len(data) - 1))
+    limit_tenant(gallery, admin.tenant_id, FileLimits(max_resource_size=len(data) - 1))
     body = error_of(
         client.post("/api/image/uploads", json={"fileName": "a.png", "size": len(data)}, headers=admin.headers), 400
     )

@@ -5,14 +5,21 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
 from gallery.domain.model import ImageQuery, PageQuery, SortOrder
-from gallery.storage.dynamo import DynamoCatalog, _dump, _image_item, _tenant_pk
+from gallery.storage.aws import keys
+from gallery.storage.aws.catalog import DynamoCatalog
+from gallery.storage.aws.images import image_item
+from gallery.storage.aws.table import dump, dump_key
 from gallery.storage.protocols import Storage
 from tests.storage_fixtures import aws_env, backend, image, watched
 from tests.test_storage_contract import make_tenant
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import WriteRequestTypeDef
 
 IMAGES = 5000
 PAGE = 20
@@ -28,20 +35,23 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Storage, str
         rows = [image(tenant, f"logo {n:04d}.png", title=f"Logo {n:04d}", created=1000 + n) for n in range(IMAGES)]
         rows += [image(neighbour, f"logo {n:04d}.png", created=1000 + n) for n in range(50)]
         for start in range(0, len(rows), 25):
-            batch = [{"PutRequest": {"Item": _dump(_image_item(r))}} for r in rows[start : start + 25]]
-            catalog.client.batch_write_item(RequestItems={catalog.table: batch})
+            batch: list[WriteRequestTypeDef] = [
+                {"PutRequest": {"Item": dump(image_item(r))}} for r in rows[start : start + 25]
+            ]
+            catalog.table.client.batch_write_item(RequestItems={catalog.table.name: batch})
         for owner, count in ((tenant, IMAGES), (neighbour, 50)):
-            catalog.client.update_item(
-                TableName=catalog.table,
-                Key=_dump({"pk": _tenant_pk(owner), "sk": "TENANT"}),
+            catalog.table.client.update_item(
+                TableName=catalog.table.name,
+                Key=dump_key(keys.tenant(owner)),
                 UpdateExpression="SET n_IMAGE = :n",
-                ExpressionAttributeValues=_dump({":n": count}),
+                ExpressionAttributeValues=dump({":n": count}),
             )
         yield storage, tenant, neighbour
 
 
 def requests_for(storage: Storage, scope: ImageQuery, query: PageQuery) -> tuple[int, list[str]]:
-    with watched(storage.catalog.client) as seen:  # type: ignore[attr-defined]
+    assert isinstance(storage.catalog, DynamoCatalog)
+    with watched(storage.catalog.table.client) as seen:
         result = storage.catalog.list_images(scope, query)
     return seen.count(), [i.resource_key for i in result.data]
 

@@ -21,13 +21,13 @@ from tests.storage_fixtures import aws_env
 def aws_gallery(tmp_path: Path, seed: Seed) -> Iterator[Gallery]:
     from moto import mock_aws
 
-    from gallery.storage.aws import provision
+    from gallery.storage.aws.provision import provision
 
     settings = make_settings(tmp_path, backend="aws", table="faults", bucket="faults")
     with aws_env(), mock_aws():
         provision(settings)
         gallery = Gallery.open(settings)
-        seed.store(gallery.images.catalog)
+        seed.store(gallery.storage.catalog)
         yield gallery
         gallery.close()
 
@@ -39,7 +39,7 @@ def client(aws_gallery: Gallery) -> FlaskClient:
 
 @pytest.fixture
 def headers(aws_gallery: Gallery, seed: Seed) -> dict[str, str]:
-    return {"X-Authorization": f"Bearer {aws_gallery.accounts.tokens.issue(seed.users['admin']).token}"}
+    return {"X-Authorization": f"Bearer {aws_gallery.sessions.tokens.issue(seed.users['admin']).token}"}
 
 
 def failing(code: str, status: int) -> Callable[..., tuple[AWSResponse, dict[str, Any]]]:
@@ -77,7 +77,7 @@ def test_upload_fault_is_a_503_and_writes_nothing(
     tenant_id = seed.users["admin"].tenant_id
     ok_json(upload(client, headers, png(color=(1, 2, 3)), "kept.png"))
     before = state(client, aws_gallery, headers, tenant_id)
-    target = aws_gallery.images.catalog.client if service == "dynamodb" else aws_gallery.images.blobs.client  # type: ignore[attr-defined]
+    target = aws_gallery.storage.catalog.table.client if service == "dynamodb" else aws_gallery.storage.blobs.client  # type: ignore[attr-defined]
     lost = png(color=(9, 9, 9))
     undo = inject(target, event, code, status)
     try:
@@ -87,14 +87,14 @@ def test_upload_fault_is_a_503_and_writes_nothing(
     assert "try again" in body["message"]
     assert state(client, aws_gallery, headers, tenant_id) == before
     # At worst the new bytes are an orphan in S3, which gc removes; never a row without its bytes.
-    aws_gallery.images.collect_garbage()
-    assert not aws_gallery.images.blobs.exists(sha256(lost))
+    aws_gallery.images.keeper.collect_garbage()
+    assert not aws_gallery.storage.blobs.exists(sha256(lost))
     assert ok_json(client.get("/api/images/tenant/kept.png/info", headers=headers))["resourceKey"] == "kept.png"
     assert client.get("/api/images/tenant/kept.png", headers=headers).status_code == 200
 
 
 def test_a_read_fault_is_a_503_not_a_500(client: FlaskClient, aws_gallery: Gallery, headers: dict[str, str]) -> None:
-    undo = inject(aws_gallery.images.catalog.client, "before-call.dynamodb.Query", "ThrottlingException", 400)  # type: ignore[attr-defined]
+    undo = inject(aws_gallery.storage.catalog.table.client, "before-call.dynamodb.Query", "ThrottlingException", 400)  # type: ignore[attr-defined]
     try:
         error_of(client.get("/api/images?pageSize=10&page=0", headers=headers), 503)
     finally:

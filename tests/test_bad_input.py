@@ -69,12 +69,12 @@ BAD_UPLOADS: dict[str, tuple[Send, str]] = {
 @pytest.mark.parametrize("case", list(BAD_UPLOADS))
 def test_bad_upload_is_400_and_stores_nothing(client: FlaskClient, gallery: Gallery, admin: Actor, case: str) -> None:
     send, message = BAD_UPLOADS[case]
-    blobs_before = set(gallery.images.blobs.etags())
+    blobs_before = set(gallery.storage.blobs.etags())
     body = error_of(send(client, admin.headers), 400)
     assert message in body["message"], body
     assert gallery.images.usage(admin.tenant_id) == 0
     assert ok_json(client.get("/api/images?pageSize=10&page=0", headers=admin.headers))["totalElements"] == 0
-    assert set(gallery.images.blobs.etags()) == blobs_before
+    assert set(gallery.storage.blobs.etags()) == blobs_before
 
 
 def test_bad_update_changes_nothing(client: FlaskClient, gallery: Gallery, admin: Actor) -> None:
@@ -91,7 +91,7 @@ def test_bad_update_changes_nothing(client: FlaskClient, gallery: Gallery, admin
     assert ok_json(client.get("/api/images/tenant/a.png/info", headers=admin.headers)) == before
     assert client.get("/api/images/tenant/a.png", headers=admin.headers).data == data
     assert gallery.images.usage(admin.tenant_id) == len(data)
-    assert set(gallery.images.blobs.etags()) == {before["etag"]}
+    assert set(gallery.storage.blobs.etags()) == {before["etag"]}
 
 
 def test_decompression_bomb_is_rejected_before_decoding(client: FlaskClient, gallery: Gallery, admin: Actor) -> None:

@@ -71,7 +71,7 @@ def test_users_create_by_tenant_name_or_id(env: dict[str, str]) -> None:
     gallery = open_gallery(env)
     assert gallery.accounts.get_user(by_name).tenant_id == tenant_id
     assert gallery.accounts.get_user(by_id).tenant_id == tenant_id
-    assert gallery.accounts.login("a@acme.example", "pw123456").token
+    assert gallery.sessions.login("a@acme.example", "pw123456").token
     gallery.close()
 
 
@@ -105,7 +105,7 @@ def test_gc_removes_only_unreferenced_blobs(env: dict[str, str]) -> None:
     import hashlib
 
     orphan_etag = hashlib.sha256(orphan).hexdigest()
-    gallery.images.blobs.put(orphan_etag, orphan)
+    gallery.storage.blobs.put(orphan_etag, orphan)
     from gallery.demo import as_principal
     from gallery.domain.model import Authority
 
@@ -118,8 +118,8 @@ def test_gc_removes_only_unreferenced_blobs(env: dict[str, str]) -> None:
         "removed 1 unreferenced blob(s)\nremoved 0 abandoned upload(s)\nremoved 0 interrupted write(s)",
     )
     gallery = open_gallery(env)
-    assert not gallery.images.blobs.exists(orphan_etag)
-    assert gallery.images.blobs.exists(kept.etag)
+    assert not gallery.storage.blobs.exists(orphan_etag)
+    assert gallery.storage.blobs.exists(kept.etag)
     gallery.close()
 
 
@@ -132,7 +132,7 @@ def test_first_run_demo_seeds_accounts_and_samples(env: dict[str, str]) -> None:
     assert first_run(gallery, demo=True) == []  # only on the first run
     tenant = gallery.accounts.resolve_tenant(DEMO_TENANT)
     assert gallery.images.usage(tenant.id) > 0
-    assert gallery.accounts.login(*TENANT_ADMIN).token
+    assert gallery.sessions.login(*TENANT_ADMIN).token
     gallery.close()
 
 
@@ -143,7 +143,7 @@ def test_first_run_without_demo_creates_only_a_sysadmin_with_a_random_password(e
     (login,) = first_run(gallery, demo=False)
     assert login.password != "sysadmin"
     assert len(login.password) >= 12
-    assert gallery.accounts.login(login.email, login.password).token
+    assert gallery.sessions.login(login.email, login.password).token
     gallery.close()
 
 

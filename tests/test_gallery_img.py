@@ -33,7 +33,7 @@ def server(site: Path, gallery: Gallery) -> Iterator[LiveServer]:
 
 @pytest.fixture
 def token(gallery: Gallery, seed: Seed) -> str:
-    return gallery.accounts.tokens.issue(seed.users["admin"]).token
+    return gallery.sessions.tokens.issue(seed.users["admin"]).token
 
 
 def shown_width(page: Any, element: str) -> int:

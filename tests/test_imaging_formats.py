@@ -12,7 +12,7 @@ from gallery import imaging
 from gallery.domain.errors import InvalidImage
 from tests.helpers import sha256
 
-LIMITS = imaging.Limits(max_pixels=50_000_000, max_frames=100)
+LIMITS = imaging.DecodeLimits(max_pixels=50_000_000, max_frames=100)
 
 
 def encode(image: Image.Image, fmt: str, **options: object) -> bytes:
@@ -81,7 +81,7 @@ def test_animated_gif_keeps_its_bytes_and_previews_the_first_frame() -> None:
 
 def test_too_many_frames_are_refused() -> None:
     with pytest.raises(InvalidImage, match="frames"):
-        imaging.inspect(animated_gif(5), imaging.Limits(max_pixels=10_000, max_frames=4))
+        imaging.inspect(animated_gif(5), imaging.DecodeLimits(max_pixels=10_000, max_frames=4))
 
 
 def test_exif_orientation_is_honoured() -> None:
@@ -170,7 +170,7 @@ def test_pixel_limit_is_checked_before_decoding() -> None:
     with pytest.raises(InvalidImage, match="pixels"):
         imaging.inspect(bomb, LIMITS)
     with pytest.raises(InvalidImage, match="limit is 10000 pixels"):
-        imaging.inspect(encode(Image.new("RGB", (101, 100)), "PNG"), imaging.Limits(10_000, 10))
+        imaging.inspect(encode(Image.new("RGB", (101, 100)), "PNG"), imaging.DecodeLimits(10_000, 10))
 
 
 def test_sniffing_ignores_everything_but_the_bytes() -> None:

@@ -19,8 +19,8 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from gallery.demo import as_principal
-from gallery.domain.model import Authority, ImageInfo, PageQuery, Scope, SortOrder, SubType, User
-from gallery.services.accounts import Limits
+from gallery.domain.model import Authority, FileLimits, ImageInfo, PageQuery, Scope, SortOrder, SubType, User
+from gallery.services.dashboards import DashboardDraft
 from gallery.wiring import Gallery
 from tests.browser import screenshot, wait_for
 from tests.conftest import PASSWORD, Seed
@@ -56,7 +56,7 @@ def noise_png(width: int, height: int) -> bytes:
 def test_dropped_files_upload_together_with_names_prefilled_and_the_size_limit_checked_first(
     page: Any, server: LiveServer, gallery: Gallery
 ) -> None:
-    tenant = gallery.accounts.create_tenant_with_limits("Small", Limits(max_resource_size=20_000))
+    tenant = gallery.accounts.create_tenant_with_limits("Small", FileLimits(max_resource_size=20_000))
     user = gallery.accounts.create_user("small@example.com", PASSWORD, Authority.TENANT_ADMIN, tenant.id)
     sign_in(page, server, user.email)
     seen = api_requests(page)
@@ -118,7 +118,11 @@ def test_a_big_file_goes_straight_to_storage_through_the_presigned_form(
     (image,) = listed(gallery, seed.users["admin"])
     assert image.title == "Poster"
     assert image.original.size == big.stat().st_size
-    with gallery.images.content(as_principal(seed.users["admin"]), Scope.TENANT, image.resource_key, False).open() as f:
+    with (
+        gallery.downloads.image(as_principal(seed.users["admin"]), Scope.TENANT, image.resource_key, False)
+        .content()
+        .open() as f
+    ):
         assert f.read() == big.read_bytes()
 
 
@@ -133,7 +137,7 @@ def test_import_from_json_takes_one_or_many_files_and_names_the_bad_ones(
 ) -> None:
     admin = as_principal(seed.users["admin"])
     made = add_images("Logo", "Banner", "Icon")
-    exports = [gallery.images.export(admin, Scope.TENANT, image.resource_key) for image in made]
+    exports = [gallery.transfer.export(admin, Scope.TENANT, image.resource_key) for image in made]
     for image in made:
         gallery.images.delete(admin, Scope.TENANT, image.resource_key, True)
     (tmp_path / "logo.json").write_text(json.dumps(exports[0]))
@@ -166,12 +170,12 @@ def test_download_and_export_save_the_original_and_its_json(
     with page.expect_download() as download:
         row.get_by_role("button", name="Download image: Logo").click()
     assert download.value.suggested_filename == "logo.png"
-    with gallery.images.content(admin, Scope.TENANT, logo.resource_key, False).open() as stored:
+    with gallery.downloads.image(admin, Scope.TENANT, logo.resource_key, False).content().open() as stored:
         assert Path(download.value.path()).read_bytes() == stored.read()
     with page.expect_download() as exported:
         row.get_by_role("button", name="Export image to JSON: Logo").click()
     assert exported.value.suggested_filename == "logo.png.json"
-    assert json.loads(Path(exported.value.path()).read_text()) == gallery.images.export(
+    assert json.loads(Path(exported.value.path()).read_text()) == gallery.transfer.export(
         admin, Scope.TENANT, logo.resource_key
     )
 
@@ -271,7 +275,7 @@ def test_delete_asks_first_and_again_when_the_image_is_in_use(
 ) -> None:
     _logo, banner = add_images("Logo", "Banner")
     admin = as_principal(seed.users["admin"])
-    gallery.dashboards.save(admin, {"title": "Plant floor", "image": f"tb-image;{banner.link}"})
+    gallery.dashboards.save(admin, DashboardDraft("Plant floor", f"tb-image;{banner.link}", {}))
     as_admin()
     page.get_by_role("button", name="Delete image: Logo").click()
     confirm = page.get_by_role("dialog", name="Delete image")
@@ -296,7 +300,7 @@ def test_bulk_delete_of_the_selected_images(
 ) -> None:
     made = add_images("One", "Two", "Three", "Four")
     admin = as_principal(seed.users["admin"])
-    gallery.dashboards.save(admin, {"title": "Lobby", "image": f"tb-image;{made[1].link}"})
+    gallery.dashboards.save(admin, DashboardDraft("Lobby", f"tb-image;{made[1].link}", {}))
     as_admin()
     page.get_by_role("checkbox", name="Select One").check()
     expect(page.locator("#m-selected")).to_have_text("1 image selected")

@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 
 from gallery.demo import TENANT_ADMIN, as_principal
 from gallery.domain.model import Authority, ImageInfo
+from gallery.services.dashboards import DashboardDraft
 from gallery.wiring import Gallery
 from tests.browser import audit, screenshot
 from tests.conftest import Seed
@@ -132,7 +133,7 @@ def test_delete_dialogs_in_list_and_grid_and_in_use(
 ) -> None:
     logo, banner, _ = add_images("Logo", "Banner", "Icon")
     gallery.dashboards.save(
-        as_principal(seed.users["admin"]), {"title": "Plant floor", "image": f"tb-image;{banner.link}"}
+        as_principal(seed.users["admin"]), DashboardDraft("Plant floor", f"tb-image;{banner.link}", {})
     )
     as_admin()
     page.get_by_role("button", name="Delete image: Logo").click()
@@ -166,7 +167,7 @@ def test_bulk_delete_dialogs(
     page: Any, gallery: Gallery, seed: Seed, add_images: AddImages, as_admin: Callable[..., Any]
 ) -> None:
     made = add_images("One", "Two", "Three")
-    gallery.dashboards.save(as_principal(seed.users["admin"]), {"title": "Lobby", "image": f"tb-image;{made[1].link}"})
+    gallery.dashboards.save(as_principal(seed.users["admin"]), DashboardDraft("Lobby", f"tb-image;{made[1].link}", {}))
     as_admin()
     page.get_by_role("checkbox", name="Select every image on this page").check()
     expect(page.locator("#m-selected")).to_have_text("3 images selected")

@@ -148,7 +148,7 @@ def test_an_export_file_imports_back_through_the_api(
     admin = as_principal(seed.users["admin"])
     gallery.images.delete(admin, Scope.TENANT, "photo.jpg", force=True)
     client = make_app(gallery=gallery).test_client()
-    token = gallery.accounts.tokens.issue(seed.users["admin"]).token
+    token = gallery.sessions.tokens.issue(seed.users["admin"]).token
     response = client.put("/api/image/import", json=exported, headers={"X-Authorization": f"Bearer {token}"})
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.get_json()["etag"] == photo.etag
@@ -210,7 +210,7 @@ def test_bad_images_are_reported_and_skipped_and_the_build_fails(
 ) -> None:
     tenant = seed.tenants["A"].id
     corrupt = png(50, 50)[:60]
-    gallery.images.blobs.put(sha256(corrupt), corrupt)
+    gallery.storage.blobs.put(sha256(corrupt), corrupt)
     gallery.storage.catalog.insert_image(image_row(tenant, "broken.png", data=corrupt, title="Broken", created=5), 0)
     gallery.storage.catalog.insert_image(
         image_row(tenant, "gone.png", data=b"never stored", title="Gone", created=6), 0

@@ -223,7 +223,7 @@ def test_a_prefix_keeps_the_site_in_its_own_folder(aws: dict[str, Any], site: Pa
 def test_mistakes_are_one_line_errors(
     aws: dict[str, Any], site: Path, tmp_path: Path, change: dict[str, Any], message: str
 ) -> None:
-    from gallery.storage.aws import _clients
+    from gallery.storage.aws.clients import _clients
 
     _clients.cache_clear()  # credentials are read when a client is made
     target = {**aws, "bucket": change.get("bucket", aws["bucket"])}

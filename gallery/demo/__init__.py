@@ -6,8 +6,8 @@ import secrets
 from dataclasses import dataclass
 
 from gallery.demo import samples
+from gallery.domain.access import Principal
 from gallery.domain.model import Authority, User
-from gallery.services.auth import Principal
 from gallery.wiring import Gallery
 
 SYSADMIN = ("sysadmin@thingsboard.org", "sysadmin")

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
+from gallery.domain.errors import BadRequest
+
 SYSTEM_TENANT_ID = "13814000-1dd2-11b2-8080-808080808080"
 NULL_UUID = SYSTEM_TENANT_ID  # ThingsBoard's NULL UUID doubles as the system tenant and "no customer".
 
@@ -74,6 +76,9 @@ class ImageInfo:
     created_time: int
     updated_time: int
     version: int = 1
+    # See-through pixels (an alpha channel or a transparent colour), found when the bytes were inspected; None for
+    # an image stored before it was recorded. Not part of ThingsBoard's JSON: the static build reads it.
+    has_alpha: bool | None = None
 
     @property
     def is_system(self) -> bool:
@@ -146,6 +151,21 @@ def image_link(scope: Scope, key: str) -> str:
 
 
 @dataclass(frozen=True)
+class FileLimits:
+    """A tenant's limits on one image's size and on all its images' bytes; 0 is unlimited (the system tenant's)."""
+
+    max_resource_size: int = 0
+    max_resources_in_bytes: int = 0
+
+    def __post_init__(self) -> None:
+        if self.max_resource_size < 0 or self.max_resources_in_bytes < 0:
+            raise BadRequest("Limits must be 0 (unlimited) or a positive number of bytes")
+
+
+UNLIMITED = FileLimits()
+
+
+@dataclass(frozen=True)
 class TenantProfile:
     id: str
     name: str
@@ -153,6 +173,10 @@ class TenantProfile:
     max_resources_in_bytes: int = 0
     is_default: bool = False
     created_time: int = 0
+
+    @property
+    def limits(self) -> FileLimits:
+        return FileLimits(self.max_resource_size, self.max_resources_in_bytes)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -10,6 +10,8 @@ from __future__ import annotations
 import mimetypes
 from pathlib import PurePosixPath
 
+from gallery.domain.site_layout import HASHED_DIRS, USER_BYTES_DIRS
+
 SVG = "image/svg+xml"
 NOSNIFF = "nosniff"
 # Image bytes never run as a document on our origin. An SVG is a document when opened directly, so it is also
@@ -38,11 +40,6 @@ REFERRER_POLICY = "no-referrer"
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
-# Content-addressed folders of the static site: a name never holds other bytes, so caches keep them for good.
-HASHED_DIRS = ("r/", "originals/")
-# Folders of the static site whose files are users' bytes (or made from them): typed by what we stored, and never
-# rendered as a document on the origin the site shares with the API and the management page.
-USER_BYTES_DIRS = ("r/", "originals/", "exports/")
 
 # Stored (sniffed) media type → the extension a site file of that type is named with, and back.
 EXTENSIONS = {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from gallery.domain.errors import BadRequest
 from gallery.domain.model import SORT_PROPERTIES, PageQuery, Scope, SortOrder, SubType
@@ -90,11 +89,3 @@ def page_query(
         raise BadRequest("Invalid sort property")
     return PageQuery(page_size, page, (text_search or "").strip(), prop, order)
 
-
-def optional_str(body: dict[str, Any], name: str) -> str | None:
-    value = body.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise BadRequest(f"'{name}' must be a string")
-    return value

@@ -4,62 +4,57 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from gallery.domain import errors, validation
-from gallery.domain.model import Authority, Dashboard, Page, PageQuery, now_ms
-from gallery.services.auth import Principal
+from gallery.domain.access import Action, Principal
+from gallery.domain.model import Dashboard, Page, PageQuery, now_ms
 from gallery.storage.protocols import DashboardCatalog
+
+
+@dataclass(frozen=True)
+class DashboardDraft:
+    """What a client sends to save a dashboard: a new one (no id) or a new version of one of its tenant's."""
+
+    title: str | None
+    image: str | None
+    configuration: dict[str, Any]
+    id: str | None = None
 
 
 class DashboardService:
     def __init__(self, catalog: DashboardCatalog) -> None:
         self.catalog = catalog
 
-    @staticmethod
-    def _require_tenant_admin(principal: Principal) -> None:
-        if principal.authority is not Authority.TENANT_ADMIN:
-            raise errors.PermissionDenied()
-
-    def save(self, principal: Principal, body: dict[str, Any]) -> Dashboard:
-        self._require_tenant_admin(principal)
-        title = body.get("title")
-        image = body.get("image")
-        configuration = body.get("configuration") or {}
-        if not isinstance(title, str):
+    def save(self, principal: Principal, draft: DashboardDraft) -> Dashboard:
+        principal.require(Action.MANAGE_DASHBOARDS)
+        if draft.title is None:
             raise errors.BadRequest("Dashboard title should be specified!")
-        if image is not None and not isinstance(image, str):
-            raise errors.BadRequest("'image' must be a string")
-        if not isinstance(configuration, dict):
-            raise errors.BadRequest("'configuration' must be a JSON object")
-        raw_id = body.get("id")
-        dashboard_id = raw_id.get("id") if isinstance(raw_id, dict) else raw_id
-        if dashboard_id is not None and not isinstance(dashboard_id, str):
-            raise errors.BadRequest("'id' must be an id")
-        existing = self.get(principal, dashboard_id) if dashboard_id else None
+        existing = self.get(principal, draft.id) if draft.id else None
         dashboard = Dashboard(
             id=existing.id if existing else str(uuid.uuid4()),
             tenant_id=principal.tenant_id,
-            title=validation.title(title),
-            image=image,
-            configuration=configuration,
+            title=validation.title(draft.title),
+            image=draft.image,
+            configuration=draft.configuration,
             created_time=existing.created_time if existing else now_ms(),
         )
         self.catalog.save_dashboard(dashboard)
         return dashboard
 
     def get(self, principal: Principal, dashboard_id: str) -> Dashboard:
-        self._require_tenant_admin(principal)
+        principal.require(Action.MANAGE_DASHBOARDS)
         dashboard = self.catalog.get_dashboard(principal.tenant_id, dashboard_id)
         if dashboard is None:
             raise errors.NotFound()
         return dashboard
 
     def list(self, principal: Principal, page: PageQuery) -> Page[Dashboard]:
-        self._require_tenant_admin(principal)
+        principal.require(Action.MANAGE_DASHBOARDS)
         return self.catalog.list_dashboards(principal.tenant_id, page)
 
     def delete(self, principal: Principal, dashboard_id: str) -> None:
-        self._require_tenant_admin(principal)
+        principal.require(Action.MANAGE_DASHBOARDS)
         if not self.catalog.delete_dashboard(principal.tenant_id, dashboard_id):
             raise errors.NotFound()

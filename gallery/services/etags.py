@@ -3,8 +3,9 @@
 Entries expire a fixed time after they were stored — not after their last use: a process that keeps being asked
 must still learn, within the TTL, of a change another process made (two `gallery serve`s on one data folder, Lambda
 containers). The cache holds at most a byte budget (an estimate per entry), dropping the least recently used first.
-A budget of 0 turns it off; revalidation still works, from the catalog. The service evicts this process's entries
-whenever bytes, the public flag or the image itself change.
+A budget of 0 turns it off; revalidation still works, from the catalog. The image service evicts this process's
+entries whenever bytes, the public flag or the image itself change; the keys are made here only, so what is put
+and what is evicted cannot drift apart.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
+from gallery.domain.model import ImageInfo
+
 
 @dataclass(frozen=True)
 class CachedTag:
@@ -23,10 +26,32 @@ class CachedTag:
     system: bool  # decides the browser TTL without reading the row
 
 
+CacheKey = tuple[Hashable, ...]
+
+
+def image_key(tenant_id: str, resource_key: str, preview: bool) -> CacheKey:
+    """An authenticated link's tag: the image's bytes, or its preview's."""
+    return ("image", tenant_id, resource_key, preview)
+
+
+def public_key(key: str) -> CacheKey:
+    """A public link's tag (always the original's bytes)."""
+    return ("public", key)
+
+
+def keys_of(image: ImageInfo) -> tuple[CacheKey, ...]:
+    """Every entry that may hold a tag of this image."""
+    return (
+        image_key(image.tenant_id, image.resource_key, False),
+        image_key(image.tenant_id, image.resource_key, True),
+        public_key(image.public_key),
+    )
+
+
 _ENTRY_OVERHEAD = 200  # dict slot, tuple, dataclass and timestamps, measured roughly with sys.getsizeof
 
 
-def _entry_size(key: tuple[Hashable, ...], tag: CachedTag) -> int:
+def _entry_size(key: CacheKey, tag: CachedTag) -> int:
     return _ENTRY_OVERHEAD + sum(sys.getsizeof(part) for part in key) + sys.getsizeof(tag.etag)
 
 
@@ -35,7 +60,7 @@ class EtagCache:
         self._ttl = ttl_seconds
         self._max_bytes = max_bytes
         self._clock = clock
-        self._entries: OrderedDict[tuple[Hashable, ...], tuple[CachedTag, float, int]] = OrderedDict()
+        self._entries: OrderedDict[CacheKey, tuple[CachedTag, float, int]] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
 
@@ -43,7 +68,7 @@ class EtagCache:
     def enabled(self) -> bool:
         return self._max_bytes > 0 and self._ttl > 0
 
-    def get(self, key: tuple[Hashable, ...]) -> CachedTag | None:
+    def get(self, key: CacheKey) -> CachedTag | None:
         if not self.enabled:
             return None
         now = self._clock()
@@ -58,7 +83,7 @@ class EtagCache:
             self._entries.move_to_end(key)  # recently used, for the byte budget; its age is unchanged
             return tag
 
-    def put(self, key: tuple[Hashable, ...], tag: CachedTag) -> None:
+    def put(self, key: CacheKey, tag: CachedTag) -> None:
         if not self.enabled:
             return
         size = _entry_size(key, tag)
@@ -69,12 +94,12 @@ class EtagCache:
             while self._bytes > self._max_bytes and self._entries:
                 self._drop(next(iter(self._entries)))
 
-    def evict(self, *keys: tuple[Hashable, ...]) -> None:
+    def evict(self, *keys: CacheKey) -> None:
         with self._lock:
             for key in keys:
                 self._drop(key)
 
-    def _drop(self, key: tuple[Hashable, ...]) -> None:
+    def _drop(self, key: CacheKey) -> None:
         entry = self._entries.pop(key, None)
         if entry is not None:
             self._bytes -= entry[2]

@@ -27,8 +27,9 @@ from urllib.parse import urlsplit
 
 from gallery.config import Settings
 from gallery.domain import errors, validation
+from gallery.domain.access import Action, Principal
 from gallery.domain.model import ImageInfo, Scope
-from gallery.services.auth import ISSUER, Principal
+from gallery.services.credentials import ISSUER
 from gallery.services.images import ImageService
 from gallery.storage.protocols import Staging, UploadLedger
 
@@ -38,6 +39,18 @@ _ALGORITHM = "HS256"
 _PURPOSE = "upload"
 SWEEP_EVERY_SECONDS = 300
 log = logging.getLogger(__name__)
+
+
+def bad_size() -> errors.BadRequest:
+    return errors.BadRequest("'size' must be a positive whole number of bytes")
+
+
+@dataclass(frozen=True)
+class UploadStart:
+    """What a client says of a large file before sending it: its name, and its size when it knows it."""
+
+    file_name: str | None
+    size: int | None = None
 
 
 @dataclass(frozen=True)
@@ -64,17 +77,21 @@ class StagedUploads:
         self._ceiling = settings.max_request_bytes
         self._most_open = settings.max_open_uploads
 
-    def start(self, principal: Principal, file_name: Any, size: Any) -> dict[str, Any]:
-        import jwt  # lazily, as in gallery.services.auth
+    def start(self, principal: Principal, request: UploadStart) -> dict[str, Any]:
+        """A form for one file. The tenant's limits are read once: a file over the size limit gets no form, nor does
+        a tenant at its total (a cheap check; the commit checks again, atomically)."""
+        import jwt  # lazily, as in gallery.services.credentials
 
-        self.images.require_admin(principal)
-        name = validation.file_name(file_name if isinstance(file_name, str) else None)
-        if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 1):
-            raise errors.BadRequest("'size' must be a positive whole number of bytes")
-        limit = self.images.max_resource_size(principal.tenant_id) or self._ceiling
+        principal.require(Action.MANAGE_IMAGES)
+        name = validation.file_name(request.file_name)
+        size = request.size
+        if size is not None and size < 1:
+            raise bad_size()
+        limits = self.images.limits(principal.tenant_id)
+        limit = limits.max_resource_size or self._ceiling
         if size is not None and size > limit:
             raise errors.resource_too_big(limit)
-        self.images.ensure_room(principal.tenant_id, size or 1)
+        self.images.keeper.check_room(principal.tenant_id, size or 1, limits)
         ticket = Ticket(principal.tenant_id, uuid.uuid4().hex, limit, name)
         now = int(time.time())
         self._sweep_tenant(ticket.tenant_id, now)
@@ -108,7 +125,7 @@ class StagedUploads:
         }
 
     def _ticket(self, upload_id: str, verify_exp: bool = True) -> Ticket:
-        import jwt  # lazily, as in gallery.services.auth
+        import jwt  # lazily, as in gallery.services.credentials
 
         try:
             claims = jwt.decode(
@@ -128,7 +145,7 @@ class StagedUploads:
 
     def _live_ticket(self, upload_id: str) -> Ticket:
         """The ticket, if signed by us and unexpired; an expired one's staged object is removed on the way out."""
-        import jwt  # lazily, as in gallery.services.auth
+        import jwt  # lazily, as in gallery.services.credentials
 
         try:
             return self._ticket(upload_id)
@@ -156,7 +173,7 @@ class StagedUploads:
         )
 
     def _finish(self, principal: Principal, upload_id: str, commit: Callable[[str, bytes], ImageInfo]) -> ImageInfo:
-        self.images.require_admin(principal)
+        principal.require(Action.MANAGE_IMAGES)
         ticket = self._live_ticket(upload_id)
         if ticket.tenant_id != principal.tenant_id:
             # Another tenant's upload: refuse, and leave its object alone for its owner.

@@ -9,9 +9,9 @@ The MkDocs plugin (`plugin.py`) turns this into pages and files.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -20,10 +20,11 @@ from pathlib import Path
 from gallery.config import Settings
 from gallery.domain import errors
 from gallery.domain.model import SYSTEM_TENANT_ID, ImageInfo, ImageQuery, PageQuery, SubType
-from gallery.imaging import Limits
-from gallery.services.images import export_data
+from gallery.imaging import DecodeLimits
+from gallery.services.transfer import export_data
 from gallery.site.renditions import DEFAULT_WIDTHS, Plan, Probe, make, plan
 from gallery.storage import open_storage
+from gallery.storage.local import files
 from gallery.storage.protocols import BlobStore, read_blob
 from gallery.wiring import Gallery
 
@@ -138,14 +139,8 @@ def _keep_only(folder: Path, names: set[str]) -> None:
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Whole or not at all, by the local storage's writer: a build stopped midway leaves no half file to publish."""
+    files.write_atomically(path, io.BytesIO(data), len(data))
 
 
 @dataclass(frozen=True)
@@ -181,7 +176,7 @@ def _start_worker(settings: Settings, cache_root: Path) -> None:
     _worker = open_storage(settings).blobs, Cache(cache_root)
 
 
-def _work(image: ImageInfo, options: Options, limits: Limits) -> Probe:
+def _work(image: ImageInfo, options: Options, limits: DecodeLimits) -> Probe:
     """In a worker: read the bytes, probe, render and store all one image needs; returns what the probe learnt."""
     assert _worker is not None
     blobs, cache = _worker
@@ -211,7 +206,7 @@ def build_images(
     """Make sure every selected image has what the site needs in the cache; render only what is missing, spread
     over all cores. A bad or missing image is reported and skipped; the rest go on."""
     cache = Cache(cache_root)
-    limits = gallery.images.limits
+    limits = gallery.images.decode_limits
     report = Report()
     pending: list[ImageInfo] = []
     for image in select(gallery, selection):

@@ -28,7 +28,7 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from mkdocs.utils.templates import TemplateContext
 
-from gallery.domain import errors
+from gallery.domain import errors, site_layout
 from gallery.site import views
 from gallery.site.build import (
     Cache,
@@ -46,10 +46,7 @@ from gallery.wiring import Gallery
 
 log = get_plugin_logger(__name__)
 
-# Directories of the site this plugin owns: after a build, anything in them that this build did not produce goes.
-MANAGED = ("r", "originals", "exports", "images", "page")
 DEFAULT_CACHE = ".cache/gallery"
-MANAGE_PAGE = "manage.md"  # the management app, at /manage/
 PRIVATE_WARNING = (
     "PRIVATE images are included (--include-private, include_private: true): their pictures, names and pages are "
     "readable by anyone who can reach this site, without signing in (their export JSON stays off it)"
@@ -141,7 +138,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
             view = views.image_view(item, api_url, site_url, self.options)
             cards.append(views.card(view))
             for rendition in item.plan.renditions:
-                self.placed[f"r/{rendition.name}"] = cache.rendition(rendition.name)
+                self.placed[site_layout.rendition(rendition.name)] = cache.rendition(rendition.name)
             if self.options.needs_original(item.plan):
                 self.placed[view["original_path"]] = cache.original(item.image.etag)
             if view["export_path"]:
@@ -152,7 +149,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
         pages = max(1, math.ceil(len(cards) / size))
         counts = views.counts(items)
         for number in range(1, pages + 1):
-            src = "index.md" if number == 1 else f"page/{number}.md"
+            src = site_layout.index_page_source(number)
             self.index_pages[src] = {
                 "cards": cards[(number - 1) * size : number * size],
                 "number": number,
@@ -162,10 +159,10 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
             }
             if files.get_file_from_path(src) is None:
                 add(_index_page(config, src, first=number == 1))
-        add(File.generated(config, "gallery.json", content=json.dumps(cards, separators=(",", ":"))))
-        if files.get_file_from_path(MANAGE_PAGE) is None:
+        add(File.generated(config, site_layout.SEARCH_INDEX, content=json.dumps(cards, separators=(",", ":"))))
+        if files.get_file_from_path(site_layout.MANAGE_PAGE) is None:
             content = "---\ntemplate: manage.html\ntitle: Manage images\n---\n"
-            add(File.generated(config, MANAGE_PAGE, content=content, inclusion=InclusionLevel.NOT_IN_NAV))
+            add(File.generated(config, site_layout.MANAGE_PAGE, content=content, inclusion=InclusionLevel.NOT_IN_NAV))
 
     def on_env(self, env: Environment, /, *, config: MkDocsConfig, files: Files) -> Environment:
         self.env = env
@@ -181,7 +178,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
         src = page.file.src_uri
         if src in self.index_pages:
             context["gallery"] = self.index_pages[src]  # type: ignore[typeddict-unknown-key]
-        elif src == MANAGE_PAGE:
+        elif src == site_layout.MANAGE_PAGE:
             # The API the page talks to: its own origin unless `api_url` names another (which must allow it, CORS).
             context["manage"] = {"api": self.config.api_url.rstrip("/")}  # type: ignore[typeddict-unknown-key]
         return context
@@ -199,7 +196,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
                 unplaced.append(f"{relative}: {exc.strerror or exc}")
         self.produced.update(self.placed)
         self._write_image_pages(site, config)
-        for directory in MANAGED:
+        for directory in site_layout.MANAGED:
             root = site / directory
             if not root.is_dir():
                 continue
@@ -234,15 +231,18 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
             manifest = {}
         fresh: dict[str, str] = {}
         for slug, view in self.image_pages.items():
-            relative = f"images/{slug}/index.html"
+            relative = f"{site_layout.image_page(slug)}index.html"
             target = site / relative
             fingerprint = hashlib.sha256(theme.digest() + json.dumps(view, sort_keys=True).encode()).hexdigest()
             fresh[slug] = fingerprint
             self.produced.add(relative)
             if manifest.get(slug) == fingerprint and target.is_file():
                 continue
-            page = SimpleNamespace(title=view["title"], url=f"images/{slug}/", is_homepage=False, meta={}, content="")
-            html = template.render(image=view, config=config, nav=self.nav, page=page, base_url="../..")
+            url = site_layout.image_page(slug)
+            page = SimpleNamespace(title=view["title"], url=url, is_homepage=False, meta={}, content="")
+            html = template.render(
+                image=view, config=config, nav=self.nav, page=page, base_url=site_layout.IMAGE_PAGE_ROOT
+            )
             target.parent.mkdir(parents=True, exist_ok=True)
             write_atomically(target, html.encode())
         write_atomically(manifest_path, json.dumps(fresh).encode())

@@ -22,25 +22,34 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from botocore.exceptions import ClientError
+from typing import TYPE_CHECKING, Literal, TypedDict
 
 from gallery.config import Settings
 from gallery.domain import errors
-from gallery.domain.serving import HASHED_DIRS, site_headers
-from gallery.storage.awserrors import error_code, translated
+from gallery.domain.serving import site_headers
+from gallery.domain.site_layout import HASHED_DIRS
+from gallery.storage.aws.errors import translated, when_missing
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
 INVALIDATION_BATCH = 1000
 MANIFEST = ".gallery-publish.json"
 RESTAMP_PATHS = 100
 _UPLOAD_THREADS = 8
 # The headers S3 stores with an object (and serves back), as put_object names them.
-_S3_FIELDS = {
+_S3_FIELDS: dict[str, Literal["ContentType", "CacheControl", "ContentDisposition"]] = {
     "Content-Type": "ContentType",
     "Cache-Control": "CacheControl",
     "Content-Disposition": "ContentDisposition",
 }
+
+
+class StoredHeaders(TypedDict, total=False):
+    ContentType: str
+    CacheControl: str
+    ContentDisposition: str
 
 
 @dataclass(frozen=True)
@@ -59,8 +68,12 @@ class Upload:
         return self.headers["Cache-Control"]
 
     @property
-    def metadata(self) -> dict[str, str]:
-        return {field: self.headers[name] for name, field in _S3_FIELDS.items() if name in self.headers}
+    def metadata(self) -> StoredHeaders:
+        stored: StoredHeaders = {}
+        for header, stored_as in _S3_FIELDS.items():
+            if header in self.headers:
+                stored[stored_as] = self.headers[header]
+        return stored
 
     @property
     def fingerprint(self) -> str:
@@ -109,7 +122,7 @@ def _local_files(site: Path, prefix: str) -> Iterator[Upload]:
             yield Upload(prefix + relative, path, site_headers(relative), _md5(path))
 
 
-def _remote_etags(s3: Any, bucket: str, prefix: str) -> dict[str, str]:
+def _remote_etags(s3: S3Client, bucket: str, prefix: str) -> dict[str, str]:
     found: dict[str, str] = {}
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         for entry in page.get("Contents", []):
@@ -117,14 +130,14 @@ def _remote_etags(s3: Any, bucket: str, prefix: str) -> dict[str, str]:
     return found
 
 
-def _remote_manifest(s3: Any, bucket: str, prefix: str) -> dict[str, str]:
+def _remote_manifest(s3: S3Client, bucket: str, prefix: str) -> dict[str, str]:
     """What headers each published object went up with (empty when none was kept: every object is then stamped)."""
-    from gallery.storage.aws import get_object
-
     try:
-        body = get_object(s3, bucket, prefix + MANIFEST)["Body"].read()
+        with translated({**when_missing(), **_bucket_answers(bucket)}):
+            response = s3.get_object(Bucket=bucket, Key=prefix + MANIFEST)
     except errors.NotFound:
         return {}
+    body = response["Body"].read()
     try:
         found = json.loads(body)
     except ValueError:
@@ -132,9 +145,9 @@ def _remote_manifest(s3: Any, bucket: str, prefix: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
 
 
-def plan_publish(site: Path, s3: Any, bucket: str, prefix: str) -> Plan:
+def plan_publish(site: Path, s3: S3Client, bucket: str, prefix: str) -> Plan:
     plan = Plan()
-    with translated():
+    with translated(_bucket_answers(bucket)):
         remote = _remote_etags(s3, bucket, prefix)
     remote.pop(prefix + MANIFEST, None)
     plan.stamped = _remote_manifest(s3, bucket, prefix)
@@ -188,13 +201,10 @@ def publish(
     if not site.is_dir() or not (site / "index.html").is_file():
         raise errors.ConfigError(f"No built site at {site}: run `gallery build` first")
     prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
-    from gallery.storage.aws import clients
+    from gallery.storage.aws.clients import clients
 
     _, s3 = clients(settings)
-    try:
-        plan = plan_publish(site, s3, bucket, prefix)
-    except errors.GalleryError as exc:
-        raise _explained(exc, bucket) from exc
+    plan = plan_publish(site, s3, bucket, prefix)
     if dry_run:
         return plan
 
@@ -233,7 +243,7 @@ def publish(
                 progress(done, len(work))
     with translated():
         for start in range(0, len(plan.deletes), 1000):
-            batch = [{"Key": key} for key in plan.deletes[start : start + 1000]]
+            batch: list[ObjectIdentifierTypeDef] = [{"Key": key} for key in plan.deletes[start : start + 1000]]
             s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
     if plan.manifest != plan.stamped:
         write_manifest(plan.manifest)
@@ -262,11 +272,11 @@ def _invalidate(settings: Settings, distribution: str, paths: list[str]) -> None
             )
 
 
-def _explained(exc: errors.GalleryError, bucket: str) -> errors.GalleryError:
-    cause = exc.__cause__
-    code = error_code(cause) if isinstance(cause, ClientError) else ""
-    if code == "NoSuchBucket":
-        return errors.ConfigError(f"The bucket {bucket} does not exist")
-    if code in {"AccessDenied", "403"}:
-        return errors.ConfigError(f"Access to the bucket {bucket} is denied with these credentials")
-    return exc
+def _bucket_answers(bucket: str) -> dict[str, errors.GalleryError]:
+    """A bucket that is not there or not ours to read, while planning, is a mistake in the command, not an outage."""
+    denied = errors.ConfigError(f"Access to the bucket {bucket} is denied with these credentials")
+    return {
+        "NoSuchBucket": errors.ConfigError(f"The bucket {bucket} does not exist"),
+        "AccessDenied": denied,
+        "403": denied,
+    }

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageFile, ImageOps
 
-from gallery.imaging import SVG, Limits, alpha_mode, decoding, displayed_size, open_raster, raster_format
+from gallery.imaging import SVG, DecodeLimits, alpha_mode, decoding, displayed_size, open_raster, raster_format
 
 # Bump when the output of `render` changes for the same input, so new names replace old files everywhere.
 RENDER_VERSION = "4"
@@ -80,7 +80,7 @@ Probe = tuple[str, int, int, bool]
 
 
 def make(
-    data: bytes, etag: str, widths: tuple[int, ...], webp: bool, limits: Limits
+    data: bytes, etag: str, widths: tuple[int, ...], webp: bool, limits: DecodeLimits
 ) -> tuple[Probe, Plan, dict[str, bytes]]:
     """Open the image once: what it is (media type, displayed size, transparency), its plan, and the bytes of
     every rendition by name. Animated images give their first frame (the page shows the original, which stays

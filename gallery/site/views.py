@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from gallery.domain import site_layout
 from gallery.domain.embed import EmbedContext, Snippet, attribute, snippets
 from gallery.domain.errors import display_size
 from gallery.domain.serving import extension_for
@@ -30,8 +31,9 @@ _TYPE_NAMES = {
 }
 
 
-def _srcset(renditions: tuple[Rendition, ...], prefix: str) -> str:
-    return ", ".join(f"{prefix}r/{r.name} {r.width}w" for r in renditions)
+def _srcset(renditions: tuple[Rendition, ...], root: str) -> str:
+    """`root`: the site's root as the page holding the srcset reaches it (relative, or the published URL)."""
+    return ", ".join(f"{root}/{site_layout.rendition(r.name)} {r.width}w" for r in renditions)
 
 
 def _middle(renditions: tuple[Rendition, ...]) -> Rendition:
@@ -45,7 +47,7 @@ def image_view(item: Item, api_url: str, site_url: str, options: Options) -> dic
     published ("" when unknown: links stay root-relative)."""
     image, plan = item.image, item.plan
     # Named by what we made, never by the key a user chose: `x.html` must not become an HTML file on our origin.
-    original_path = f"originals/{image.etag}.{extension_for(image.original.media_type)}"
+    original_path = site_layout.original(image.etag, extension_for(image.original.media_type))
     width, height = image.original.width, image.original.height
     view: dict[str, Any] = {
         "id": image.id,
@@ -63,21 +65,27 @@ def image_view(item: Item, api_url: str, site_url: str, options: Options) -> dic
         "created_ms": image.created_time,
         "original_path": original_path,
         "original_url": original_path if options.needs_original(plan) else None,
-        "export_path": f"exports/{image.id}.json" if options.exports_for(image) else None,
-        "page_path": f"images/{image.id}/",
+        "export_path": site_layout.export(image.id) if options.exports_for(image) else None,
+        "page_path": site_layout.image_page(image.id),
         "sizes": SIZES,
         "public_link": f"{api_url or site_url}{image.public_link}" if image.public and image.public_link else None,
     }
     if plan.renditions:
         middle = _middle(plan.fallback)
+        # The image page's srcsets, with the URLs the page uses (its links are relative: the site may be anywhere).
         if plan.webp:
-            view["webp_srcset"] = _srcset(plan.webp, "")
-        view["fallback_srcset"] = _srcset(plan.fallback, "")
-        view["src"] = f"r/{middle.name}"
+            view["webp_srcset"] = _srcset(plan.webp, site_layout.IMAGE_PAGE_ROOT)
+        view["fallback_srcset"] = _srcset(plan.fallback, site_layout.IMAGE_PAGE_ROOT)
+        view["src"] = site_layout.rendition(middle.name)
         view["src_width"], view["src_height"] = middle.width, middle.height
         thumb = plan.fallback[0]
-        thumb_webp = f"r/{plan.webp[0].name}" if plan.webp else None
-        view["thumb"] = {"src": f"r/{thumb.name}", "webp": thumb_webp, "w": thumb.width, "h": thumb.height}
+        thumb_webp = site_layout.rendition(plan.webp[0].name) if plan.webp else None
+        view["thumb"] = {
+            "src": site_layout.rendition(thumb.name),
+            "webp": thumb_webp,
+            "w": thumb.width,
+            "h": thumb.height,
+        }
     else:  # SVG: the file itself, at its own size
         view["src"] = view["original_url"]
         view["src_width"], view["src_height"] = width, height
@@ -98,12 +106,11 @@ def _snippets(view: dict[str, Any], item: Item, api_url: str, site_url: str) -> 
 
 
 def _responsive(view: dict[str, Any], plan: Plan, site_url: str) -> str:
-    prefix = f"{site_url}/"
     source = ""
     if plan.webp:
-        source = f'\n  <source type="image/webp" srcset="{_srcset(plan.webp, prefix)}" sizes="{SIZES}">'
+        source = f'\n  <source type="image/webp" srcset="{_srcset(plan.webp, site_url)}" sizes="{SIZES}">'
     return (
-        f'<picture>{source}\n  <img src="{prefix}{view["src"]}" srcset="{_srcset(plan.fallback, prefix)}" '
+        f'<picture>{source}\n  <img src="{site_url}/{view["src"]}" srcset="{_srcset(plan.fallback, site_url)}" '
         f'sizes="{SIZES}" alt="{attribute(view["title"])}" width="{view["src_width"]}" height="{view["src_height"]}" '
         f'loading="lazy" decoding="async">\n</picture>'
     )

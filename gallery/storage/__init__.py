@@ -10,18 +10,9 @@ from gallery.storage.protocols import Storage
 
 def open_storage(settings: Settings) -> Storage:
     if settings.backend == "local":
-        from gallery.storage.local import FileBlobStore, FileStaging, SqliteCatalog
-        from gallery.storage.local_auth import SqliteAuthStore
-        from gallery.storage.local_uploads import SqliteUploadLedger
+        from gallery.storage.local import open_local
 
-        root = settings.data_dir
-        return Storage(
-            SqliteCatalog(root / "catalog.sqlite3"),
-            SqliteAuthStore(root / "catalog.sqlite3"),
-            SqliteUploadLedger(root / "catalog.sqlite3"),
-            FileBlobStore(root / "blobs"),
-            FileStaging(root / "staging"),
-        )
+        return open_local(settings)
     if settings.backend == "aws":
         from gallery.storage.aws import open_aws
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-from collections.abc import Callable
 from urllib.parse import quote
 
 from flask import Response, request
@@ -11,15 +10,14 @@ from werkzeug.wsgi import wrap_file
 
 from gallery.config import Settings
 from gallery.domain.serving import AUTHENTICATED_VARY, SVG, cache_control, image_headers
-from gallery.services.etags import CachedTag
-from gallery.services.images import Content
+from gallery.services.downloads import Download
 
 _TOKEN_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-.^_`|~()[]{}@,=")
 
 
-def not_modified(tag: CachedTag) -> bool:
+def not_modified(etag: str) -> bool:
     """Weak comparison (RFC 9110 §13.1.2): `W/"x"`, `"x"`, unquoted `x`, lists and `*` all count."""
-    return request.if_none_match.contains_weak(tag.etag) or request.if_none_match.star_tag
+    return request.if_none_match.contains_weak(etag) or request.if_none_match.star_tag
 
 
 def _disposition(file_name: str) -> tuple[str, str]:
@@ -38,25 +36,20 @@ def _redirect(url: str) -> Response:
     return response
 
 
-def send(
-    settings: Settings,
-    current_tag: Callable[[], CachedTag],
-    content: Callable[[], Content],
-    *,
-    authenticated: bool,
-) -> Response:
+def send(settings: Settings, download: Download, *, authenticated: bool) -> Response:
     """An image's bytes, or 304. Authenticated downloads carry ThingsBoard's attachment headers and are private to
     the caller; public links may be cached anywhere."""
-    tag = current_tag()
     vary = [AUTHENTICATED_VARY] if authenticated else []
-    if not_modified(tag):
+    if not_modified(download.etag):
         response = Response(status=304)
-        response.headers["ETag"] = f'"{tag.etag}"'
-        response.headers["Cache-Control"] = cache_control(settings.browser_ttl(tag.system), shared=not authenticated)
+        response.headers["ETag"] = f'"{download.etag}"'
+        response.headers["Cache-Control"] = cache_control(
+            settings.browser_ttl(download.system), shared=not authenticated
+        )
         if vary:
             response.headers["Vary"] = ", ".join(vary)
         return response
-    found = content()
+    found = download.content()
     media_type = found.descriptor.media_type
     headers = {
         "ETag": f'"{found.descriptor.etag}"',

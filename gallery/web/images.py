@@ -2,42 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, Response, jsonify, request
 
-from gallery.domain import errors, validation
-from gallery.domain.model import Scope
+from gallery.domain import fields, validation
+from gallery.domain.access import Action
+from gallery.services.transfer import ImportRequest
 from gallery.web import delivery
-from gallery.web.common import (
-    ADMINS,
-    ANYONE,
-    bool_arg,
-    bool_value,
-    caller,
-    gallery,
-    json_object,
-    page_arg,
-    roles,
-)
+from gallery.web.common import caller, gallery, requires
+from gallery.web.parsing import bool_arg, bool_value, file_part, image_targets, json_object, page_arg
 
 bp = Blueprint("images", __name__)
 
 IMAGE = "/api/images/<scope>/<key>"
-MAX_BULK = 1000
-
-
-def _file() -> tuple[str | None, bytes]:
-    upload = request.files.get("file")
-    if upload is None:
-        raise errors.BadRequest("Required request part 'file' is not present")
-    return upload.filename, upload.read()
 
 
 @bp.post("/api/image")
-@roles(*ADMINS)
+@requires(Action.MANAGE_IMAGES)
 def upload() -> Response:
-    file_name, data = _file()
+    file_name, data = file_part()
     image = gallery().images.upload(
         caller(), file_name, data, request.form.get("title"), request.form.get("imageSubType")
     )
@@ -45,26 +27,23 @@ def upload() -> Response:
 
 
 @bp.put(IMAGE)
-@roles(*ADMINS)
+@requires(Action.MANAGE_IMAGES)
 def update(scope: str, key: str) -> Response:
-    file_name, data = _file()
+    file_name, data = file_part()
     image = gallery().images.update_bytes(caller(), validation.scope(scope), key, file_name, data)
     return jsonify(image.to_json())
 
 
 @bp.put(f"{IMAGE}/info")
-@roles(*ADMINS)
+@requires(Action.MANAGE_IMAGES)
 def update_info(scope: str, key: str) -> Response:
-    body = json_object()
-    title = body.get("title")
-    if title is not None and not isinstance(title, str):
-        raise errors.BadRequest("'title' must be a string")
+    title = fields.optional_text(json_object(), "title")
     image = gallery().images.rename(caller(), validation.scope(scope), key, title)
     return jsonify(image.to_json())
 
 
 @bp.put(f"{IMAGE}/public/<is_public>")
-@roles(*ADMINS)
+@requires(Action.MANAGE_IMAGES)
 def update_public(scope: str, key: str, is_public: str) -> Response:
     public = bool_value("isPublic", is_public)
     image = gallery().images.set_public(caller(), validation.scope(scope), key, public)
@@ -72,47 +51,43 @@ def update_public(scope: str, key: str, is_public: str) -> Response:
 
 
 def _download(scope: str, key: str, preview: bool) -> Response:
-    images, principal, parsed = gallery().images, caller(), validation.scope(scope)
-    return delivery.send(
-        gallery().settings,
-        lambda: images.current_tag(principal, parsed, key, preview),
-        lambda: images.content(principal, parsed, key, preview),
-        authenticated=True,
-    )
+    download = gallery().downloads.image(caller(), validation.scope(scope), key, preview)
+    return delivery.send(gallery().settings, download, authenticated=True)
 
 
 @bp.get(IMAGE)
-@roles(*ANYONE)
+@requires(Action.VIEW_IMAGES)
 def download(scope: str, key: str) -> Response:
     return _download(scope, key, preview=False)
 
 
 @bp.get(f"{IMAGE}/preview")
-@roles(*ANYONE)
+@requires(Action.VIEW_IMAGES)
 def download_preview(scope: str, key: str) -> Response:
     return _download(scope, key, preview=True)
 
 
 @bp.get(f"{IMAGE}/info")
-@roles(*ADMINS)
+@requires(Action.MANAGE_IMAGES)
 def info(scope: str, key: str) -> Response:
     return jsonify(gallery().images.info(caller(), validation.scope(scope), key).to_json())
 
 
 @bp.get(f"{IMAGE}/export")
-@roles(*ADMINS)
+@requires(Action.MANAGE_IMAGES)
 def export(scope: str, key: str) -> Response:
-    return jsonify(gallery().images.export(caller(), validation.scope(scope), key))
+    return jsonify(gallery().transfer.export(caller(), validation.scope(scope), key))
 
 
 @bp.put("/api/image/import")
-@roles(*ADMINS)
+@requires(Action.MANAGE_IMAGES)
 def import_image() -> Response:
-    return jsonify(gallery().images.import_image(caller(), json_object()).to_json())
+    request_ = ImportRequest.from_export(json_object())
+    return jsonify(gallery().transfer.import_image(caller(), request_).to_json())
 
 
 @bp.get("/api/images")
-@roles(*ADMINS)
+@requires(Action.MANAGE_IMAGES)
 def list_images() -> Response:
     page = page_arg()
     sub_type = validation.sub_type(request.args.get("imageSubType"))
@@ -122,7 +97,7 @@ def list_images() -> Response:
 
 
 @bp.delete(IMAGE)
-@roles(*ADMINS)
+@requires(Action.MANAGE_IMAGES)
 def delete(scope: str, key: str) -> Response:
     result = gallery().images.delete(caller(), validation.scope(scope), key, bool_arg("force"))
     response = jsonify(result.to_json())
@@ -131,37 +106,14 @@ def delete(scope: str, key: str) -> Response:
 
 
 @bp.post("/api/images/bulkDelete")
-@roles(*ADMINS)
+@requires(Action.MANAGE_IMAGES)
 def bulk_delete() -> Response:
     """Delete many images: `{"images": [{"type": "tenant", "key": "a.png"}, …], "force": false}`.
 
-    The whole list is validated before anything is deleted; then each image is deleted on its own and the answer
+    The whole list is checked before anything is deleted; then each image is deleted on its own and the answer
     reports each outcome, so one image in use or forbidden does not stop the rest.
     """
     body = json_object()
-    items = body.get("images")
-    if not isinstance(items, list) or not items:
-        raise errors.BadRequest('\'images\' must be a non-empty list of {"type", "key"} objects')
-    if len(items) > MAX_BULK:
-        raise errors.BadRequest(f"At most {MAX_BULK} images can be deleted in one request")
-    force = body.get("force", False)
-    if not isinstance(force, bool):
-        raise errors.BadRequest("'force' must be true or false")
-    targets = [_bulk_target(item) for item in items]
-    results: list[dict[str, Any]] = []
-    for scope, key in targets:
-        outcome: dict[str, Any] = {"type": scope.value, "key": key}
-        try:
-            result = gallery().images.delete(caller(), scope, key, force)
-            outcome |= result.to_json()
-        except errors.GalleryError as error:
-            outcome |= {"success": False, "references": None, "error": error.to_json()}
-        results.append(outcome)
-    deleted = sum(1 for r in results if r["success"])
-    return jsonify({"success": deleted == len(results), "deleted": deleted, "results": results})
-
-
-def _bulk_target(item: Any) -> tuple[Scope, str]:
-    if not isinstance(item, dict) or not isinstance(item.get("key"), str) or not isinstance(item.get("type"), str):
-        raise errors.BadRequest("Each entry of 'images' must be an object with string 'type' and 'key'")
-    return validation.scope(item["type"]), item["key"]
+    targets = image_targets(body)
+    force = fields.flag(body, "force", False)
+    return jsonify(gallery().images.delete_many(caller(), targets, force).to_json())

@@ -12,10 +12,4 @@ bp = Blueprint("public", __name__)
 
 @bp.get("/api/images/public/<public_key>")
 def download_public(public_key: str) -> Response:
-    images = gallery().images
-    return delivery.send(
-        gallery().settings,
-        lambda: images.current_public_tag(public_key),
-        lambda: images.public_content(public_key),
-        authenticated=False,
-    )
+    return delivery.send(gallery().settings, gallery().downloads.public(public_key), authenticated=False)

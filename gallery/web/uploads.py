@@ -13,17 +13,19 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from gallery.domain import errors, validation
+from gallery.domain.access import Action
+from gallery.domain.fields import optional_text
 from gallery.services.uploads import LOCAL_STAGING_PATH
-from gallery.web.common import ADMINS, caller, gallery, json_object, roles
+from gallery.web.common import caller, gallery, requires
+from gallery.web.parsing import json_object, upload_start
 
 bp = Blueprint("uploads", __name__)
 
 
 @bp.post("/api/image/uploads")
-@roles(*ADMINS)
+@requires(Action.MANAGE_IMAGES)
 def start() -> Response:
-    body = json_object()
-    form = gallery().uploads.start(caller(), body.get("fileName"), body.get("size"))
+    form = gallery().uploads.start(caller(), upload_start(json_object()))
     # The local backend's form is a path of ours: made absolute from the configured public URL, never from the
     # request's Host header (which the client chooses). S3's presigned URLs are absolute already.
     if form["url"].startswith("/"):
@@ -32,17 +34,17 @@ def start() -> Response:
 
 
 @bp.post("/api/image/uploads/<upload_id>")
-@roles(*ADMINS)
+@requires(Action.MANAGE_IMAGES)
 def finish_new(upload_id: str) -> Response:
     body = json_object(required=False)
     image = gallery().uploads.finish_new(
-        caller(), upload_id, validation.optional_str(body, "title"), validation.optional_str(body, "imageSubType")
+        caller(), upload_id, optional_text(body, "title"), optional_text(body, "imageSubType")
     )
     return jsonify(image.to_json())
 
 
 @bp.put("/api/images/<scope>/<key>/uploads/<upload_id>")
-@roles(*ADMINS)
+@requires(Action.MANAGE_IMAGES)
 def finish_update(scope: str, key: str, upload_id: str) -> Response:
     image = gallery().uploads.finish_update(caller(), validation.scope(scope), key, upload_id)
     return jsonify(image.to_json())

@@ -16,7 +16,8 @@ import pytest
 from gallery.domain import errors
 from gallery.domain.model import Dashboard
 from gallery.services.etags import CachedTag, EtagCache
-from gallery.storage.dynamo import DynamoCatalog
+from gallery.storage.aws.catalog import DynamoCatalog
+from gallery.storage.aws.transactions import Transaction
 from gallery.storage.protocols import Storage
 from tests.storage_fixtures import backend, image
 from tests.test_storage_contract import make_tenant
@@ -63,7 +64,7 @@ def test_a_delete_that_keeps_losing_its_race_gives_up(aws: Storage, monkeypatch:
         attempts.append(tx)
         raise errors.Conflict()
 
-    monkeypatch.setattr(catalog, "_commit", always_changed)
+    monkeypatch.setattr(Transaction, "commit", always_changed)
     with pytest.raises(errors.Conflict):
         catalog.delete_image(tenant, "contested.png")
     assert len(attempts) == 5
@@ -80,7 +81,7 @@ def test_dashboard_references_are_kept_per_tenant(aws: Storage) -> None:
         catalog.save_dashboard(Dashboard(f"d{n}", tenant, f"D{n}", link, {}, n))
     catalog.save_dashboard(Dashboard("d4", b, "D4", "tb-image;/api/images/system/icon.png", {}, 4))
     partitions = {
-        pk: [item["id"] for item in catalog._partition(pk)]
+        pk: [item["id"] for item in catalog.table.partition(pk)]
         for pk in (f"R#{a}#{link}", f"R#{b}#{link}", f"R#{link}", "R#tb-image;/api/images/system/icon.png")
     }
     assert partitions == {
@@ -92,12 +93,12 @@ def test_dashboard_references_are_kept_per_tenant(aws: Storage) -> None:
     assert [d.id for d in catalog.dashboards_referring(link, a, 10)] == ["d1"]
     assert [d.id for d in catalog.dashboards_referring("tb-image;/api/images/system/icon.png", None, 10)] == ["d4"]
     # a reference stored before the tenant was in the key is still found, and removed with its dashboard
-    catalog.client.put_item(
-        TableName=catalog.table,
+    catalog.table.client.put_item(
+        TableName=catalog.table.name,
         Item={"pk": {"S": f"R#{link}"}, "sk": {"S": f"{a}#d9"}, "tenant_id": {"S": a}, "id": {"S": "d9"}},
     )
-    catalog.client.put_item(
-        TableName=catalog.table,
+    catalog.table.client.put_item(
+        TableName=catalog.table.name,
         Item={
             "pk": {"S": f"T#{a}"},
             "sk": {"S": "D#d9"},
@@ -113,4 +114,4 @@ def test_dashboard_references_are_kept_per_tenant(aws: Storage) -> None:
     )
     assert sorted(d.id for d in catalog.dashboards_referring(link, a, 10)) == ["d1", "d9"]
     assert catalog.delete_dashboard(a, "d9")
-    assert [item["id"] for item in catalog._partition(f"R#{link}")] == []
+    assert [item["id"] for item in catalog.table.partition(f"R#{link}")] == []

@@ -18,13 +18,14 @@ from werkzeug.test import TestResponse
 
 from gallery import imaging
 from gallery.domain.errors import InvalidImage
+from gallery.imaging import headers
 from gallery.site import renditions
 from gallery.wiring import Gallery
 from tests.conftest import Actor
 from tests.helpers import error_of, ok_json
 
 # The product's defaults (config: GALLERY_MAX_IMAGE_PIXELS, GALLERY_MAX_IMAGE_FRAMES), which the API tests run with.
-LIMITS = imaging.Limits(max_pixels=50_000_000, max_frames=1000)
+LIMITS = imaging.DecodeLimits(max_pixels=50_000_000, max_frames=1000)
 
 
 # --- files, made in the test ----------------------------------------------------------------------------------------
@@ -321,7 +322,7 @@ def test_the_frame_limit_still_holds_now_that_frames_are_counted_from_the_header
     with pytest.raises(InvalidImage, match="frames; the limit is 1000"):
         imaging.inspect(gif((10, 10), tiny_frames(5000)), LIMITS)
     with pytest.raises(InvalidImage, match="pages; the limit is 3"):
-        imaging.inspect(tiff([(10, 10)] * 4), imaging.Limits(max_pixels=1000, max_frames=3))
+        imaging.inspect(tiff([(10, 10)] * 4), imaging.DecodeLimits(max_pixels=1000, max_frames=3))
     assert decodes == []
 
 
@@ -329,7 +330,7 @@ def test_frames_the_header_reading_missed_are_still_measured_before_decoding(
     monkeypatch: pytest.MonkeyPatch, decodes: list[str]
 ) -> None:
     """Should Pillow ever find frames our GIF reader does not, each is measured as Pillow sees it before decoding."""
-    monkeypatch.setitem(imaging._HEADER_READERS, "GIF", lambda data: imaging.Layout("frame", iter([]), (1, 1)))
+    monkeypatch.setitem(headers.HEADER_READERS, "GIF", lambda data: headers.Layout("frame", iter([]), (1, 1)))
     with pytest.raises(InvalidImage, match="Frames 1 to 2 alone are 98,000,000 pixels to decode"):
         imaging.inspect(gif((7000, 7000), tiny_frames(60)), LIMITS)
     assert decodes == ["gif"]  # the first frame only: Pillow's GIF seek finishes the frame before it
@@ -341,9 +342,9 @@ def test_frames_the_header_reading_missed_are_still_measured_before_decoding(
     ids=["gif", "tiff"],
 )
 def test_a_stricter_limit_is_obeyed(make: Callable[[], bytes], noun: str) -> None:
-    imaging.inspect(make(), imaging.Limits(max_pixels=300, max_frames=3))
+    imaging.inspect(make(), imaging.DecodeLimits(max_pixels=300, max_frames=3))
     with pytest.raises(InvalidImage, match=noun):
-        imaging.inspect(make(), imaging.Limits(max_pixels=299, max_frames=3))
+        imaging.inspect(make(), imaging.DecodeLimits(max_pixels=299, max_frames=3))
 
 
 def test_site_renditions_refuse_the_same_files() -> None:
@@ -375,13 +376,13 @@ def post_image(client: FlaskClient, headers: dict[str, str], data: bytes) -> Tes
 def test_hostile_upload_is_400_and_stores_nothing(
     client: FlaskClient, gallery: Gallery, admin: Actor, decodes: list[str], case: str
 ) -> None:
-    blobs = set(gallery.images.blobs.etags())
+    blobs = set(gallery.storage.blobs.etags())
     body = error_of(post_image(client, admin.headers, HOSTILE[case].make()), 400)
     assert HOSTILE[case].refusal in body["message"]
     assert decodes == []
     assert gallery.images.usage(admin.tenant_id) == 0
     assert ok_json(client.get("/api/images?pageSize=10&page=0", headers=admin.headers))["totalElements"] == 0
-    assert set(gallery.images.blobs.etags()) == blobs
+    assert set(gallery.storage.blobs.etags()) == blobs
 
 
 @pytest.mark.parametrize("case", list(LEGITIMATE))

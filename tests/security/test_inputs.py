@@ -14,7 +14,7 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from gallery.storage.local import SqliteCatalog
+from gallery.storage.local.catalog import SqliteCatalog
 from gallery.wiring import Gallery
 from tests.conftest import Actor
 from tests.helpers import error_of, ok_json, png, upload
@@ -93,7 +93,7 @@ def test_a_full_database_is_507_and_nothing_is_half_written(
     usage = gallery.images.usage(admin.tenant_id)
     catalog = gallery.storage.catalog
     assert isinstance(catalog, SqliteCatalog)
-    conn = catalog.conn()  # this thread's connection: the one the test client's requests use
+    conn = catalog.db.conn()  # this thread's connection: the one the test client's requests use
     pages = conn.execute("PRAGMA page_count").fetchone()[0]
     conn.execute(f"PRAGMA max_page_count = {pages}")  # as full as a disk can be
     big_title = "t" * 250
@@ -112,7 +112,7 @@ def test_a_full_database_is_507_and_nothing_is_half_written(
     assert any(i["resourceKey"] == kept["resourceKey"] for i in stored)
     # the bytes of every refused upload went again: what is stored is what the rows refer to
     referred = {e for i in stored for e in (i["etag"], i["descriptor"]["previewDescriptor"]["etag"])}
-    assert set(gallery.images.blobs.etags()) == referred
+    assert set(gallery.storage.blobs.etags()) == referred
 
 
 def test_a_full_disk_for_bytes_is_507_with_no_file_left(

@@ -20,8 +20,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from gallery.config import Settings
-from gallery.domain.model import Authority, ImageInfo, ImageQuery, PageQuery, SubType
-from gallery.services.accounts import Limits
+from gallery.domain.model import Authority, FileLimits, ImageInfo, ImageQuery, PageQuery, SubType
 from gallery.wiring import Gallery
 from tests.conftest import JWT_SECRET, PASSWORD, Actor, Seed, make_app
 from tests.helpers import ok_json, png, upload
@@ -262,7 +261,7 @@ def snapshot(c: Ctx) -> dict[str, Any]:
         "images": images,
         "usage": [catalog.usage(t) for t in tenants],
         "users": users,
-        "blobs": sorted(c.gallery.images.blobs.etags()),
+        "blobs": sorted(c.gallery.storage.blobs.etags()),
     }
 
 
@@ -301,9 +300,9 @@ def test_attack_fails_and_changes_nothing(
 
 def test_twenty_uploads_at_once_never_pass_the_quota(gallery: Gallery) -> None:
     """The quota is checked inside the write: racing uploads cannot all see room that only one has."""
-    tenant = gallery.accounts.create_tenant_with_limits("Tight", Limits(0, 5 * len(png(12, 12, (0, 0, 0)))))
+    tenant = gallery.accounts.create_tenant_with_limits("Tight", FileLimits(0, 5 * len(png(12, 12, (0, 0, 0)))))
     user = gallery.accounts.create_user("tight@example.com", PASSWORD, Authority.TENANT_ADMIN, tenant.id)
-    headers = bearer(gallery.accounts.tokens.issue(user).token)
+    headers = bearer(gallery.sessions.tokens.issue(user).token)
     app = make_app(gallery=gallery)
 
     def attempt(n: int) -> int:

@@ -17,7 +17,7 @@ from werkzeug.test import TestResponse
 
 from gallery.demo import CUSTOMER, DEMO_LOGINS, SYSADMIN, TENANT_ADMIN, first_run
 from gallery.domain.model import Authority
-from gallery.services import accounts, auth
+from gallery.services import credentials, sessions
 from gallery.wiring import Gallery
 from tests.conftest import PASSWORD, Actor, Seed, make_app
 from tests.helpers import error_of, ok_json
@@ -36,7 +36,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     ticking = Clock()
-    monkeypatch.setattr(accounts, "wall_clock", ticking)
+    monkeypatch.setattr(sessions, "wall_clock", ticking)
     return ticking
 
 
@@ -44,13 +44,13 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 def hashes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every password check that costs a hash."""
     seen: list[str] = []
-    real = auth.verify_password
+    real = credentials.verify_password
 
     def counted(password_hash: str | None, password: str) -> bool:
         seen.append(password)
         return real(password_hash, password)
 
-    monkeypatch.setattr(accounts, "verify_password", counted)
+    monkeypatch.setattr(sessions, "verify_password", counted)
     return seen
 
 
@@ -90,14 +90,14 @@ def test_the_wait_doubles_with_each_failure_up_to_a_quarter_of_an_hour(
         if len(waits) == 11:
             break
     assert waits == [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 900]
-    clock.now += accounts.ACCOUNT_THROTTLE.forget_after + 1  # an hour without failures: forgotten
+    clock.now += sessions.ACCOUNT_THROTTLE.forget_after + 1  # an hour without failures: forgotten
     assert login(client, email, "wrong-password").status_code == 401
 
 
 def test_one_address_trying_many_accounts_is_throttled_too(
     client: FlaskClient, gallery: Gallery, seed: Seed, clock: Clock
 ) -> None:
-    for n in range(accounts.ADDRESS_THROTTLE.free):
+    for n in range(sessions.ADDRESS_THROTTLE.free):
         assert login(client, f"user{n}@nowhere.example", "guess", address="203.0.113.9").status_code == 401
     # an account that has never failed, from that address: the address's count decides
     error_of(login(client, seed.users["customer"].email, PASSWORD, address="203.0.113.9"), 429)
@@ -112,16 +112,16 @@ def test_unknown_accounts_are_throttled_like_known_ones(client: FlaskClient, clo
 
 def test_concurrent_hashing_is_bounded(gallery: Gallery, seed: Seed, monkeypatch: pytest.MonkeyPatch) -> None:
     """More sign-ins at once than the process hashes at once: the extra ones wait briefly, then get 429."""
-    monkeypatch.setattr(accounts, "CONCURRENT_HASHES", 1)
-    monkeypatch.setattr(accounts, "HASH_QUEUE_SECONDS", 0.05)
+    monkeypatch.setattr(sessions, "CONCURRENT_HASHES", 1)
+    monkeypatch.setattr(sessions, "HASH_QUEUE_SECONDS", 0.05)
     release = threading.Event()
-    real = auth.verify_password
+    real = credentials.verify_password
 
     def slow(password_hash: str | None, password: str) -> bool:
         release.wait(5)
         return real(password_hash, password)
 
-    monkeypatch.setattr(accounts, "verify_password", slow)
+    monkeypatch.setattr(sessions, "verify_password", slow)
     bounded = Gallery.open(gallery.settings)
     app = make_app(gallery=bounded)
     results: list[int] = []
@@ -195,9 +195,9 @@ def test_forty_guesses_at_once_reach_the_hash_only_five_times(
 
     with ThreadPoolExecutor(8) as pool:
         codes = list(pool.map(guess, range(40)))
-    assert len(hashes) == accounts.ACCOUNT_THROTTLE.free
+    assert len(hashes) == sessions.ACCOUNT_THROTTLE.free
     assert sorted(set(codes)) == [401, 429]
-    assert codes.count(401) == accounts.ACCOUNT_THROTTLE.free
+    assert codes.count(401) == sessions.ACCOUNT_THROTTLE.free
     clock.now += 1.5  # as the last refusal said: then the right password works
     ok_json(login(app.test_client(), email, PASSWORD))
 
@@ -218,7 +218,7 @@ def test_guessing_the_current_password_is_throttled_like_a_sign_in(
 
 
 def test_an_ipv6_client_is_one_client_across_its_64(client: FlaskClient, clock: Clock) -> None:
-    for n in range(accounts.ADDRESS_THROTTLE.free):
+    for n in range(sessions.ADDRESS_THROTTLE.free):
         address = f"2001:db8:1:2::{n + 1:x}"  # a new address each time, all in one /64
         assert login(client, f"user{n}@nowhere.example", "guess", address=address).status_code == 401
     assert login(client, "fresh@nowhere.example", "guess", address="2001:db8:1:2:ffff::1").status_code == 429

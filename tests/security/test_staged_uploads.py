@@ -14,9 +14,8 @@ import pytest
 from flask.testing import FlaskClient
 from urllib3 import encode_multipart_formdata
 
-from gallery.domain.model import Authority
+from gallery.domain.model import Authority, FileLimits
 from gallery.services import uploads as uploads_module
-from gallery.services.accounts import Limits
 from gallery.services.uploads import LOCAL_STAGING_PATH
 from gallery.wiring import Gallery
 from tests.conftest import PASSWORD, Actor, make_app
@@ -49,9 +48,9 @@ def images(client: FlaskClient, actor: Actor) -> list[str]:
 
 
 def test_a_tenant_at_its_limit_gets_no_upload_form(client: FlaskClient, gallery: Gallery) -> None:
-    tenant = gallery.accounts.create_tenant_with_limits("Full", Limits(0, 600))
+    tenant = gallery.accounts.create_tenant_with_limits("Full", FileLimits(0, 600))
     user = gallery.accounts.create_user("full@example.com", PASSWORD, Authority.TENANT_ADMIN, tenant.id)
-    actor = Actor("full", user, {"X-Authorization": f"Bearer {gallery.accounts.tokens.issue(user).token}"})
+    actor = Actor("full", user, {"X-Authorization": f"Bearer {gallery.sessions.tokens.issue(user).token}"})
     data = png(8, 8)
     ok_json(client.post("/api/image", data={"file": (io.BytesIO(data), "first.png")}, headers=actor.headers,
                         content_type="multipart/form-data"))  # fmt: skip

@@ -19,7 +19,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from gallery.domain.model import Authority
-from gallery.services import accounts
+from gallery.services import sessions
 from gallery.wiring import Gallery
 from tests.conftest import JWT_SECRET, PASSWORD, Actor, Seed, make_app
 from tests.helpers import error_of, ok_json, png, upload
@@ -226,14 +226,14 @@ def test_another_process_learns_of_a_revocation_within_the_check_interval(
     """Two processes on one catalog (two `gallery serve`s, two Lambda containers): a sign-out in one is refused
     by the other once its CHECK_SECONDS view has aged, not 2.5 hours later."""
     clock = [1000.0]
-    monkeypatch.setattr(accounts, "monotonic_clock", lambda: clock[0])
+    monkeypatch.setattr(sessions, "monotonic_clock", lambda: clock[0])
     here, there = make_app(gallery=gallery).test_client(), make_app(gallery=Gallery.open(gallery.settings))
     pair = sign_in(here, seed.users["admin"].email)
     remote = there.test_client()
     ok_json(remote.get("/api/auth/user", headers=pair.headers))
     ok_status(here.post("/api/auth/logout", headers=pair.headers))
     error_of(here.get("/api/auth/user", headers=pair.headers), 401)  # this process: at once
-    clock[0] += accounts.CHECK_SECONDS + 0.1
+    clock[0] += sessions.CHECK_SECONDS + 0.1
     error_of(remote.get("/api/auth/user", headers=pair.headers), 401)  # the other: within the interval
     there.extensions["gallery"].close()
 

@@ -1,8 +1,8 @@
-"""Passwords and tokens: scrypt hashes, HS256 JWTs with ThingsBoard's claims, and the authenticated caller.
+"""Passwords and tokens: the password policy, scrypt hashes, and HS256 JWTs with ThingsBoard's claims.
 
 Every token carries its user's token generation (`gen`) and its session; every refresh token a one-time id (`jti`).
 Whether a generation is still current, and which refresh token a session accepts next, is the account service's to
-check (`gallery.services.accounts`): this module only signs and verifies.
+check (`gallery.services.sessions`): this module only signs and verifies.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Any
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from gallery.domain import errors
+from gallery.domain.access import Principal
 from gallery.domain.model import Authority, User
 
 ISSUER = "image-gallery"
@@ -55,25 +56,20 @@ def is_weak(password_hash: str) -> bool:
     return password_hash.startswith(WEAK_MARKER)
 
 
-@dataclass(frozen=True)
-class Principal:
-    """Who is calling, as the access token says."""
+MIN_PASSWORD = 8
+MAX_PASSWORD = 256  # a longer one only costs hashing time
 
-    user_id: str
-    email: str
-    authority: Authority
-    tenant_id: str
-    customer_id: str
-    generation: int = 0
-    session_id: str = ""
 
-    @property
-    def is_sysadmin(self) -> bool:
-        return self.authority is Authority.SYS_ADMIN
-
-    @property
-    def can_write(self) -> bool:
-        return self.authority is not Authority.CUSTOMER_USER
+def check_password_policy(password: str, email: str = "") -> None:
+    """A password a person chose for themselves: long enough, not their e-mail, not one character repeated."""
+    if len(password) < MIN_PASSWORD:
+        raise errors.BadRequest(f"Password must be at least {MIN_PASSWORD} characters long")
+    if len(password) > MAX_PASSWORD:
+        raise errors.BadRequest(f"Password must be at most {MAX_PASSWORD} characters long")
+    if email and password.casefold() in {email.casefold(), email.split("@")[0].casefold()}:
+        raise errors.BadRequest("Password must not be the e-mail address")
+    if len(set(password)) == 1:
+        raise errors.BadRequest("Password must not be one character repeated")
 
 
 @dataclass(frozen=True)

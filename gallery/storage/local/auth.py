@@ -1,43 +1,21 @@
-"""Sessions and failed sign-ins on the local backend: two tables in the catalog's SQLite file."""
+"""Sessions and failed sign-ins on the local backend: two tables in the SQLite file the catalog uses too."""
 
 from __future__ import annotations
 
 import sqlite3
 import time
-from pathlib import Path
 
+from gallery.storage.local.database import SqliteStore
 from gallery.storage.protocols import Failures
-from gallery.storage.sqlite import SqliteDatabase
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS sessions (
-    id TEXT PRIMARY KEY,
-    user_id TEXT NOT NULL,
-    jti TEXT NOT NULL,
-    expires_at INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS sessions_by_expiry ON sessions (expires_at);
-CREATE TABLE IF NOT EXISTS login_failures (
-    key TEXT PRIMARY KEY,
-    count INTEGER NOT NULL,
-    last REAL NOT NULL,
-    previous REAL
-);
-CREATE INDEX IF NOT EXISTS login_failures_by_last ON login_failures (last);
-"""
 
 
 def _failures(row: sqlite3.Row) -> Failures:
     return Failures(row["count"], row["last"], row["previous"])
 
 
-class SqliteAuthStore(SqliteDatabase):
-    def __init__(self, path: Path) -> None:
-        super().__init__(path, SCHEMA)
-        self.add_missing_columns("login_failures", {"previous": "REAL"})
-
+class SqliteAuthStore(SqliteStore):
     def start_session(self, session_id: str, user_id: str, jti: str, expires_at: int) -> None:
-        with self.write() as conn:
+        with self.db.write() as conn:
             # Sessions past their refresh token's life go as new ones start: the table stays as big as it is live.
             conn.execute("DELETE FROM sessions WHERE expires_at < ?", (int(time.time()),))
             conn.execute(
@@ -46,7 +24,7 @@ class SqliteAuthStore(SqliteDatabase):
             )
 
     def rotate_session(self, session_id: str, spent_jti: str, new_jti: str, expires_at: int) -> bool:
-        with self.write() as conn:
+        with self.db.write() as conn:
             changed = conn.execute(
                 "UPDATE sessions SET jti = ?, expires_at = ? WHERE id = ? AND jti = ?",
                 (new_jti, expires_at, session_id, spent_jti),
@@ -54,15 +32,15 @@ class SqliteAuthStore(SqliteDatabase):
         return changed == 1
 
     def end_session(self, session_id: str) -> None:
-        with self.write() as conn:
+        with self.db.write() as conn:
             conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
 
     def failures(self, key: str) -> Failures | None:
-        return self.one("SELECT count, last, previous FROM login_failures WHERE key = ?", (key,), _failures)
+        return self.db.one("SELECT count, last, previous FROM login_failures WHERE key = ?", (key,), _failures)
 
     def add_failure(self, key: str, now: float, forget_after: float) -> Failures:
         cutoff = now - forget_after
-        with self.write() as conn:
+        with self.db.write() as conn:
             # Counts nobody adds to any more go (the unknown e-mails of a spray, say): the table stays small.
             conn.execute("DELETE FROM login_failures WHERE last < ? AND key != ?", (cutoff, key))
             # An UPDATE reads the old row on every right-hand side: `previous` gets the `last` being replaced.
@@ -76,9 +54,9 @@ class SqliteAuthStore(SqliteDatabase):
         return _failures(row)
 
     def forgive_failure(self, key: str) -> None:
-        with self.write() as conn:
+        with self.db.write() as conn:
             conn.execute("UPDATE login_failures SET count = max(count - 1, 0) WHERE key = ?", (key,))
 
     def clear_failures(self, key: str) -> None:
-        with self.write() as conn:
+        with self.db.write() as conn:
             conn.execute("DELETE FROM login_failures WHERE key = ?", (key,))

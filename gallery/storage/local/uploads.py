@@ -1,28 +1,13 @@
-"""The large uploads a tenant has open, on the local backend: a table in the catalog's SQLite file."""
+"""The large uploads a tenant has open, on the local backend: a table in the SQLite file the catalog uses too."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from gallery.storage.sqlite import SqliteDatabase
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS staged_uploads (
-    upload TEXT PRIMARY KEY,
-    tenant_id TEXT NOT NULL,
-    expires_at INTEGER NOT NULL,
-    finished INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS staged_uploads_by_tenant ON staged_uploads (tenant_id, expires_at);
-"""
+from gallery.storage.local.database import SqliteStore
 
 
-class SqliteUploadLedger(SqliteDatabase):
-    def __init__(self, path: Path) -> None:
-        super().__init__(path, SCHEMA)
-
+class SqliteUploadLedger(SqliteStore):
     def open_upload(self, tenant_id: str, upload: str, expires_at: int, most: int, now: int) -> bool:
-        with self.write() as conn:
+        with self.db.write() as conn:
             # A finished upload stays until its ticket expires, so that its form cannot be used again.
             conn.execute("DELETE FROM staged_uploads WHERE tenant_id = ? AND expires_at < ?", (tenant_id, now))
             (open_now,) = conn.execute(
@@ -37,7 +22,7 @@ class SqliteUploadLedger(SqliteDatabase):
         return True
 
     def is_open(self, tenant_id: str, upload: str, now: int) -> bool:
-        found = self.one(
+        found = self.db.one(
             "SELECT 1 FROM staged_uploads WHERE upload = ? AND tenant_id = ? AND finished = 0 AND expires_at >= ?",
             (upload, tenant_id, now),
             lambda row: True,
@@ -45,7 +30,7 @@ class SqliteUploadLedger(SqliteDatabase):
         return bool(found)
 
     def claim_upload(self, tenant_id: str, upload: str, now: int) -> bool:
-        with self.write() as conn:
+        with self.db.write() as conn:
             claimed = conn.execute(
                 "UPDATE staged_uploads SET finished = 1"
                 " WHERE upload = ? AND tenant_id = ? AND finished = 0 AND expires_at >= ?",

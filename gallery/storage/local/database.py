@@ -1,14 +1,19 @@
-"""One SQLite database file, as the local backend's stores use it: a connection per thread in autocommit mode (reads
-never hold a lock), writes that take the write lock up front (`BEGIN IMMEDIATE`), and sqlite3's errors turned into
-ours. The file, and its journal files, are for the gallery's own user only: they hold password hashes."""
+"""The local backend's one SQLite file, as all its stores use it: the tables of `schema.sql` (an older file gains
+what it lacks on open), a connection per thread in autocommit mode (reads never hold a lock), writes that take the
+write lock up front (`BEGIN IMMEDIATE`), and sqlite3's errors turned into ours. The file, and its journal files, are
+for the gallery's own user only: they hold password hashes.
+
+The catalog, the auth store and the upload ledger are `SqliteStore`s on one shared `SqliteDatabase`: one
+connection a thread to the file rather than one a store. That is safe because no store calls another inside a
+write: a thread never needs two transactions at once."""
 
 from __future__ import annotations
 
 import contextlib
-import errno
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
+from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,6 +23,14 @@ from gallery.domain.model import Page, PageQuery
 T = TypeVar("T")
 PRIVATE_FILE = 0o600
 PRIVATE_DIR = 0o700
+
+SCHEMA = resources.files("gallery.storage.local").joinpath("schema.sql").read_text(encoding="utf-8")
+
+# Columns added to a table after its first release: an older file gains them, with their defaults, on open.
+COLUMNS_SINCE = {
+    "users": {"token_generation": "INTEGER NOT NULL DEFAULT 0", "enabled": "INTEGER NOT NULL DEFAULT 1"},
+    "login_failures": {"previous": "REAL"},
+}
 
 
 def _casefold(value: str | None) -> str | None:
@@ -44,14 +57,10 @@ def translated() -> Iterator[None]:
         if "disk is full" in str(exc) or "disk I/O" in str(exc):
             raise errors.InsufficientStorage() from exc
         raise
-    except OSError as exc:
-        if exc.errno == errno.ENOSPC:
-            raise errors.InsufficientStorage() from exc
-        raise
 
 
 class SqliteDatabase:
-    def __init__(self, path: Path, schema: str) -> None:
+    def __init__(self, path: Path) -> None:
         self.path = path
         # The folder is what keeps others out (0700). The files are made private too, by chmod only: opening and
         # closing the database file ourselves would drop every lock SQLite holds on it in this process (POSIX
@@ -61,10 +70,22 @@ class SqliteDatabase:
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         with translated():
-            self.conn().executescript(schema)
+            self.conn().executescript(SCHEMA)
+        self._upgrade()
         for name in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
             with contextlib.suppress(FileNotFoundError, PermissionError):
                 name.chmod(PRIVATE_FILE)
+
+    def _upgrade(self) -> None:
+        """What a file made by an older release lacks and `CREATE ... IF NOT EXISTS` cannot add."""
+        with self.write() as conn:
+            for table, columns in COLUMNS_SINCE.items():
+                have = {row["name"] for row in conn.execute(f"PRAGMA table_info({table})")}
+                for name, declaration in columns.items():
+                    if name not in have:
+                        conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
+            # Files from before the public-key registry: the keys in use are registered as held.
+            conn.execute("INSERT OR IGNORE INTO public_keys SELECT public_key, tenant_id FROM images")
 
     def conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -117,17 +138,21 @@ class SqliteDatabase:
             ).fetchall()
         return Page([convert(r) for r in rows], total, page)
 
-    def add_missing_columns(self, table: str, columns: dict[str, str]) -> None:
-        """Columns added since a database was made: an older file gains them (with their defaults) on open."""
-        with self.write() as conn:
-            have = {row["name"] for row in conn.execute(f"PRAGMA table_info({table})")}
-            for name, declaration in columns.items():
-                if name not in have:
-                    conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
-
     def close(self) -> None:
+        """Close every thread's connection; a thread that goes on using the database gets a new one."""
         with self._lock:
             for conn in self._connections:
                 conn.close()
             self._connections.clear()
         self._local = threading.local()
+
+
+class SqliteStore:
+    """A store whose tables are in a `SqliteDatabase` it may share with other stores. Closing any of them closes
+    the shared connections: `Storage.close` closes the stores together, and a store used after that reconnects."""
+
+    def __init__(self, db: SqliteDatabase) -> None:
+        self.db = db
+
+    def close(self) -> None:
+        self.db.close()

@@ -1,0 +1,48 @@
+"""Where things are in the static site: one declaration for the build that writes them, `gallery serve` that
+serves them and `gallery publish` that uploads them with their headers. (The theme's scripts fetch the search index
+and link the management page by these names too; they are plain files and repeat them.)
+"""
+
+from __future__ import annotations
+
+RENDITIONS = "r"  # content-hashed renditions: `<hash>-<width>.<ext>`
+ORIGINALS = "originals"  # the stored bytes, named by their SHA-256 and the extension of their sniffed type
+EXPORTS = "exports"  # ThingsBoard export JSON of public images
+IMAGE_PAGES = "images"  # one page per image: `images/<id>/`
+INDEX_PAGES = "page"  # the index's pages after the first: `page/<n>/`
+SEARCH_INDEX = "gallery.json"  # every card, for the index page's search
+MANAGE_PAGE = "manage.md"  # the management app's page source; served at `manage/`
+
+# Content-addressed folders: a name never holds other bytes, so caches keep them for good.
+HASHED_DIRS = (f"{RENDITIONS}/", f"{ORIGINALS}/")
+# Folders whose files are users' bytes (or made from them): typed by what we stored, and never rendered as a
+# document on the origin the site shares with the API and the management page.
+USER_BYTES_DIRS = (f"{RENDITIONS}/", f"{ORIGINALS}/", f"{EXPORTS}/")
+# Folders the build owns whole: after a build, whatever in them this build did not produce goes.
+MANAGED = (RENDITIONS, ORIGINALS, EXPORTS, IMAGE_PAGES, INDEX_PAGES)
+
+
+def rendition(name: str) -> str:
+    return f"{RENDITIONS}/{name}"
+
+
+def original(etag: str, extension: str) -> str:
+    return f"{ORIGINALS}/{etag}.{extension}"
+
+
+def export(image_id: str) -> str:
+    return f"{EXPORTS}/{image_id}.json"
+
+
+def image_page(image_id: str) -> str:
+    """The page's URL path; its file is `index.html` inside."""
+    return f"{IMAGE_PAGES}/{image_id}/"
+
+
+# The site's root as seen from an image page (`images/<id>/`): what its links to site files start with.
+IMAGE_PAGE_ROOT = "../.."
+
+
+def index_page_source(number: int) -> str:
+    """The MkDocs source of the index's page `number` (from 1)."""
+    return "index.md" if number == 1 else f"{INDEX_PAGES}/{number}.md"

@@ -1,0 +1,178 @@
+"""Where every item of the aws backend's one DynamoDB table lives: each partition key (`pk`) and sort key (`sk`) any
+store writes or reads is made here, and nowhere else (`tests/test_aws_keys.py` checks), so this table is the whole
+layout. The strings are what existing tables hold: changing one puts data out of reach.
+
+Item layout (pk, sk):
+- `T#<tenant>`, `TENANT`        the tenant: name, profile, usage in bytes, image counts per sub type
+- `T#<tenant>`, `I#<key>`       an image; GSI `by_created` (lpk, csk) and `by_title` (lpk, tsk) order a sub type, with
+                                lpk `T#<tenant>#S#<sub type>`
+- `T#<tenant>`, `D#<id>`        a dashboard;  `T#<tenant>`, `U#<email>#<id>`  a user's membership
+- `P#<public key>`, `P`         public key → (tenant, key); its existence makes public keys unique, and when its
+                                image goes it stays, without a key, reserving the public key to its tenant for good
+- `B#<etag>`, `B`               how many image rows refer to these bytes
+- `R#<tenant>#<reference>`, `<tenant>#<dashboard>`   a dashboard holding `tb-image;<link>` of its tenant's image;
+  `R#<reference>` for a system image's link (which any tenant may hold). Items from before the tenant was in the
+  key (`R#<reference>` for tenant links too) are still read and removed.
+- `DASH#<id>`, `D`              which tenant a dashboard id belongs to (ids are unique across tenants)
+- `U#<id>`, `U` a user; `E#<email>`, `E` e-mail → id; `USERS`, `<email>#<id>` the list of users
+- `PR#<id>`, `PR` a profile; `PN#<name>`, `PN` name → id; `PROFILES`, `<name>#<id>` the list;
+  `PROFILE_DEFAULT`, `D` → the default's id
+- `TN#<name>`, `TN` tenant name → id; `TENANTS`, `<name>#<id>` the list of tenants
+- `S#<session>`, `S` a session; `F#<key>`, `F` failed sign-ins under a key (an account, a client address)
+- `UPS#<tenant>`, `slot-<n>` one of a tenant's places for an open upload; `UP#<tenant>`, `<upload>` the place it holds
+
+List entries, memberships and `E#` e-mails are case-folded (a lookup by e-mail ignores case, lists sort as people
+expect); `TN#` and `PN#` keep a name as given. Sessions, failed sign-ins and upload places carry the table's TTL
+attribute, `expires_at`, and go by themselves.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from gallery.domain.model import ImageInfo, SubType
+
+TTL_ATTRIBUTE = "expires_at"
+# The two indexes list one sub type of a tenant's images: name → the sort attribute of each, on `LISTING`.
+LISTING = "lpk"
+BY_CREATED, BY_TITLE = "by_created", "by_title"
+INDEXES = {BY_CREATED: "csk", BY_TITLE: "tsk"}
+# Sort-key prefixes of what a tenant's partition holds besides the tenant item.
+IMAGES, DASHBOARDS, MEMBERS = "I#", "D#", "U#"
+USERS, PROFILES, TENANTS = "USERS", "PROFILES", "TENANTS"
+_SYSTEM_LINK = "tb-image;/api/images/system/"
+
+
+class Key(NamedTuple):
+    pk: str
+    sk: str
+
+
+def _entry(name: str, item_id: str) -> str:
+    """A list partition's sort key: case-folded name first, so the list comes sorted by name."""
+    return f"{name.casefold()}#{item_id}"
+
+
+def listed_name(sk: str) -> str:
+    """The folded name of a list entry (`USERS`, `PROFILES`, `TENANTS`)."""
+    return sk.rsplit("#", 1)[0]
+
+
+# --- a tenant's partition ---------------------------------------------------------------------------------------------
+def tenant_partition(tenant_id: str) -> str:
+    return f"T#{tenant_id}"
+
+
+def tenant(tenant_id: str) -> Key:
+    return Key(tenant_partition(tenant_id), "TENANT")
+
+
+def image(tenant_id: str, resource_key: str) -> Key:
+    return Key(tenant_partition(tenant_id), IMAGES + resource_key)
+
+
+def listing(tenant_id: str, sub_type: SubType) -> str:
+    return f"T#{tenant_id}#S#{sub_type.value}"
+
+
+def image_fields(info: ImageInfo) -> dict[str, str]:
+    """The image's primary key and its place in both indexes."""
+    return {
+        **image(info.tenant_id, info.resource_key)._asdict(),
+        LISTING: listing(info.tenant_id, info.sub_type),
+        INDEXES[BY_CREATED]: f"{info.created_time:015d}\x00{info.id}",
+        # NUL sorts below every character a title may hold (titles cannot contain it), so "a" precedes "a b".
+        INDEXES[BY_TITLE]: f"{info.title.casefold()}\x00{info.id}",
+    }
+
+
+def dashboard(tenant_id: str, dashboard_id: str) -> Key:
+    return Key(tenant_partition(tenant_id), DASHBOARDS + dashboard_id)
+
+
+def member(tenant_id: str, address: str, user_id: str) -> Key:
+    return Key(tenant_partition(tenant_id), f"{MEMBERS}{address.casefold()}#{user_id}")
+
+
+def member_email(sk: str) -> str:
+    return sk.split("#")[1]
+
+
+def tenant_name(name: str) -> Key:
+    return Key(f"TN#{name}", "TN")
+
+
+def tenant_entry(name: str, tenant_id: str) -> Key:
+    return Key(TENANTS, _entry(name, tenant_id))
+
+
+# --- images' pointers and counts --------------------------------------------------------------------------------------
+def public_key(key: str) -> Key:
+    return Key(f"P#{key}", "P")
+
+
+def blob(etag: str) -> Key:
+    return Key(f"B#{etag}", "B")
+
+
+# --- dashboards' lookups ----------------------------------------------------------------------------------------------
+def dashboard_owner(dashboard_id: str) -> Key:
+    return Key(f"DASH#{dashboard_id}", "D")
+
+
+def reference_partitions(tenant_id: str | None, reference: str) -> list[str]:
+    """Where a dashboard's reference lives (first), and where it may live from before (the rest); with no tenant,
+    the one partition shared by all. A tenant link is tenant-relative: kept under the tenant, one tenant's many
+    dashboards never load another's lookups."""
+    if tenant_id is None or reference.startswith(_SYSTEM_LINK):
+        return [f"R#{reference}"]
+    return [f"R#{tenant_id}#{reference}", f"R#{reference}"]
+
+
+def referrer(partition: str, tenant_id: str, dashboard_id: str) -> Key:
+    return Key(partition, f"{tenant_id}#{dashboard_id}")
+
+
+# --- users, profiles --------------------------------------------------------------------------------------------------
+def user(user_id: str) -> Key:
+    return Key(f"U#{user_id}", "U")
+
+
+def email(address: str) -> Key:
+    return Key(f"E#{address.casefold()}", "E")
+
+
+def user_entry(address: str, user_id: str) -> Key:
+    return Key(USERS, _entry(address, user_id))
+
+
+def profile(profile_id: str) -> Key:
+    return Key(f"PR#{profile_id}", "PR")
+
+
+def profile_name(name: str) -> Key:
+    return Key(f"PN#{name}", "PN")
+
+
+def profile_entry(name: str, profile_id: str) -> Key:
+    return Key(PROFILES, _entry(name, profile_id))
+
+
+DEFAULT_PROFILE = Key("PROFILE_DEFAULT", "D")
+
+
+# --- the auth store and the upload ledger -----------------------------------------------------------------------------
+def session(session_id: str) -> Key:
+    return Key(f"S#{session_id}", "S")
+
+
+def failures(key: str) -> Key:
+    return Key(f"F#{key}", "F")
+
+
+def upload_slot(tenant_id: str, slot: int) -> Key:
+    return Key(f"UPS#{tenant_id}", f"slot-{slot}")
+
+
+def upload(tenant_id: str, upload_id: str) -> Key:
+    return Key(f"UP#{tenant_id}", upload_id)

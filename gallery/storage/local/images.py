@@ -1,0 +1,142 @@
+"""Image rows on SQLite, with the tenant usage they add up to and the public keys they hold.
+
+Each write is one `BEGIN IMMEDIATE` transaction that also moves the tenant's usage with the ceiling checked inside
+it and registers the public key, so a usage check and the row it guards are one atomic step even with many threads
+or processes."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from gallery.domain import errors
+from gallery.domain.model import SORT_PROPERTIES, SYSTEM_TENANT_ID, ImageInfo, ImageQuery, Page, PageQuery, SortOrder
+from gallery.storage.local.database import SqliteStore
+from gallery.storage.local.rows import IMAGE_COLUMNS, image_from_row, image_params
+
+# Title order is for people: case-folded, so "apple" and "Banana" sort as a person expects.
+_SORT_COLUMNS = {
+    "createdTime": "i.created_time",
+    "title": "casefold(i.title)",
+    "name": "casefold(i.title)",
+    "resourceKey": "i.resource_key",
+    "fileName": "casefold(i.file_name)",
+    "resourceType": "'IMAGE'",
+    "resourceSubType": "i.sub_type",
+    "tenantId": "i.tenant_id",
+    "size": "i.size",
+}
+assert set(_SORT_COLUMNS) == SORT_PROPERTIES
+
+
+class SqliteImages(SqliteStore):
+    def get_image(self, tenant_id: str, key: str) -> ImageInfo | None:
+        return self.db.one(
+            "SELECT * FROM images WHERE tenant_id = ? AND resource_key = ?", (tenant_id, key), image_from_row
+        )
+
+    def find_public_image(self, public_key: str) -> ImageInfo | None:
+        return self.db.one("SELECT * FROM images WHERE public_key = ?", (public_key,), image_from_row)
+
+    def insert_image(self, image: ImageInfo, max_total: int) -> None:
+        with self.db.write() as conn:
+            taken = conn.execute(
+                "SELECT 1 FROM images WHERE tenant_id = ? AND resource_key = ?",
+                (image.tenant_id, image.resource_key),
+            ).fetchone()
+            if taken:
+                raise errors.KeyTaken()
+            _charge(conn, image.tenant_id, image.size, max_total)
+            _hold_public_key(conn, image)
+            columns = ", ".join(IMAGE_COLUMNS)
+            values = ", ".join(f":{c}" for c in IMAGE_COLUMNS)
+            conn.execute(f"INSERT INTO images ({columns}) VALUES ({values})", image_params(image))  # noqa: S608
+
+    def update_image(self, image: ImageInfo, expected_version: int, max_total: int) -> None:
+        with self.db.write() as conn:
+            row = conn.execute(
+                "SELECT version, size FROM images WHERE tenant_id = ? AND resource_key = ?",
+                (image.tenant_id, image.resource_key),
+            ).fetchone()
+            if row is None:
+                raise errors.NotFound()
+            if row["version"] != expected_version:
+                raise errors.Conflict()
+            _charge(conn, image.tenant_id, image.size - row["size"], max_total)
+            _hold_public_key(conn, image)
+            assignments = ", ".join(f"{c} = :{c}" for c in IMAGE_COLUMNS if c not in {"id", "tenant_id"})
+            conn.execute(
+                f"UPDATE images SET {assignments} WHERE tenant_id = :tenant_id AND resource_key = :resource_key",  # noqa: S608
+                image_params(image),
+            )
+
+    def delete_image(self, tenant_id: str, key: str) -> ImageInfo | None:
+        with self.db.write() as conn:
+            row = conn.execute(
+                "DELETE FROM images WHERE tenant_id = ? AND resource_key = ? RETURNING *", (tenant_id, key)
+            ).fetchone()
+            if row is None:
+                return None
+            # The size leaves the tenant's usage in the same write, as `_charge` adds it.
+            conn.execute("UPDATE tenants SET usage_bytes = usage_bytes - ? WHERE id = ?", (row["size"], tenant_id))
+            return image_from_row(row)
+
+    def public_key_owner(self, public_key: str) -> str | None:
+        return self.db.one("SELECT tenant_id FROM public_keys WHERE public_key = ?", (public_key,), lambda r: r[0])
+
+    def list_images(self, scope: ImageQuery, page: PageQuery) -> Page[ImageInfo]:
+        where = ["i.sub_type = :sub_type"]
+        params: dict[str, Any] = {"tenant_id": scope.tenant_id, "sub_type": scope.sub_type.value}
+        if scope.include_system and scope.tenant_id != SYSTEM_TENANT_ID:
+            # A tenant image shadows the system image with the same key.
+            where.append(
+                "(i.tenant_id = :tenant_id OR (i.tenant_id = :system AND NOT EXISTS ("
+                "SELECT 1 FROM images s WHERE s.tenant_id = :tenant_id AND s.resource_key = i.resource_key)))"
+            )
+            params["system"] = SYSTEM_TENANT_ID
+        else:
+            where.append("i.tenant_id = :tenant_id")
+        if page.text_search:
+            where.append("instr(casefold(i.title), :needle) > 0")
+            params["needle"] = page.text_search.casefold()
+        column = _SORT_COLUMNS[page.sort_property] if page.sort_property else "i.created_time"
+        direction = "DESC" if page.sort_order is SortOrder.DESC else "ASC"
+        table = f"images i WHERE {' AND '.join(where)}"
+        return self.db.page(table, params, f"{column} {direction}, i.id ASC", page, image_from_row)
+
+    def blob_in_use(self, etag: str) -> bool:
+        row = (
+            self.db.conn()
+            .execute(
+                "SELECT EXISTS (SELECT 1 FROM images WHERE etag = :e) OR EXISTS "
+                "(SELECT 1 FROM images WHERE preview_etag = :e)",
+                {"e": etag},
+            )
+            .fetchone()
+        )
+        return bool(row[0])
+
+    def usage(self, tenant_id: str) -> int:
+        row = self.db.conn().execute("SELECT usage_bytes FROM tenants WHERE id = ?", (tenant_id,)).fetchone()
+        return 0 if row is None else int(row[0])
+
+
+def _hold_public_key(conn: sqlite3.Connection, image: ImageInfo) -> None:
+    conn.execute(
+        "INSERT OR IGNORE INTO public_keys (public_key, tenant_id) VALUES (?, ?)",
+        (image.public_key, image.tenant_id),
+    )
+    owner = conn.execute("SELECT tenant_id FROM public_keys WHERE public_key = ?", (image.public_key,)).fetchone()
+    if owner["tenant_id"] != image.tenant_id:
+        raise errors.AlreadyExists("Public resource key already exists")
+
+
+def _charge(conn: sqlite3.Connection, tenant_id: str, delta: int, max_total: int) -> None:
+    # Usage is kept on the tenant's row (the accounts' table) and moved in the caller's transaction: a check against
+    # the ceiling and the image row it lets in must be one step, or two uploads at once could both pass it.
+    row = conn.execute("SELECT usage_bytes FROM tenants WHERE id = ?", (tenant_id,)).fetchone()
+    if row is None:
+        raise errors.BadRequest("Resource is referencing to non-existent tenant!")
+    if delta > 0 and max_total > 0 and row["usage_bytes"] + delta > max_total:
+        raise errors.resources_total_too_big(max_total)
+    conn.execute("UPDATE tenants SET usage_bytes = usage_bytes + ? WHERE id = ?", (delta, tenant_id))

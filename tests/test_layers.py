@@ -1,0 +1,138 @@
+"""The package's layers, and the rule of which may import which (docs/architecture.md draws it).
+
+Read from the source, not from imports at run time: every `import` counts, at module level or inside a function
+(a lazy import is still a dependency). A layer may import itself and the layers listed for it, nothing else.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "gallery"
+
+# layer → the layers it may import (besides itself). A layer is a module or a package, named from `gallery.`.
+RULES: dict[str, set[str]] = {
+    "domain": set(),
+    "config": {"domain"},
+    "imaging": {"domain"},
+    "storage.protocols": {"domain"},
+    "storage": {"domain", "config", "storage.protocols"},
+    "services": {"domain", "config", "imaging", "storage.protocols"},
+    "wiring": {"domain", "config", "services", "storage", "storage.protocols"},
+    "demo": {"domain", "services", "wiring"},
+    "web": {"domain", "config", "services", "wiring", "demo"},
+    "site": {"domain", "config", "imaging", "services", "wiring", "storage", "storage.protocols"},
+    "cli": {"domain", "config", "services", "wiring", "demo", "web", "site", "storage", "storage.protocols"},
+    "__main__": {"cli"},
+    "__init__": set(),
+}
+# Backends never lean on each other: each stands alone behind the protocols.
+BACKENDS = ("storage.local", "storage.aws")
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def modules() -> list[Path]:
+    return sorted(PACKAGE.rglob("*.py"))
+
+
+def imported(path: Path, source: str | None = None) -> Iterator[str]:
+    """Every `gallery…` module the file imports (for `from gallery.x import y`, both `gallery.x` and `gallery.x.y`:
+    y may be a module)."""
+    this = module_name(path)
+    package = this if path.name == "__init__.py" else this.rpartition(".")[0]
+    tree = ast.parse(path.read_text() if source is None else source, str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names if alias.name.split(".")[0] == "gallery")
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                base = ".".join([*anchor, base] if base else anchor)
+            if base.split(".")[0] != "gallery":
+                continue
+            if base != "gallery":  # `from gallery import imaging` imports imaging, not the package's root
+                yield base
+            yield from (f"{base}.{alias.name}" for alias in node.names)
+
+
+def layer_of(module: str) -> str:
+    """The longest rule name that the module is, or is inside."""
+    name = module.removeprefix("gallery").removeprefix(".") or "__init__"
+    matches = [layer for layer in RULES if name == layer or name.startswith(layer + ".")]
+    assert matches, f"{module} belongs to no layer: add it to RULES (and to docs/architecture.md)"
+    return max(matches, key=len)
+
+
+def existing(module: str) -> bool:
+    relative = Path(*module.split("."))
+    root = PACKAGE.parent
+    return (root / relative).with_suffix(".py").is_file() or (root / relative / "__init__.py").is_file()
+
+
+def violations(path: Path, source: str | None = None) -> list[str]:
+    layer = layer_of(module_name(path))
+    allowed = RULES[layer] | {layer}
+    targets = {target for target in imported(path, source) if existing(target)}
+    return sorted(f"{target} ({layer_of(target)})" for target in targets if layer_of(target) not in allowed)
+
+
+@pytest.mark.parametrize("path", modules(), ids=lambda p: module_name(p))
+def test_each_module_imports_only_the_layers_below_it(path: Path) -> None:
+    layer = layer_of(module_name(path))
+    wrong = violations(path)
+    assert not wrong, f"{module_name(path)} ({layer}) may import {sorted(RULES[layer])} only, but imports {wrong}"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_backend_never_imports_the_other(backend: str) -> None:
+    (other,) = (b for b in BACKENDS if b != backend)
+    root = PACKAGE / Path(*backend.split("."))
+    files = sorted(root.rglob("*.py")) if root.is_dir() else [root.with_suffix(".py")]
+    for path in files:
+        crossing = [m for m in imported(path) if m == f"gallery.{other}" or m.startswith(f"gallery.{other}.")]
+        assert not crossing, f"{module_name(path)} imports {crossing}"
+
+
+def test_the_import_graph_has_no_cycle() -> None:
+    graph = {module_name(p): {m for m in imported(p) if existing(m)} - {module_name(p)} for p in modules()}
+    # `from gallery.x import y` names the package `gallery.x` too; a package's own __init__ importing its
+    # submodules is how packages work, not a cycle.
+    for module, targets in graph.items():
+        graph[module] = {t for t in targets if not module.startswith(t + ".")}
+    done: set[str] = set()
+
+    def visit(module: str, path: list[str]) -> None:
+        if module in path:
+            cycle = [*path[path.index(module) :], module]
+            raise AssertionError("import cycle: " + " → ".join(cycle))
+        if module in done:
+            return
+        for target in sorted(graph.get(module, ())):
+            visit(target, [*path, module])
+        done.add(module)
+
+    for module in sorted(graph):
+        visit(module, [])
+
+
+def test_the_rules_can_fail() -> None:
+    """The check names a violation when there is one: a view that reaches for a backend, a domain module that
+    leans on a service, a relative import that climbs out of its layer."""
+    view = PACKAGE / "web" / "images.py"
+    assert violations(view, "from gallery.storage import open_storage\n") == ["gallery.storage (storage)"]
+    rule = PACKAGE / "domain" / "model.py"
+    assert violations(rule, "def f():\n    from gallery.services import images\n") == [
+        "gallery.services (services)",
+        "gallery.services.images (services)",
+    ]
+    assert violations(view, "from ..wiring import Gallery\n") == []
+    assert violations(rule, "from ..wiring import Gallery\n") == ["gallery.wiring (wiring)"]

@@ -1,0 +1,137 @@
+"""The local backend's own structure, beside the contract both backends pass: a store per concept that satisfies its
+protocol alone (the annotations below are what mypy checks), the stores sharing one database, and an older database
+file brought up to the current tables on open."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+import uuid
+from pathlib import Path
+
+import pytest
+
+from gallery.config import Settings
+from gallery.domain import errors
+from gallery.domain.model import SYSTEM_TENANT_ID, Dashboard, PageQuery, Tenant, TenantProfile
+from gallery.storage.local import open_local
+from gallery.storage.local.accounts import SqliteAccounts
+from gallery.storage.local.auth import SqliteAuthStore
+from gallery.storage.local.blobs import FileBlobStore
+from gallery.storage.local.catalog import SqliteCatalog
+from gallery.storage.local.dashboards import SqliteDashboards
+from gallery.storage.local.database import SqliteDatabase
+from gallery.storage.local.files import TEMPORARY_PREFIX, write_atomically
+from gallery.storage.local.images import SqliteImages
+from gallery.storage.local.staging import FileStaging
+from gallery.storage.local.uploads import SqliteUploadLedger
+from gallery.storage.protocols import (
+    AccountCatalog,
+    AuthStore,
+    BlobStore,
+    Catalog,
+    DashboardCatalog,
+    Failures,
+    ImageCatalog,
+    Staging,
+    UploadLedger,
+)
+from tests.storage_fixtures import image
+
+
+def test_each_concept_is_a_store_of_its_own_on_a_shared_database(tmp_path: Path) -> None:
+    db = SqliteDatabase(tmp_path / "catalog.sqlite3")
+    accounts: AccountCatalog = SqliteAccounts(db)
+    images: ImageCatalog = SqliteImages(db)
+    dashboards: DashboardCatalog = SqliteDashboards(db)
+    auth: AuthStore = SqliteAuthStore(db)
+    uploads: UploadLedger = SqliteUploadLedger(db)
+    blobs: BlobStore = FileBlobStore(tmp_path / "blobs")
+    staging: Staging = FileStaging(tmp_path / "staging")
+
+    profile = TenantProfile(str(uuid.uuid4()), "Profile", created_time=1)
+    accounts.insert_profile(profile)
+    tenant = Tenant(str(uuid.uuid4()), "Acme", profile.id, 1)
+    accounts.insert_tenant(tenant)
+    row = image(tenant.id, "logo.png")
+    images.insert_image(row, 0)
+    dashboards.save_dashboard(Dashboard(str(uuid.uuid4()), tenant.id, "Board", None, {"img": "x"}, 1))
+    auth.start_session("s", "u", "j", 2**40)
+    assert uploads.open_upload(tenant.id, "u1", 2**40, 1, 0)
+    blobs.put(row.etag, b"logo.png")
+    assert staging.receives_posts
+
+    # One catalog object over the same tables sees what each store wrote.
+    catalog: Catalog = SqliteCatalog(db)
+    assert catalog.get_image(tenant.id, "logo.png") == row
+    assert catalog.list_dashboards(tenant.id, PageQuery(10, 0)).total_elements == 1
+    assert catalog.usage(tenant.id) == row.size
+    assert [i.resource_key for i in catalog.delete_tenant(tenant.id)] == ["logo.png"]
+    assert catalog.list_dashboards(tenant.id, PageQuery(10, 0)).total_elements == 0
+    catalog.close()
+    auth.close()  # closing again, through another store of the same database, is harmless
+
+
+def test_the_stores_of_one_storage_share_one_database_and_reconnect_after_close(tmp_path: Path) -> None:
+    storage = open_local(Settings.from_env({}, data_dir=tmp_path / "data"))
+    catalog, auth, uploads = storage.catalog, storage.auth, storage.uploads
+    assert isinstance(catalog, SqliteCatalog)
+    assert isinstance(auth, SqliteAuthStore)
+    assert isinstance(uploads, SqliteUploadLedger)
+    assert catalog.db is auth.db is uploads.db
+    storage.close()
+    assert storage.catalog.get_tenant(SYSTEM_TENANT_ID) is not None  # a closed database reconnects when used
+    storage.close()
+
+
+OLDER_FILE = """
+CREATE TABLE tenant_profiles (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE,
+    max_resource_size INTEGER NOT NULL DEFAULT 0, max_resources_in_bytes INTEGER NOT NULL DEFAULT 0,
+    is_default INTEGER NOT NULL DEFAULT 0, created_time INTEGER NOT NULL);
+CREATE TABLE tenants (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, profile_id TEXT NOT NULL,
+    usage_bytes INTEGER NOT NULL DEFAULT 0, created_time INTEGER NOT NULL);
+CREATE TABLE users (id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE COLLATE NOCASE, authority TEXT NOT NULL,
+    tenant_id TEXT NOT NULL, customer_id TEXT NOT NULL, password_hash TEXT NOT NULL,
+    first_name TEXT NOT NULL DEFAULT '', last_name TEXT NOT NULL DEFAULT '', created_time INTEGER NOT NULL);
+CREATE TABLE login_failures (key TEXT PRIMARY KEY, count INTEGER NOT NULL, last REAL NOT NULL);
+INSERT INTO tenant_profiles (id, name, created_time) VALUES ('p', 'Profile', 1);
+INSERT INTO tenants (id, name, profile_id, created_time) VALUES ('t', 'Old', 'p', 1);
+INSERT INTO users (id, email, authority, tenant_id, customer_id, password_hash, created_time)
+    VALUES ('u', 'old@example.com', 'TENANT_ADMIN', 't', 'c', 'hash', 1);
+INSERT INTO login_failures VALUES ('old@example.com', 2, 5.0);
+"""
+
+
+def test_an_older_file_gains_the_new_columns_tables_and_registry_on_open(tmp_path: Path) -> None:
+    path = tmp_path / "data" / "catalog.sqlite3"
+    path.parent.mkdir()
+    old = sqlite3.connect(path)
+    old.executescript(OLDER_FILE)
+    old.close()
+    storage = open_local(Settings.from_env({}, data_dir=path.parent))
+    user = storage.catalog.find_user("old@example.com")
+    assert user is not None
+    assert (user.token_generation, user.enabled) == (0, True)
+    assert storage.auth.failures("old@example.com") == Failures(2, 5.0, None)
+    assert storage.uploads.open_upload("t", "u1", 2**40, 1, 0)  # a table the older file did not have
+    assert storage.catalog.get_tenant(SYSTEM_TENANT_ID) is not None
+    storage.catalog.insert_image(image("t", "a.png", public_key="k" * 32), 0)
+    storage.close()
+
+    # An image row written before the public-key registry existed is registered to its tenant on the next open.
+    conn = sqlite3.connect(path)
+    conn.execute("DELETE FROM public_keys")
+    conn.commit()
+    conn.close()
+    storage = open_local(Settings.from_env({}, data_dir=path.parent))
+    assert storage.catalog.public_key_owner("k" * 32) == "t"
+    storage.close()
+
+
+def test_the_writer_leaves_nothing_when_the_stream_is_over_its_limit(tmp_path: Path) -> None:
+    target = tmp_path / "deep" / "file"
+    with pytest.raises(errors.LimitExceeded):
+        write_atomically(target, io.BytesIO(b"x" * 11), 10)
+    assert list(target.parent.iterdir()) == []
+    assert write_atomically(target, io.BytesIO(b"x" * 10), 10) == 10
+    assert not any(p.name.startswith(TEMPORARY_PREFIX) for p in target.parent.iterdir())
