@@ -16,6 +16,7 @@ UNZIPPED_LIMIT = 250 * 1024 * 1024
 REQUIRED = (
     "functions/api.py",
     "gallery/web/app.py",
+    "gallery/storage/local/schema.sql",  # package data: a wheel without it cannot open the local backend
     "zappa_settings.py",
     "handler.py",
     "PIL/Image.py",

@@ -10,6 +10,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 import click
@@ -66,15 +67,11 @@ def serve(host: str, port: int, threads: int, demo: bool, build_first: bool) -> 
     site = gallery.settings.site_dir
     if build_first:
         try:  # the API is worth serving even when the site cannot be built
-            from gallery.site.run import build_site
+            from gallery.site.build import build_site
+            from gallery.site.plugin import BuildRequest
 
-            summary = build_site(
-                None,
-                str(site),
-                tenant=DEMO_TENANT if demo else None,
-                system=True,
-                clean=False,
-            )
+            request = BuildRequest(tenant=DEMO_TENANT if demo else None, system=True)
+            summary = build_site(None, site, request, clean=False)
             click.echo(f"Built the static gallery: {summary}", err=True)
         except errors.GalleryError as exc:
             click.echo(f"Could not build the static gallery: {exc.message}", err=True)
@@ -153,13 +150,18 @@ def create_user(email: str, password: str, role: str, tenant: str | None) -> Non
     help="Also PRIVATE images: anyone who can reach the site sees them, without signing in (default: public only).",
 )
 @click.option("--public-only", is_flag=True, hidden=True, help="The default now; kept so old scripts still run.")
-@click.option("--out", default="build/site", show_default=True, type=click.Path(file_okay=False), help="Site dir.")
+@click.option(
+    "--out",
+    default=None,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the site goes (default: GALLERY_SITE_DIR, which `gallery serve` serves).",
+)
 @click.option("--config", "config_file", default=None, help="MkDocs config (default: the one the package ships).")
 @click.option("--clean", is_flag=True, help="Rewrite every page and file instead of only what changed.")
 @click.option(
     "--cache",
     default=None,
-    type=click.Path(file_okay=False),
+    type=click.Path(file_okay=False, path_type=Path),
     help="Rendition cache (default: beside --config, else in the data dir).",
 )
 @_reported
@@ -168,23 +170,20 @@ def build(
     system: bool,
     include_private: bool,
     public_only: bool,
-    out: str,
+    out: Path | None,
     config_file: str | None,
     clean: bool,
-    cache: str | None,
+    cache: Path | None,
 ) -> None:
     """Build the static gallery with MkDocs and the gallery plugin (incremental unless --clean)."""
-    from gallery.site.run import build_site
+    from gallery.config import Settings
+    from gallery.site.build import build_site
+    from gallery.site.plugin import BuildRequest
 
-    summary = build_site(
-        config_file,
-        out,
-        tenant=tenant,
-        system=system,
-        include_private=True if include_private else (False if public_only else None),
-        clean=clean,
-        cache=cache,
-    )
+    out = out or Settings.from_env().site_dir
+    private = True if include_private else (False if public_only else None)
+    request = BuildRequest(tenant, system, include_private=private, cache_dir=cache)
+    summary = build_site(config_file, out, request, clean=clean)
     click.echo(f"{summary}; site in {out}")
 
 
@@ -193,18 +192,22 @@ def build(
 @click.option("--prefix", default="", help="Key prefix inside the bucket.")
 @click.option("--distribution", default=None, help="CloudFront distribution id whose cache to invalidate.")
 @click.option("--dry-run", is_flag=True, help="Say what would change; change nothing.")
-@click.option("--site", default="build/site", show_default=True, type=click.Path(file_okay=False), help="Built site.")
+@click.option(
+    "--site",
+    default=None,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The built site (default: GALLERY_SITE_DIR, where `gallery build` puts it).",
+)
 @_reported
-def publish(bucket: str, prefix: str, distribution: str | None, dry_run: bool, site: str) -> None:
+def publish(bucket: str, prefix: str, distribution: str | None, dry_run: bool, site: Path | None) -> None:
     """Upload the built site to S3 with CDN cache headers; skip what is unchanged, delete what is gone."""
-    from pathlib import Path
-
     from gallery.config import Settings
     from gallery.site.progress import progress_bar
     from gallery.site.publish import publish as publish_site
 
+    settings = Settings.from_env()
     plan = publish_site(
-        Path(site), Settings.from_env(), bucket, prefix, distribution, dry_run, progress_bar("Uploading")
+        site or settings.site_dir, settings, bucket, prefix, distribution, dry_run, progress_bar("Uploading")
     )
     if dry_run:
         for upload in plan.uploads:

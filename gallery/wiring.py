@@ -3,6 +3,7 @@ about HTTP. The one place that picks a backend (`open_storage`) and hands each s
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
 from gallery.config import Settings
@@ -36,13 +37,15 @@ class Gallery:
     uploads: StagedUploads
 
     @classmethod
-    def open(cls, settings: Settings | None = None) -> Gallery:
+    def open(cls, settings: Settings | None = None, *, signing: bool = True) -> Gallery:
+        """`signing=False` for what never signs or checks a token (the static build): no secret is needed, and
+        any token made with the throwaway one it gets is good nowhere."""
         settings = settings or Settings.from_env()
         storage = open_storage(settings)
         catalog = storage.catalog
         cache = EtagCache(settings.etag_cache_ttl * 60, settings.etag_cache_max_bytes)
         images = ImageService(catalog, catalog, catalog, BlobKeeper(catalog, storage.blobs), cache, settings)
-        secret = _secret(settings)
+        secret = _secret(settings) if signing else secrets.token_urlsafe(48)
         tokens = Tokens(secret, settings.access_token_ttl, settings.refresh_token_ttl)
         sessions = SessionService(catalog, storage.auth, tokens)
         ticket_key = derive_key(secret, "upload-tickets")

@@ -229,3 +229,26 @@ def test_xml_that_is_not_svg_is_refused() -> None:
     assert imaging.sniff(b"<html/>") is None
     with pytest.raises(InvalidImage):
         imaging.inspect(b'<?xml version="1.0"?><svg:x xmlns:svg="urn:not-svg"/>', LIMITS)
+
+
+def _transparent_palette() -> bytes:
+    image = Image.new("P", (20, 20), 0)
+    image.putpalette([0, 0, 0, 255, 0, 0] * 128)
+    return encode(image, "GIF", transparency=0)
+
+
+@pytest.mark.parametrize(
+    ("make", "see_through"),
+    [
+        (lambda: encode(Image.new("RGBA", (300, 200), (1, 2, 3, 128)), "PNG"), True),
+        (lambda: encode(Image.new("RGBA", (60, 60), (1, 2, 3, 0)), "WEBP", lossless=True), True),
+        (_transparent_palette, True),
+        (lambda: encode(Image.new("RGB", (300, 200), "red"), "PNG"), False),
+        (lambda: encode(Image.new("RGB", (300, 200), "red"), "JPEG"), False),
+        (lambda: b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>', False),
+    ],
+    ids=["rgba-png", "rgba-webp", "gif-transparent-colour", "rgb-png", "jpeg", "svg"],
+)
+def test_inspection_says_whether_the_picture_is_see_through(make: Callable[[], bytes], see_through: bool) -> None:
+    """What the static build's renditions fall back to (PNG or JPEG) is known from the upload, not a later decode."""
+    assert imaging.inspect(make(), LIMITS).has_alpha is see_through

@@ -94,6 +94,15 @@ CREATE TABLE users (id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE COLLATE NOCA
     tenant_id TEXT NOT NULL, customer_id TEXT NOT NULL, password_hash TEXT NOT NULL,
     first_name TEXT NOT NULL DEFAULT '', last_name TEXT NOT NULL DEFAULT '', created_time INTEGER NOT NULL);
 CREATE TABLE login_failures (key TEXT PRIMARY KEY, count INTEGER NOT NULL, last REAL NOT NULL);
+CREATE TABLE images (id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, resource_key TEXT NOT NULL, title TEXT NOT NULL,
+    file_name TEXT NOT NULL, sub_type TEXT NOT NULL, public INTEGER NOT NULL, public_key TEXT NOT NULL UNIQUE,
+    media_type TEXT NOT NULL, width INTEGER NOT NULL, height INTEGER NOT NULL, size INTEGER NOT NULL,
+    etag TEXT NOT NULL, preview_media_type TEXT NOT NULL, preview_width INTEGER NOT NULL,
+    preview_height INTEGER NOT NULL, preview_size INTEGER NOT NULL, preview_etag TEXT NOT NULL,
+    created_time INTEGER NOT NULL, updated_time INTEGER NOT NULL, version INTEGER NOT NULL,
+    UNIQUE (tenant_id, resource_key));
+INSERT INTO images VALUES ('i', 't', 'old.png', 'Old', 'old.png', 'IMAGE', 1, 'OLDKEY', 'image/png', 1, 1, 3, 'e',
+    'image/png', 1, 1, 3, 'e', 1, 1, 1);
 INSERT INTO tenant_profiles (id, name, created_time) VALUES ('p', 'Profile', 1);
 INSERT INTO tenants (id, name, profile_id, created_time) VALUES ('t', 'Old', 'p', 1);
 INSERT INTO users (id, email, authority, tenant_id, customer_id, password_hash, created_time)
@@ -115,6 +124,9 @@ def test_an_older_file_gains_the_new_columns_tables_and_registry_on_open(tmp_pat
     assert storage.auth.failures("old@example.com") == Failures(2, 5.0, None)
     assert storage.uploads.open_upload("t", "u1", 2**40, 1, 0)  # a table the older file did not have
     assert storage.catalog.get_tenant(SYSTEM_TENANT_ID) is not None
+    old_image = storage.catalog.get_image("t", "old.png")
+    assert old_image is not None
+    assert old_image.has_alpha is None  # not known for an image stored before it was recorded
     storage.catalog.insert_image(image("t", "a.png", public_key="k" * 32), 0)
     storage.close()
 

@@ -18,9 +18,11 @@ from gallery.cli import main
 from gallery.demo import as_principal
 from gallery.domain.model import ImageInfo, Scope
 from gallery.domain.serving import extension_for
-from gallery.site.build import Cache
+from gallery.site import render as render_module
+from gallery.site.render import Cache
+from gallery.storage import open_blobs
 from gallery.wiring import Gallery
-from tests.conftest import Seed, make_app
+from tests.conftest import Seed, make_app, make_settings
 from tests.helpers import jpeg, png, sha256, svg
 from tests.site_fixtures import CONFIG, build
 from tests.storage_fixtures import AWS_ENV
@@ -67,6 +69,8 @@ def test_renditions_are_webp_with_a_fallback_at_several_widths(site: Path, uploa
     photo = page(site, uploaded["photo"])
     webp = re.search(r'<source type="image/webp" srcset="([^"]+)" sizes="([^"]+)"', photo)
     assert webp is not None
+    # The page's own URLs: relative to the page (`images/<id>/`), so they resolve wherever the site is published.
+    assert all(entry.startswith("../../r/") for entry in webp.group(1).split(", ")), webp.group(1)
     widths = [int(w) for w in re.findall(r" (\d+)w", webp.group(1))]
     assert widths == [320, 640, 1280]
     names = re.findall(r"r/([0-9a-f]{16}-\d+\.(?:webp|jpg))", photo)
@@ -167,6 +171,32 @@ def test_a_rebuild_without_changes_renders_nothing_and_rewrites_no_file(
     assert "5 image(s), 0 rendered, 0 failed" in output
     after = {p: p.stat().st_mtime_ns for p in before}
     assert after == before
+
+
+def test_transparency_comes_from_the_catalog_and_an_older_row_learns_it_once(
+    site: Path, gallery: Gallery, uploaded: dict[str, ImageInfo], seed: Seed
+) -> None:
+    assert (uploaded["logo"].has_alpha, uploaded["photo"].has_alpha) == (True, False)  # recorded at upload
+    photo = uploaded["photo"]
+    gallery.storage.catalog.update_image(photo.evolve(has_alpha=None), photo.version, 0)  # a row from before
+    code, output = build(site, "--tenant", seed.tenants["A"].name, "--system")
+    assert code == 0, output
+    assert "5 image(s), 1 rendered, 0 failed" in output  # decoded to learn it...
+    learnt = gallery.storage.catalog.get_image(photo.tenant_id, photo.resource_key)
+    assert learnt == photo  # ...and kept: the same row, the same version
+    code, output = build(site, "--tenant", seed.tenants["A"].name, "--system")
+    assert "5 image(s), 0 rendered, 0 failed" in output, output
+
+
+def test_rendering_workers_open_the_bytes_alone(tmp_path: Path) -> None:
+    """What a worker opens: the blob store, no database (the catalog is the parent's to read)."""
+    settings = make_settings(tmp_path / "fresh")
+    assert list(open_blobs(settings).etags()) == []
+    assert not (tmp_path / "fresh" / "catalog.sqlite3").exists()
+    source = Path(render_module.__file__).read_text()
+    assert "open_blobs(settings)" in source
+    assert "open_storage" not in source
+    assert "wiring" not in source
 
 
 def test_an_updated_image_is_rendered_again_and_its_old_files_go(

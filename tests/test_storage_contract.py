@@ -64,6 +64,19 @@ def test_insert_get_and_find_by_public_key(storage: Storage, tenant: str) -> Non
     assert storage.catalog.usage(tenant) == row.size
 
 
+@pytest.mark.parametrize("has_alpha", [True, False, None])
+def test_whether_an_image_is_see_through_is_kept_and_none_means_unknown(
+    storage: Storage, tenant: str, has_alpha: bool | None
+) -> None:
+    row = image(tenant, "logo.png").evolve(has_alpha=has_alpha)
+    storage.catalog.insert_image(row, 0)
+    assert storage.catalog.get_image(tenant, "logo.png") == row
+    learnt = row.evolve(has_alpha=not has_alpha)  # learnt later, by a build: same version, nothing else changes
+    storage.catalog.update_image(learnt, row.version, 0)
+    (listed,) = storage.catalog.list_images(ImageQuery(tenant), page()).data
+    assert listed.has_alpha is (not has_alpha)
+
+
 def test_keys_are_unique_per_tenant_and_public_keys_everywhere(storage: Storage, tenant: str) -> None:
     other = make_tenant(storage, "Other")
     first = image(tenant, "logo.png")

@@ -88,4 +88,3 @@ def page_query(
     if prop is not None and (not _SORT_PROPERTY.match(prop) or prop not in sort_properties):
         raise BadRequest("Invalid sort property")
     return PageQuery(page_size, page, (text_search or "").strip(), prop, order)
-

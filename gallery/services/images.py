@@ -8,10 +8,11 @@ service's, export and import the transfer service's.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import string
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -43,6 +44,7 @@ _PUBLIC_KEY_ALPHABET = string.ascii_letters + string.digits
 _MAX_KEY_ATTEMPTS = 10_000
 MAX_REFERENCES = 10  # per entity type, as ThingsBoard reports them
 MAX_BULK = 1000  # images one bulk delete may name
+_LIST_PAGE = 1000  # rows a static build reads at a time
 PUBLIC_KEY_LENGTH = 32  # ThingsBoard's: 62 ** 32 keys, beyond guessing
 
 
@@ -59,6 +61,17 @@ def candidate_keys(file_name: str) -> Iterable[str]:
     suffix = f".{ext}" if dot else ""
     for n in range(1, _MAX_KEY_ATTEMPTS):
         yield f"{base}_({n}){suffix}"
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which images a static site shows: one tenant's (with or without system images), or the system's alone;
+    public ones only unless `include_private` (the site is for anonymous visitors: it holds nothing the API would
+    refuse them without a login)."""
+
+    tenant_id: str | None = None
+    system: bool = False
+    include_private: bool = False
 
 
 @dataclass(frozen=True)
@@ -140,6 +153,37 @@ class ImageService:
         principal.require(Action.MANAGE_IMAGES)
         query = ImageQuery(principal.tenant_id, sub_type, include_system and not principal.is_sysadmin)
         return self.catalog.list_images(query, page)
+
+    def for_site(self, selection: Selection) -> list[ImageInfo]:
+        """The images a static site shows, newest first; a tenant image shadows a system image with the same key
+        (as a tenant's link to that key would find its own). For the operator's build: no caller, no paging."""
+        owners = [selection.tenant_id] if selection.tenant_id else []
+        if selection.system or not selection.tenant_id:
+            owners.append(SYSTEM_TENANT_ID)
+        found: dict[str, ImageInfo] = {}
+        for owner in owners:
+            for sub_type in SubType:
+                for image in self._every(ImageQuery(owner, sub_type)):
+                    if image.public or selection.include_private:
+                        found.setdefault(image.resource_key, image)
+        return sorted(found.values(), key=lambda i: (-i.created_time, i.id))
+
+    def _every(self, query: ImageQuery) -> Iterator[ImageInfo]:
+        number = 0
+        while True:
+            page = self.catalog.list_images(query, PageQuery(_LIST_PAGE, number))
+            yield from page.data
+            if not page.has_next:
+                return
+            number += 1
+
+    def record_alpha(self, learnt: dict[str, bool], images: Iterable[ImageInfo]) -> None:
+        """Keep what a build learnt by decoding images whose rows predate `has_alpha`: the row, same version (the
+        bytes did not change), so the next build needs no decoding. An image changed meanwhile is left alone."""
+        for image in images:
+            if image.id in learnt:
+                with contextlib.suppress(errors.Conflict, errors.NotFound):
+                    self.catalog.update_image(image.evolve(has_alpha=learnt[image.id]), image.version, 0)
 
     # --- writing ------------------------------------------------------------------------------------------------
     def prepare(self, data: bytes, limits: FileLimits) -> Prepared:

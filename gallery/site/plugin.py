@@ -13,6 +13,7 @@ import json
 import math
 import os
 import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -29,18 +30,10 @@ from mkdocs.structure.pages import Page
 from mkdocs.utils.templates import TemplateContext
 
 from gallery.domain import errors, site_layout
-from gallery.site import views
-from gallery.site.build import (
-    Cache,
-    Item,
-    Options,
-    Report,
-    Selection,
-    build_images,
-    export_id,
-    write_atomically,
-)
+from gallery.services.images import Selection
+from gallery.site import contexts
 from gallery.site.progress import progress_bar
+from gallery.site.render import Cache, Item, Options, Report, export_id, render_images, write_atomically
 from gallery.site.renditions import DEFAULT_WIDTHS
 from gallery.wiring import Gallery
 
@@ -69,88 +62,128 @@ class GalleryConfig(base.Config):  # type: ignore[no-untyped-call]
     progress = c.Type(bool, default=True)
 
 
+@dataclass(frozen=True)
+class BuildRequest:
+    """What a caller (`gallery build`) asks beyond the MkDocs config; what it leaves None, the config decides."""
+
+    tenant: str | None = None  # a tenant's images (with the system's too when `system`)
+    system: bool = False  # with no tenant: the system's images alone
+    include_private: bool | None = None
+    cache_dir: Path | None = None
+
+
+@dataclass
+class BuildJob:
+    """One build: the request, and once it ran, its outcome. The caller makes it and hands it to the plugin
+    (`GalleryPlugin.job`), then reads the outcome from its own object; a plain `mkdocs build` gets a default one."""
+
+    request: BuildRequest = field(default_factory=BuildRequest)
+    report: Report = field(default_factory=Report)
+    error: str | None = None
+
+
+@dataclass
+class _Build:
+    """What one build collects between MkDocs' events: made fresh in `on_pre_build`, so a rebuild under
+    `mkdocs serve` (which keeps this plugin, see `on_startup`) starts from nothing."""
+
+    options: Options = field(default_factory=Options)
+    cache: Cache | None = None
+    env: Environment | None = None
+    nav: Navigation | None = None
+    image_pages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    index_pages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    produced: set[str] = field(default_factory=set)
+    placed: dict[str, Path] = field(default_factory=dict)
+
+
 class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
     def __init__(self) -> None:
-        self.report = Report()
-        self.image_pages: dict[str, dict[str, Any]] = {}
-        self.env: Environment | None = None
-        self.nav: Navigation | None = None
-        self.cache: Cache | None = None
-        self.index_pages: dict[str, dict[str, Any]] = {}
-        self.produced: set[str] = set()
-        self.error: str | None = None
-        self.options = Options()
-        self.placed: dict[str, Path] = {}
+        self.job = BuildJob()
+        self.build = _Build()
+
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        """Defining this keeps one plugin for every build of a `mkdocs serve` session (MkDocs makes a new one per
+        build otherwise); each build's state is `_Build`, reset before it starts."""
+
+    def on_pre_build(self, *, config: MkDocsConfig) -> None:
+        self.build = _Build()
+        self.job.report, self.job.error = Report(), None
 
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
-        settings = self.config
-        self.error = None
+        settings, request = self.config, self.job.request
+        include_private = settings.include_private if request.include_private is None else request.include_private
         try:
-            gallery = Gallery.open()
+            gallery = Gallery.open(signing=False)  # a build signs nothing: it needs no token secret
         except errors.GalleryError as exc:
             raise self._fail(f"Cannot open the catalog: {exc.message}") from exc
         try:
-            selection = Selection(self._tenant_id(gallery), settings.system, settings.include_private)
-            if settings.include_private:
+            tenant, system = self._selection(gallery)
+            if include_private:
                 log.warning(PRIVATE_WARNING)
             # Relative to the MkDocs config, like the site: `mkdocs serve` (which builds into a temporary
             # directory) then reuses what `gallery build` made.
             base = Path(config.config_file_path or ".").parent
-            cache_root = (base / (settings.cache_dir or DEFAULT_CACHE)).resolve()
-            self.options = Options(tuple(settings.widths), settings.webp, settings.originals, settings.exports)
-            self.report = build_images(
-                gallery,
-                selection,
+            cache_root = request.cache_dir or (base / (settings.cache_dir or DEFAULT_CACHE)).resolve()
+            self.build.options = Options(tuple(settings.widths), settings.webp, settings.originals, settings.exports)
+            images = gallery.images.for_site(Selection(tenant, system, include_private))
+            report = render_images(
+                images,
+                gallery.settings,
+                gallery.images.decode_limits,
                 cache_root,
-                self.options,
+                self.build.options,
                 settings.workers,
                 progress_bar("Rendering images") if settings.progress else None,
             )
+            gallery.images.record_alpha(report.learnt, images)
         except errors.GalleryError as exc:
             raise self._fail(f"Cannot read the catalog: {exc.message}") from exc
         finally:
             gallery.close()
-        log.info(self.report.summary().splitlines()[0])
-        self._add_files(files, config, Cache(cache_root), self.report.items)
+        self.job.report = report
+        log.info(report.summary().splitlines()[0])
+        self._add_files(files, config, Cache(cache_root), report.items)
         return files
 
-    def _tenant_id(self, gallery: Gallery) -> str | None:
-        wanted = self.config.tenant
-        if not wanted:
-            return None
-        return gallery.accounts.resolve_tenant(wanted).id
+    def _selection(self, gallery: Gallery) -> tuple[str | None, bool]:
+        """(tenant id, with system images): the request's when it names one, else the config's."""
+        request = self.job.request
+        if request.tenant is not None:
+            wanted, system = request.tenant, request.system
+        elif request.system:
+            wanted, system = None, True
+        else:
+            wanted, system = self.config.tenant, self.config.system
+        return (gallery.accounts.resolve_tenant(wanted).id if wanted else None), system
 
     def _add_files(self, files: Files, config: MkDocsConfig, cache: Cache, items: list[Item]) -> None:
         api_url = self.config.api_url.rstrip("/")
         site_url = (config.site_url or "").rstrip("/")
-        self.produced = set()
-        self.placed = {}
-        self.image_pages = {}
-        self.index_pages = {}
-        self.cache = cache
+        self.build.cache = cache
 
         def add(file: File) -> None:
             files.append(file)
-            self.produced.add(file.dest_uri)
+            self.build.produced.add(file.dest_uri)
 
         cards = []
         for item in items:
-            view = views.image_view(item, api_url, site_url, self.options)
-            cards.append(views.card(view))
+            view = contexts.image_view(item, api_url, site_url, self.build.options)
+            cards.append(contexts.card(view))
             for rendition in item.plan.renditions:
-                self.placed[site_layout.rendition(rendition.name)] = cache.rendition(rendition.name)
-            if self.options.needs_original(item.plan):
-                self.placed[view["original_path"]] = cache.original(item.image.etag)
+                self.build.placed[site_layout.rendition(rendition.name)] = cache.rendition(rendition.name)
+            if self.build.options.needs_original(item.plan):
+                self.build.placed[view["original_path"]] = cache.original(item.image.etag)
             if view["export_path"]:
-                self.placed[view["export_path"]] = cache.export(export_id(item.image))
-            self.image_pages[item.slug] = view
+                self.build.placed[view["export_path"]] = cache.export(export_id(item.image))
+            self.build.image_pages[item.slug] = view
 
         size = max(1, self.config.page_size)
         pages = max(1, math.ceil(len(cards) / size))
-        counts = views.counts(items)
+        counts = contexts.counts(items)
         for number in range(1, pages + 1):
             src = site_layout.index_page_source(number)
-            self.index_pages[src] = {
+            self.build.index_pages[src] = {
                 "cards": cards[(number - 1) * size : number * size],
                 "number": number,
                 "pages": pages,
@@ -165,19 +198,19 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
             add(File.generated(config, site_layout.MANAGE_PAGE, content=content, inclusion=InclusionLevel.NOT_IN_NAV))
 
     def on_env(self, env: Environment, /, *, config: MkDocsConfig, files: Files) -> Environment:
-        self.env = env
+        self.build.env = env
         return env
 
     def on_nav(self, nav: Navigation, /, *, config: MkDocsConfig, files: Files) -> Navigation:
-        self.nav = nav
+        self.build.nav = nav
         return nav
 
     def on_page_context(
         self, context: TemplateContext, /, *, page: Page, config: MkDocsConfig, nav: Navigation
     ) -> TemplateContext | None:
         src = page.file.src_uri
-        if src in self.index_pages:
-            context["gallery"] = self.index_pages[src]  # type: ignore[typeddict-unknown-key]
+        if src in self.build.index_pages:
+            context["gallery"] = self.build.index_pages[src]  # type: ignore[typeddict-unknown-key]
         elif src == site_layout.MANAGE_PAGE:
             # The API the page talks to: its own origin unless `api_url` names another (which must allow it, CORS).
             context["manage"] = {"api": self.config.api_url.rstrip("/")}  # type: ignore[typeddict-unknown-key]
@@ -189,12 +222,12 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
         directories."""
         site = Path(config.site_dir)
         unplaced = []
-        for relative, source in self.placed.items():
+        for relative, source in self.build.placed.items():
             try:
                 _place(site / relative, source)
             except OSError as exc:  # one file the disk refuses must not stop the others
                 unplaced.append(f"{relative}: {exc.strerror or exc}")
-        self.produced.update(self.placed)
+        self.build.produced.update(self.build.placed)
         self._write_image_pages(site, config)
         for directory in site_layout.MANAGED:
             root = site / directory
@@ -202,46 +235,46 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
                 continue
             for path in sorted(root.rglob("*"), reverse=True):
                 relative = path.relative_to(site).as_posix()
-                if path.is_file() and relative not in self.produced:
+                if path.is_file() and relative not in self.build.produced:
                     path.unlink()
                 elif path.is_dir() and not any(path.iterdir()):
                     path.rmdir()
-        if self.report.failures or unplaced:
+        if self.job.report.failures or unplaced:
             listed = "".join(f"\n  {line}" for line in unplaced)
-            raise self._fail(f"Some images were skipped: {self.report.summary()}{listed}")
+            raise self._fail(f"Some images were skipped: {self.job.report.summary()}{listed}")
 
     def _write_image_pages(self, site: Path, config: MkDocsConfig) -> None:
         """One page per image, rendered by us with the theme's `image.html` rather than as MkDocs pages: MkDocs
         would run Markdown and every template for each of them on every build. A page is rendered only when what
         it shows (or the theme) changed since the last build; a fingerprint per page is kept in the cache."""
-        assert self.env is not None
-        assert self.nav is not None
-        assert self.cache is not None
-        template = self.env.get_template("image.html")
+        assert self.build.env is not None
+        assert self.build.nav is not None
+        assert self.build.cache is not None
+        template = self.build.env.get_template("image.html")
         theme = hashlib.sha256()
         for name in ("image.html", "main.html"):
-            source, _, _ = self.env.loader.get_source(self.env, name)  # type: ignore[union-attr]
+            source, _, _ = self.build.env.loader.get_source(self.build.env, name)  # type: ignore[union-attr]
             theme.update(source.encode())
         theme.update(config.site_name.encode())
-        theme.update("".join(f"{p.title}{p.url}" for p in self.nav.pages).encode())
-        manifest_path = self.cache.root / "pages.json"
+        theme.update("".join(f"{p.title}{p.url}" for p in self.build.nav.pages).encode())
+        manifest_path = self.build.cache.root / "pages.json"
         try:
             manifest: dict[str, str] = json.loads(manifest_path.read_text())
         except (OSError, ValueError):
             manifest = {}
         fresh: dict[str, str] = {}
-        for slug, view in self.image_pages.items():
+        for slug, view in self.build.image_pages.items():
             relative = f"{site_layout.image_page(slug)}index.html"
             target = site / relative
             fingerprint = hashlib.sha256(theme.digest() + json.dumps(view, sort_keys=True).encode()).hexdigest()
             fresh[slug] = fingerprint
-            self.produced.add(relative)
+            self.build.produced.add(relative)
             if manifest.get(slug) == fingerprint and target.is_file():
                 continue
             url = site_layout.image_page(slug)
             page = SimpleNamespace(title=view["title"], url=url, is_homepage=False, meta={}, content="")
             html = template.render(
-                image=view, config=config, nav=self.nav, page=page, base_url=site_layout.IMAGE_PAGE_ROOT
+                image=view, config=config, nav=self.build.nav, page=page, base_url=site_layout.IMAGE_PAGE_ROOT
             )
             target.parent.mkdir(parents=True, exist_ok=True)
             write_atomically(target, html.encode())
@@ -249,7 +282,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
 
     def _fail(self, message: str) -> PluginError:
         """Kept for `gallery build`, which reports it in its own words (MkDocs only logs it)."""
-        self.error = message
+        self.job.error = message
         return PluginError(message)
 
 

@@ -81,7 +81,7 @@ class Upload:
 
 
 @dataclass
-class Plan:
+class PublishPlan:
     uploads: list[Upload] = field(default_factory=list)
     restamps: list[Upload] = field(default_factory=list)  # same bytes, new headers: metadata replaced in place
     deletes: list[str] = field(default_factory=list)
@@ -145,8 +145,8 @@ def _remote_manifest(s3: S3Client, bucket: str, prefix: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
 
 
-def plan_publish(site: Path, s3: S3Client, bucket: str, prefix: str) -> Plan:
-    plan = Plan()
+def plan_publish(site: Path, s3: S3Client, bucket: str, prefix: str) -> PublishPlan:
+    plan = PublishPlan()
     with translated(_bucket_answers(bucket)):
         remote = _remote_etags(s3, bucket, prefix)
     remote.pop(prefix + MANIFEST, None)
@@ -197,7 +197,7 @@ def publish(
     distribution: str | None = None,
     dry_run: bool = False,
     progress: Callable[[int, int], None] | None = None,
-) -> Plan:
+) -> PublishPlan:
     if not site.is_dir() or not (site / "index.html").is_file():
         raise errors.ConfigError(f"No built site at {site}: run `gallery build` first")
     prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageFile, ImageOps
 
+from gallery.domain.model import ImageInfo
 from gallery.imaging import SVG, DecodeLimits, alpha_mode, decoding, displayed_size, open_raster, raster_format
 
 # Bump when the output of `render` changes for the same input, so new names replace old files everywhere.
@@ -35,8 +36,8 @@ class Rendition:
 
 
 @dataclass(frozen=True)
-class Plan:
-    """What `make` will produce for an image, known from its probe alone."""
+class RenditionPlan:
+    """What `render` will produce for an image, known from its catalog row alone (type, size, transparency)."""
 
     renditions: tuple[Rendition, ...]
 
@@ -55,12 +56,12 @@ def scaled_height(width: int, height: int, target: int) -> int:
 
 def plan(
     etag: str, media_type: str, width: int, height: int, has_alpha: bool, widths: tuple[int, ...], webp: bool = True
-) -> Plan:
+) -> RenditionPlan:
     """The renditions of an image of this size. SVG gets none: it is served as a file and scales by itself.
     Widths above the image's own are dropped (no upscaling); an image narrower than every width gets one rendition
     at its own width."""
     if media_type == SVG or width < 1 or height < 1:
-        return Plan(())
+        return RenditionPlan(())
     chosen = sorted({w for w in widths if w < width}) or [width]
     if width <= max(widths) and width not in chosen and chosen[-1] < width:
         chosen.append(width)
@@ -73,28 +74,39 @@ def plan(
         if webp:
             renditions.append(Rendition(f"{digest}-{target}.webp", target, h, WEBP))
         renditions.append(Rendition(f"{digest}-{target}.{fallback_ext}", target, h, fallback_type))
-    return Plan(tuple(renditions))
+    return RenditionPlan(tuple(renditions))
 
 
-Probe = tuple[str, int, int, bool]
+def plan_for(image: ImageInfo, widths: tuple[int, ...], webp: bool = True) -> RenditionPlan | None:
+    """The plan from the catalog row; None when the row does not say whether the image is see-through (stored
+    before that was recorded): only rendering it can tell."""
+    original = image.original
+    if original.media_type == SVG:
+        return RenditionPlan(())
+    if image.has_alpha is None:
+        return None
+    return plan(image.etag, original.media_type, original.width, original.height, image.has_alpha, widths, webp)
 
 
-def make(
-    data: bytes, etag: str, widths: tuple[int, ...], webp: bool, limits: DecodeLimits
-) -> tuple[Probe, Plan, dict[str, bytes]]:
-    """Open the image once: what it is (media type, displayed size, transparency), its plan, and the bytes of
-    every rendition by name. Animated images give their first frame (the page shows the original, which stays
-    animated); SVG gives none."""
+@dataclass(frozen=True)
+class Rendered:
+    plan: RenditionPlan
+    files: dict[str, bytes]  # by rendition name
+    has_alpha: bool  # as decoding found it (what a row from before it was recorded lacks)
+
+
+def render(data: bytes, etag: str, widths: tuple[int, ...], webp: bool, limits: DecodeLimits) -> Rendered:
+    """Open the image once and make every rendition. Animated images give their first frame (the page shows the
+    original, which stays animated); SVG gives none."""
     raster = raster_format(data)
     if raster is None:
-        found: Probe = (SVG, 0, 0, False)
-        return found, plan(etag, *found, widths, webp), {}
+        return Rendered(RenditionPlan(()), {}, False)
     with decoding(raster[0]):
         image = open_raster(data, raster[0], limits)
         displayed = displayed_size(image)
-        found = (raster[1], displayed[0], displayed[1], alpha_mode(image) == "RGBA")
-        the_plan = plan(etag, *found, widths, webp)
-        largest = max((r.width for r in the_plan.renditions), default=0)
+        has_alpha = alpha_mode(image) == "RGBA"
+        rendition_plan = plan(etag, raster[1], displayed[0], displayed[1], has_alpha, widths, webp)
+        largest = max((r.width for r in rendition_plan.renditions), default=0)
         if image.format == "JPEG":
             _draft(image, displayed, largest)
         image.seek(0)
@@ -105,12 +117,12 @@ def make(
             frame = frame.convert(mode)
     out: dict[str, bytes] = {}
     current = frame
-    for width, height in sorted({(r.width, r.height) for r in the_plan.renditions}, reverse=True):
+    for width, height in sorted({(r.width, r.height) for r in rendition_plan.renditions}, reverse=True):
         if current.size != (width, height):
-            current = current.resize((width, height), _filter(current.width / width, found[3]), reducing_gap=1.0)
-        for rendition in (r for r in the_plan.renditions if r.width == width):
+            current = current.resize((width, height), _filter(current.width / width, has_alpha), reducing_gap=1.0)
+        for rendition in (r for r in rendition_plan.renditions if r.width == width):
             out[rendition.name] = _encode(current, rendition.media_type)
-    return found, the_plan, out
+    return Rendered(rendition_plan, out, has_alpha)
 
 
 def _filter(shrink: float, lossless: bool) -> Image.Resampling:

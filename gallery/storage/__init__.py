@@ -1,11 +1,11 @@
-"""Storage backends behind the `Catalog`, `AuthStore`, `UploadLedger`, `BlobStore` and `Staging` protocols, chosen by
-`GALLERY_BACKEND`."""
+"""Storage backends behind the protocols of `gallery.storage.protocols`, chosen by `GALLERY_BACKEND`. Only the wiring
+(and, for its workers, the static build) opens them; everything else sees the protocols."""
 
 from __future__ import annotations
 
 from gallery.config import Settings
 from gallery.domain.errors import ConfigError
-from gallery.storage.protocols import Storage
+from gallery.storage.protocols import BlobStore, Storage
 
 
 def open_storage(settings: Settings) -> Storage:
@@ -16,5 +16,18 @@ def open_storage(settings: Settings) -> Storage:
     if settings.backend == "aws":
         from gallery.storage.aws import open_aws
 
-        return Storage(*open_aws(settings))
+        return open_aws(settings)
+    raise ConfigError(f"Unknown GALLERY_BACKEND {settings.backend!r}")
+
+
+def open_blobs(settings: Settings) -> BlobStore:
+    """The bytes alone: what a rendering worker reads, with no catalog opened (no database, no table)."""
+    if settings.backend == "local":
+        from gallery.storage.local import open_local_blobs
+
+        return open_local_blobs(settings)
+    if settings.backend == "aws":
+        from gallery.storage.aws import open_aws_blobs
+
+        return open_aws_blobs(settings)
     raise ConfigError(f"Unknown GALLERY_BACKEND {settings.backend!r}")

@@ -351,7 +351,7 @@ def test_site_renditions_refuse_the_same_files() -> None:
     """The static site decodes with `open_raster` too: the header checks live there, so it is covered."""
     for case in HOSTILE.values():
         with pytest.raises(InvalidImage):
-            renditions.make(case.make(), "etag", (320,), True, LIMITS)
+            renditions.render(case.make(), "etag", (320,), True, LIMITS)
 
 
 # --- through the API ------------------------------------------------------------------------------------------------

@@ -12,19 +12,30 @@ from gallery.storage.aws.clients import clients
 from gallery.storage.aws.staging import S3Staging
 from gallery.storage.aws.table import Table
 from gallery.storage.aws.uploads import DynamoUploadLedger
+from gallery.storage.protocols import Storage
 
-__all__ = ["open_aws"]
+__all__ = ["open_aws", "open_aws_blobs"]
 
 
-def open_aws(settings: Settings) -> tuple[DynamoCatalog, DynamoAuthStore, DynamoUploadLedger, S3BlobStore, S3Staging]:
-    if not settings.bucket:
-        raise errors.ConfigError("GALLERY_BUCKET must be set for the aws backend")
+def open_aws(settings: Settings) -> Storage:
+    _require_bucket(settings)
     dynamodb, s3 = clients(settings)
     table = Table(dynamodb, settings.table)
-    return (
+    return Storage(
         DynamoCatalog(table),
         DynamoAuthStore(table),
         DynamoUploadLedger(table),
         S3BlobStore(s3, settings.bucket),
         S3Staging(s3, settings.bucket),
     )
+
+
+def open_aws_blobs(settings: Settings) -> S3BlobStore:
+    _require_bucket(settings)
+    _, s3 = clients(settings)
+    return S3BlobStore(s3, settings.bucket)
+
+
+def _require_bucket(settings: Settings) -> None:
+    if not settings.bucket:
+        raise errors.ConfigError("GALLERY_BUCKET must be set for the aws backend")

@@ -62,6 +62,7 @@ def image_item(image: ImageInfo) -> Item:
         "created_time": image.created_time,
         "updated_time": image.updated_time,
         "version": image.version,
+        "has_alpha": image.has_alpha,  # None (unknown, an image from before it was recorded) is left out
     }
 
 
@@ -80,6 +81,7 @@ def image_from(item: Item) -> ImageInfo:
         created_time=item["created_time"],
         updated_time=item["updated_time"],
         version=item["version"],
+        has_alpha=None if item.get("has_alpha") is None else bool(item["has_alpha"]),
     )
 
 

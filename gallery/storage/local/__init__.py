@@ -21,6 +21,10 @@ def open_local(settings: Settings) -> Storage:
         SqliteCatalog(db),
         SqliteAuthStore(db),
         SqliteUploadLedger(db),
-        FileBlobStore(root / "blobs"),
+        open_local_blobs(settings),
         FileStaging(root / "staging"),
     )
+
+
+def open_local_blobs(settings: Settings) -> FileBlobStore:
+    return FileBlobStore(settings.data_dir / "blobs")

@@ -30,6 +30,7 @@ SCHEMA = resources.files("gallery.storage.local").joinpath("schema.sql").read_te
 COLUMNS_SINCE = {
     "users": {"token_generation": "INTEGER NOT NULL DEFAULT 0", "enabled": "INTEGER NOT NULL DEFAULT 1"},
     "login_failures": {"previous": "REAL"},
+    "images": {"has_alpha": "INTEGER"},
 }
 
 

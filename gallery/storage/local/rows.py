@@ -31,6 +31,7 @@ IMAGE_COLUMNS = [
     "created_time",
     "updated_time",
     "version",
+    "has_alpha",
 ]
 
 
@@ -55,6 +56,7 @@ def image_from_row(row: sqlite3.Row) -> ImageInfo:
         created_time=row["created_time"],
         updated_time=row["updated_time"],
         version=row["version"],
+        has_alpha=None if row["has_alpha"] is None else bool(row["has_alpha"]),
     )
 
 
@@ -81,6 +83,7 @@ def image_params(image: ImageInfo) -> dict[str, Any]:
         "created_time": image.created_time,
         "updated_time": image.updated_time,
         "version": image.version,
+        "has_alpha": None if image.has_alpha is None else int(image.has_alpha),
     }
 
 

@@ -56,6 +56,7 @@ CREATE TABLE IF NOT EXISTS images (
     created_time INTEGER NOT NULL,
     updated_time INTEGER NOT NULL,
     version INTEGER NOT NULL,
+    has_alpha INTEGER,  -- NULL: stored before it was recorded
     UNIQUE (tenant_id, resource_key)
 );
 -- Every public key ever used, and the tenant it belongs to for good: a deleted image's link is never anyone else's.

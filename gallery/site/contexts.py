@@ -15,8 +15,8 @@ from gallery.domain import site_layout
 from gallery.domain.embed import EmbedContext, Snippet, attribute, snippets
 from gallery.domain.errors import display_size
 from gallery.domain.serving import extension_for
-from gallery.site.build import Item, Options
-from gallery.site.renditions import Plan, Rendition
+from gallery.site.render import Item, Options
+from gallery.site.renditions import Rendition, RenditionPlan
 
 SIZES = "(max-width: 700px) 100vw, 640px"
 _TYPE_NAMES = {
@@ -105,7 +105,7 @@ def _snippets(view: dict[str, Any], item: Item, api_url: str, site_url: str) -> 
     return [s.to_json() for s in made]
 
 
-def _responsive(view: dict[str, Any], plan: Plan, site_url: str) -> str:
+def _responsive(view: dict[str, Any], plan: RenditionPlan, site_url: str) -> str:
     source = ""
     if plan.webp:
         source = f'\n  <source type="image/webp" srcset="{_srcset(plan.webp, site_url)}" sizes="{SIZES}">'
