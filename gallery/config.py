@@ -90,7 +90,8 @@ SETTINGS: tuple[Setting, ...] = (
         "GALLERY_SITE_DIR",
         Path,
         "build/site",
-        "Built static gallery that `gallery serve` serves beside the API, on the same origin (if it exists).",
+        "The static gallery: where `gallery build` writes it, `gallery serve` serves it beside the API (same origin) "
+        "and `gallery publish` reads it.",
     ),
     Setting(
         "cors_origins",
