@@ -18,7 +18,7 @@ from gallery.services.images import ImageService
 from gallery.services.sessions import SessionService
 from gallery.services.transfer import TransferService
 from gallery.services.uploads import StagedUploads
-from gallery.storage import open_storage
+from gallery.storage.backends import open_storage
 from gallery.storage.protocols import Storage
 
 _MIN_SECRET = 32

@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 
 from gallery.config import SETTINGS, Settings
 from gallery.domain.model import Authority, Tenant, TenantProfile, User
-from gallery.storage import open_storage
+from gallery.storage.backends import open_storage
 from gallery.storage.protocols import Catalog
 from gallery.web.app import create_app
 from gallery.wiring import Gallery

@@ -11,7 +11,7 @@ from typing import Any
 
 from gallery.config import Settings
 from gallery.domain.model import Descriptor, ImageInfo, SubType
-from gallery.storage import open_storage
+from gallery.storage.backends import open_storage
 from gallery.storage.protocols import Storage
 
 AWS_ENV = {

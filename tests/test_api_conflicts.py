@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -23,7 +24,7 @@ def interloper(gallery: Gallery, monkeypatch: pytest.MonkeyPatch) -> list[str]:
         current = catalog.get_image(image.tenant_id, image.resource_key)
         assert current is not None
         title = f"renamed by someone else {len(titles)}"
-        real_update(current.evolve(title=title, version=current.version + 1), current.version, 0)
+        real_update(replace(current, title=title, version=current.version + 1), current.version, 0)
         titles.append(title)
         real_update(image, expected_version, max_total)
 

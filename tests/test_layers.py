@@ -32,6 +32,15 @@ RULES: dict[str, set[str]] = {
 }
 # Backends never lean on each other: each stands alone behind the protocols.
 BACKENDS = ("storage.local", "storage.aws")
+# What the static site may use of storage: its workers' blob store, the atomic writer, and S3 for publishing.
+SITE_STORAGE = {
+    "gallery.storage",  # the package, which imports nothing (see the `__init__` test)
+    "gallery.storage.backends",
+    "gallery.storage.files",
+    "gallery.storage.protocols",
+    "gallery.storage.aws.clients",
+    "gallery.storage.aws.errors",
+}
 
 
 def module_name(path: Path) -> str:
@@ -102,6 +111,23 @@ def test_a_backend_never_imports_the_other(backend: str) -> None:
         assert not crossing, f"{module_name(path)} imports {crossing}"
 
 
+def test_the_site_reaches_storage_only_through_its_few_doors() -> None:
+    for path in sorted((PACKAGE / "site").rglob("*.py")):
+        reached = {m for m in imported(path) if existing(m) and layer_of(m).startswith("storage")}
+        assert reached <= SITE_STORAGE, f"{module_name(path)} imports {sorted(reached - SITE_STORAGE)}"
+
+
+@pytest.mark.parametrize("init", sorted(PACKAGE.rglob("__init__.py")), ids=lambda p: module_name(p) or "gallery")
+def test_a_package_imports_nothing_its_modules_may_not(init: Path) -> None:
+    """Importing any module runs its packages' `__init__` first: what a package's `__init__` imports, every module
+    inside it imports too (so `storage/__init__.py` holds no `open_storage`, or the services would load settings
+    and backends by importing the protocols)."""
+    inside = {layer_of(module_name(p)) for p in init.parent.rglob("*.py")}
+    for target in (t for t in imported(init) if existing(t)):
+        refused = sorted(layer for layer in inside if layer_of(target) not in RULES[layer] | {layer})
+        assert not refused, f"{module_name(init)} imports {target}, which {refused} may not"
+
+
 def test_the_import_graph_has_no_cycle() -> None:
     graph = {module_name(p): {m for m in imported(p) if existing(m)} - {module_name(p)} for p in modules()}
     # `from gallery.x import y` names the package `gallery.x` too; a package's own __init__ importing its
@@ -128,7 +154,9 @@ def test_the_rules_can_fail() -> None:
     """The check names a violation when there is one: a view that reaches for a backend, a domain module that
     leans on a service, a relative import that climbs out of its layer."""
     view = PACKAGE / "web" / "images.py"
-    assert violations(view, "from gallery.storage import open_storage\n") == ["gallery.storage (storage)"]
+    assert violations(view, "from gallery.storage.backends import open_storage\n") == [
+        "gallery.storage.backends (storage)"
+    ]
     rule = PACKAGE / "domain" / "model.py"
     assert violations(rule, "def f():\n    from gallery.services import images\n") == [
         "gallery.services (services)",

@@ -14,6 +14,7 @@ import pytest
 from gallery.config import Settings
 from gallery.domain import errors
 from gallery.domain.model import SYSTEM_TENANT_ID, Dashboard, PageQuery, Tenant, TenantProfile
+from gallery.storage.files import TEMPORARY_PREFIX, write_atomically
 from gallery.storage.local import open_local
 from gallery.storage.local.accounts import SqliteAccounts
 from gallery.storage.local.auth import SqliteAuthStore
@@ -21,7 +22,6 @@ from gallery.storage.local.blobs import FileBlobStore
 from gallery.storage.local.catalog import SqliteCatalog
 from gallery.storage.local.dashboards import SqliteDashboards
 from gallery.storage.local.database import SqliteDatabase
-from gallery.storage.local.files import TEMPORARY_PREFIX, write_atomically
 from gallery.storage.local.images import SqliteImages
 from gallery.storage.local.staging import FileStaging
 from gallery.storage.local.uploads import SqliteUploadLedger

@@ -136,13 +136,26 @@ def expired_copy(token: str) -> str:
     return jwt.encode({**claims, "iat": now - 120, "exp": now - 60}, JWT_SECRET, algorithm="HS256")
 
 
+def store_tokens(page: Any, token: str, refresh: str | None = None) -> None:
+    """Put tokens where the page keeps them: its own copy and the pair its tabs share."""
+    page.evaluate(
+        """async ([token, refresh]) => {
+            if (refresh !== null) localStorage.setItem('gallery.refreshToken', refresh);
+            localStorage.setItem('gallery.token', token);
+            const { writePair } = await import('/assets/manage/tokens.js');
+            await writePair({ token, refreshToken: localStorage.getItem('gallery.refreshToken') });
+        }""",
+        [token, refresh],
+    )
+
+
 def test_an_expired_token_is_refreshed_and_a_dead_session_asks_to_sign_in_again(
     page: Any, server: LiveServer, add_images: AddImages, as_admin: Callable[..., Any]
 ) -> None:
     add_images("Logo")
     as_admin()
     stale = expired_copy(page.evaluate("localStorage.getItem('gallery.token')"))
-    page.evaluate("(t) => localStorage.setItem('gallery.token', t)", stale)
+    store_tokens(page, stale)
     refreshes: list[str] = []
     page.on("request", lambda r: refreshes.append(r.url) if r.url.endswith("/api/auth/token") else None)
     page.reload()
@@ -153,14 +166,14 @@ def test_an_expired_token_is_refreshed_and_a_dead_session_asks_to_sign_in_again(
     # and repeats the call
     page.clock.install(time=time.time() - 7200)
     page.reload()
-    page.evaluate("(t) => localStorage.setItem('gallery.token', t)", stale)
+    store_tokens(page, stale)
     refreshes.clear()
     with page.expect_response(lambda r: "/api/images?" in r.url and r.status == 200):
         page.get_by_role("button", name="Refresh").click()
     loaded(page)
     assert len(refreshes) == 1
     # a refresh token that no longer works ends the session
-    page.evaluate("localStorage.setItem('gallery.refreshToken', 'revoked'); localStorage.setItem('gallery.token', '')")
+    store_tokens(page, "", "revoked")
     page.get_by_role("button", name="Refresh").click()
     expect(page.locator("#login-error")).to_have_text("Your session has ended. Please sign in again.")
     expect(page.get_by_label("Email")).to_be_focused()
@@ -174,21 +187,35 @@ def test_two_tabs_with_an_expired_token_refresh_once_and_both_go_on(
     add_images("Logo")
     as_admin()
     stale = expired_copy(page.evaluate("localStorage.getItem('gallery.token')"))
-    page.evaluate("(t) => localStorage.setItem('gallery.token', t)", stale)
+    store_tokens(page, stale)
     second = page.context.new_page()
-    # Refreshes are held until both tabs have had time to want one: the race a slow network makes.
+    # Refreshes are held until both tabs have had time to want one: the race a slow network makes. Once released,
+    # any later one goes straight through (a request held and never released would hang its tab and the lock).
     held: list[Any] = []
-    page.context.route("**/api/auth/token", lambda route: held.append(route))
+    asked: list[str] = []
+    released = False
+
+    def hold(route: Any) -> None:
+        asked.append(route.request.url)
+        if released:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.context.route("**/api/auth/token", hold)
     second.goto(server.url + "/manage/", wait_until="commit")
     page.reload(wait_until="commit")
-    page.wait_for_timeout(1500)
-    asked = len(held)
-    for route in held:
-        route.continue_()
-    page.context.unroute("**/api/auth/token")
+    for _ in range(100):  # the first refresh, however slow the machine
+        if held:
+            break
+        page.wait_for_timeout(100)
+    page.wait_for_timeout(1500)  # time for the other tab to want one too
+    released = True
+    while held:
+        held.pop().continue_()
     for tab in (page, second):
         expect(tab.locator(".m-table tbody tr")).to_have_count(1)
-    assert asked == 1
+    assert len(asked) == 1
     # and the session is whole: both tabs go on working
     for tab in (page, second):
         tab.get_by_role("button", name="Refresh").click()

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from gallery.domain import errors
+from gallery.domain import errors, fields
 from gallery.domain.access import PERMISSIONS, Action, Principal
 from gallery.domain.model import Authority, FileLimits, PageQuery, Scope, SubType, User
 from gallery.services.dashboards import DashboardDraft
@@ -143,3 +143,12 @@ def test_a_build_opens_the_aws_backend_without_a_token_secret(tmp_path: Path) ->
         reader = Gallery.open(settings, signing=False)
         assert reader.images.for_site(Selection(system=True)) == []
         reader.close()
+
+
+def test_a_thingsboard_id_is_an_object_or_a_string_and_a_null_one_is_none() -> None:
+    assert fields.entity_id({"id": {"entityType": "DASHBOARD", "id": "d-1"}}, "id") == "d-1"
+    assert fields.entity_id({"id": "d-1"}, "id") == "d-1"
+    assert fields.entity_id({"id": {"entityType": "DASHBOARD", "id": None}}, "id") is None  # something new
+    assert fields.entity_id({}, "id") is None
+    with pytest.raises(errors.BadRequest, match="'id' must be an id"):
+        fields.entity_id({"id": {"id": 7}}, "id")

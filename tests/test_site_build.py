@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -20,7 +21,7 @@ from gallery.domain.model import ImageInfo, Scope
 from gallery.domain.serving import extension_for
 from gallery.site import render as render_module
 from gallery.site.render import Cache
-from gallery.storage import open_blobs
+from gallery.storage.backends import open_blobs
 from gallery.wiring import Gallery
 from tests.conftest import Seed, make_app, make_settings
 from tests.helpers import jpeg, png, sha256, svg
@@ -178,7 +179,7 @@ def test_transparency_comes_from_the_catalog_and_an_older_row_learns_it_once(
 ) -> None:
     assert (uploaded["logo"].has_alpha, uploaded["photo"].has_alpha) == (True, False)  # recorded at upload
     photo = uploaded["photo"]
-    gallery.storage.catalog.update_image(photo.evolve(has_alpha=None), photo.version, 0)  # a row from before
+    gallery.storage.catalog.update_image(replace(photo, has_alpha=None), photo.version, 0)  # a row from before
     code, output = build(site, "--tenant", seed.tenants["A"].name, "--system")
     assert code == 0, output
     assert "5 image(s), 1 rendered, 0 failed" in output  # decoded to learn it...

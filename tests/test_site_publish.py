@@ -223,13 +223,13 @@ def test_a_prefix_keeps_the_site_in_its_own_folder(aws: dict[str, Any], site: Pa
 def test_mistakes_are_one_line_errors(
     aws: dict[str, Any], site: Path, tmp_path: Path, change: dict[str, Any], message: str
 ) -> None:
-    from gallery.storage.aws.clients import _clients
+    from gallery.storage.aws.clients import _s3
 
-    _clients.cache_clear()  # credentials are read when a client is made
+    _s3.cache_clear()  # credentials are read when a client is made
     target = {**aws, "bucket": change.get("bucket", aws["bucket"])}
     where = tmp_path / "missing" if "site" in change else site
     code, output = publish(target, where, env=change.get("env"))
-    _clients.cache_clear()
+    _s3.cache_clear()
     assert code == 1
     assert message in output
     assert len(output.strip().splitlines()) == 1

@@ -9,6 +9,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -68,13 +69,31 @@ def test_insert_get_and_find_by_public_key(storage: Storage, tenant: str) -> Non
 def test_whether_an_image_is_see_through_is_kept_and_none_means_unknown(
     storage: Storage, tenant: str, has_alpha: bool | None
 ) -> None:
-    row = image(tenant, "logo.png").evolve(has_alpha=has_alpha)
+    row = replace(image(tenant, "logo.png"), has_alpha=has_alpha)
     storage.catalog.insert_image(row, 0)
     assert storage.catalog.get_image(tenant, "logo.png") == row
-    learnt = row.evolve(has_alpha=not has_alpha)  # learnt later, by a build: same version, nothing else changes
-    storage.catalog.update_image(learnt, row.version, 0)
     (listed,) = storage.catalog.list_images(ImageQuery(tenant), page()).data
-    assert listed.has_alpha is (not has_alpha)
+    assert listed.has_alpha is has_alpha
+    # Learnt later (by a build) only where it was unknown: a known answer is never overwritten.
+    assert storage.catalog.learn_has_alpha(row, True) is (has_alpha is None)
+    kept = storage.catalog.get_image(tenant, "logo.png")
+    assert kept == replace(row, has_alpha=True if has_alpha is None else has_alpha)
+    assert storage.catalog.usage(tenant) == row.size
+
+
+def test_learning_transparency_touches_only_the_row_it_was_learnt_from(storage: Storage, tenant: str) -> None:
+    old = image(tenant, "a.png", data=b"old bytes")
+    storage.catalog.insert_image(old, 0)
+    storage.catalog.update_image(replace(old, title="Renamed", version=2), 1, 0)
+    assert not storage.catalog.learn_has_alpha(old, True)  # changed since it was read
+    assert storage.catalog.get_image(tenant, "a.png").has_alpha is None  # type: ignore[union-attr]
+    storage.catalog.delete_image(tenant, "a.png")
+    again = image(tenant, "a.png", data=b"new bytes!")  # the same key, version 1 again: another image
+    storage.catalog.insert_image(again, 0)
+    assert not storage.catalog.learn_has_alpha(old, True)
+    assert storage.catalog.get_image(tenant, "a.png") == again
+    assert storage.catalog.usage(tenant) == again.size
+    assert not storage.catalog.learn_has_alpha(image(tenant, "missing.png"), True)
 
 
 def test_keys_are_unique_per_tenant_and_public_keys_everywhere(storage: Storage, tenant: str) -> None:
@@ -102,13 +121,13 @@ def test_total_limit_is_checked_inside_the_write(storage: Storage, tenant: str) 
 def test_update_is_version_checked_and_moves_usage_by_the_delta(storage: Storage, tenant: str) -> None:
     row = image(tenant, "a", data=b"x" * 10)
     storage.catalog.insert_image(row, 0)
-    bigger = row.evolve(original=image(tenant, "a", data=b"y" * 30).original, version=2, title="Renamed")
+    bigger = replace(row, original=image(tenant, "a", data=b"y" * 30).original, version=2, title="Renamed")
     storage.catalog.update_image(bigger, 1, 100)
     assert storage.catalog.get_image(tenant, "a") == bigger
     assert storage.catalog.usage(tenant) == 30
     with pytest.raises(errors.Conflict):
-        storage.catalog.update_image(bigger.evolve(version=3), 1, 100)  # based on a stale version
-    too_big = bigger.evolve(original=image(tenant, "a", data=b"z" * 101).original, version=3)
+        storage.catalog.update_image(replace(bigger, version=3), 1, 100)  # based on a stale version
+    too_big = replace(bigger, original=image(tenant, "a", data=b"z" * 101).original, version=3)
     with pytest.raises(errors.LimitExceeded):
         storage.catalog.update_image(too_big, 2, 100)
     assert storage.catalog.get_image(tenant, "a") == bigger
@@ -122,8 +141,8 @@ def test_update_can_change_the_public_key_but_not_to_a_taken_one(storage: Storag
     storage.catalog.insert_image(a, 0)
     storage.catalog.insert_image(b, 0)
     with pytest.raises(errors.AlreadyExists):
-        storage.catalog.update_image(a.evolve(public_key=b.public_key, version=2), 1, 0)
-    moved = a.evolve(public_key="fresh" + "k" * 27, version=2)
+        storage.catalog.update_image(replace(a, public_key=b.public_key, version=2), 1, 0)
+    moved = replace(a, public_key="fresh" + "k" * 27, version=2)
     storage.catalog.update_image(moved, 1, 0)
     assert storage.catalog.find_public_image(moved.public_key) == moved
     assert storage.catalog.find_public_image(a.public_key) is None
@@ -145,12 +164,12 @@ def test_a_public_key_stays_its_tenants_after_its_image_is_gone(storage: Storage
     back = image(tenant, "logo.png", public_key=original.public_key)  # its own tenant takes it back
     catalog.insert_image(back, 0)
     assert catalog.find_public_image(original.public_key) == back
-    moved = back.evolve(public_key="m" * 32, version=2)  # a key an image lets go of is kept for its tenant too
+    moved = replace(back, public_key="m" * 32, version=2)  # a key an image lets go of is kept for its tenant too
     catalog.update_image(moved, 1, 0)
     theirs = image(other, "x.png")
     catalog.insert_image(theirs, 0)
     with pytest.raises(errors.AlreadyExists):
-        catalog.update_image(theirs.evolve(public_key=original.public_key, version=2), 1, 0)
+        catalog.update_image(replace(theirs, public_key=original.public_key, version=2), 1, 0)
     assert catalog.get_image(other, "x.png") == theirs
     assert catalog.public_key_owner(original.public_key) == tenant
 
@@ -411,6 +430,22 @@ def test_failed_sign_ins_count_up_and_are_forgotten(storage: Storage) -> None:
     assert forgiven.count == 0
     auth.clear_failures("account:a@b.c")
     assert auth.failures("account:a@b.c") is None
+
+
+def test_failure_times_keep_their_milliseconds(storage: Storage) -> None:
+    """The wait after a failure is counted from it: a stamp read back in whole seconds would shorten it by up to one
+    (a guess 50 ms after the 20th failure at x.97 s went through unthrottled)."""
+    storage.auth.add_failure("address:192.0.2.1", 1000.975, 60)
+    later = storage.auth.add_failure("address:192.0.2.1", 1001.025, 60)
+    assert (later.last, later.previous) == (1001.025, 1000.975)
+    counted = storage.auth.failures("address:192.0.2.1")
+    assert counted is not None
+    assert (counted.last, counted.previous) == (1001.025, 1000.975)
+    # Finer than a millisecond: never stored later than it was (the next attempt would wait for nothing).
+    storage.auth.add_failure("address:192.0.2.2", 2000.0009, 60)
+    finer = storage.auth.failures("address:192.0.2.2")
+    assert finer is not None
+    assert 2000.0 <= finer.last <= 2000.0009
 
 
 # --- open large uploads --------------------------------------------------------------------------------------------

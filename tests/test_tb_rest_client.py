@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from gallery.config import Settings
-from gallery.storage import open_storage
+from gallery.storage.backends import open_storage
 from tests.conftest import JWT_SECRET
 from tests.helpers import jpeg, png, sha256, svg
 from tests.live import LiveServer, gallery_command, live_server

@@ -1,8 +1,10 @@
 """Who may do what: the caller as its token names it, and the one table of which authority may take which action.
 
-The table is read twice, by design: the HTTP layer refuses a request before parsing it (ThingsBoard's
-`@PreAuthorize`), and each service checks again before acting, so a caller that is not a view (the CLI, a test,
-a future endpoint) meets the same rule. Object-level rules (whose tenant, which user) stay in the services.
+The table is read by the HTTP layer, which refuses a request before parsing it (ThingsBoard's `@PreAuthorize`), and
+again by every service method that takes a caller (images, downloads, transfer, dashboards, uploads, disabling a
+user), so a caller that is not a view meets the same rule. Account administration (profiles, tenants, users) takes no
+caller: its callers are the API, behind `ADMINISTER`, and the operator's own CLI. Object-level rules (whose tenant,
+which user) stay in the services.
 """
 
 from __future__ import annotations

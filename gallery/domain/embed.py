@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from gallery.domain.model import Scope, image_link
+from gallery.domain.model import Scope, image_link, images_path
 
 _ATTRIBUTE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"})
 # Markdown text: brackets would end the alt text, and `<`/`>` would be raw HTML to some renderers.
@@ -47,7 +47,7 @@ def attribute(text: str) -> str:
 
 def link_of(image: Mapping[str, Any]) -> str:
     """The image's API path from its JSON (`TbResourceInfo`), encoded here whatever its `link` says."""
-    scope = Scope.SYSTEM if str(image.get("link", "")).startswith("/api/images/system/") else Scope.TENANT
+    scope = Scope.SYSTEM if str(image.get("link", "")).startswith(images_path(Scope.SYSTEM)) else Scope.TENANT
     return image_link(scope, str(image["resourceKey"]))
 
 

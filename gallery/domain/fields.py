@@ -52,12 +52,13 @@ def whole_number(body: JsonObject, name: str, default: int = 0) -> int:
 
 
 def entity_id(body: JsonObject, name: str) -> str | None:
-    """ThingsBoard ids travel as `{"entityType": …, "id": "…"}`; a bare string is accepted too."""
+    """ThingsBoard ids travel as `{"entityType": …, "id": "…"}`; a bare string is accepted too. Absent, null or an
+    object whose id is null: None (ThingsBoard's clients send `"id": {"id": null}` for something new)."""
     value = body.get(name)
-    if value is None:
-        return None
     if isinstance(value, dict):
         value = value.get("id")
+    if value is None:
+        return None
     if not isinstance(value, str):
         raise BadRequest(f"'{name}' must be an id")
     return value

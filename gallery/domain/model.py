@@ -108,12 +108,10 @@ class ImageInfo:
     def blob_refs(self) -> frozenset[str]:
         return frozenset({self.original.etag, self.preview.etag})
 
-    def evolve(self, **changes: Any) -> ImageInfo:
-        return replace(self, **changes)
-
-    def revised(self, **changes: Any) -> ImageInfo:
-        """The next revision: the changes, stamped now, one version on (what an update is checked against)."""
-        return replace(self, **changes, updated_time=now_ms(), version=self.version + 1)
+    def revised(self) -> ImageInfo:
+        """The next revision of this row (changed with `dataclasses.replace`): stamped now, one version on — what
+        the catalog's update is checked against."""
+        return replace(self, updated_time=now_ms(), version=self.version + 1)
 
     def to_json(self) -> dict[str, Any]:
         descriptor = self.original.to_json()
@@ -146,8 +144,13 @@ def path_segment(text: str) -> str:
     return quote(text, safe="")
 
 
+def images_path(scope: Scope) -> str:
+    """Where a scope's images are: an image's link is this and its key, encoded."""
+    return f"/api/images/{scope.value}/"
+
+
 def image_link(scope: Scope, key: str) -> str:
-    return f"/api/images/{scope.value}/{path_segment(key)}"
+    return images_path(scope) + path_segment(key)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Passwords and tokens: the password policy, scrypt hashes, and HS256 JWTs with ThingsBoard's claims.
 
 Every token carries its user's token generation (`gen`) and its session; every refresh token a one-time id (`jti`).
-Whether a generation is still current, and which refresh token a session accepts next, is the account service's to
+Whether a generation is still current, and which refresh token a session accepts next, is the session service's to
 check (`gallery.services.sessions`): this module only signs and verifies.
 """
 

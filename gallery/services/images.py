@@ -8,12 +8,12 @@ service's, export and import the transfer service's.
 
 from __future__ import annotations
 
-import contextlib
+import re
 import secrets
 import string
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote
 
@@ -33,6 +33,7 @@ from gallery.domain.model import (
     PageQuery,
     Scope,
     SubType,
+    images_path,
     now_ms,
 )
 from gallery.services import etags
@@ -46,10 +47,16 @@ MAX_REFERENCES = 10  # per entity type, as ThingsBoard reports them
 MAX_BULK = 1000  # images one bulk delete may name
 _LIST_PAGE = 1000  # rows a static build reads at a time
 PUBLIC_KEY_LENGTH = 32  # ThingsBoard's: 62 ** 32 keys, beyond guessing
+_PUBLIC_KEY = re.compile(r"[A-Za-z0-9]{1,64}")  # ASCII only: str.isalnum() takes any script's letters and digits
 
 
 def new_public_key() -> str:
     return "".join(secrets.choice(_PUBLIC_KEY_ALPHABET) for _ in range(PUBLIC_KEY_LENGTH))
+
+
+def is_public_key(text: str) -> bool:
+    """A public key as we make them (or an export may carry): letters and digits, at most 64."""
+    return bool(_PUBLIC_KEY.fullmatch(text))
 
 
 def candidate_keys(file_name: str) -> Iterable[str]:
@@ -177,13 +184,13 @@ class ImageService:
                 return
             number += 1
 
-    def record_alpha(self, learnt: dict[str, bool], images: Iterable[ImageInfo]) -> None:
-        """Keep what a build learnt by decoding images whose rows predate `has_alpha`: the row, same version (the
-        bytes did not change), so the next build needs no decoding. An image changed meanwhile is left alone."""
-        for image in images:
-            if image.id in learnt:
-                with contextlib.suppress(errors.Conflict, errors.NotFound):
-                    self.catalog.update_image(image.evolve(has_alpha=learnt[image.id]), image.version, 0)
+    def record_alpha(self, learnt: dict[str, bool], images: Iterable[ImageInfo]) -> int:
+        """Keep what a build learnt by decoding images whose rows predate `has_alpha`, so the next build needs no
+        decoding. Only the flag is written, and only on the very row the build read (same id and version): an image
+        changed, deleted or uploaded again under its key meanwhile is left as it is. Returns how many were kept."""
+        return sum(
+            1 for image in images if image.id in learnt and self.catalog.learn_has_alpha(image, learnt[image.id])
+        )
 
     # --- writing ------------------------------------------------------------------------------------------------
     def prepare(self, data: bytes, limits: FileLimits) -> Prepared:
@@ -209,7 +216,7 @@ class ImageService:
         limits = self.limits(principal.tenant_id)
         prepared = self.prepare(data, limits)
         draft = self.draft(principal.tenant_id, chosen_title, name, kind, True, new_public_key(), prepared)
-        return self.create(draft, prepared, candidate_keys(name), limits)
+        return self.commit_new(draft, prepared, candidate_keys(name), limits)
 
     @staticmethod
     def draft(
@@ -233,12 +240,12 @@ class ImageService:
             has_alpha=prepared.has_alpha,
         )
 
-    def create(self, draft: ImageInfo, prepared: Prepared, keys: Iterable[str], limits: FileLimits) -> ImageInfo:
+    def commit_new(self, draft: ImageInfo, prepared: Prepared, keys: Iterable[str], limits: FileLimits) -> ImageInfo:
         """Store the bytes, then commit the row under the first free key; undo the bytes if nothing commits."""
         self.keeper.put(prepared, draft.tenant_id, draft.size, limits)
         try:
             for key in keys:
-                image = draft.evolve(resource_key=validation.resource_key(key))
+                image = replace(draft, resource_key=validation.resource_key(key))
                 if self.catalog.get_image(image.tenant_id, key) is not None:
                     continue
                 try:
@@ -252,7 +259,9 @@ class ImageService:
             self.keeper.release(prepared.original.etag, prepared.preview.etag)
             raise
 
-    def replace(self, old: ImageInfo, new: ImageInfo, prepared: Prepared | None, limits: FileLimits) -> ImageInfo:
+    def commit_revision(
+        self, old: ImageInfo, new: ImageInfo, prepared: Prepared | None, limits: FileLimits
+    ) -> ImageInfo:
         """Commit `new` over `old` (version-checked), keeping blobs and the ETag cache consistent."""
         if prepared is not None:
             self.keeper.put(prepared, old.tenant_id, new.size - old.size, limits)
@@ -275,21 +284,22 @@ class ImageService:
         name = validation.file_name(file_name)
         limits = self.limits(image.tenant_id)
         prepared = self.prepare(data, limits)
-        updated = image.revised(
-            file_name=name, original=prepared.original, preview=prepared.preview, has_alpha=prepared.has_alpha
-        )
-        return self.replace(image, updated, prepared, limits)
+        updated = replace(
+            image, file_name=name, original=prepared.original, preview=prepared.preview, has_alpha=prepared.has_alpha
+        ).revised()
+        return self.commit_revision(image, updated, prepared, limits)
 
     def rename(self, principal: Principal, scope: Scope, key: str, title: str | None) -> ImageInfo:
         image = self._writable(principal, scope, key)
         # The size is unchanged, so no limit can be passed: the tenant's profile is not read.
-        return self.replace(image, image.revised(title=validation.title(title)), None, UNLIMITED)
+        return self.commit_revision(image, replace(image, title=validation.title(title)).revised(), None, UNLIMITED)
 
     def set_public(self, principal: Principal, scope: Scope, key: str, public: bool) -> ImageInfo:
         image = self._writable(principal, scope, key)
         if image.public == public:
             return image
-        return self.replace(image, image.revised(public=public), None, UNLIMITED)  # the size is unchanged
+        # The size is unchanged: no limit to pass.
+        return self.commit_revision(image, replace(image, public=public).revised(), None, UNLIMITED)
 
     # --- deleting -----------------------------------------------------------------------------------------------
     def references(self, image: ImageInfo) -> dict[str, list[dict[str, Any]]]:
@@ -299,7 +309,7 @@ class ImageService:
         written in: raw (saved before links were encoded, or built from the key by a client) and as JavaScript's
         `encodeURIComponent` writes it (which leaves `!'()*` alone)."""
         tenant_id = None if image.is_system else image.tenant_id
-        base = f"/api/images/{image.scope.value}/"
+        base = images_path(image.scope)
         key = image.resource_key
         links = dict.fromkeys([image.link, base + key, base + quote(key, safe="!'()*~")])
         found: dict[str, Dashboard] = {}

@@ -7,16 +7,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from gallery.domain import errors, fields, validation
 from gallery.domain.access import Action, Principal
 from gallery.domain.model import ImageInfo, Scope, SubType
-from gallery.services.images import PUBLIC_KEY_LENGTH, ImageService, candidate_keys, new_public_key
-
-_PUBLIC_KEY = re.compile(r"[A-Za-z0-9]{1,64}")  # ASCII only: str.isalnum() takes any script's letters and digits
+from gallery.services.images import PUBLIC_KEY_LENGTH, ImageService, candidate_keys, is_public_key, new_public_key
 
 
 def export_data(image: ImageInfo, data: bytes) -> dict[str, Any]:
@@ -58,7 +55,7 @@ class ImportRequest:
         if key:
             validation.resource_key(key)
         public_key = fields.optional_text(body, "publicResourceKey") or None
-        if public_key and not _PUBLIC_KEY.fullmatch(public_key):
+        if public_key and not is_public_key(public_key):
             raise errors.BadRequest("publicResourceKey must be letters and digits only")
         return cls(data, name, title, sub_type, public, key, public_key)
 
@@ -80,7 +77,8 @@ class TransferService:
         existing = images.catalog.get_image(principal.tenant_id, key) if key else None
         public_key = self._usable_public_key(request.public_key, existing, principal.tenant_id)
         if existing is not None:
-            updated = existing.revised(
+            updated = replace(
+                existing,
                 title=request.title,
                 file_name=request.file_name,
                 sub_type=request.sub_type,
@@ -89,8 +87,8 @@ class TransferService:
                 original=prepared.original,
                 preview=prepared.preview,
                 has_alpha=prepared.has_alpha,
-            )
-            return images.replace(existing, updated, prepared, limits)
+            ).revised()
+            return images.commit_revision(existing, updated, prepared, limits)
         draft = images.draft(
             principal.tenant_id,
             request.title,
@@ -100,7 +98,7 @@ class TransferService:
             public_key,
             prepared,
         )
-        return images.create(draft, prepared, [key] if key else candidate_keys(request.file_name), limits)
+        return images.commit_new(draft, prepared, [key] if key else candidate_keys(request.file_name), limits)
 
     def _usable_public_key(self, wanted: str | None, existing: ImageInfo | None, tenant_id: str) -> str:
         """The requested public key when it is this tenant's to use: never held by another tenant (a public link

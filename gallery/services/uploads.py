@@ -41,16 +41,16 @@ SWEEP_EVERY_SECONDS = 300
 log = logging.getLogger(__name__)
 
 
-def bad_size() -> errors.BadRequest:
-    return errors.BadRequest("'size' must be a positive whole number of bytes")
-
-
 @dataclass(frozen=True)
 class UploadStart:
     """What a client says of a large file before sending it: its name, and its size when it knows it."""
 
     file_name: str | None
     size: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.size is not None and (isinstance(self.size, bool) or not isinstance(self.size, int) or self.size < 1):
+            raise errors.BadRequest("'size' must be a positive whole number of bytes")
 
 
 @dataclass(frozen=True)
@@ -85,8 +85,6 @@ class StagedUploads:
         principal.require(Action.MANAGE_IMAGES)
         name = validation.file_name(request.file_name)
         size = request.size
-        if size is not None and size < 1:
-            raise bad_size()
         limits = self.images.limits(principal.tenant_id)
         limit = limits.max_resource_size or self._ceiling
         if size is not None and size > limit:

@@ -1,7 +1,7 @@
 """The `gallery` MkDocs plugin: the configured catalog becomes an index (paginated, so it works without JavaScript),
 one page per image, the image files and export JSON. Registered as the `mkdocs.plugins` entry point `gallery`.
 
-Images are made by `build.py` into a content-keyed cache and enter the site as files with a source path, so
+Images are made by `render.py` into a content-keyed cache and enter the site as files with a source path, so
 `mkdocs build --dirty` (what `gallery build` runs) copies only what changed; files of images no longer listed are
 removed after the build. Per-image pages are light (our theme has no site-wide navigation), so thousands stay cheap.
 """
@@ -30,6 +30,7 @@ from mkdocs.structure.pages import Page
 from mkdocs.utils.templates import TemplateContext
 
 from gallery.domain import errors, site_layout
+from gallery.domain.model import ImageInfo
 from gallery.services.images import Selection
 from gallery.site import contexts
 from gallery.site.progress import progress_bar
@@ -136,7 +137,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
                 settings.workers,
                 progress_bar("Rendering images") if settings.progress else None,
             )
-            gallery.images.record_alpha(report.learnt, images)
+            self._keep_what_was_learnt(gallery, report, images)
         except errors.GalleryError as exc:
             raise self._fail(f"Cannot read the catalog: {exc.message}") from exc
         finally:
@@ -145,6 +146,17 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
         log.info(report.summary().splitlines()[0])
         self._add_files(files, config, Cache(cache_root), report.items)
         return files
+
+    @staticmethod
+    def _keep_what_was_learnt(gallery: Gallery, report: Report, images: list[ImageInfo]) -> None:
+        """A convenience for the next build, never a reason to fail this one (read-only credentials, say): the
+        site is right either way, and the next build decodes those images again."""
+        if not report.learnt:
+            return
+        try:
+            gallery.images.record_alpha(report.learnt, images)
+        except errors.GalleryError as exc:
+            log.warning(f"Could not keep what rendering learnt of {len(report.learnt)} older image(s): {exc.message}")
 
     def _selection(self, gallery: Gallery) -> tuple[str | None, bool]:
         """(tenant id, with system images): the request's when it names one, else the config's."""

@@ -201,9 +201,9 @@ def publish(
     if not site.is_dir() or not (site / "index.html").is_file():
         raise errors.ConfigError(f"No built site at {site}: run `gallery build` first")
     prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
-    from gallery.storage.aws.clients import clients
+    from gallery.storage.aws.clients import s3_client
 
-    _, s3 = clients(settings)
+    s3 = s3_client(settings)
     plan = plan_publish(site, s3, bucket, prefix)
     if dry_run:
         return plan

@@ -26,8 +26,8 @@ from gallery.domain.model import ImageInfo
 from gallery.imaging import DecodeLimits
 from gallery.services.transfer import export_data
 from gallery.site.renditions import DEFAULT_WIDTHS, RenditionPlan, plan_for, render
-from gallery.storage import open_blobs
-from gallery.storage.local import files
+from gallery.storage import files
+from gallery.storage.backends import open_blobs
 from gallery.storage.protocols import BlobStore, read_blob
 
 
@@ -116,8 +116,9 @@ def _keep_only(folder: Path, names: set[str]) -> None:
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    """Whole or not at all, by the local storage's writer: a build stopped midway leaves no half file to publish."""
-    files.write_atomically(path, io.BytesIO(data), len(data))
+    """Whole or not at all: a build stopped midway leaves no half file to publish. Not fsynced: all of it can be
+    made again (a power cut costs a re-render, not a picture)."""
+    files.write_atomically(path, io.BytesIO(data), len(data), durable=False)
 
 
 _worker: tuple[BlobStore, Cache] | None = None

@@ -47,6 +47,12 @@ class ImageCatalog(Protocol):
         """
         ...
 
+    def learn_has_alpha(self, image: ImageInfo, has_alpha: bool) -> bool:
+        """Record whether `image` is see-through, when its row does not say yet and is still this very image (same
+        id, same version). Nothing else moves: no version, usage, key or count. False when the row changed, went,
+        or knew already."""
+        ...
+
     def delete_image(self, tenant_id: str, key: str) -> ImageInfo | None:
         """Remove the row and release its size; returns what was removed, or None if nothing was there."""
         ...

@@ -14,9 +14,10 @@ from flask import request
 
 from gallery.config import parse_bool
 from gallery.domain import errors, fields, validation
+from gallery.domain.fields import JsonObject
 from gallery.domain.model import FileLimits, PageQuery, Scope
 from gallery.services.dashboards import DashboardDraft
-from gallery.services.uploads import UploadStart, bad_size
+from gallery.services.uploads import UploadStart
 from gallery.web.common import gallery
 
 # ThingsBoard's parameters are Java ints; beyond them nothing is meaningful (and SQLite's integers overflow).
@@ -116,7 +117,7 @@ def _unencodable(text: str) -> bool:
     return False
 
 
-def json_object(required: bool = True) -> dict[str, Any]:
+def json_object(required: bool = True) -> JsonObject:
     if not required and not request.data:
         return {}
     body = json_body()
@@ -134,7 +135,7 @@ def file_part() -> tuple[str | None, bytes]:
 
 
 # --- typed requests ---------------------------------------------------------------------------------------------
-def file_limits(body: dict[str, Any]) -> FileLimits:
+def file_limits(body: JsonObject) -> FileLimits:
     """A tenant profile's limits, where ThingsBoard keeps them: `profileData.configuration`."""
     profile_data = body.get("profileData") or {}
     config = profile_data.get("configuration") if isinstance(profile_data, dict) else None
@@ -144,7 +145,7 @@ def file_limits(body: dict[str, Any]) -> FileLimits:
     )
 
 
-def dashboard_draft(body: dict[str, Any]) -> DashboardDraft:
+def dashboard_draft(body: JsonObject) -> DashboardDraft:
     title = body.get("title")
     return DashboardDraft(
         title=title if isinstance(title, str) else None,
@@ -154,19 +155,16 @@ def dashboard_draft(body: dict[str, Any]) -> DashboardDraft:
     )
 
 
-def upload_start(body: dict[str, Any]) -> UploadStart:
+def upload_start(body: JsonObject) -> UploadStart:
     name = body.get("fileName")
-    size = body.get("size")
-    if size is not None and (isinstance(size, bool) or not isinstance(size, int)):
-        raise bad_size()
-    return UploadStart(name if isinstance(name, str) else None, size)
+    return UploadStart(name if isinstance(name, str) else None, body.get("size"))  # which checks the size
 
 
-def image_targets(body: dict[str, Any]) -> list[tuple[Scope, str]]:
+def image_targets(body: JsonObject) -> list[tuple[Scope, str]]:
     """A bulk delete's `images`: `[{"type": "tenant", "key": "a.png"}, …]`, every entry checked before any is used."""
     items = body.get("images")
-    if not isinstance(items, list) or not items:
-        raise errors.BadRequest('\'images\' must be a non-empty list of {"type", "key"} objects')
+    if not isinstance(items, list):  # how many it may hold is the image service's rule
+        raise errors.BadRequest('\'images\' must be a list of {"type", "key"} objects')
     targets = []
     for item in items:
         if not isinstance(item, dict) or not isinstance(item.get("key"), str) or not isinstance(item.get("type"), str):

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from gallery.cli import main
 from gallery.config import Settings
-from gallery.storage.local.files import TEMPORARY_PREFIX
+from gallery.storage.files import TEMPORARY_PREFIX
 from gallery.wiring import Gallery
 from tests.conftest import JWT_SECRET
 

@@ -8,7 +8,7 @@ from gallery.domain import errors
 from gallery.storage.aws.auth import DynamoAuthStore
 from gallery.storage.aws.blobs import S3BlobStore
 from gallery.storage.aws.catalog import DynamoCatalog
-from gallery.storage.aws.clients import clients
+from gallery.storage.aws.clients import clients, s3_client
 from gallery.storage.aws.staging import S3Staging
 from gallery.storage.aws.table import Table
 from gallery.storage.aws.uploads import DynamoUploadLedger
@@ -32,8 +32,7 @@ def open_aws(settings: Settings) -> Storage:
 
 def open_aws_blobs(settings: Settings) -> S3BlobStore:
     _require_bucket(settings)
-    _, s3 = clients(settings)
-    return S3BlobStore(s3, settings.bucket)
+    return S3BlobStore(s3_client(settings), settings.bucket)
 
 
 def _require_bucket(settings: Settings) -> None:

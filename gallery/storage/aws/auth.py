@@ -25,6 +25,12 @@ def _failures(item: Item) -> Failures:
     return Failures(int(item["failed"]), float(item["failed_at"]), None if previous is None else float(previous))
 
 
+def _millis(seconds: float) -> Decimal:
+    """To the millisecond, rounded down: never later than the moment it stands for (a stamp rounded up would make
+    the very next attempt wait, however free it should be)."""
+    return Decimal(math.floor(seconds * 1000)) / 1000
+
+
 class DynamoAuthStore(TableStore):
     def start_session(self, session_id: str, user_id: str, jti: str, expires_at: int) -> None:
         key = keys.session(session_id)
@@ -47,8 +53,8 @@ class DynamoAuthStore(TableStore):
         return None if item is None else _failures(item)
 
     def add_failure(self, key: str, now: float, forget_after: float) -> Failures:
-        where, stamp, expires = keys.failures(key), Decimal(f"{now:.3f}"), math.ceil(now + forget_after)
-        cutoff = Decimal(f"{now - forget_after:.3f}")
+        where, stamp, expires = keys.failures(key), _millis(now), math.ceil(now + forget_after)
+        cutoff = _millis(now - forget_after)
         for _ in range(_RACES):
             # An ongoing count: one more, atomically (DynamoDB reads the old item on every right-hand side).
             counted = self.table.update_if(

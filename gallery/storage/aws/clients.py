@@ -25,17 +25,29 @@ _CONFIG = Config(signature_version="s3v4", retries={"max_attempts": 4, "mode": "
 
 
 def clients(settings: Settings) -> tuple[DynamoDBClient, S3Client]:
+    return dynamodb_client(settings), s3_client(settings)
+
+
+def dynamodb_client(settings: Settings) -> DynamoDBClient:
     with translated():
-        return _clients(settings.aws_endpoint_url or None)
+        return _dynamodb(settings.aws_endpoint_url or None)
+
+
+def s3_client(settings: Settings) -> S3Client:
+    """S3 alone, for what touches no table (a rendering worker, `gallery publish`)."""
+    with translated():
+        return _s3(settings.aws_endpoint_url or None)
+
+
+# Building a client loads botocore's service models (~0.1 s); clients are thread-safe, so one per service and
+# endpoint serves every table and bucket for the life of the process (a Lambda container keeps them warm).
+@functools.cache
+def _dynamodb(endpoint: str | None) -> DynamoDBClient:
+    return boto3.session.Session().client("dynamodb", endpoint_url=endpoint, config=_CONFIG)
 
 
 @functools.cache
-def _clients(endpoint: str | None) -> tuple[DynamoDBClient, S3Client]:
-    # Building a client loads botocore's service models (~0.1 s); clients are thread-safe, so one pair per endpoint
-    # serves every table and bucket for the life of the process (a Lambda container keeps them warm).
-    session = boto3.session.Session()
-    dynamodb = session.client("dynamodb", endpoint_url=endpoint, config=_CONFIG)
+def _s3(endpoint: str | None) -> S3Client:
     # A custom endpoint (moto, LocalStack, MinIO) is an address, not a domain buckets can be subdomains of.
-    s3_config = _CONFIG.merge(Config(s3={"addressing_style": "path"})) if endpoint else _CONFIG
-    s3 = session.client("s3", endpoint_url=endpoint, config=s3_config)
-    return dynamodb, s3
+    config = _CONFIG.merge(Config(s3={"addressing_style": "path"})) if endpoint else _CONFIG
+    return boto3.session.Session().client("s3", endpoint_url=endpoint, config=config)

@@ -169,6 +169,15 @@ class DynamoImages(TableStore):
         _refs(tx, old.blob_refs - image.blob_refs, -1)
         tx.commit()
 
+    def learn_has_alpha(self, image: ImageInfo, has_alpha: bool) -> bool:
+        changed = self.table.update_if(
+            keys.image(image.tenant_id, image.resource_key),
+            "SET has_alpha = :a",
+            "id = :id AND version = :v AND attribute_not_exists(has_alpha)",
+            {":a": has_alpha, ":id": image.id, ":v": image.version},
+        )
+        return changed is not None
+
     def delete_image(self, tenant_id: str, key: str) -> ImageInfo | None:
         for _ in range(_DELETE_ATTEMPTS):
             old = self.get_image(tenant_id, key)

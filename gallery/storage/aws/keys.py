@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from gallery.domain.model import ImageInfo, SubType
+from gallery.domain.model import TB_IMAGE_PREFIX, ImageInfo, Scope, SubType, images_path
 
 TTL_ATTRIBUTE = "expires_at"
 # The two indexes list one sub type of a tenant's images: name → the sort attribute of each, on `LISTING`.
@@ -40,7 +40,7 @@ INDEXES = {BY_CREATED: "csk", BY_TITLE: "tsk"}
 # Sort-key prefixes of what a tenant's partition holds besides the tenant item.
 IMAGES, DASHBOARDS, MEMBERS = "I#", "D#", "U#"
 USERS, PROFILES, TENANTS = "USERS", "PROFILES", "TENANTS"
-_SYSTEM_LINK = "tb-image;/api/images/system/"
+_SYSTEM_LINK = TB_IMAGE_PREFIX + images_path(Scope.SYSTEM)
 
 
 class Key(NamedTuple):

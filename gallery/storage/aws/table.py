@@ -43,10 +43,10 @@ def load(raw: Mapping[str, AttributeValueTypeDef]) -> Item:
 
 
 def _plain(value: Any) -> Any:
-    # DynamoDB answers every number as a Decimal; the stores read integers (so a sign-in failure's stamp, stored
-    # to the millisecond, reads back in whole seconds).
+    # DynamoDB answers every number as a Decimal: a whole one reads as an int, any other as a float (a sign-in
+    # failure's stamp, to the millisecond: read as whole seconds, it once shortened the wait it decides by up to one).
     if isinstance(value, Decimal):
-        return int(value)
+        return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list):

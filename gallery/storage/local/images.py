@@ -70,6 +70,15 @@ class SqliteImages(SqliteStore):
                 image_params(image),
             )
 
+    def learn_has_alpha(self, image: ImageInfo, has_alpha: bool) -> bool:
+        with self.db.write() as conn:
+            changed = conn.execute(
+                "UPDATE images SET has_alpha = ? WHERE tenant_id = ? AND resource_key = ? AND id = ? AND version = ?"
+                " AND has_alpha IS NULL",
+                (int(has_alpha), image.tenant_id, image.resource_key, image.id, image.version),
+            ).rowcount
+        return bool(changed)
+
     def delete_image(self, tenant_id: str, key: str) -> ImageInfo | None:
         with self.db.write() as conn:
             row = conn.execute(

@@ -3,10 +3,11 @@
 // with progress, and large files sent straight to storage through a presigned form.
 
 import { REFRESH_KEY, TOKEN_KEY, announceToken } from "../lib/keys.js";
+import { readPair, writePair } from "./tokens.js";
 
 /** @typedef {import("../lib/types.js").Image} Image */
 /** @typedef {import("../lib/types.js").Page} Page */
-/** @typedef {{token: string, refreshToken: string}} TokenPair */
+/** @typedef {import("./tokens.js").TokenPair} TokenPair */
 /**
  * @typedef {object} SendOptions
  * @property {unknown} [json] a body to send as JSON
@@ -15,6 +16,7 @@ import { REFRESH_KEY, TOKEN_KEY, announceToken } from "../lib/keys.js";
  * @property {"json" | "blob"} [as]
  * @property {AbortSignal} [signal]
  */
+const REFRESH_LOCK = "gallery-token-refresh";
 const EARLY_SECONDS = 30; // refresh a token this close to its expiry rather than send it and be refused
 // Above this a file goes to storage directly: a Lambda request carries at most 6 MB, and less once base64-encoded.
 export const DIRECT_UPLOAD_LIMIT = 4 * 1024 * 1024;
@@ -49,6 +51,13 @@ const expiry = (token) => {
 /** A token with more than EARLY_SECONDS left. @param {string} token */
 const fresh = (token) => expiry(token) - Date.now() / 1000 > EARLY_SECONDS;
 
+/**
+ * One refresh or sign-in at a time across all tabs (Web Locks, where the browser has them).
+ * @template T @param {() => Promise<T>} work @returns {Promise<T>}
+ */
+const exclusively = (work) =>
+  navigator.locks ? /** @type {Promise<T>} */ (navigator.locks.request(REFRESH_LOCK, work)) : work();
+
 /** @param {Response} response */
 async function readBody(response) {
   const text = await response.text();
@@ -74,7 +83,8 @@ export class Api {
   /** @param {string} username @param {string} password */
   async login(username, password) {
     try {
-      this.#store(await this.#send("POST", "/api/auth/login", { json: { username, password } }, null));
+      const pair = await this.#send("POST", "/api/auth/login", { json: { username, password } }, null);
+      await exclusively(() => this.#store(pair));
     } catch (error) {
       if (error instanceof ApiError && error.status === 401) error.login = true;
       throw error;
@@ -90,10 +100,18 @@ export class Api {
   forget() {
     localStorage.removeItem(REFRESH_KEY);
     announceToken(null, { store: true });
+    writePair(null).catch(() => {});
+  }
+
+  // This tab's copy now, the shared one before the lock is let go.
+  /** @param {TokenPair} pair */
+  async #store(pair) {
+    this.#keep(pair);
+    await writePair(pair).catch(() => {});
   }
 
   /** @param {TokenPair} pair */
-  #store(pair) {
+  #keep(pair) {
     localStorage.setItem(REFRESH_KEY, pair.refreshToken);
     announceToken(pair.token, { store: true });
   }
@@ -107,19 +125,24 @@ export class Api {
     return this.#refreshing;
   }
 
-  // Tabs share the tokens in localStorage, and a refresh token works once (the server ends every session when
-  // one comes back). So one refresh at a time across all tabs (Web Locks), and a tab that waited takes the token
-  // the other one stored rather than spend the same refresh token again.
+  // Tabs share the tokens, and a refresh token works once (the server ends every session when one comes back).
+  // So one refresh at a time across all tabs, and a tab that waited takes the pair the other one stored rather
+  // than spend the same refresh token again: read from the shared store, as localStorage may not have it yet.
   /** @param {string | null} stale the token this tab found wanting @returns {Promise<string | null>} */
   async #refresh(stale) {
-    const run = async () => {
-      const current = localStorage.getItem(TOKEN_KEY);
-      if (current && current !== stale && fresh(current)) return current;
-      const refreshToken = localStorage.getItem(REFRESH_KEY);
+    return exclusively(async () => {
+      const shared = await readPair().catch(() => null);
+      const current = shared?.token ?? localStorage.getItem(TOKEN_KEY);
+      if (current && current !== stale && fresh(current)) {
+        if (shared) this.#keep(shared);
+        return current;
+      }
+      const refreshToken = shared?.refreshToken ?? localStorage.getItem(REFRESH_KEY);
       try {
         if (!refreshToken) throw new ApiError(401, null, "Not signed in");
-        this.#store(await this.#send("POST", "/api/auth/token", { json: { refreshToken } }, null));
-        return localStorage.getItem(TOKEN_KEY);
+        const pair = await this.#send("POST", "/api/auth/token", { json: { refreshToken } }, null);
+        await this.#store(pair);
+        return pair.token;
       } catch (error) {
         if (error instanceof ApiError && error.status === 401) {
           this.forget();
@@ -127,8 +150,7 @@ export class Api {
         }
         throw error;
       }
-    };
-    return navigator.locks ? navigator.locks.request("gallery-token-refresh", run) : run();
+    });
   }
 
   /**

@@ -1,6 +1,7 @@
 """Files written whole or not at all, for every file the local backend writes (blobs, staged uploads) and for the
 static site's build cache: a temporary file in the target's folder, fsync, then a rename over the target, so a
-reader never sees half a file and a crash leaves only a temporary file, which `remove_leftovers` sweeps later."""
+reader never sees half a file and a crash leaves only a temporary file, which `remove_leftovers` sweeps later.
+Not a backend: the site's build writes through it too, on whichever backend the catalog is."""
 
 from __future__ import annotations
 
@@ -16,18 +17,20 @@ from gallery.domain import errors
 TEMPORARY_PREFIX = ".tmp-"  # a file being written; an old one was left by a crash (`gallery gc` removes it)
 
 
-def write_atomically(path: Path, stream: IO[bytes], limit: int) -> int:
+def write_atomically(path: Path, stream: IO[bytes], limit: int, *, durable: bool = True) -> int:
     """Copy `stream` to `path`; returns how many bytes. Raises `LimitExceeded` if the stream holds more than
-    `limit` bytes and `InsufficientStorage` when the disk is full, writing nothing (no temporary file either)."""
+    `limit` bytes and `InsufficientStorage` when the disk is full, writing nothing (no temporary file either).
+    `durable=False` skips the fsync: still whole or absent for every reader, but what a power cut may lose — right
+    for what can be made again (the site's cache), wrong for what cannot (stored images)."""
     try:
-        return _write(path, stream, limit)
+        return _write(path, stream, limit, durable)
     except OSError as exc:  # ENOSPC, wherever the disk fills up, is a 507
         if exc.errno == errno.ENOSPC:
             raise errors.InsufficientStorage() from exc
         raise
 
 
-def _write(path: Path, stream: IO[bytes], limit: int) -> int:
+def _write(path: Path, stream: IO[bytes], limit: int, durable: bool) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TEMPORARY_PREFIX)
     try:
@@ -39,7 +42,8 @@ def _write(path: Path, stream: IO[bytes], limit: int) -> int:
                     raise errors.resource_too_big(limit)
                 out.write(chunk)
             out.flush()
-            os.fsync(out.fileno())
+            if durable:
+                os.fsync(out.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
