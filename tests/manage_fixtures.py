@@ -8,6 +8,7 @@ serve every browser test."""
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ import pytest
 
 from gallery.config import SETTINGS, Settings
 from gallery.demo import as_principal
-from gallery.domain.model import ImageInfo
+from gallery.domain.model import ImageInfo, now_ms
 from gallery.wiring import Gallery
 from tests.browser import chromium
 from tests.conftest import JWT_SECRET, PASSWORD, Seed
@@ -118,6 +119,8 @@ def add_images(gallery: Gallery, seed: Seed) -> Callable[..., list[ImageInfo]]:
         for n, title in enumerate(titles):
             data = png(40 + n, 30 + n, (n * 20 % 255, 90, 160))
             made.append(gallery.images.upload(principal, f"{title.lower().replace(' ', '-')}.png", data, title, None))
+            while now_ms() <= made[-1].created_time:  # "newest first" is then the order given, never a tie by id
+                time.sleep(0.001)
         return made
 
     return add
