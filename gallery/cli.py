@@ -49,11 +49,26 @@ def main() -> None:
 @click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on.")
 @click.option("--threads", default=DEFAULT_THREADS, show_default=True, type=int, help="Worker threads.")
 @click.option("--demo", is_flag=True, help="On first run, add a demo tenant, its users and sample images.")
-@click.option("--build", "build_first", is_flag=True, help="Build the static gallery first.")
+@click.option(
+    "--tenant",
+    default=None,
+    help="The tenant (name or id) whose public images the gallery at / shows, with the system's "
+    "(default: the demo tenant with --demo, else the system's images alone).",
+)
+@click.option(
+    "--no-rebuild",
+    is_flag=True,
+    help="Serve the static gallery in GALLERY_SITE_DIR as it is: do not build it, nor keep it current.",
+)
+@click.option("--build", "build_first", is_flag=True, hidden=True, help="The default now; kept for old scripts.")
 @_reported
-def serve(host: str, port: int, threads: int, demo: bool, build_first: bool) -> None:
-    """Serve the API with waitress (a production WSGI server), and the built static gallery beside it."""
+def serve(
+    host: str, port: int, threads: int, demo: bool, tenant: str | None, no_rebuild: bool, build_first: bool
+) -> None:
+    """Serve the API (with waitress, a production WSGI server), the management page at /manage/ and the static
+    gallery at /, which is built at start and rebuilt in the background after every change."""
     from gallery.demo import DEMO_TENANT, first_run
+    from gallery.site.shell import prepare_shell
     from gallery.web.app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -63,30 +78,41 @@ def serve(host: str, port: int, threads: int, demo: bool, build_first: bool) -> 
         click.echo("First run: created these logins (change the passwords for anything but a demo):")
         for login in logins:
             click.echo(f"  {login.role.value:<14} {login.email}  password: {login.password}")
-    click.echo(f"{gallery.settings.describe_storage()}; serving on http://{host}:{port}", err=True)
-    site = gallery.settings.site_dir
-    if build_first:
-        try:  # the API is worth serving even when the site cannot be built
-            from gallery.site.build import build_site
-            from gallery.site.plugin import BuildRequest
-
-            request = BuildRequest(tenant=DEMO_TENANT if demo else None, system=True)
-            summary = build_site(None, site, request, clean=False)
-            click.echo(f"Built the static gallery: {summary}", err=True)
-        except errors.GalleryError as exc:
-            click.echo(f"Could not build the static gallery: {exc.message}", err=True)
-        except ImportError:
-            click.echo("Building the static gallery needs MkDocs: pip install 'image-gallery[site]'", err=True)
-    if (site / "index.html").is_file():
-        click.echo(f"Static gallery from {site} at http://{host}:{port}/, managed at /manage/", err=True)
-    else:
-        click.echo(f"No static gallery in {site} yet: `gallery build` makes one, served at / once built", err=True)
+    if tenant is None and demo:
+        tenant = DEMO_TENANT
+    if tenant is not None:
+        gallery.accounts.resolve_tenant(tenant)  # a name that is no tenant stops here, not in every build
     stop = threading.Event()
+    site = gallery.settings.site_dir
+    shell = prepare_shell(gallery.settings.data_dir / "shell")
+    if not no_rebuild:
+        _keep_site_current(gallery, site, tenant, stop)
+    click.echo(f"{gallery.settings.describe_storage()}", err=True)
+    click.echo(
+        f"Serving on http://{host}:{port}/ : the gallery at /, managing images at /manage/, the API at /api/", err=True
+    )
     gallery.uploads.sweep_in_background(stop)
     try:
-        create_server(create_app(gallery=gallery), host, port, threads).run()
+        create_server(create_app(gallery=gallery, shell=shell), host, port, threads).run()
     finally:
         stop.set()
+
+
+def _keep_site_current(gallery: Gallery, site: Path, tenant: str | None, stop: threading.Event) -> None:
+    """The static gallery, built now and after each change, in the background (the API answers meanwhile)."""
+    try:
+        from gallery.site.live import LiveSite
+        from gallery.site.plugin import BuildRequest
+    except ImportError:
+        click.echo("The gallery at / needs MkDocs (pip install 'image-gallery[site]'): serving the API only", err=True)
+        return
+    live = LiveSite(site, BuildRequest(tenant=tenant, system=True), gallery.images.change_count)
+    live.generations.adopt()
+    live.start(stop)
+    if gallery.images.change_count() is None:
+        click.echo(
+            "The gallery at / is built once at start: on AWS the publisher keeps the published one current", err=True
+        )
 
 
 @main.group()

@@ -30,8 +30,9 @@ def gallery_command(*args: str, env: dict[str, str]) -> str:
     return done.stdout.strip()
 
 
-def wait_until_up(url: str, process: subprocess.Popen[bytes], name: str) -> None:
-    """Poll `url` until the process answers (any HTTP status counts); fail with its output if it exits first."""
+def wait_until_up(url: str, process: subprocess.Popen[bytes], name: str, log: Path | None = None) -> None:
+    """Poll `url` until the process answers (any HTTP status counts); fail with its output (from its pipe, or
+    the file `log`) if it exits first."""
     deadline = time.monotonic() + 30
     while True:
         try:
@@ -42,6 +43,8 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], name: str) -> None
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 output = process.stdout.read().decode() if process.stdout else ""
+                if log is not None:
+                    output = log.read_text(errors="replace")
                 raise RuntimeError(f"{name} did not start:\n{output}") from None
             time.sleep(0.1)
 
@@ -50,25 +53,39 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], name: str) -> None
 class LiveServer:
     url: str
     env: dict[str, str]
+    log: Path  # what the server printed, so far
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
 
 
 @contextmanager
 def live_server(
-    data_dir: Path, extra_env: dict[str, str] | None = None, args: tuple[str, ...] = (), cwd: Path | None = None
+    data_dir: Path,
+    extra_env: dict[str, str] | None = None,
+    args: tuple[str, ...] = (),
+    cwd: Path | None = None,
+    rebuild: bool = False,
 ) -> Iterator[LiveServer]:
+    """`gallery serve` on a free port. Unless `rebuild`, it serves the site folder as it is (`--no-rebuild`): a
+    test that brings its own site keeps it. Output goes to a file (a pipe nobody reads would fill and stall it)."""
     port = free_port()
     env = {**os.environ, "GALLERY_DATA_DIR": str(data_dir), **(extra_env or {})}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gallery", "serve", "--host", "127.0.0.1", "--port", str(port), *args],
-        env=env,
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log = data_dir / f"serve-{port}.log"
+    flags = () if rebuild else ("--no-rebuild",)
+    with open(log, "wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gallery", "serve", "--host", "127.0.0.1", "--port", str(port), *flags, *args],
+            env=env,
+            cwd=cwd,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(f"{url}/api/images/public/ready", process, "gallery serve")
-        yield LiveServer(url, env)
+        wait_until_up(f"{url}/api/images/public/ready", process, "gallery serve", log)
+        yield LiveServer(url, env, log)
     finally:
         process.terminate()
         try:
@@ -76,5 +93,3 @@ def live_server(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        if process.stdout:
-            process.stdout.close()

@@ -26,6 +26,7 @@ from gallery.cli import main
 from tests.live import free_port, wait_until_up
 from tests.moto_http import moto_subprocess
 from tests.storage_fixtures import AWS_ENV, aws_session
+from tests.test_site_live import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = Path(sys.executable).parent / "gallery"
@@ -196,10 +197,10 @@ def test_a_mistake_is_one_line_without_a_traceback(shell: Path) -> None:
     assert len(done.stderr.strip().splitlines()) == 1
 
 
-def test_serve_with_build_gives_the_api_and_the_management_page(shell: Path) -> None:
+def test_serve_gives_the_api_the_management_page_and_the_gallery(shell: Path) -> None:
     port = free_port()
     process = subprocess.Popen(
-        [str(SCRIPT), "serve", "--port", str(port), "--build"],
+        [str(SCRIPT), "serve", "--port", str(port)],
         cwd=shell,
         env=_clean_env(shell),
         stdout=subprocess.PIPE,
@@ -211,12 +212,13 @@ def test_serve_with_build_gives_the_api_and_the_management_page(shell: Path) -> 
         with urllib.request.urlopen(f"{url}/manage/") as response:
             assert response.headers["Content-Type"].startswith("text/html")
             assert b'id="manage"' in response.read()
+        wait_for(f"{url}/", "Image Gallery")  # built in the background, from the package's own config
     finally:
         process.terminate()
         out = process.communicate(timeout=10)[0].decode()
     password = re.search(r"SYS_ADMIN\s+(\S+)\s+password: (\S+)", out)
     assert password, out
-    assert "Built the static gallery" in out
+    assert "Static gallery updated" in out
     assert "Traceback" not in out
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import urllib.request
 from pathlib import Path
 
@@ -15,7 +14,6 @@ from gallery.wiring import Gallery
 from tests.conftest import JWT_SECRET, Actor, make_app
 from tests.helpers import error_of
 from tests.live import live_server
-from tests.site_fixtures import ROOT
 
 
 @pytest.fixture
@@ -67,16 +65,16 @@ def test_missing_and_escaping_paths_get_the_site_404(served: FlaskClient, path: 
     assert "There is no page here" in response.get_data(as_text=True)
 
 
-def test_serve_build_makes_the_site_and_the_management_page_first(tmp_path: Path) -> None:
-    """`make serve` runs `gallery serve --demo --build`: on a fresh machine / and /manage/ answer at once."""
-    project = tmp_path / "project"
-    shutil.copytree(ROOT / "site", project / "site", ignore=shutil.ignore_patterns(".cache"))
+def test_serve_as_make_serve_runs_it_answers_at_once_and_builds_the_site(tmp_path: Path) -> None:
+    """`make serve` runs `gallery serve --demo --build` (`--build` is the default now, kept for old scripts): on a
+    fresh machine /manage/ answers at once and / as soon as the background build is done."""
+    from tests.test_site_live import wait_for
+
     site = tmp_path / "out"
     extra = {"GALLERY_SITE_DIR": str(site), "GALLERY_JWT_SECRET": JWT_SECRET}
-    with live_server(tmp_path / "data", extra, args=("--demo", "--build"), cwd=project) as live:
+    with live_server(tmp_path / "data", extra, args=("--demo", "--build"), cwd=tmp_path, rebuild=True) as live:
         with urllib.request.urlopen(f"{live.url}/manage/") as response:
             assert "Sign in to manage images" in response.read().decode()
-        with urllib.request.urlopen(f"{live.url}/") as response:
-            index = response.read().decode()
+        index = wait_for(f"{live.url}/", 'class="card')
     assert (site / "manage" / "index.html").is_file()
     assert index.count('class="card') >= 3

@@ -27,6 +27,7 @@ from gallery.domain.model import (
     TenantProfile,
     User,
 )
+from gallery.storage.aws.catalog import DynamoCatalog
 from gallery.storage.protocols import Storage, read_blob
 from tests.storage_fixtures import backend, image
 
@@ -94,6 +95,37 @@ def test_learning_transparency_touches_only_the_row_it_was_learnt_from(storage: 
     assert storage.catalog.get_image(tenant, "a.png") == again
     assert storage.catalog.usage(tenant) == again.size
     assert not storage.catalog.learn_has_alpha(image(tenant, "missing.png"), True)
+
+
+def test_the_change_count_moves_with_what_a_site_shows(storage: Storage, tenant: str) -> None:
+    """Polled by `gallery serve` to keep its site current; DynamoDB has none (its stream says what changed)."""
+    catalog = storage.catalog
+    before = catalog.change_count()
+    if before is None:
+        assert isinstance(storage.catalog, DynamoCatalog)
+        return
+    seen = [before]
+
+    def moved() -> bool:
+        seen.append(catalog.change_count())  # type: ignore[arg-type]
+        return seen[-1] != seen[-2]
+
+    first = image(tenant, "a.png")
+    catalog.insert_image(first, 0)
+    assert moved()
+    assert catalog.learn_has_alpha(first, True)
+    assert not moved()  # nothing a visitor sees
+    catalog.update_image(replace(first, title="Renamed", version=2), 1, 0)
+    assert moved()
+    with pytest.raises(errors.Conflict):
+        catalog.update_image(replace(first, title="Lost", version=2), 1, 0)
+    assert not moved()
+    catalog.delete_image(tenant, "a.png")
+    assert moved()
+    catalog.insert_image(image(tenant, "b.png"), 0)
+    assert moved()
+    catalog.delete_tenant(tenant)
+    assert moved()
 
 
 def test_keys_are_unique_per_tenant_and_public_keys_everywhere(storage: Storage, tenant: str) -> None:

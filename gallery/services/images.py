@@ -161,6 +161,11 @@ class ImageService:
         query = ImageQuery(principal.tenant_id, sub_type, include_system and not principal.is_sysadmin)
         return self.catalog.list_images(query, page)
 
+    def change_count(self) -> int | None:
+        """Moves whenever an image is added, changed or removed, by any process (what keeps `gallery serve`'s site
+        current); None when the backend cannot say cheaply."""
+        return self.catalog.change_count()
+
     def for_site(self, selection: Selection) -> list[ImageInfo]:
         """The images a static site shows, newest first; a tenant image shadows a system image with the same key
         (as a tenant's link to that key would find its own). For the operator's build: no caller, no paging."""

@@ -34,7 +34,16 @@ from gallery.domain.model import ImageInfo
 from gallery.services.images import Selection
 from gallery.site import contexts
 from gallery.site.progress import progress_bar
-from gallery.site.render import Cache, Item, Options, Report, export_id, render_images, write_atomically
+from gallery.site.render import (
+    Cache,
+    Item,
+    Options,
+    Report,
+    export_id,
+    render_images,
+    write_atomically,
+    write_if_changed,
+)
 from gallery.site.renditions import DEFAULT_WIDTHS
 from gallery.wiring import Gallery
 
@@ -71,6 +80,11 @@ class BuildRequest:
     system: bool = False  # with no tenant: the system's images alone
     include_private: bool | None = None
     cache_dir: Path | None = None
+    progress: bool | None = None  # a progress bar on the terminal (None: the config's `progress`)
+    # A build with images it could not render fails (`gallery build` exits 1); a background rebuild keeps the
+    # rest of the site current and reports them instead.
+    fail_on_skipped: bool = True
+    start_method: str | None = None  # multiprocessing's, for the render workers (see `render_images`)
 
 
 @dataclass
@@ -81,6 +95,8 @@ class BuildJob:
     request: BuildRequest = field(default_factory=BuildRequest)
     report: Report = field(default_factory=Report)
     error: str | None = None
+    written: list[str] = field(default_factory=list)  # site files written (new or changed), relative paths
+    removed: list[str] = field(default_factory=list)  # site files removed
 
 
 @dataclass
@@ -96,6 +112,7 @@ class _Build:
     index_pages: dict[str, dict[str, Any]] = field(default_factory=dict)
     produced: set[str] = field(default_factory=set)
     placed: dict[str, Path] = field(default_factory=dict)
+    search_index: bytes = b"[]"
 
 
 class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
@@ -110,10 +127,12 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
         self.build = _Build()
         self.job.report, self.job.error = Report(), None
+        self.job.written, self.job.removed = [], []
 
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
         settings, request = self.config, self.job.request
         include_private = settings.include_private if request.include_private is None else request.include_private
+        progress = settings.progress if request.progress is None else request.progress
         try:
             gallery = Gallery.open(signing=False)  # a build signs nothing: it needs no token secret
         except errors.GalleryError as exc:
@@ -135,7 +154,8 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
                 cache_root,
                 self.build.options,
                 settings.workers,
-                progress_bar("Rendering images") if settings.progress else None,
+                progress_bar("Rendering images") if progress else None,
+                request.start_method,
             )
             self._keep_what_was_learnt(gallery, report, images)
         except errors.GalleryError as exc:
@@ -204,7 +224,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
             }
             if files.get_file_from_path(src) is None:
                 add(_index_page(config, src, first=number == 1))
-        add(File.generated(config, site_layout.SEARCH_INDEX, content=json.dumps(cards, separators=(",", ":"))))
+        self.build.search_index = json.dumps(cards, separators=(",", ":")).encode()
         if files.get_file_from_path(site_layout.MANAGE_PAGE) is None:
             content = "---\ntemplate: manage.html\ntitle: Manage images\n---\n"
             add(File.generated(config, site_layout.MANAGE_PAGE, content=content, inclusion=InclusionLevel.NOT_IN_NAV))
@@ -236,10 +256,14 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
         unplaced = []
         for relative, source in self.build.placed.items():
             try:
-                _place(site / relative, source)
+                if _place(site / relative, source):
+                    self.job.written.append(relative)
             except OSError as exc:  # one file the disk refuses must not stop the others
                 unplaced.append(f"{relative}: {exc.strerror or exc}")
         self.build.produced.update(self.build.placed)
+        # Written by us, not as a MkDocs file: MkDocs would write it in place every build.
+        if write_if_changed(site / site_layout.SEARCH_INDEX, self.build.search_index):
+            self.job.written.append(site_layout.SEARCH_INDEX)
         self._write_image_pages(site, config)
         for directory in site_layout.MANAGED:
             root = site / directory
@@ -249,9 +273,10 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
                 relative = path.relative_to(site).as_posix()
                 if path.is_file() and relative not in self.build.produced:
                     path.unlink()
+                    self.job.removed.append(relative)
                 elif path.is_dir() and not any(path.iterdir()):
                     path.rmdir()
-        if self.job.report.failures or unplaced:
+        if unplaced or (self.job.report.failures and self.job.request.fail_on_skipped):
             listed = "".join(f"\n  {line}" for line in unplaced)
             raise self._fail(f"Some images were skipped: {self.job.report.summary()}{listed}")
 
@@ -288,8 +313,8 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
             html = template.render(
                 image=view, config=config, nav=self.build.nav, page=page, base_url=site_layout.IMAGE_PAGE_ROOT
             )
-            target.parent.mkdir(parents=True, exist_ok=True)
-            write_atomically(target, html.encode())
+            if write_if_changed(target, html.encode()):
+                self.job.written.append(relative)
         write_atomically(manifest_path, json.dumps(fresh).encode())
 
     def _fail(self, message: str) -> PluginError:
@@ -305,9 +330,10 @@ def _index_page(config: MkDocsConfig, src: str, first: bool) -> File:
     return File.generated(config, src, content=content, inclusion=inclusion)
 
 
-def _place(target: Path, source: Path) -> None:
+def _place(target: Path, source: Path) -> bool:
+    """Put `source` at `target` (a hard link, else a copy); False when it is there already."""
     if target.exists() and os.path.samefile(target, source):
-        return
+        return False
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".tmp-{target.name}")
     temporary.unlink(missing_ok=True)
@@ -316,3 +342,4 @@ def _place(target: Path, source: Path) -> None:
     except OSError:  # another file system, or links not allowed: copy instead
         shutil.copyfile(source, temporary)
     os.replace(temporary, target)
+    return True

@@ -10,12 +10,14 @@ files.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
+import multiprocessing
 import os
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,11 +97,16 @@ class Cache:
         return self.root / "x" / f"{name}.json"
 
     def complete(self, image: ImageInfo, rendition_plan: RenditionPlan, options: Options) -> bool:
-        if options.needs_original(rendition_plan) and not self.original(image.etag).is_file():
-            return False
-        if options.exports_for(image) and not self.export(export_id(image)).is_file():
-            return False
+        return self.rendered(rendition_plan) and not self.bytes_missing(image, rendition_plan, options)
+
+    def rendered(self, rendition_plan: RenditionPlan) -> bool:
         return all(self.rendition(r.name).is_file() for r in rendition_plan.renditions)
+
+    def bytes_missing(self, image: ImageInfo, rendition_plan: RenditionPlan, options: Options) -> bool:
+        """Whether the original or the export the site needs is not kept yet (a rename needs a new export)."""
+        if options.needs_original(rendition_plan) and not self.original(image.etag).is_file():
+            return True
+        return options.exports_for(image) and not self.export(export_id(image)).is_file()
 
     def prune(self, items: Iterable[Item], options: Options) -> None:
         """Forget what no listed image uses any more (the cache must not grow forever)."""
@@ -117,11 +124,53 @@ def _keep_only(folder: Path, names: set[str]) -> None:
 
 def write_atomically(path: Path, data: bytes) -> None:
     """Whole or not at all: a build stopped midway leaves no half file to publish. Not fsynced: all of it can be
-    made again (a power cut costs a re-render, not a picture)."""
+    made again (a power cut costs a re-render, not a picture). Readable by all, as a site's files are (a web
+    server in front of the folder may run as another user)."""
     files.write_atomically(path, io.BytesIO(data), len(data), durable=False)
+    os.chmod(path, SITE_FILE_MODE)
 
+
+def write_if_changed(path: Path, data: bytes) -> bool:
+    """Write `data` unless the file holds exactly it already; True if written. An unchanged file keeps its inode
+    and time, so a rebuild touches only what changed, and a new file is always a new inode: never a write through
+    a hard link that another copy of the site shares."""
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return False
+    except OSError:
+        pass
+    write_atomically(path, data)
+    return True
+
+
+SITE_FILE_MODE = 0o644
 
 _worker: tuple[BlobStore, Cache] | None = None
+
+Outcome = Callable[[], tuple[RenditionPlan, bool]]
+
+
+def _outcomes(
+    pending: list[ImageInfo],
+    options: Options,
+    limits: DecodeLimits,
+    settings: Settings,
+    cache_root: Path,
+    count: int,
+    start_method: str | None,
+) -> Iterator[tuple[ImageInfo, Outcome]]:
+    """Each pending image with the call that gives its result: in this process when one worker would do (a
+    rebuild after one upload starts no pool), else from a pool of `count` processes, in order."""
+    if count <= 1:
+        _start_worker(settings, cache_root)
+        for image in pending:
+            yield image, functools.partial(_work, image, options, limits)
+        return
+    context = multiprocessing.get_context(start_method) if start_method else None
+    with ProcessPoolExecutor(count, context, initializer=_start_worker, initargs=(settings, cache_root)) as pool:
+        futures = [(image, pool.submit(_work, image, options, limits)) for image in pending]
+        for image, future in futures:
+            yield image, future.result
 
 
 def _start_worker(settings: Settings, cache_root: Path) -> None:
@@ -141,11 +190,16 @@ def _work(image: ImageInfo, options: Options, limits: DecodeLimits) -> tuple[Ren
     rendered = render(data, image.etag, options.widths, options.webp, limits)
     for name, content in rendered.files.items():
         write_atomically(cache.rendition(name), content)
-    if options.needs_original(rendered.plan):
+    _keep_bytes(image, data, rendered.plan, options, cache)
+    return rendered.plan, rendered.has_alpha
+
+
+def _keep_bytes(image: ImageInfo, data: bytes, rendition_plan: RenditionPlan, options: Options, cache: Cache) -> None:
+    """The original and the export JSON, where the site needs them."""
+    if options.needs_original(rendition_plan) and not cache.original(image.etag).is_file():
         write_atomically(cache.original(image.etag), data)
     if options.exports_for(image):
         write_atomically(cache.export(export_id(image)), json.dumps(export_data(image, data)).encode())
-    return rendered.plan, rendered.has_alpha
 
 
 def render_images(
@@ -156,35 +210,43 @@ def render_images(
     options: Options = Options(),
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    start_method: str | None = None,
 ) -> Report:
     """Make sure every image has what the site needs in the cache; render only what is missing, spread over all
-    cores (workers open the blob store `settings` names). A bad or missing image is reported and skipped; the rest
-    go on."""
+    cores (workers open the blob store `settings` names; `start_method` is multiprocessing's, for a caller with
+    threads that must not be forked). A bad or missing image is reported and skipped; the rest go on."""
     cache = Cache(cache_root)
     report = Report()
     pending: list[ImageInfo] = []
+    blobs: BlobStore | None = None
     for image in images:
         known = plan_for(image, options.widths, options.webp)
-        if known is not None and cache.complete(image, known, options):
-            report.items.append(Item(image, known))
-        else:
+        if known is None or not cache.rendered(known):
             pending.append(image)
-    if pending:
-        count = min(workers or os.cpu_count() or 1, len(pending))
-        with ProcessPoolExecutor(count, initializer=_start_worker, initargs=(settings, cache_root)) as pool:
-            futures = [(image, pool.submit(_work, image, options, limits)) for image in pending]
-            for done, (image, future) in enumerate(futures, start=1):
-                try:
-                    rendition_plan, has_alpha = future.result()
-                except errors.GalleryError as exc:
-                    report.failures.append((image, exc.message))
-                else:
-                    report.items.append(Item(image, rendition_plan))
-                    report.rendered += 1
-                    if image.has_alpha is None:
-                        report.learnt[image.id] = has_alpha
-                if progress:
-                    progress(done, len(pending))
+            continue
+        if cache.bytes_missing(image, known, options):  # renamed, say: a new export, and nothing to decode
+            blobs = blobs or open_blobs(settings)
+            try:
+                _keep_bytes(image, read_blob(blobs, image.etag), known, options, cache)
+            except errors.GalleryError as exc:
+                report.failures.append((image, f"its bytes cannot be read ({exc.message})"))
+                continue
+        report.items.append(Item(image, known))
+    count = min(workers or os.cpu_count() or 1, len(pending))
+    for done, (image, outcome) in enumerate(
+        _outcomes(pending, options, limits, settings, cache_root, count, start_method), 1
+    ):
+        try:
+            rendition_plan, has_alpha = outcome()
+        except errors.GalleryError as exc:
+            report.failures.append((image, exc.message))
+        else:
+            report.items.append(Item(image, rendition_plan))
+            report.rendered += 1
+            if image.has_alpha is None:
+                report.learnt[image.id] = has_alpha
+        if progress:
+            progress(done, len(pending))
     report.items.sort(key=lambda item: (-item.image.created_time, item.image.id))
     cache.prune(report.items, options)
     return report

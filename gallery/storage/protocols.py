@@ -65,6 +65,12 @@ class ImageCatalog(Protocol):
 
     def usage(self, tenant_id: str) -> int: ...
 
+    def change_count(self) -> int | None:
+        """A number that moves whenever an image is added, changed (but for what rendering learns) or removed, by
+        any process: cheap enough to poll. None where the backend has no such number (DynamoDB: its stream says
+        what changed instead)."""
+        ...
+
 
 class DashboardCatalog(Protocol):
     """Dashboards, and which of them refer to an image (so an image in use is not deleted by mistake)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask
 
 from gallery.config import Settings
@@ -9,9 +11,12 @@ from gallery.web import register
 from gallery.wiring import Gallery
 
 
-def create_app(settings: Settings | None = None, gallery: Gallery | None = None) -> Flask:
+def create_app(settings: Settings | None = None, gallery: Gallery | None = None, shell: Path | None = None) -> Flask:
+    """`shell`: a folder of site files served where the static gallery has none (the management page and its
+    assets, which `gallery serve` writes from the package)."""
     gallery = gallery or Gallery.open(settings)
     app = Flask(__name__)
+    app.config["GALLERY_SHELL"] = shell
     app.config["MAX_CONTENT_LENGTH"] = gallery.settings.max_request_bytes
     # Multipart text fields (title, imageSubType) are small; the file part is bounded by MAX_CONTENT_LENGTH.
     app.config["MAX_FORM_MEMORY_SIZE"] = 1 << 20

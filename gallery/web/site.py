@@ -1,6 +1,9 @@
 """The built static gallery, served beside the API on the same origin (what CloudFront does in production: `/api/*`
 to the API, everything else to the site bucket), so `gallery serve` is the whole product on one port.
 
+What the site lacks comes from the shell `gallery serve` hands the app, if any (the management page and its assets,
+from the package), so `/manage/` works before any build.
+
 Headers follow the publishing policy (`gallery.domain.serving.site_headers`): users' bytes are typed by the names we
 gave them and never render as documents; pages get a strict Content-Security-Policy and may not be framed.
 """
@@ -9,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, Response, send_file
+from flask import Blueprint, Response, current_app, send_file
 from flask.blueprints import BlueprintSetupState
 from werkzeug.routing import PathConverter
 from werkzeug.security import safe_join
@@ -46,8 +49,11 @@ def _register_converter(state: BlueprintSetupState) -> None:
 @bp.get("/<site_path:path>")
 def page(path: str) -> Response:
     settings = gallery().settings
-    root = settings.site_dir.resolve()
+    root = settings.site_dir.resolve()  # once per request: a rebuild swapping the site in mid-request changes nothing
     found = _resolve(root, path)
+    shell: Path | None = current_app.config.get("GALLERY_SHELL")
+    if found is None and shell is not None and (from_shell := _resolve(shell.resolve(), path)) is not None:
+        root, found = shell.resolve(), from_shell
     if found is None:
         missing = root / "404.html"
         if missing.is_file():

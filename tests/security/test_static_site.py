@@ -135,7 +135,7 @@ def test_pages_carry_a_strict_policy_and_refuse_frames(served: LiveServer) -> No
     for path in ("/", "/manage/", "/no-such-page"):
         _, headers, _ = fetch(served.url + path)
         policy = headers["Content-Security-Policy"]
-        assert "default-src 'self'" in policy
+        assert "default-src 'self'" in policy, path
         assert "frame-ancestors 'none'" in policy
         assert "object-src 'none'" in policy
         assert "base-uri 'none'" in policy

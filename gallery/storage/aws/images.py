@@ -203,6 +203,9 @@ class DynamoImages(TableStore):
         item = self.table.get(keys.tenant(tenant_id))
         return 0 if item is None else int(item.get("usage", 0))
 
+    def change_count(self) -> int | None:
+        return None
+
     def list_images(self, scope: ImageQuery, page: PageQuery) -> Page[ImageInfo]:
         include_system = scope.include_system and scope.tenant_id != SYSTEM_TENANT_ID
         if not include_system and not page.text_search and page.sort_property in {None, "createdTime", "title", "name"}:

@@ -129,6 +129,9 @@ class SqliteImages(SqliteStore):
         row = self.db.conn().execute("SELECT usage_bytes FROM tenants WHERE id = ?", (tenant_id,)).fetchone()
         return 0 if row is None else int(row[0])
 
+    def change_count(self) -> int | None:
+        return int(self.db.conn().execute("SELECT count FROM image_changes WHERE id = 1").fetchone()[0])
+
 
 def _hold_public_key(conn: sqlite3.Connection, image: ImageInfo) -> None:
     conn.execute(

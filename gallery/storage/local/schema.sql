@@ -68,6 +68,23 @@ CREATE INDEX IF NOT EXISTS images_by_created ON images (tenant_id, sub_type, cre
 CREATE INDEX IF NOT EXISTS images_by_etag ON images (etag);
 CREATE INDEX IF NOT EXISTS images_by_preview_etag ON images (preview_etag);
 
+-- A count that moves with every change a static site shows (an image added, changed or removed, by any process):
+-- `gallery serve` polls it to keep its site current. Learning `has_alpha` changes nothing a visitor sees.
+CREATE TABLE IF NOT EXISTS image_changes (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    count INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO image_changes (id, count) VALUES (1, 0);
+CREATE TRIGGER IF NOT EXISTS image_added AFTER INSERT ON images
+BEGIN UPDATE image_changes SET count = count + 1 WHERE id = 1; END;
+CREATE TRIGGER IF NOT EXISTS image_changed AFTER UPDATE OF
+    tenant_id, resource_key, title, file_name, sub_type, public, public_key, media_type, width, height, size, etag,
+    preview_media_type, preview_width, preview_height, preview_size, preview_etag, created_time, updated_time, version
+ON images
+BEGIN UPDATE image_changes SET count = count + 1 WHERE id = 1; END;
+CREATE TRIGGER IF NOT EXISTS image_removed AFTER DELETE ON images
+BEGIN UPDATE image_changes SET count = count + 1 WHERE id = 1; END;
+
 -- The catalog: dashboards.
 CREATE TABLE IF NOT EXISTS dashboards (
     id TEXT PRIMARY KEY,

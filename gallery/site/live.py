@@ -1,0 +1,237 @@
+"""The static gallery kept current by `gallery serve`: after any change to the catalog, by this process or another
+(an upload through the API, `gallery import`, a tenant deleted with the CLI), the site at `/` is rebuilt in the
+background.
+
+- **Noticed by polling** the catalog's change count (`ImageCatalog.change_count`: one row of SQLite, moved by
+  triggers), so every writer is covered, whatever process it runs in; nothing in the API waits for a build.
+- **Debounced:** a build starts once the count has been still for `quiet` seconds (a bulk delete or an import is
+  one build), or after `patience` seconds of steady changes; one build at a time, and a change made during a
+  build starts the next one.
+- **Incremental:** the build is `gallery build`'s (renditions come from the content-keyed cache; files are written
+  only when their bytes change).
+- **Swapped whole:** the site folder (`GALLERY_SITE_DIR`) is a symbolic link to a generation in a folder beside
+  it. A build clones the current generation with hard links, rebuilds the clone (every write is a new file renamed
+  into place, so the generation being served is never written through) and then points the link at it with one
+  atomic rename. A visitor sees the old site or the new one, never half of one. The previous generation is kept
+  until the next swap, for requests still reading it.
+- **A failed build** is logged; the site being served stays as it was, and the next change tries again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from gallery.domain import errors
+from gallery.site.build import run_build
+from gallery.site.plugin import BuildJob, BuildRequest
+
+log = logging.getLogger("gallery.site")
+
+QUIET_SECONDS = 0.2  # how long the catalog must be still before a build starts
+PATIENCE_SECONDS = 2.0  # the longest a build waits for changes to stop
+POLL_SECONDS = 0.2
+
+
+@dataclass(frozen=True)
+class Generations:
+    """The site's folder as a link to one of the numbered generations beside it, in `.<name>.d/`."""
+
+    site: Path
+
+    @property
+    def root(self) -> Path:
+        return self.site.parent / f".{self.site.name}.d"
+
+    def current(self) -> Path | None:
+        """The generation being served, or None when there is no site yet."""
+        if self.site.is_symlink():
+            target = self.site.resolve()
+            return target if target.is_dir() else None
+        return None
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """One build of this site at a time, across processes (two `gallery serve` on one data folder)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def adopt(self) -> None:
+        """A site folder made by `gallery build` becomes the first generation (the link replaces it)."""
+        if self.site.is_symlink() or not self.site.exists():
+            return
+        if not self.site.is_dir():
+            raise errors.ConfigError(f"{self.site} is not a folder")
+        self.root.mkdir(parents=True, exist_ok=True)
+        first = self._next()
+        os.rename(self.site, first)
+        self._point_at(first)
+
+    def prepare(self) -> Path:
+        """A new generation: a hard-link clone of the current one (or an empty folder)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        fresh = self._next()
+        current = self.current()
+        if current is None:
+            fresh.mkdir()
+        else:
+            _clone(current, fresh)
+        return fresh
+
+    def swap(self, fresh: Path) -> None:
+        """Serve `fresh` from now on; keep the generation it replaces (requests may still be reading it), drop the
+        older ones."""
+        previous = self.current()
+        self._point_at(fresh)
+        keep = {fresh.name, previous.name if previous else ""}
+        for old in self.root.iterdir():
+            if old.name not in keep and not old.name.startswith("."):
+                shutil.rmtree(old, ignore_errors=True)
+
+    def discard(self, fresh: Path) -> None:
+        shutil.rmtree(fresh, ignore_errors=True)
+
+    def _point_at(self, generation: Path) -> None:
+        link = self.site.parent / f".{self.site.name}.link"
+        with contextlib.suppress(FileNotFoundError):
+            link.unlink()
+        link.symlink_to(generation.relative_to(self.site.parent), target_is_directory=True)
+        os.replace(link, self.site)  # atomic: the old link or the new one, never none
+
+    def _next(self) -> Path:
+        numbers = [int(p.name) for p in self.root.iterdir() if p.name.isdigit()] if self.root.is_dir() else []
+        return self.root / str(max(numbers, default=0) + 1)
+
+
+def _clone(source: Path, target: Path) -> None:
+    """`cp -al`: the same files under a new tree of folders; a copy where the file system refuses links."""
+    for folder, _, names in os.walk(source):
+        relative = Path(folder).relative_to(source)
+        (target / relative).mkdir(parents=True, exist_ok=True)
+        for name in names:
+            try:
+                os.link(Path(folder) / name, target / relative / name)
+            except OSError:
+                shutil.copy2(Path(folder) / name, target / relative / name)
+
+
+@dataclass
+class Outcome:
+    """One background build: what it did, for the log and for tests."""
+
+    job: BuildJob | None
+    seconds: float
+    error: str | None = None
+
+    def describe(self) -> str:
+        if self.job is None:
+            return f"Could not update the static gallery: {self.error}"
+        report = self.job.report
+        text = (
+            f"Static gallery updated in {self.seconds:.1f} s: {len(report.items)} image(s), {report.rendered} "
+            f"rendered, {len(self.job.written)} file(s) written, {len(self.job.removed)} removed"
+        )
+        return text + "".join(f"\n  skipped {i.title} ({i.resource_key}): {why}" for i, why in report.failures)
+
+
+class LiveSite:
+    """Keeps `site` (the folder `gallery serve` serves at `/`) built from the catalog, in a background thread."""
+
+    def __init__(
+        self,
+        site: Path,
+        request: BuildRequest,
+        change_count: Callable[[], int | None],
+        *,
+        config_file: str | None = None,
+        quiet: float = QUIET_SECONDS,
+        patience: float = PATIENCE_SECONDS,
+        poll: float = POLL_SECONDS,
+    ) -> None:
+        self.generations = Generations(site)
+        self.request = _in_background(request)
+        self.change_count = change_count
+        self.config_file = config_file
+        self.quiet, self.patience, self.poll = quiet, patience, poll
+        self.builds = 0
+        self.last: Outcome | None = None
+        self.built_for: int | None = None  # the change count the served site was built from
+
+    def rebuild(self) -> Outcome:
+        """One build into a new generation, swapped in if it completes; the served site is untouched otherwise."""
+        started = time.perf_counter()
+        with self.generations.locked():
+            fresh = self.generations.prepare()
+            try:
+                job = run_build(self.config_file, fresh, self.request, clean=False)
+            except errors.GalleryError as exc:
+                self.generations.discard(fresh)
+                outcome = Outcome(None, time.perf_counter() - started, exc.message)
+            except Exception as exc:  # a bug must not end the thread that keeps the site current
+                self.generations.discard(fresh)
+                log.exception("The static gallery's build failed")
+                outcome = Outcome(None, time.perf_counter() - started, f"{type(exc).__name__}: {exc}")
+            else:
+                self.generations.swap(fresh)
+                outcome = Outcome(job, time.perf_counter() - started)
+        self.builds += 1
+        self.last = outcome
+        return outcome
+
+    def run(self, stop: threading.Event) -> None:
+        """Build now, then again after each change, until `stop` is set."""
+        self.generations.adopt()
+        seen = self.change_count()
+        self._build(seen)
+        while not stop.wait(self.poll):
+            count = self.change_count()
+            if count == self.built_for:
+                continue
+            count = self._settle(count, stop)
+            if stop.is_set():
+                return
+            self._build(count)
+
+    def start(self, stop: threading.Event) -> threading.Thread:
+        thread = threading.Thread(target=self.run, args=(stop,), name="gallery-site", daemon=True)
+        thread.start()
+        return thread
+
+    def _settle(self, count: int | None, stop: threading.Event) -> int | None:
+        """Wait until the count stays still for `quiet` seconds, or `patience` runs out; the count to build for."""
+        deadline = time.monotonic() + self.patience
+        while not stop.wait(self.quiet) and time.monotonic() < deadline:
+            latest = self.change_count()
+            if latest == count:
+                break
+            count = latest
+        return count
+
+    def _build(self, count: int | None) -> None:
+        outcome = self.rebuild()
+        # Failed or not, this count has had its try: the next change tries again (a failing build is not retried
+        # in a loop that would fill the log).
+        self.built_for = count
+        if outcome.job is None:
+            log.error(outcome.describe())
+        else:
+            log.info(outcome.describe())
+
+
+def _in_background(request: BuildRequest) -> BuildRequest:
+    """A background build prints no progress bar, keeps going past images it cannot render, and starts its render
+    workers fresh rather than forking a process full of server threads."""
+    return replace(request, progress=False, fail_on_skipped=False, start_method="forkserver")

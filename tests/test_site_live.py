@@ -1,0 +1,331 @@
+"""The living gallery on the embedded default: `gallery serve` keeps `/` current after every change, rebuilding
+only what changed into a new generation of the site and swapping it in whole; the management page ships with the
+package."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from gallery.demo import as_principal
+from gallery.domain.model import ImageInfo, Scope
+from gallery.site.live import Generations, LiveSite
+from gallery.site.plugin import BuildRequest
+from gallery.site.shell import SITE_NAME, manage_page
+from gallery.wiring import Gallery
+from tests.conftest import JWT_SECRET, Seed
+from tests.helpers import png
+from tests.live import live_server
+from tests.site_fixtures import build
+
+PACKAGED_CONFIG = Path(__file__).resolve().parent.parent / "gallery" / "site" / "default" / "mkdocs.yml"
+
+
+@pytest.fixture
+def live(tmp_path: Path, env: dict[str, str], uploaded: dict[str, ImageInfo], seed: Seed) -> LiveSite:
+    request = BuildRequest(tenant=seed.tenants["A"].name, system=True, cache_dir=tmp_path / "cache")
+    gallery = Gallery.open()
+    site = LiveSite(tmp_path / "out" / "site", request, gallery.images.change_count)
+    first = site.rebuild()
+    assert first.job is not None, first.error
+    return site
+
+
+def served(live: LiveSite, relative: str = "index.html") -> str:
+    return (live.generations.site / relative).read_text()
+
+
+def fingerprints(folder: Path) -> dict[str, str]:
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in folder.rglob("*")
+        if p.is_file()
+    }
+
+
+def test_the_site_is_a_link_to_a_whole_generation(live: LiveSite, uploaded: dict[str, ImageInfo]) -> None:
+    site = live.generations.site
+    assert site.is_symlink()
+    assert not Path(os.readlink(site)).is_absolute()  # the data folder can move
+    assert "Sunset &amp; &lt;sea&gt;" in served(live)
+    assert (site / "manage" / "index.html").is_file()
+    assert (site / "images" / uploaded["photo"].id / "index.html").is_file()
+
+
+def test_an_upload_writes_its_own_files_and_the_index_and_nothing_else(
+    live: LiveSite, gallery: Gallery, seed: Seed
+) -> None:
+    admin = as_principal(seed.users["admin"])
+    before = fingerprints(live.generations.site.resolve())
+    new = gallery.images.upload(admin, "new.png", png(120, 90, (200, 20, 20)), "Brand new", None)
+    outcome = live.rebuild()
+    assert outcome.job is not None, outcome.error
+    assert outcome.job.report.rendered == 1
+    after = fingerprints(live.generations.site.resolve())
+    own = set(after) - set(before)  # the new image's page, export, original and renditions
+    assert {f"images/{new.id}/index.html", f"exports/{new.id}.json"} < own
+    assert {p.split("/")[0] for p in own} == {"images", "exports", "originals", "r"}
+    assert set(outcome.job.written) == own | {"index.html", "gallery.json"}
+    changed = {p for p in before if after[p] != before[p]}
+    assert changed == {"index.html", "gallery.json"}
+    assert outcome.job.removed == []
+    assert "Brand new" in served(live)
+
+
+def test_a_rename_renders_nothing_and_a_delete_takes_its_files_away(
+    live: LiveSite, gallery: Gallery, seed: Seed, uploaded: dict[str, ImageInfo]
+) -> None:
+    admin = as_principal(seed.users["admin"])
+    logo = uploaded["logo"]
+    gallery.images.rename(admin, Scope.TENANT, logo.resource_key, "Logo, renamed")
+    renamed = live.rebuild()
+    assert renamed.job is not None
+    assert renamed.job.report.rendered == 0
+    assert not [w for w in renamed.job.written if w.startswith(("r/", "originals/"))]
+    assert f"images/{logo.id}/index.html" in renamed.job.written
+    assert "Logo, renamed" in served(live)
+
+    before = fingerprints(live.generations.site.resolve())
+    gallery.images.delete(admin, Scope.TENANT, logo.resource_key, force=True)
+    deleted = live.rebuild()
+    assert deleted.job is not None
+    assert f"images/{logo.id}/index.html" in deleted.job.removed
+    assert not (live.generations.site / "images" / logo.id).exists()
+    assert set(deleted.job.written) == {"index.html", "gallery.json"}
+    gone = set(before) - set(fingerprints(live.generations.site.resolve()))
+    assert gone == set(deleted.job.removed)
+
+
+def test_a_rebuild_with_no_change_writes_nothing(live: LiveSite) -> None:
+    outcome = live.rebuild()
+    assert outcome.job is not None
+    assert (outcome.job.written, outcome.job.removed, outcome.job.report.rendered) == ([], [], 0)
+
+
+def test_the_generation_being_served_is_never_written_through(live: LiveSite, gallery: Gallery, seed: Seed) -> None:
+    """The new generation shares files with the old one by hard links; every write must be a new file."""
+    old = live.generations.site.resolve()
+    before = fingerprints(old)
+    admin = as_principal(seed.users["admin"])
+    gallery.images.upload(admin, "another.png", png(60, 40), "Another", None)
+    gallery.images.rename(admin, Scope.TENANT, "logo.png", "Logo again")
+    outcome = live.rebuild()
+    assert outcome.job is not None
+    assert outcome.job.written
+    assert live.generations.site.resolve() != old
+    assert fingerprints(old) == before  # kept whole for requests still reading it
+
+
+def test_a_failed_build_leaves_the_site_as_it_was(live: LiveSite, tmp_path: Path) -> None:
+    current = live.generations.site.resolve()
+    before = fingerprints(current)
+    broken = tmp_path / "broken.yml"
+    broken.write_text("site_name: Broken\nplugins:\n  - gallery:\n      no_such_option: 1\n")
+    live.config_file = str(broken)
+    outcome = live.rebuild()
+    assert outcome.job is None
+    assert outcome.error
+    assert "Could not update the static gallery" in outcome.describe()
+    assert live.generations.site.resolve() == current
+    assert fingerprints(current) == before
+    assert sorted(p.name for p in live.generations.root.iterdir() if not p.name.startswith(".")) == [current.name]
+
+
+def test_a_visitor_never_finds_a_half_built_site(live: LiveSite, gallery: Gallery, seed: Seed) -> None:
+    """Rebuilds swap generations while a reader keeps opening the index and an image page through the link."""
+    admin = as_principal(seed.users["admin"])
+    misses: list[str] = []
+    done = threading.Event()
+
+    def read() -> None:
+        while not done.is_set():
+            root = live.generations.site.resolve()  # as `gallery serve` does, once per request
+            for relative in ("index.html", "gallery.json", "manage/index.html"):
+                try:
+                    data = (root / relative).read_bytes()
+                except OSError as exc:
+                    misses.append(f"{relative}: {exc}")
+                    continue
+                if not data:
+                    misses.append(f"{relative}: empty")
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for n in range(6):
+            gallery.images.upload(admin, f"burst-{n}.png", png(30 + n, 20), f"Burst {n}", None)
+            outcome = live.rebuild()
+            assert outcome.job is not None, outcome.error
+    finally:
+        done.set()
+        reader.join()
+    assert misses == []
+    assert "Burst 5" in served(live)
+    generations = [p for p in live.generations.root.iterdir() if p.name.isdigit()]
+    assert len(generations) == 2  # the one served and the one before it
+
+
+def test_a_site_built_by_hand_is_adopted_as_it_is(tmp_path: Path, env: dict[str, str], seed: Seed) -> None:
+    out = tmp_path / "plain" / "site"
+    code, output = build(out, "--tenant", seed.tenants["A"].name)
+    assert code == 0, output
+    before = fingerprints(out)
+    generations = Generations(out)
+    generations.adopt()
+    assert out.is_symlink()
+    assert fingerprints(out.resolve()) == before
+
+
+def test_changes_from_any_process_start_one_debounced_build(
+    live: LiveSite, gallery: Gallery, seed: Seed, env: dict[str, str]
+) -> None:
+    """The loop notices a change made by another process (the catalog's change count), waits for the burst to
+    end, and builds once for all of it."""
+    live.quiet, live.poll, live.patience = 0.3, 0.05, 5.0
+    stop = threading.Event()
+    live.built_for = live.change_count()
+    builds = live.builds
+    thread = threading.Thread(target=live.run, args=(stop,))
+    thread.start()
+    try:
+        time.sleep(0.5)
+        builds = live.builds  # the build at start
+        script = (
+            "import sys\n"
+            "from gallery.demo import as_principal\n"
+            "from gallery.wiring import Gallery\n"
+            "from tests.helpers import png\n"
+            "g = Gallery.open()\n"
+            "admin = g.accounts.get_user(sys.argv[1])\n"
+            "for n in range(3):\n"
+            "    g.images.upload(as_principal(admin), f'other-{n}.png', png(50 + n, 20), f'From elsewhere {n}', None)\n"
+        )
+        subprocess.run(
+            [sys.executable, "-c", script, seed.users["admin"].id],
+            check=True,
+            env={**os.environ, **env},
+            cwd=Path(__file__).resolve().parent.parent,
+            timeout=60,
+        )
+        deadline = time.monotonic() + 30
+        while "From elsewhere 2" not in served(live) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        thread.join()
+    assert "From elsewhere 2" in served(live)
+    assert live.builds - builds == 1
+
+
+def test_the_packaged_management_page_is_the_built_one(tmp_path: Path, env: dict[str, str]) -> None:
+    out = tmp_path / "site"
+    code, output = build(out)
+    assert code == 0, output
+    assert manage_page() == (out / "manage" / "index.html").read_bytes()
+    assert f"site_name: {SITE_NAME}\n" in PACKAGED_CONFIG.read_text()
+
+
+def wait_for(url: str, text: str, seconds: float = 60) -> str:
+    deadline = time.monotonic() + seconds
+    body = ""
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                body = bytes(response.read()).decode()
+            if text in body:
+                return body
+        except urllib.error.HTTPError as error:
+            error.close()
+        time.sleep(0.1)
+    raise AssertionError(f"{text!r} not at {url} after {seconds} s; last:\n{body[:500]}")
+
+
+def sign_in(url: str, user: str, password: str) -> str:
+    request = urllib.request.Request(
+        f"{url}/api/auth/login",
+        data=json.dumps({"username": user, "password": password}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request) as response:
+        return str(json.load(response)["token"])
+
+
+def upload(url: str, token: str, name: str, title: str) -> None:
+    boundary = "gallery-test-boundary"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="title"\r\n\r\n{title}\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+            "Content-Type: image/png\r\n\r\n"
+        ).encode()
+        + png(80, 60, (30, 160, 90))
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    request = urllib.request.Request(
+        f"{url}/api/image",
+        data=body,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}", "X-Authorization": f"Bearer {token}"},
+    )
+    with urllib.request.urlopen(request) as response:
+        assert response.status == 200
+
+
+def test_gallery_serve_keeps_the_gallery_current_with_no_build_step(tmp_path: Path) -> None:
+    """What a newcomer's `make serve` does: from a folder that is not the repository, `/manage/` answers at once,
+    `/` is built in the background, and an upload shows on `/` without anyone running anything. The terminal shows
+    what the gallery did, not MkDocs' internals."""
+    folder = tmp_path / "somewhere"
+    folder.mkdir()
+    extra = {"GALLERY_JWT_SECRET": JWT_SECRET, "GALLERY_SITE_DIR": str(folder / "site")}
+    with live_server(tmp_path / "data", extra, args=("--demo",), cwd=folder, rebuild=True) as live:
+        with urllib.request.urlopen(f"{live.url}/manage/") as response:
+            assert "Sign in to manage images" in response.read().decode()
+            assert "default-src" in response.headers["Content-Security-Policy"]
+        wait_for(f"{live.url}/", 'class="card')
+        token = sign_in(live.url, "tenant@thingsboard.org", "tenant")
+        upload(live.url, token, "fresh.png", "Fresh from the API")
+        index = wait_for(f"{live.url}/", "Fresh from the API")
+        assert ">Logo<" in index  # the demo's, still there
+        output = live.output()
+    assert (folder / "site").is_symlink()
+    assert "Static gallery updated" in output
+    for noise in ("dirty", "Building documentation", "Documentation built", "Traceback", "DEBUG"):
+        assert noise not in output, output
+    lines = output.splitlines()
+    assert len(lines) == len(set(lines)), output  # nothing said twice
+
+
+def test_gallery_serve_without_a_site_still_manages(tmp_path: Path) -> None:
+    """`--no-rebuild` and no site at all: `/manage/` and its assets come from the package; `/` is a 404."""
+    extra = {"GALLERY_JWT_SECRET": JWT_SECRET, "GALLERY_SITE_DIR": str(tmp_path / "nothing")}
+    with live_server(tmp_path / "data", extra) as live:
+        with urllib.request.urlopen(f"{live.url}/manage/") as response:
+            assert b'id="manage"' in response.read()
+        with urllib.request.urlopen(f"{live.url}/assets/manage/app.js") as response:
+            assert response.headers["Content-Type"].startswith("text/javascript")
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(f"{live.url}/")
+        missing.value.close()
+        assert missing.value.code == 404
+        with pytest.raises(urllib.error.HTTPError) as template:
+            urllib.request.urlopen(f"{live.url}/main.html")  # the shell is the page and its assets, not the theme
+        template.value.close()
+        assert template.value.code == 404
+    assert not (tmp_path / "nothing").exists()
+
+
+def test_replace_keeps_the_request_it_was_given() -> None:
+    request = BuildRequest(tenant="T", system=True)
+    live = LiveSite(Path("/nowhere/site"), request, lambda: None)
+    assert replace(live.request, progress=None, fail_on_skipped=True, start_method=None) == request
