@@ -42,7 +42,7 @@ $(NODE_STAMP): package.json package-lock.json | $(NPM)
 	touch $(NODE_STAMP)
 
 serve: $(STAMP)
-	$(BIN)/gallery serve --demo --build
+	$(BIN)/gallery serve --demo
 
 lint: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check .

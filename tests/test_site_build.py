@@ -20,7 +20,7 @@ from gallery.demo import as_principal
 from gallery.domain.model import ImageInfo, Scope
 from gallery.domain.serving import extension_for
 from gallery.site import render as render_module
-from gallery.site.render import Cache
+from gallery.site.render import Cache, export_path
 from gallery.storage.backends import open_blobs
 from gallery.wiring import Gallery
 from tests.conftest import Seed, make_app, make_settings
@@ -51,7 +51,7 @@ def test_every_public_image_gets_a_page_files_and_an_export(site: Path, uploaded
             continue
         assert f'href="./images/{image.id}/"' in index
         assert original(site, image).read_bytes() != b""
-        exported = json.loads((site / "exports" / f"{image.id}.json").read_text())
+        exported = json.loads((site / export_path(image)).read_text())
         assert (exported["resourceKey"], exported["title"]) == (image.resource_key, image.title)
     photo = page(site, uploaded["photo"])
     assert "Sunset &amp; &lt;sea&gt;" in photo
@@ -130,7 +130,8 @@ def test_private_images_only_with_include_private_and_a_loud_warning(
     shown = page(out, private)
     assert "/api/images/public/" not in shown
     assert "has no public link" in shown
-    assert not (out / "exports" / f"{private.id}.json").exists()  # its bytes and public key stay off the site
+    assert not (out / export_path(private)).exists()  # its bytes and public key stay off the site
+    assert not any(private.public_key in p.read_text() for p in (out / "exports").iterdir())
     assert "Export JSON" not in shown
     # made private: gone from the (public) site at the next build, every file of it
     photo = uploaded["photo"]
@@ -140,7 +141,7 @@ def test_private_images_only_with_include_private_and_a_loud_warning(
     assert code == 0, output
     assert not (site / "images" / photo.id).exists()
     assert not original(site, photo).exists()
-    assert not (site / "exports" / f"{photo.id}.json").exists()
+    assert not (site / export_path(photo)).exists()
     assert not renditions & files_under(site, "r")
     assert photo.title not in (site / "gallery.json").read_text()
 
@@ -149,7 +150,7 @@ def test_an_export_file_imports_back_through_the_api(
     site: Path, gallery: Gallery, uploaded: dict[str, ImageInfo], seed: Seed
 ) -> None:
     photo = uploaded["photo"]
-    exported = json.loads((site / "exports" / f"{photo.id}.json").read_text())
+    exported = json.loads((site / export_path(photo)).read_text())
     admin = as_principal(seed.users["admin"])
     gallery.images.delete(admin, Scope.TENANT, "photo.jpg", force=True)
     client = make_app(gallery=gallery).test_client()
@@ -228,7 +229,7 @@ def test_a_deleted_image_leaves_nothing_behind(
     code, output = build(site, "--tenant", seed.tenants["A"].name, "--system")
     assert code == 0, output
     assert not (site / "images" / logo.id).exists()
-    assert not (site / "exports" / f"{logo.id}.json").exists()
+    assert not (site / export_path(logo)).exists()
     assert not original(site, logo).exists()
     assert not {f"r/{n}" for n in names} & files_under(site, "r")
     cache = Cache(site.parent / "cache")

@@ -22,6 +22,7 @@ from gallery.demo import as_principal
 from gallery.domain.model import ImageInfo, Scope
 from gallery.site.live import Generations, LiveSite
 from gallery.site.plugin import BuildRequest
+from gallery.site.render import export_id
 from gallery.site.shell import SITE_NAME, manage_page
 from gallery.wiring import Gallery
 from tests.conftest import JWT_SECRET, Seed
@@ -74,7 +75,7 @@ def test_an_upload_writes_its_own_files_and_the_index_and_nothing_else(
     assert outcome.job.report.rendered == 1
     after = fingerprints(live.generations.site.resolve())
     own = set(after) - set(before)  # the new image's page, export, original and renditions
-    assert {f"images/{new.id}/index.html", f"exports/{new.id}.json"} < own
+    assert {f"images/{new.id}/index.html", f"exports/{export_id(new)}.json"} < own
     assert {p.split("/")[0] for p in own} == {"images", "exports", "originals", "r"}
     assert set(outcome.job.written) == own | {"index.html", "gallery.json"}
     changed = {p for p in before if after[p] != before[p]}

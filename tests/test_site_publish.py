@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from gallery.demo import as_principal
 from gallery.domain.model import ImageInfo, Scope
 from gallery.site.publish import MANIFEST
+from gallery.site.render import export_id
 from gallery.wiring import Gallery
 from tests.conftest import Seed
 from tests.moto_http import moto_subprocess
@@ -109,9 +110,9 @@ def test_publish_sets_types_and_cache_headers_then_uploads_nothing_the_second_ti
     assert stored["index.html"] == {"type": "text/html; charset=utf-8", "cache": "no-cache"}
     assert stored[f"images/{photo.id}/index.html"]["cache"] == "no-cache"
     assert stored["gallery.json"] == {"type": "application/json", "cache": "no-cache"}
-    assert stored[f"exports/{photo.id}.json"] == {
+    assert stored[f"exports/{export_id(photo)}.json"] == {
         "type": "application/json",
-        "cache": "no-cache",
+        "cache": "public, max-age=31536000, immutable",  # named by what it carries, like renditions
         "disposition": "attachment",
     }
     assert stored["assets/gallery.css"]["type"] == "text/css; charset=utf-8"

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 RENDITIONS = "r"  # content-hashed renditions: `<hash>-<width>.<ext>`
 ORIGINALS = "originals"  # the stored bytes, named by their SHA-256 and the extension of their sniffed type
-EXPORTS = "exports"  # ThingsBoard export JSON of public images
+EXPORTS = "exports"  # ThingsBoard export JSON of public images, named by a hash of all they carry
 IMAGE_PAGES = "images"  # one page per image: `images/<id>/`
 INDEX_PAGES = "page"  # the index's pages after the first: `page/<n>/`
 SEARCH_INDEX = "gallery.json"  # every card, for the index page's search
 MANAGE_PAGE = "manage.md"  # the management app's page source; served at `manage/`
 
 # Content-addressed folders: a name never holds other bytes, so caches keep them for good.
-HASHED_DIRS = (f"{RENDITIONS}/", f"{ORIGINALS}/")
+HASHED_DIRS = (f"{RENDITIONS}/", f"{ORIGINALS}/", f"{EXPORTS}/")
 # Folders whose files are users' bytes (or made from them): typed by what we stored, and never rendered as a
 # document on the origin the site shares with the API and the management page.
 USER_BYTES_DIRS = (f"{RENDITIONS}/", f"{ORIGINALS}/", f"{EXPORTS}/")
@@ -30,8 +30,10 @@ def original(etag: str, extension: str) -> str:
     return f"{ORIGINALS}/{etag}.{extension}"
 
 
-def export(image_id: str) -> str:
-    return f"{EXPORTS}/{image_id}.json"
+def export(name: str) -> str:
+    """`name` hashes the bytes' ETag and every field the export holds: a rename is a new file, so a name never
+    holds other bytes and a publisher knows from the name alone whether it is up to date."""
+    return f"{EXPORTS}/{name}.json"
 
 
 def image_page(image_id: str) -> str:

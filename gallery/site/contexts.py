@@ -14,8 +14,7 @@ from typing import Any
 from gallery.domain import site_layout
 from gallery.domain.embed import EmbedContext, Snippet, attribute, snippets
 from gallery.domain.errors import display_size
-from gallery.domain.serving import extension_for
-from gallery.site.render import Item, Options
+from gallery.site.render import Item, Options, export_path, original_path
 from gallery.site.renditions import Rendition, RenditionPlan
 
 SIZES = "(max-width: 700px) 100vw, 640px"
@@ -47,7 +46,7 @@ def image_view(item: Item, api_url: str, site_url: str, options: Options) -> dic
     published ("" when unknown: links stay root-relative)."""
     image, plan = item.image, item.plan
     # Named by what we made, never by the key a user chose: `x.html` must not become an HTML file on our origin.
-    original_path = site_layout.original(image.etag, extension_for(image.original.media_type))
+    original = original_path(image)
     width, height = image.original.width, image.original.height
     view: dict[str, Any] = {
         "id": image.id,
@@ -63,9 +62,9 @@ def image_view(item: Item, api_url: str, site_url: str, options: Options) -> dic
         "size_text": display_size(image.size),
         "created": datetime.fromtimestamp(image.created_time / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "created_ms": image.created_time,
-        "original_path": original_path,
-        "original_url": original_path if options.needs_original(plan) else None,
-        "export_path": site_layout.export(image.id) if options.exports_for(image) else None,
+        "original_path": original,
+        "original_url": original if options.needs_original(plan) else None,
+        "export_path": export_path(image) if options.exports_for(image) else None,
         "page_path": site_layout.image_page(image.id),
         "sizes": SIZES,
         "public_link": f"{api_url or site_url}{image.public_link}" if image.public and image.public_link else None,

@@ -85,6 +85,10 @@ class BuildRequest:
     # rest of the site current and reports them instead.
     fail_on_skipped: bool = True
     start_method: str | None = None  # multiprocessing's, for the render workers (see `render_images`)
+    workers: int | None = None  # render processes (None: the config's, else every core; 1: in this process)
+    # Site paths already published where the site goes (see `render_images`): a content-named file there is
+    # neither made again nor copied into the output, and is listed in `BuildJob.kept` instead.
+    published: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -97,6 +101,7 @@ class BuildJob:
     error: str | None = None
     written: list[str] = field(default_factory=list)  # site files written (new or changed), relative paths
     removed: list[str] = field(default_factory=list)  # site files removed
+    kept: list[str] = field(default_factory=list)  # site files the site has, published already, not in the output
 
 
 @dataclass
@@ -127,7 +132,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
         self.build = _Build()
         self.job.report, self.job.error = Report(), None
-        self.job.written, self.job.removed = [], []
+        self.job.written, self.job.removed, self.job.kept = [], [], []
 
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
         settings, request = self.config, self.job.request
@@ -153,9 +158,10 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
                 gallery.images.decode_limits,
                 cache_root,
                 self.build.options,
-                settings.workers,
+                request.workers or settings.workers,
                 progress_bar("Rendering images") if progress else None,
                 request.start_method,
+                request.published,
             )
             self._keep_what_was_learnt(gallery, report, images)
         except errors.GalleryError as exc:
@@ -255,6 +261,9 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
         site = Path(config.site_dir)
         unplaced = []
         for relative, source in self.build.placed.items():
+            if relative in self.job.request.published and not source.is_file():
+                self.job.kept.append(relative)
+                continue
             try:
                 if _place(site / relative, source):
                     self.job.written.append(relative)

@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gallery.config import Settings
-from gallery.domain import errors
+from gallery.domain import errors, site_layout
 from gallery.domain.model import ImageInfo
+from gallery.domain.serving import extension_for
 from gallery.imaging import DecodeLimits
 from gallery.services.transfer import export_data
 from gallery.site.renditions import DEFAULT_WIDTHS, RenditionPlan, plan_for, render
@@ -96,17 +97,8 @@ class Cache:
     def export(self, name: str) -> Path:
         return self.root / "x" / f"{name}.json"
 
-    def complete(self, image: ImageInfo, rendition_plan: RenditionPlan, options: Options) -> bool:
-        return self.rendered(rendition_plan) and not self.bytes_missing(image, rendition_plan, options)
-
     def rendered(self, rendition_plan: RenditionPlan) -> bool:
         return all(self.rendition(r.name).is_file() for r in rendition_plan.renditions)
-
-    def bytes_missing(self, image: ImageInfo, rendition_plan: RenditionPlan, options: Options) -> bool:
-        """Whether the original or the export the site needs is not kept yet (a rename needs a new export)."""
-        if options.needs_original(rendition_plan) and not self.original(image.etag).is_file():
-            return True
-        return options.exports_for(image) and not self.export(export_id(image)).is_file()
 
     def prune(self, items: Iterable[Item], options: Options) -> None:
         """Forget what no listed image uses any more (the cache must not grow forever)."""
@@ -194,6 +186,29 @@ def _work(image: ImageInfo, options: Options, limits: DecodeLimits) -> tuple[Ren
     return rendered.plan, rendered.has_alpha
 
 
+def rendition_paths(rendition_plan: RenditionPlan) -> list[str]:
+    return [site_layout.rendition(r.name) for r in rendition_plan.renditions]
+
+
+def original_path(image: ImageInfo) -> str:
+    return site_layout.original(image.etag, extension_for(image.original.media_type))
+
+
+def export_path(image: ImageInfo) -> str:
+    return site_layout.export(export_id(image))
+
+
+def _bytes_wanted(
+    image: ImageInfo, rendition_plan: RenditionPlan, options: Options, cache: Cache, published: frozenset[str]
+) -> bool:
+    """Whether the site needs an original or export that is neither in the cache nor published yet."""
+    original = options.needs_original(rendition_plan) and not cache.original(image.etag).is_file()
+    if original and original_path(image) not in published:
+        return True
+    export = options.exports_for(image) and not cache.export(export_id(image)).is_file()
+    return export and export_path(image) not in published
+
+
 def _keep_bytes(image: ImageInfo, data: bytes, rendition_plan: RenditionPlan, options: Options, cache: Cache) -> None:
     """The original and the export JSON, where the site needs them."""
     if options.needs_original(rendition_plan) and not cache.original(image.etag).is_file():
@@ -211,20 +226,24 @@ def render_images(
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     start_method: str | None = None,
+    published: frozenset[str] = frozenset(),
 ) -> Report:
     """Make sure every image has what the site needs in the cache; render only what is missing, spread over all
     cores (workers open the blob store `settings` names; `start_method` is multiprocessing's, for a caller with
-    threads that must not be forked). A bad or missing image is reported and skipped; the rest go on."""
+    threads that must not be forked). A bad or missing image is reported and skipped; the rest go on.
+
+    `published`: site paths already where the site goes (a bucket, for the publisher on AWS); a content-named file
+    there counts as made, so a container with an empty cache renders only what is new."""
     cache = Cache(cache_root)
     report = Report()
     pending: list[ImageInfo] = []
     blobs: BlobStore | None = None
     for image in images:
         known = plan_for(image, options.widths, options.webp)
-        if known is None or not cache.rendered(known):
+        if known is None or not (cache.rendered(known) or published.issuperset(rendition_paths(known))):
             pending.append(image)
             continue
-        if cache.bytes_missing(image, known, options):  # renamed, say: a new export, and nothing to decode
+        if _bytes_wanted(image, known, options, cache, published):  # renamed, say: a new export, nothing to decode
             blobs = blobs or open_blobs(settings)
             try:
                 _keep_bytes(image, read_blob(blobs, image.etag), known, options, cache)
