@@ -21,7 +21,8 @@ NPM        := $(shell command -v npm || echo /usr/bin/npm)
 NODE_STAMP := node_modules/.installed
 NODE_BIN   := node_modules/.bin
 
-# `make package` builds the Lambda zip from a virtual env holding only what the function needs.
+# `make package` builds the Lambda zips (the API, and the site publisher: `<stage>_publisher`) from a virtual env
+# holding only what the functions need.
 LAMBDA_VENV := .venv-lambda
 STAGE       ?= dev
 
@@ -69,12 +70,15 @@ bench: $(STAMP)
 package: $(STAMP)
 	rm -rf $(LAMBDA_VENV) && $(PYTHON) -m venv $(LAMBDA_VENV)
 	$(LAMBDA_VENV)/bin/pip install --quiet --upgrade pip
-	$(LAMBDA_VENV)/bin/pip install --quiet '.[aws]' 'zappa>=0.59'
+	$(LAMBDA_VENV)/bin/pip install --quiet '.[aws,site]' 'zappa>=0.59'
 	rm -rf build/lib build/bdist.* *.egg-info
 	mkdir -p build
-	VIRTUAL_ENV=$(abspath $(LAMBDA_VENV)) PATH=$(abspath $(LAMBDA_VENV))/bin:$$PATH \
-		$(LAMBDA_VENV)/bin/zappa package $(STAGE) -o build/lambda-$(STAGE).zip
+	for stage in $(STAGE) $(STAGE)_publisher; do \
+		VIRTUAL_ENV=$(abspath $(LAMBDA_VENV)) PATH=$(abspath $(LAMBDA_VENV))/bin:$$PATH \
+			$(LAMBDA_VENV)/bin/zappa package $$stage -o build/lambda-$$stage.zip || exit 1; \
+	done
 	$(BIN)/python .ci/check_package.py build/lambda-$(STAGE).zip
+	$(BIN)/python .ci/check_package.py --publisher build/lambda-$(STAGE)_publisher.zip
 
 clean:
 	rm -rf $(VENV) $(LAMBDA_VENV) build .pytest_cache .mypy_cache .ruff_cache node_modules

@@ -117,6 +117,30 @@ SETTINGS: tuple[Setting, ...] = (
         "On Lambda: a secret your CloudFront distribution sends as the origin header `X-Gallery-Proxy`; requests "
         "carrying it are throttled by the viewer's address CloudFront reports, others by the connection's.",
     ),
+    Setting(
+        "site_bucket",
+        "GALLERY_SITE_BUCKET",
+        str,
+        "",
+        "On AWS: the S3 bucket the static gallery is published to, kept current by the publisher function (its "
+        "DynamoDB stream and hourly run). Empty: the publisher does nothing.",
+    ),
+    Setting("site_prefix", "GALLERY_SITE_PREFIX", str, "", "Key prefix of the published site inside its bucket."),
+    Setting(
+        "site_distribution",
+        "GALLERY_SITE_DISTRIBUTION",
+        str,
+        "",
+        "CloudFront distribution in front of the published site: the publisher invalidates the paths it changed.",
+    ),
+    Setting(
+        "site_tenant",
+        "GALLERY_SITE_TENANT",
+        str,
+        "",
+        "The tenant (name or id) whose public images the published site shows, with the system's. Empty: the "
+        "system's images alone.",
+    ),
     Setting("table", "GALLERY_TABLE", str, "image-gallery", "DynamoDB table of the aws backend."),
     Setting("bucket", "GALLERY_BUCKET", str, "", "S3 bucket of the aws backend (required there)."),
     Setting(
@@ -237,6 +261,10 @@ class Settings:
     cors_origins: tuple[str, ...]
     public_url: str
     proxy_secret: str
+    site_bucket: str
+    site_prefix: str
+    site_distribution: str
+    site_tenant: str
     table: str
     bucket: str
     aws_endpoint_url: str

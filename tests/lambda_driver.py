@@ -30,11 +30,12 @@ def main() -> None:
     sys.path[:0] = [sys.argv[1], str(Path(__file__).resolve().parent.parent)]
     from zappa.handler import lambda_handler as zappa_handler
 
-    from functions.api import lambda_handler
-
     for line in sys.stdin:
         request: dict[str, Any] = json.loads(line)
-        handler = zappa_handler if request.get("unwrapped") else lambda_handler
+        if request.get("unwrapped"):  # Zappa's handler alone: what a stage with Zappa's default handler runs
+            handler = zappa_handler
+        else:
+            from functions.api import lambda_handler as handler
         response = handler(request["event"], Context())
         sys.stdout.write(MARKER + json.dumps(response) + "\n")
         sys.stdout.flush()

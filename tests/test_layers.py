@@ -40,6 +40,7 @@ SITE_STORAGE = {
     "gallery.storage.protocols",
     "gallery.storage.aws.clients",
     "gallery.storage.aws.errors",
+    "gallery.storage.aws.stream",  # what the table's stream records say, for the publisher
 }
 
 

@@ -145,7 +145,17 @@ def _remote_manifest(s3: S3Client, bucket: str, prefix: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
 
 
-def plan_publish(site: Path, s3: S3Client, bucket: str, prefix: str) -> PublishPlan:
+def list_site(settings: Settings, bucket: str, prefix: str) -> list[str]:
+    """The site paths published under `prefix` (relative to it), the manifest aside."""
+    from gallery.storage.aws.clients import s3_client
+
+    with translated(_bucket_answers(bucket)):
+        remote = _remote_etags(s3_client(settings), bucket, prefix)
+    return [key[len(prefix) :] for key in remote if key != prefix + MANIFEST]
+
+
+def plan_publish(site: Path, s3: S3Client, bucket: str, prefix: str, keep: frozenset[str] = frozenset()) -> PublishPlan:
+    """`keep`: site paths the site has although `site` does not hold them (published already, see `BuildJob.kept`)."""
     plan = PublishPlan()
     with translated(_bucket_answers(bucket)):
         remote = _remote_etags(s3, bucket, prefix)
@@ -163,7 +173,9 @@ def plan_publish(site: Path, s3: S3Client, bucket: str, prefix: str) -> PublishP
             plan.uploads.append(upload)
             if key in remote:
                 plan.invalidations.extend(_cdn_paths(key[len(prefix) :], prefix))
-    plan.deletes = sorted(set(remote) - set(local))
+    kept = {prefix + relative for relative in keep}
+    plan.deletes = sorted(set(remote) - set(local) - kept)
+    plan.manifest.update({key: plan.stamped[key] for key in kept if key in plan.stamped})
     for key in plan.deletes:
         plan.invalidations.extend(_cdn_paths(key[len(prefix) :], prefix))
     plan.invalidations = [p for p in dict.fromkeys(plan.invalidations) if not _is_hashed(p, prefix)]
@@ -197,6 +209,7 @@ def publish(
     distribution: str | None = None,
     dry_run: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    keep: frozenset[str] = frozenset(),
 ) -> PublishPlan:
     if not site.is_dir() or not (site / "index.html").is_file():
         raise errors.ConfigError(f"No built site at {site}: run `gallery build` first")
@@ -204,7 +217,7 @@ def publish(
     from gallery.storage.aws.clients import s3_client
 
     s3 = s3_client(settings)
-    plan = plan_publish(site, s3, bucket, prefix)
+    plan = plan_publish(site, s3, bucket, prefix, keep)
     if dry_run:
         return plan
 

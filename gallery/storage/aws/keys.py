@@ -71,6 +71,14 @@ def image(tenant_id: str, resource_key: str) -> Key:
     return Key(tenant_partition(tenant_id), IMAGES + resource_key)
 
 
+def image_owner(key: Key) -> str | None:
+    """The tenant whose image the item at `key` is, or None when it is not an image (a DynamoDB stream's record
+    names only the item's keys)."""
+    if key.pk.startswith(tenant_partition("")) and key.sk.startswith(IMAGES) and "#" not in key.pk[2:]:
+        return key.pk.removeprefix(tenant_partition(""))
+    return None
+
+
 def listing(tenant_id: str, sub_type: SubType) -> str:
     return f"T#{tenant_id}#S#{sub_type.value}"
 

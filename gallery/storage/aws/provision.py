@@ -1,5 +1,6 @@
-"""`gallery provision`: the table (its key schema, the two listing indexes, TTL) and the bucket (a lifecycle rule
-for abandoned staging uploads, CORS for presigned POSTs from browsers). Idempotent: what exists is left as it is."""
+"""`gallery provision`: the table (its key schema, the two listing indexes, TTL, and a stream of its changes for the
+site publisher) and the bucket (a lifecycle rule for abandoned staging uploads, CORS for presigned POSTs from
+browsers). Idempotent: what exists is left as it is."""
 
 from __future__ import annotations
 
@@ -14,10 +15,13 @@ from gallery.storage.aws.staging import STAGING_PREFIX
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import StreamSpecificationTypeDef
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_s3.literals import BucketLocationConstraintType
 
 STAGING_DAYS = 1
+# Both images: the publisher reads only the keys, but a stream's view type cannot be changed without turning it off.
+STREAM: StreamSpecificationTypeDef = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
 
 
 def provision(settings: Settings) -> list[str]:
@@ -28,6 +32,7 @@ def provision(settings: Settings) -> list[str]:
     done = [_create_table(dynamodb, settings.table)]
     _enable_ttl(dynamodb, settings.table)
     done.append(f"TTL on {keys.TTL_ATTRIBUTE}: ended sessions and old failed sign-ins expire by themselves")
+    done.append(f"stream {_enable_stream(dynamodb, settings.table)}: the site publisher's event source")
     done.append(_create_bucket(s3, settings.bucket))
     with translated():
         s3.put_bucket_lifecycle_configuration(
@@ -87,11 +92,21 @@ def _create_table(dynamodb: DynamoDBClient, table: str) -> str:
                     for name, sort in keys.INDEXES.items()
                 ],
                 BillingMode="PAY_PER_REQUEST",
+                StreamSpecification=STREAM,
             )
             dynamodb.get_waiter("table_exists").wait(TableName=table)
     except errors.AlreadyExists:
         return f"DynamoDB table {table} already exists"
     return f"created DynamoDB table {table}"
+
+
+def _enable_stream(dynamodb: DynamoDBClient, table: str) -> str:
+    """The table's stream of changes (turned on for a table made before the publisher); returns its ARN."""
+    with translated():
+        described = dynamodb.describe_table(TableName=table)["Table"]
+        if not described.get("StreamSpecification", {}).get("StreamEnabled"):
+            described = dynamodb.update_table(TableName=table, StreamSpecification=STREAM)["TableDescription"]
+    return described.get("LatestStreamArn", "")
 
 
 def _enable_ttl(dynamodb: DynamoDBClient, table: str) -> None:

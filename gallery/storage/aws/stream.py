@@ -1,0 +1,56 @@
+"""What a batch of the table's DynamoDB stream records says, as Lambda delivers them: which tenants' images
+changed. Only the keys are read (`dynamodb.Keys`, in DynamoDB's typed JSON); a record that has none is unreadable,
+reported by the caller and never retried."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from gallery.storage.aws import keys
+
+CHANGES = frozenset({"INSERT", "MODIFY", "REMOVE"})
+
+
+@dataclass
+class ImageChanges:
+    tenants: set[str] = field(default_factory=set)  # whose images were added, changed or removed
+    others: int = 0  # records of other items (sessions, users, counters…)
+    unreadable: list[str] = field(default_factory=list)  # what could be said of each record that made no sense
+
+
+def image_changes(records: Iterable[Any]) -> ImageChanges:
+    found = ImageChanges()
+    for number, record in enumerate(records):
+        key = _key(record)
+        if key is None:
+            found.unreadable.append(_describe(number, record))
+            continue
+        owner = keys.image_owner(key)
+        if owner is None:
+            found.others += 1
+        else:
+            found.tenants.add(owner)
+    return found
+
+
+def _key(record: Any) -> keys.Key | None:
+    if not isinstance(record, dict) or record.get("eventName") not in CHANGES:
+        return None
+    item_keys = (record.get("dynamodb") or {}).get("Keys") if isinstance(record.get("dynamodb"), dict) else None
+    if not isinstance(item_keys, dict):
+        return None
+    pk, sk = item_keys.get("pk"), item_keys.get("sk")
+    if not (isinstance(pk, dict) and isinstance(sk, dict)):
+        return None
+    if not (isinstance(pk.get("S"), str) and isinstance(sk.get("S"), str)):
+        return None
+    return keys.Key(pk["S"], sk["S"])
+
+
+def _describe(number: int, record: Any) -> str:
+    """Enough to find the record in the logs, never its content (it may hold an image's fields)."""
+    if isinstance(record, dict):
+        return f"record {number} (eventID {str(record.get('eventID', '?'))[:64]}, {str(record.get('eventName'))[:16]})"
+    return f"record {number} ({type(record).__name__})"

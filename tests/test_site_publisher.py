@@ -1,0 +1,303 @@
+"""The site publisher on AWS: Zappa's real handler, in a process of its own as in a Lambda container, driven by the
+DynamoDB stream records that real writes to the table produce (read back from the stream), against moto over HTTP
+(DynamoDB and its stream, S3, CloudFront). Each change publishes exactly what it changed."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gallery.config import SETTINGS, Settings
+from gallery.demo import as_principal
+from gallery.domain.model import Authority, ImageInfo, Scope
+from gallery.site.publish import MANIFEST
+from gallery.site.render import export_path, original_path
+from gallery.wiring import Gallery
+from tests.conftest import JWT_SECRET
+from tests.helpers import png
+from tests.moto_http import moto_subprocess
+from tests.storage_fixtures import AWS_ENV, aws_session
+from tests.test_api_lambda import ROOT, Container
+
+STAGE = "dev_publisher"
+
+
+def publisher_settings_module(stream_arn: str, folder: Path) -> str:
+    """What `zappa package` writes for the publisher's stage, once its event source names the real stream (the
+    step the README asks of an operator after `gallery provision`)."""
+    from zappa.cli import ZappaCLI
+
+    settings = json.loads((ROOT / "zappa_settings.json").read_text())
+    for rule in settings[STAGE]["events"]:
+        if "event_source" in rule:
+            rule["event_source"]["arn"] = stream_arn
+    (folder / "zappa_settings.json").write_text(json.dumps(settings))
+    cli = ZappaCLI()
+    cli.api_stage = STAGE
+    cli.load_settings(str(folder / "zappa_settings.json"))
+    return str(cli.get_zappa_settings_string())
+
+
+class World:
+    """A provisioned table and bucket, a site bucket and a CloudFront distribution on a moto server; the gallery
+    writing to them; the table's stream read from where the last read stopped."""
+
+    def __init__(self, endpoint: str, tmp: Path) -> None:
+        self.endpoint = endpoint
+        name = f"p{uuid.uuid4().hex[:12]}"
+        self.overrides = {
+            "backend": "aws",
+            "table": name,
+            "bucket": name + "-bytes",
+            "site_bucket": name + "-site",
+            "aws_endpoint_url": endpoint,
+        }
+        self.settings = Settings.from_env(
+            {"GALLERY_JWT_SECRET": JWT_SECRET, "GALLERY_DATA_DIR": str(tmp / "data")}, **self.overrides
+        )
+        from gallery.storage.aws.provision import provision
+
+        lines = provision(self.settings)
+        self.stream_arn = next(re.search(r"stream (\S+)", line).group(1) for line in lines if "stream" in line)  # type: ignore[union-attr]
+        session = aws_session()
+        self.s3 = session.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+        self.s3.create_bucket(Bucket=self.settings.site_bucket)
+        self.cloudfront = session.client("cloudfront", endpoint_url=endpoint, region_name="us-east-1")
+        self.distribution = self._distribution()
+        self.streams = session.client("dynamodbstreams", endpoint_url=endpoint, region_name="us-east-1")
+        shard = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"][0]["ShardId"]
+        self.iterator = self.streams.get_shard_iterator(
+            StreamArn=self.stream_arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        self.gallery = Gallery.open(self.settings)
+        accounts = self.gallery.accounts
+        self.tenant = accounts.create_tenant("Published")
+        admin = accounts.create_user("admin@publisher.example", "a-password", Authority.TENANT_ADMIN, self.tenant.id)
+        self.admin = as_principal(admin)
+        by_field = {setting.field: setting.env for setting in SETTINGS}
+        self.env = {
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp),
+            "TMPDIR": str(tmp / "lambda-tmp"),
+            "GALLERY_JWT_SECRET": JWT_SECRET,
+            **AWS_ENV,
+            **{by_field[k]: v for k, v in self.overrides.items()},
+            "GALLERY_SITE_TENANT": "Published",
+            "GALLERY_SITE_DISTRIBUTION": self.distribution,
+        }
+        (tmp / "lambda-tmp").mkdir()
+        self.settings_dir = tmp / "task"
+        self.settings_dir.mkdir()
+        (self.settings_dir / "zappa_settings.py").write_text(publisher_settings_module(self.stream_arn, tmp))
+
+    def _distribution(self) -> str:
+        origin = {"Id": "site", "DomainName": "site.s3.amazonaws.com", "S3OriginConfig": {"OriginAccessIdentity": ""}}
+        config: Any = {
+            "CallerReference": self.overrides["table"],
+            "Comment": "",
+            "Enabled": True,
+            "Origins": {"Quantity": 1, "Items": [origin]},
+            "DefaultCacheBehavior": {"TargetOriginId": "site", "ViewerProtocolPolicy": "redirect-to-https"},
+        }
+        return str(self.cloudfront.create_distribution(DistributionConfig=config)["Distribution"]["Id"])
+
+    def records(self) -> list[dict[str, Any]]:
+        """The stream's records since the last call, as Lambda hands them to a function (with their source)."""
+        found = self.streams.get_records(ShardIterator=self.iterator)
+        self.iterator = found["NextShardIterator"]
+        return [
+            {**record, "eventSourceARN": self.stream_arn}
+            for record in json.loads(json.dumps(found["Records"], default=str))
+        ]
+
+    def site(self) -> dict[str, bytes]:
+        listed = self.s3.list_objects_v2(Bucket=self.settings.site_bucket).get("Contents", [])
+        return {
+            o["Key"]: self.s3.get_object(Bucket=self.settings.site_bucket, Key=o["Key"])["Body"].read()
+            for o in listed
+            if o["Key"] != MANIFEST
+        }
+
+    def invalidated(self) -> list[list[str]]:
+        listed = self.cloudfront.list_invalidations(DistributionId=self.distribution)["InvalidationList"]
+        batches = []
+        for summary in listed.get("Items", []):
+            found = self.cloudfront.get_invalidation(DistributionId=self.distribution, Id=summary["Id"])
+            batches.append(found["Invalidation"]["InvalidationBatch"]["Paths"].get("Items", []))
+        return batches
+
+    def upload(self, name: str, title: str) -> ImageInfo:
+        """A picture of its own (the same bytes twice would share their renditions)."""
+        self.uploads = getattr(self, "uploads", 0) + 1
+        colour = (40 * self.uploads % 256, 90, 200)
+        return self.gallery.images.upload(self.admin, name, png(600 + self.uploads, 400, colour), title, None)
+
+
+@pytest.fixture(scope="module")
+def endpoint() -> Iterator[str]:
+    """A moto server of its own: this pytest process also runs in-process `mock_aws` tests."""
+    with pytest.MonkeyPatch.context() as patch, moto_subprocess() as url:
+        for name, value in AWS_ENV.items():
+            patch.setenv(name, value)
+        yield url
+
+
+@pytest.fixture
+def world(endpoint: str, tmp_path: Path) -> Iterator[World]:
+    made = World(endpoint, tmp_path)
+    yield made
+    made.gallery.close()
+
+
+@pytest.fixture
+def lambda_container(world: World) -> Iterator[Container]:
+    running = Container(world.settings_dir, world.env)
+    yield running
+    running.close()
+
+
+def on_stream(container: Container, records: list[dict[str, Any]]) -> dict[str, Any]:
+    result = container.invoke({"Records": records}, unwrapped=True)
+    assert result is not None
+    return result
+
+
+def test_each_change_publishes_exactly_what_it_changed(world: World, lambda_container: Container) -> None:
+    first = world.upload("first.png", "First")
+    world.upload("second.png", "Second")
+    done = on_stream(lambda_container, world.records())
+    assert done["error"] is None, done
+    assert done["rendered"] == 2
+    site = world.site()
+    assert "First" in site["index.html"].decode()
+    assert {f"images/{first.id}/index.html", export_path(first), original_path(first)} <= set(site)
+
+    # one upload: the new image's objects, the index and gallery.json; one rendering
+    before = world.site()
+    third = world.upload("third.png", "Third")
+    batch = world.records()
+    done = on_stream(lambda_container, batch)
+    assert done["rendered"] == 1, (done, [r.get("eventName") for r in batch])
+    after = world.site()
+    new = set(after) - set(before)
+    assert {f"images/{third.id}/index.html", export_path(third), original_path(third)} <= new
+    assert {k.split("/")[0] for k in new} == {"images", "exports", "originals", "r"}
+    changed = {k for k in before if after.get(k) != before[k]}
+    assert changed == {"index.html", "gallery.json"}
+    assert set(done["uploaded"]) == new | changed
+    assert done["deleted"] == []
+    assert set(done["invalidated"]) == {"/index.html", "/", "/gallery.json"}  # never a new or a hashed path
+
+    # the same batch again (Lambda retries): nothing changes
+    again = on_stream(lambda_container, batch)
+    assert (again["rendered"], again["uploaded"], again["deleted"], again["invalidated"]) == (0, [], [], [])
+    assert world.site() == after
+
+    # a rename renders nothing: a new export and page, the old export goes
+    renamed = world.gallery.images.rename(world.admin, Scope.TENANT, "first.png", "First, renamed")
+    done = on_stream(lambda_container, world.records())
+    assert done["rendered"] == 0
+    assert set(done["uploaded"]) == {
+        f"images/{first.id}/index.html",
+        export_path(renamed),
+        "index.html",
+        "gallery.json",
+    }
+    assert done["deleted"] == [export_path(first)]
+    assert not [p for p in done["invalidated"] if p.startswith(("/r/", "/originals/", "/exports/"))]
+
+    # a delete takes every object of the image away; only changed fixed paths are invalidated
+    before = world.site()
+    world.gallery.images.delete(world.admin, Scope.TENANT, "third.png", force=True)
+    done = on_stream(lambda_container, world.records())
+    gone = set(before) - set(world.site())
+    assert gone == set(done["deleted"])
+    assert {f"images/{third.id}/index.html", export_path(third), original_path(third)} <= gone
+    assert any(k.startswith("r/") for k in gone)
+    assert set(done["uploaded"]) == {"index.html", "gallery.json"}
+    assert set(done["invalidated"]) == {
+        "/index.html",
+        "/",
+        "/gallery.json",
+        f"/images/{third.id}/index.html",
+        f"/images/{third.id}/",
+    }
+    assert sorted(done["invalidated"]) in [sorted(paths) for paths in world.invalidated()]  # asked of CloudFront
+
+
+def test_a_cold_container_renders_nothing_that_is_published(world: World, endpoint: str) -> None:
+    """Lambda's disk starts empty: what exists is read from the bucket, so a new container renders only what is
+    new."""
+    world.upload("one.png", "One")
+    first = Container(world.settings_dir, world.env)
+    try:
+        assert on_stream(first, world.records())["rendered"] == 1
+    finally:
+        first.close()
+    for leftover in Path(world.env["TMPDIR"]).iterdir():  # a new container: nothing kept on disk
+        shutil.rmtree(leftover)
+    world.upload("two.png", "Two")
+    cold = Container(world.settings_dir, world.env)
+    try:
+        done = on_stream(cold, world.records())
+    finally:
+        cold.close()
+    assert done["rendered"] == 1  # "two" only
+    assert "One" in world.site()["index.html"].decode()
+
+
+def test_records_the_site_does_not_show_change_nothing(world: World, lambda_container: Container) -> None:
+    world.upload("shown.png", "Shown")
+    on_stream(lambda_container, world.records())
+    other = world.gallery.accounts.create_tenant("Someone else")
+    someone = world.gallery.accounts.create_user("b@publisher.example", "b-password", Authority.TENANT_ADMIN, other.id)
+    world.gallery.images.upload(as_principal(someone), "theirs.png", png(30, 30), "Theirs", None)
+    world.gallery.sessions.login("admin@publisher.example", "a-password", "127.0.0.1")
+    done = on_stream(lambda_container, world.records())
+    assert done["uploaded"] == []
+    assert "none of them shown" in done["reason"] or done["reason"] == "no image changed"
+    assert "Theirs" not in world.site()["index.html"].decode()
+
+
+def test_a_poison_record_is_reported_and_skipped(world: World, lambda_container: Container) -> None:
+    world.upload("good.png", "Good")
+    records = world.records()
+    poison = {
+        "eventID": "broken-1",
+        "eventName": "MODIFY",
+        "dynamodb": {"Keys": "not keys"},
+        "eventSourceARN": world.stream_arn,
+    }
+    done = on_stream(lambda_container, [*records, poison, {"eventSourceARN": world.stream_arn}])
+    assert done["error"] is None
+    assert len(done["skippedRecords"]) == 2
+    assert "broken-1" in done["skippedRecords"][0]
+    assert "Good" in world.site()["index.html"].decode()
+
+
+def test_the_hourly_run_heals_what_a_lost_event_missed(world: World, lambda_container: Container) -> None:
+    world.upload("kept.png", "Kept")
+    on_stream(lambda_container, world.records())
+    world.s3.delete_object(Bucket=world.settings.site_bucket, Key="gallery.json")  # lost, somehow
+    world.upload("missed.png", "Missed")
+    world.records()  # the batch never reaches the function
+    scheduled = {
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "resources": [
+            "arn:aws:events:us-east-1:123456789012:rule/image-gallery-dev-publisher-functions.publisher.reconcile"
+        ],
+    }
+    done = lambda_container.invoke(scheduled, unwrapped=True)
+    assert done["reason"] == "scheduled reconciliation"
+    assert "gallery.json" in done["uploaded"]
+    site = world.site()
+    assert "Missed" in site["index.html"].decode()
+    assert b"Kept" in site["gallery.json"]
