@@ -15,6 +15,7 @@ import urllib.error
 import urllib.request
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,11 +26,13 @@ from gallery.site.plugin import BuildRequest
 from gallery.site.render import export_id
 from gallery.site.shell import SITE_NAME, manage_page
 from gallery.wiring import Gallery
+from tests.browser import screenshot
 from tests.conftest import JWT_SECRET, Seed
 from tests.helpers import png
 from tests.live import live_server
 from tests.site_fixtures import build
 
+INDEX_FILES = {"index.html", "gallery.json", "gallery-version.json"}  # what any change to the list rewrites
 PACKAGED_CONFIG = Path(__file__).resolve().parent.parent / "gallery" / "site" / "default" / "mkdocs.yml"
 
 
@@ -77,9 +80,9 @@ def test_an_upload_writes_its_own_files_and_the_index_and_nothing_else(
     own = set(after) - set(before)  # the new image's page, export, original and renditions
     assert {f"images/{new.id}/index.html", f"exports/{export_id(new)}.json"} < own
     assert {p.split("/")[0] for p in own} == {"images", "exports", "originals", "r"}
-    assert set(outcome.job.written) == own | {"index.html", "gallery.json"}
+    assert set(outcome.job.written) == own | INDEX_FILES
     changed = {p for p in before if after[p] != before[p]}
-    assert changed == {"index.html", "gallery.json"}
+    assert changed == INDEX_FILES
     assert outcome.job.removed == []
     assert "Brand new" in served(live)
 
@@ -103,7 +106,7 @@ def test_a_rename_renders_nothing_and_a_delete_takes_its_files_away(
     assert deleted.job is not None
     assert f"images/{logo.id}/index.html" in deleted.job.removed
     assert not (live.generations.site / "images" / logo.id).exists()
-    assert set(deleted.job.written) == {"index.html", "gallery.json"}
+    assert set(deleted.job.written) == INDEX_FILES
     gone = set(before) - set(fingerprints(live.generations.site.resolve()))
     assert gone == set(deleted.job.removed)
 
@@ -330,3 +333,27 @@ def test_replace_keeps_the_request_it_was_given() -> None:
     request = BuildRequest(tenant="T", system=True)
     live = LiveSite(Path("/nowhere/site"), request, lambda: None)
     assert replace(live.request, progress=None, fail_on_skipped=True, start_method=None) == request
+
+
+def test_an_open_index_learns_of_a_new_image_when_looked_at_again(browser: Any, tmp_path: Path) -> None:
+    """A visitor's open index, in Chromium: an image uploaded meanwhile shows when the page is looked at again
+    (it asks for `gallery-version.json`), without a reload."""
+    from playwright.sync_api import expect
+
+    extra = {"GALLERY_JWT_SECRET": JWT_SECRET, "GALLERY_SITE_DIR": str(tmp_path / "site")}
+    with live_server(tmp_path / "data", extra, args=("--demo",), cwd=tmp_path, rebuild=True) as live:
+        wait_for(f"{live.url}/", 'class="card')
+        page = browser.new_context().new_page()
+        page.goto(live.url + "/")
+        expect(page.locator("#cards .card")).not_to_have_count(0)
+        page.evaluate("window.stillTheSamePage = true")
+        upload(live.url, sign_in(live.url, "tenant@thingsboard.org", "tenant"), "late.png", "Arrived later")
+        wait_for(f"{live.url}/gallery.json", "Arrived later")
+        page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")  # the tab is shown again
+        card = page.locator("#cards .card", has_text="Arrived later")
+        expect(card).to_be_visible()
+        expect(card.locator("img")).to_have_js_property("complete", True)
+        assert page.evaluate("window.stillTheSamePage") is True
+        assert "undefined" not in page.locator("#cards").inner_text()
+        screenshot(page, "index-learns-of-a-new-image")
+        page.context.close()

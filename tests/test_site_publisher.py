@@ -27,6 +27,8 @@ from tests.storage_fixtures import AWS_ENV, aws_session
 from tests.test_api_lambda import ROOT, Container
 
 STAGE = "dev_publisher"
+INDEX_FILES = {"index.html", "gallery.json", "gallery-version.json"}  # what any change to the list rewrites
+INDEX_PATHS = {"/index.html", "/", "/gallery.json", "/gallery-version.json"}  # and their CDN paths
 
 
 def publisher_settings_module(stream_arn: str, folder: Path) -> str:
@@ -190,10 +192,10 @@ def test_each_change_publishes_exactly_what_it_changed(world: World, lambda_cont
     assert {f"images/{third.id}/index.html", export_path(third), original_path(third)} <= new
     assert {k.split("/")[0] for k in new} == {"images", "exports", "originals", "r"}
     changed = {k for k in before if after.get(k) != before[k]}
-    assert changed == {"index.html", "gallery.json"}
+    assert changed == INDEX_FILES
     assert set(done["uploaded"]) == new | changed
     assert done["deleted"] == []
-    assert set(done["invalidated"]) == {"/index.html", "/", "/gallery.json"}  # never a new or a hashed path
+    assert set(done["invalidated"]) == INDEX_PATHS  # never a new or a hashed path
 
     # the same batch again (Lambda retries): nothing changes
     again = on_stream(lambda_container, batch)
@@ -204,12 +206,7 @@ def test_each_change_publishes_exactly_what_it_changed(world: World, lambda_cont
     renamed = world.gallery.images.rename(world.admin, Scope.TENANT, "first.png", "First, renamed")
     done = on_stream(lambda_container, world.records())
     assert done["rendered"] == 0
-    assert set(done["uploaded"]) == {
-        f"images/{first.id}/index.html",
-        export_path(renamed),
-        "index.html",
-        "gallery.json",
-    }
+    assert set(done["uploaded"]) == {f"images/{first.id}/index.html", export_path(renamed)} | INDEX_FILES
     assert done["deleted"] == [export_path(first)]
     assert not [p for p in done["invalidated"] if p.startswith(("/r/", "/originals/", "/exports/"))]
 
@@ -221,14 +218,8 @@ def test_each_change_publishes_exactly_what_it_changed(world: World, lambda_cont
     assert gone == set(done["deleted"])
     assert {f"images/{third.id}/index.html", export_path(third), original_path(third)} <= gone
     assert any(k.startswith("r/") for k in gone)
-    assert set(done["uploaded"]) == {"index.html", "gallery.json"}
-    assert set(done["invalidated"]) == {
-        "/index.html",
-        "/",
-        "/gallery.json",
-        f"/images/{third.id}/index.html",
-        f"/images/{third.id}/",
-    }
+    assert set(done["uploaded"]) == INDEX_FILES
+    assert set(done["invalidated"]) == INDEX_PATHS | {f"/images/{third.id}/index.html", f"/images/{third.id}/"}
     assert sorted(done["invalidated"]) in [sorted(paths) for paths in world.invalidated()]  # asked of CloudFront
 
 

@@ -11,6 +11,8 @@ EXPORTS = "exports"  # ThingsBoard export JSON of public images, named by a hash
 IMAGE_PAGES = "images"  # one page per image: `images/<id>/`
 INDEX_PAGES = "page"  # the index's pages after the first: `page/<n>/`
 SEARCH_INDEX = "gallery.json"  # every card, for the index page's search
+# A hash of gallery.json: a few bytes an open index page asks for when it is looked at again, to learn of changes.
+SEARCH_VERSION = "gallery-version.json"
 MANAGE_PAGE = "manage.md"  # the management app's page source; served at `manage/`
 
 # Content-addressed folders: a name never holds other bytes, so caches keep them for good.

@@ -273,6 +273,9 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
         # Written by us, not as a MkDocs file: MkDocs would write it in place every build.
         if write_if_changed(site / site_layout.SEARCH_INDEX, self.build.search_index):
             self.job.written.append(site_layout.SEARCH_INDEX)
+        version = json.dumps(hashlib.sha256(self.build.search_index).hexdigest()[:16]).encode()
+        if write_if_changed(site / site_layout.SEARCH_VERSION, version):
+            self.job.written.append(site_layout.SEARCH_VERSION)
         self._write_image_pages(site, config)
         for directory in site_layout.MANAGED:
             root = site / directory

@@ -57,7 +57,7 @@ function enhanceIndex(root) {
 
   /** @type {Card[] | null} */
   let all = null;
-  let page = 0;
+  let page = Number(root.dataset.page) || 0;
   const load = async () => (all ??= /** @type {Card[]} */ (await (await fetch(root.dataset.index ?? "")).json()));
   /** @type {Record<string, (a: Card, b: Card) => number>} */
   const orders = {
@@ -108,6 +108,29 @@ function enhanceIndex(root) {
       stepButton("Previous", -1, page === 0), current, stepButton("Next", 1, page >= pages - 1),
     ]));
   }
+  // The gallery may change while this page is open (`gallery serve` and the publisher keep it current): when the
+  // page is looked at again, a few bytes say whether gallery.json changed (a 304 when not), and if so it is fetched
+  // again and the cards redrawn where the visitor is.
+  const version = async () => {
+    try {
+      const response = await fetch(root.dataset.version ?? "", { cache: "no-cache" });
+      return response.ok ? await response.text() : null;
+    } catch {
+      return null;
+    }
+  };
+  let seen = version();
+  const refresh = async () => {
+    if (document.visibilityState !== "visible") return;
+    const [before, now] = [await seen, await version()];
+    if (!now || now === before) return;
+    seen = Promise.resolve(now);
+    all = null;
+    render();
+  };
+  document.addEventListener("visibilitychange", refresh);
+  window.addEventListener("focus", refresh);
+
   search.addEventListener("input", debounce(() => { page = 0; render(); }, 150));
   sort.addEventListener("change", () => { page = 0; render(); });
   system.addEventListener("change", () => { if (all) { page = 0; render(); } });
