@@ -3,7 +3,8 @@ with the outcome), build without cleaning (so unchanged files stay), and turn Mk
 errors.
 
 MkDocs writes every page on every build, in place. During our builds its two writers are swapped for ours: a file
-is written only when its bytes change, and always as a new file renamed over the old. So a rebuild touches only
+is written only when its bytes change, and always as a new file renamed over the old (the one file MkDocs writes
+by itself, `sitemap.xml.gz`, is removed first, so its write is a new file as well). So a rebuild touches only
 what changed (what a publisher must upload, what a visitor's cache must fetch again), and a site cloned with hard
 links (`live.py`) can be rebuilt without writing through to the copy being served.
 """
@@ -81,12 +82,18 @@ def _written_when_changed(site: Path, job: BuildJob) -> Iterator[None]:
             output_path = str(Path(output_path) / Path(source_path).name)
         record(output_path, Path(source_path).read_bytes())
 
+    # MkDocs writes the gzipped sitemap with open() itself: unlinked first, its write makes a new file too.
+    gzipped = site / "sitemap.xml.gz"
+    before = gzipped.read_bytes() if gzipped.is_file() else None
+    gzipped.unlink(missing_ok=True)
     saved = mkdocs_utils.write_file, mkdocs_utils.copy_file
     mkdocs_utils.write_file, mkdocs_utils.copy_file = write_file, copy_file
     try:
         yield
     finally:
         mkdocs_utils.write_file, mkdocs_utils.copy_file = saved
+        if gzipped.is_file() and gzipped.read_bytes() != before:
+            job.written.append(gzipped.name)
 
 
 class _MkDocsLog(logging.Filter):
