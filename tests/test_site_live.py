@@ -362,3 +362,34 @@ def test_an_open_index_learns_of_a_new_image_when_looked_at_again(browser: Any, 
         assert "undefined" not in page.locator("#cards").inner_text()
         screenshot(page, "index-learns-of-a-new-image")
         page.context.close()
+
+
+def test_a_newcomer_uploads_in_manage_and_finds_it_under_all_images(browser: Any, tmp_path: Path) -> None:
+    """The issue's "done when", as a person does it after `make serve`: sign in on /manage/, upload a picture, follow
+    "All images", and it is there; nobody ran a build."""
+    from playwright.sync_api import expect
+
+    extra = {"GALLERY_JWT_SECRET": JWT_SECRET, "GALLERY_SITE_DIR": str(tmp_path / "site")}
+    with live_server(tmp_path / "data", extra, args=("--demo",), cwd=tmp_path, rebuild=True) as live:
+        page = browser.new_context().new_page()
+        page.goto(live.url + "/manage/")
+        page.get_by_label("Email").fill("tenant@thingsboard.org")
+        page.get_by_label("Password").fill("tenant")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("heading", name="Images")).to_be_visible()
+        page.locator("#m-upload").click()
+        dialog = page.get_by_role("dialog", name="Upload image")
+        picture = {"name": "sunrise.png", "mimeType": "image/png", "buffer": png(320, 200, (250, 160, 40))}
+        dialog.locator("input[type=file]").set_input_files(files=[picture])
+        dialog.get_by_role("textbox", name="Name for sunrise.png").fill("Sunrise over the plant")
+        dialog.get_by_role("button", name="Upload", exact=True).click()
+        expect(dialog).to_have_count(0)
+        expect(page.locator(".m-toast")).to_contain_text("Uploaded “Sunrise over the plant”")
+        wait_for(f"{live.url}/", "Sunrise over the plant")  # a person takes longer than the rebuild to click on
+        page.get_by_role("link", name="All images").click()
+        card = page.locator("#cards .card", has_text="Sunrise over the plant")
+        expect(card).to_be_visible()
+        expect(card.locator("img")).to_have_js_property("complete", True)
+        assert page.evaluate("document.querySelector('#cards .card img').naturalWidth") > 0
+        screenshot(page, "newcomer-finds-the-upload-under-all-images")
+        page.context.close()
