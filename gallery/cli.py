@@ -16,7 +16,8 @@ from typing import ParamSpec, TypeVar
 import click
 
 from gallery.domain import errors
-from gallery.domain.model import Authority, FileLimits
+from gallery.domain.access import Principal
+from gallery.domain.model import NULL_UUID, SYSTEM_TENANT_ID, Authority, FileLimits
 from gallery.web.server import DEFAULT_THREADS, create_server
 from gallery.wiring import Gallery
 
@@ -241,6 +242,89 @@ def publish(bucket: str, prefix: str, distribution: str | None, dry_run: bool, s
         for key in plan.deletes:
             click.echo(f"delete  {key}")
     click.echo(plan.summary(dry_run))
+
+
+def _scope(gallery: Gallery, tenant: str | None, system: bool) -> tuple[Principal, str]:
+    """The operator acting on one scope, as its administrator would (every rule applies; the CLI is trusted to
+    choose whose), and the scope's name."""
+    if (tenant is None) == (not system):
+        raise click.UsageError("Name one scope: --tenant NAME_OR_ID or --system")
+    if system:
+        return Principal("gallery-cli", "gallery-cli", Authority.SYS_ADMIN, SYSTEM_TENANT_ID, NULL_UUID), "system"
+    assert tenant is not None
+    found = gallery.accounts.resolve_tenant(tenant)
+    return Principal("gallery-cli", "gallery-cli", Authority.TENANT_ADMIN, found.id, NULL_UUID), found.name
+
+
+@main.command("export")
+@click.option("--tenant", default=None, help="The tenant (name or id) whose images to export.")
+@click.option("--system", is_flag=True, help="Export the system images.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The zip to write.")
+@_reported
+def export_images(tenant: str | None, system: bool, out: Path) -> None:
+    """Every image of a tenant (or the system's) into one zip of ThingsBoard export JSON files, with a manifest."""
+    from gallery.services.archive import export_archive
+    from gallery.site.progress import progress_bar
+
+    gallery = _open()
+    principal, name = _scope(gallery, tenant, system)
+    summary = export_archive(gallery.images, principal.tenant_id, name, out, progress_bar("Exporting"))
+    click.echo(summary.describe(out))
+
+
+@main.command("import")
+@click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--tenant", default=None, help="The tenant (name or id) to import into.")
+@click.option("--system", is_flag=True, help="Import as system images.")
+@click.option("--overwrite", is_flag=True, help="Replace an image whose key holds other bytes (default: refuse it).")
+@click.option("--dry-run", is_flag=True, help="Check everything, write nothing.")
+@click.option("--from", "from_url", default=None, help="A ThingsBoard (or compatible) server to copy images from.")
+@click.option("--username", default=None, help="With --from: the login whose images to copy.")
+@click.option("--password", default=None, help="With --from: its password (or GALLERY_IMPORT_PASSWORD).")
+@_reported
+def import_images(
+    sources: tuple[Path, ...],
+    tenant: str | None,
+    system: bool,
+    overwrite: bool,
+    dry_run: bool,
+    from_url: str | None,
+    username: str | None,
+    password: str | None,
+) -> None:
+    """Import ThingsBoard export JSON: zips made by `gallery export`, folders of export files, single files, or
+    every image a ThingsBoard server shows a login (--from). Images already there with the same bytes are skipped,
+    so a run can be repeated; each refused file is reported, and the exit status is 1 if any was."""
+    import os
+
+    from gallery.services.archive import entries, import_entries
+    from gallery.site.progress import progress_bar
+
+    gallery = _open()
+    principal, _ = _scope(gallery, tenant, system)
+    if from_url is not None:
+        from gallery.services.remote import Remote
+
+        password = password if password is not None else os.environ.get("GALLERY_IMPORT_PASSWORD")
+        if not username or password is None:
+            raise click.UsageError("--from needs --username and --password (or GALLERY_IMPORT_PASSWORD)")
+        found = list(Remote(from_url, username, password).entries())
+    elif sources:
+        found = list(entries(sources))
+    else:
+        raise click.UsageError("Name what to import: files, folders or zips, or --from URL")
+    report = import_entries(
+        gallery.transfer,
+        principal,
+        found,
+        overwrite=overwrite,
+        dry_run=dry_run,
+        progress=progress_bar("Importing"),
+        total=len(found),
+    )
+    click.echo(report.describe(dry_run))
+    if report.refused:
+        raise SystemExit(1)
 
 
 @main.command()

@@ -1,0 +1,210 @@
+"""Whole scopes moved at once: `gallery export` writes every image of a tenant (or the system's) into one zip of
+ThingsBoard export JSON files — the format `GET /api/images/{type}/{key}/export` returns, one file per image — with a
+manifest; `gallery import` reads such zips, folders of export files, single files, or a ThingsBoard server's REST API
+(`remote.py`), and writes them through the same rules as `PUT /api/image/import` (`TransferService`).
+
+Streaming both ways: one image is in memory at a time (its bytes and their base64), whatever the scope's size.
+Idempotent: an image whose key already holds the same bytes is skipped, so a run stopped halfway is finished by
+running it again, and a second run changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import IO, Any
+
+from gallery.domain import errors
+from gallery.domain.access import Principal
+from gallery.imaging.formats import etag_of
+from gallery.services.images import ImageService
+from gallery.services.transfer import ImportRequest, TransferService, export_data
+
+MANIFEST = "manifest.json"
+FORMAT = "image-gallery-export/1"
+Progress = Callable[[int, int], None]
+
+
+def tool_version() -> str:
+    try:
+        return metadata.version("image-gallery")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+@dataclass
+class ExportSummary:
+    count: int = 0
+    bytes: int = 0
+
+    def describe(self, out: Path) -> str:
+        return f"exported {self.count} image(s), {self.bytes / 2**20:.1f} MiB of image bytes, to {out}"
+
+
+def export_archive(
+    images: ImageService, tenant_id: str, scope: str, out: Path, progress: Progress | None = None
+) -> ExportSummary:
+    """Every image of `tenant_id` into the zip `out` (written beside it, then renamed: never half a file), with a
+    `manifest.json` listing each file's key and ETag. `scope` names it in the manifest (a tenant's name, or
+    "system")."""
+    rows = list(images.every_image(tenant_id))  # rows only (no bytes): small even for a large tenant
+    summary = ExportSummary()
+    listed = []
+    partial = out.with_name(f".{out.name}.partial")
+    try:
+        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+            for done, image in enumerate(rows, start=1):
+                name = f"images/{image.id}.json"
+                data = images.keeper.read(image.etag)
+                entry = zipfile.ZipInfo(name, date_time=datetime.now().timetuple()[:6])
+                entry.compress_type = zipfile.ZIP_DEFLATED
+                with archive.open(entry, "w") as member:
+                    member.write(json.dumps(export_data(image, data)).encode())
+                listed.append({"file": name, "resourceKey": image.resource_key, "etag": image.etag, "size": len(data)})
+                summary.count += 1
+                summary.bytes += len(data)
+                if progress:
+                    progress(done, len(rows))
+            manifest = {
+                "format": FORMAT,
+                "tool": f"image-gallery {tool_version()}",
+                "created": datetime.now(UTC).isoformat(timespec="seconds"),
+                "scope": scope,
+                "count": summary.count,
+                "bytes": summary.bytes,
+                "images": listed,
+            }
+            archive.writestr(MANIFEST, json.dumps(manifest, indent=1))
+        os.replace(partial, out)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return summary
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One export file to import: where it came from (for the report) and how to read it when its turn comes."""
+
+    label: str
+    read: Callable[[], Any]  # the parsed JSON; raises GalleryError when it cannot be read
+
+
+def entries(sources: Iterable[Path]) -> Iterator[Entry]:
+    """Every export file in `sources`: zips (their JSON members but the manifest), folders (their `*.json`, at any
+    depth) and single files, in a stable order. A source that is none of these is one refused entry."""
+    for source in sources:
+        if source.is_dir():
+            for path in sorted(source.rglob("*.json")):
+                if path.name != MANIFEST:
+                    yield Entry(str(path), _file_reader(path))
+        elif zipfile.is_zipfile(source):
+            with zipfile.ZipFile(source) as archive:
+                names = sorted(n for n in archive.namelist() if n.endswith(".json") and Path(n).name != MANIFEST)
+            for name in names:
+                yield Entry(f"{source}:{name}", _member_reader(source, name))
+        elif source.is_file():
+            yield Entry(str(source), _file_reader(source))
+        else:
+            yield Entry(str(source), _missing(source))
+
+
+def _parsed(stream: IO[bytes]) -> Any:
+    try:
+        return json.load(stream)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise errors.BadRequest(f"not a JSON export file ({exc.__class__.__name__})") from None
+
+
+def _file_reader(path: Path) -> Callable[[], Any]:
+    def read() -> Any:
+        try:
+            with path.open("rb") as stream:
+                return _parsed(stream)
+        except OSError as exc:
+            raise errors.BadRequest(f"cannot be read ({exc.strerror})") from None
+
+    return read
+
+
+def _member_reader(source: Path, name: str) -> Callable[[], Any]:
+    def read() -> Any:
+        try:
+            with zipfile.ZipFile(source) as archive, archive.open(name) as stream:
+                return _parsed(stream)
+        except (OSError, zipfile.BadZipFile) as exc:
+            raise errors.BadRequest(f"cannot be read from the zip ({exc})") from None
+
+    return read
+
+
+def _missing(source: Path) -> Callable[[], Any]:
+    def read() -> Any:
+        raise errors.BadRequest("no such file or folder")
+
+    return read
+
+
+@dataclass
+class ImportReport:
+    imported: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (label, why)
+    bytes: int = 0
+
+    def describe(self, dry_run: bool) -> str:
+        verb = "would import" if dry_run else "imported"
+        lines = [
+            f"{verb} {len(self.imported)} image(s) ({self.bytes / 2**20:.1f} MiB), {len(self.unchanged)} already "
+            f"there with the same bytes, {len(self.refused)} refused"
+        ]
+        lines += [f"  refused {label}: {why}" for label, why in self.refused]
+        return "\n".join(lines)
+
+
+def import_entries(
+    transfer: TransferService,
+    principal: Principal,
+    found: Iterable[Entry],
+    *,
+    overwrite: bool = False,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    total: int = 0,
+) -> ImportReport:
+    """Import each entry as `PUT /api/image/import` would for `principal`; a refused one is reported and the rest
+    go on. An image whose key holds the same bytes already is left alone; one whose key holds other bytes is
+    replaced only with `overwrite`. With `dry_run`, every check runs (the file, the image, the size limit) and
+    nothing is written."""
+    report = ImportReport()
+    images = transfer.images
+    for done, entry in enumerate(found, start=1):
+        try:
+            request = ImportRequest.from_export(entry.read())
+            existing = (
+                images.catalog.get_image(principal.tenant_id, request.resource_key) if request.resource_key else None
+            )
+            if existing is not None and existing.etag == etag_of(request.data):
+                report.unchanged.append(entry.label)
+            elif existing is not None and not overwrite:
+                raise errors.AlreadyExists(
+                    f"the key {request.resource_key!r} holds other bytes already (--overwrite replaces them)"
+                )
+            else:
+                if dry_run:
+                    images.prepare(request.data, images.limits(principal.tenant_id))
+                else:
+                    transfer.import_image(principal, request)
+                report.imported.append(entry.label)
+                report.bytes += len(request.data)
+        except errors.GalleryError as exc:
+            report.refused.append((entry.label, exc.message))
+        if progress and total:
+            progress(done, total)
+    return report
