@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import sys
 
-from benchmarks import live_site, page_weight, preview, revalidate, static_build
+from benchmarks import archive, live_site, page_weight, preview, revalidate, static_build
 
 
 def main() -> int:
-    results = [*preview.run(), *revalidate.run(), *static_build.run(), *page_weight.run(), *live_site.run()]
+    results = [
+        *preview.run(),
+        *revalidate.run(),
+        *static_build.run(),
+        *page_weight.run(),
+        *live_site.run(),
+        *archive.run(),
+    ]
     for result in results:
         print(result.line())
     return 0 if all(r.ok for r in results) else 1

@@ -280,7 +280,12 @@ def export_images(tenant: str | None, system: bool, out: Path) -> None:
 @click.option("--dry-run", is_flag=True, help="Check everything, write nothing.")
 @click.option("--from", "from_url", default=None, help="A ThingsBoard (or compatible) server to copy images from.")
 @click.option("--username", default=None, help="With --from: the login whose images to copy.")
-@click.option("--password", default=None, help="With --from: its password (or GALLERY_IMPORT_PASSWORD).")
+@click.option(
+    "--password",
+    default=None,
+    envvar="GALLERY_IMPORT_PASSWORD",
+    help="With --from: its password (or the environment's GALLERY_IMPORT_PASSWORD, kept out of shell history).",
+)
 @_reported
 def import_images(
     sources: tuple[Path, ...],
@@ -295,8 +300,6 @@ def import_images(
     """Import ThingsBoard export JSON: zips made by `gallery export`, folders of export files, single files, or
     every image a ThingsBoard server shows a login (--from). Images already there with the same bytes are skipped,
     so a run can be repeated; each refused file is reported, and the exit status is 1 if any was."""
-    import os
-
     from gallery.services.archive import entries, import_entries
     from gallery.site.progress import progress_bar
 
@@ -305,7 +308,6 @@ def import_images(
     if from_url is not None:
         from gallery.services.remote import Remote
 
-        password = password if password is not None else os.environ.get("GALLERY_IMPORT_PASSWORD")
         if not username or password is None:
             raise click.UsageError("--from needs --username and --password (or GALLERY_IMPORT_PASSWORD)")
         found = list(Remote(from_url, username, password).entries())

@@ -128,6 +128,31 @@ def test_embed_dialog_public_and_private(page: Any, add_images: AddImages, as_ad
     looked_at(page, embed, "embed-private")
 
 
+def test_the_edit_dialog_copies_the_link_and_the_public_link(
+    page: Any, server: LiveServer, add_images: AddImages, as_admin: Callable[..., Any]
+) -> None:
+    """ThingsBoard's "Copy link": the image's link for signed-in use, and its public link while it has one."""
+    (logo,) = add_images("Logo")
+    as_admin()
+    page.locator("tr", has_text="Logo").get_by_role("button", name="Edit image: Logo").click()
+    dialog = page.get_by_role("dialog", name="Edit image")
+    dialog.get_by_role("button", name="Copy link", exact=True).click()
+    expect(page.locator(".m-toast")).to_contain_text("Copied the link of “Logo”")
+    assert page.evaluate("navigator.clipboard.readText()") == f"{server.url}/api/images/tenant/logo.png"
+    dialog.get_by_role("button", name="Copy public link").click()
+    expect(page.locator(".m-toast").last).to_contain_text("Copied the public link of “Logo”")
+    assert page.evaluate("navigator.clipboard.readText()") == f"{server.url}/api/images/public/{logo.public_key}"
+    looked_at(page, dialog, "edit-copy-link")
+    # made private in the embed dialog: its public link goes, here too
+    dialog.get_by_role("button", name="Embed", exact=True).click()
+    embed = page.get_by_role("dialog", name="Embed image")
+    embed.get_by_role("switch", name="Public link").uncheck()
+    expect(embed).to_contain_text("The image is private")
+    embed.get_by_role("button", name="Done").click()
+    expect(dialog.get_by_role("button", name="Copy link", exact=True)).to_be_visible()
+    expect(dialog.get_by_role("button", name="Copy public link")).to_have_count(0)
+
+
 def test_delete_dialogs_in_list_and_grid_and_in_use(
     page: Any, gallery: Gallery, seed: Seed, add_images: AddImages, as_admin: Callable[..., Any]
 ) -> None:

@@ -1,6 +1,7 @@
 // @ts-check
 // Modal dialogs on the native <dialog>: it traps focus, closes on Escape and gives focus back to the opener.
 
+import { copyText } from "../lib/util.js";
 import { append, h, icon, iconButton } from "./dom.js";
 import { formatSize, imagePath, plainError, snippets, summary } from "./format.js";
 import { preview } from "./views.js";
@@ -197,7 +198,7 @@ function snippetBox(label, code, hint) {
   const id = `snippet-${++counter}`;
   const area = h("textarea", { id, readonly: true, rows: Math.max(2, code.split("\n").reduce((n, line) => n + Math.ceil((line.length + 1) / 70), 0)), spellcheck: false }, code);
   const copy = h("button", { type: "button", class: "m-copy", onclick: async () => {
-    try { await navigator.clipboard.writeText(code); } catch { area.select(); document.execCommand("copy"); }
+    await copyText(code, area);
     copy.textContent = "Copied";
     setTimeout(() => { copy.textContent = "Copy"; }, 1500);
   } }, "Copy");
@@ -284,6 +285,21 @@ export function editDialog(ui, image) {
   name.addEventListener("input", dirty);
   name.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); rename(); } });
   const button = (iconName, label, onclick) => h("button", { type: "button", onclick }, icon(iconName), label);
+  // ThingsBoard's "Copy link": the image's own link (for signed-in use: the API, `<gallery-img>`), and its public
+  // link while it has one. A field the old-style copy can select where the Clipboard API is refused.
+  const fallback = h("input", { type: "text", readonly: true, tabindex: -1, class: "sr-only", "aria-hidden": "true" });
+  const copyLink = async (url, what) => {
+    fallback.value = url;
+    await copyText(url, fallback);
+    ui.notify(`Copied the ${what} of “${current.title}”`);
+  };
+  const links = h("div", { class: "m-buttons" });
+  const showLinks = () => links.replaceChildren(
+    button("link", "Copy link", () => copyLink(ui.api.url(imagePath(current)), "link")),
+    ...(current.public && current.publicLink
+      ? [button("link", "Copy public link", () => copyLink(ui.api.url(current.publicLink), "public link"))] : []),
+    fallback);
+  showLinks();
   append(dialog.body,
     big, meta,
     h("div", { class: "m-name-field" }, h("label", { for: name.id }, "Name"), h("div", { class: "m-inline" }, name, undo, save)),
@@ -291,11 +307,12 @@ export function editDialog(ui, image) {
     h("div", { class: "m-buttons" },
       button("download", "Download", () => ui.download(current)),
       button("export", "Export to JSON", () => ui.exportJson(current)),
-      button("embed", "Embed", async () => { current = await ui.embed(current); }),
+      button("embed", "Embed", async () => { current = await ui.embed(current); showLinks(); }),
       !readOnly && button("upload", "Update image", async () => {
         const [updated] = await uploadDialog(ui, { target: current });
         if (updated) { current = updated; show(); ui.changed(current); ui.notify(`Updated “${current.title}”`); }
-      })));
+      })),
+    links);
   show();
   append(dialog.footer, h("button", { type: "button", class: "primary", onclick: () => dialog.close() }, "Close"));
   dialog.show();
