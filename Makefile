@@ -42,7 +42,15 @@ $(NODE_STAMP): package.json package-lock.json | $(NPM)
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
-serve: $(STAMP)
+# Swagger UI for the API browser (/api-docs/): pinned in package-lock.json, copied into the package's assets.
+VENDOR := gallery/site/theme/assets/vendor/swagger-ui
+$(VENDOR)/.installed: $(NODE_STAMP)
+	mkdir -p $(VENDOR)
+	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css \
+		node_modules/swagger-ui-dist/LICENSE $(VENDOR)/
+	touch $@
+
+serve: $(STAMP) $(VENDOR)/.installed
 	$(BIN)/gallery serve --demo
 
 lint: $(STAMP) $(NODE_STAMP)
@@ -56,7 +64,7 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
-test: lint $(CHROMIUM)
+test: lint $(CHROMIUM) $(VENDOR)/.installed
 	node --test tests/js/
 	$(BIN)/pytest
 	GALLERY_TEST_BACKEND=aws $(BIN)/pytest $(AWS_SUITES)
@@ -67,7 +75,7 @@ test-aws: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
-package: $(STAMP)
+package: $(STAMP) $(VENDOR)/.installed
 	rm -rf $(LAMBDA_VENV) && $(PYTHON) -m venv $(LAMBDA_VENV)
 	$(LAMBDA_VENV)/bin/pip install --quiet --upgrade pip
 	$(LAMBDA_VENV)/bin/pip install --quiet '.[aws,site]' 'zappa>=0.59'

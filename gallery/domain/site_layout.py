@@ -14,6 +14,7 @@ SEARCH_INDEX = "gallery.json"  # every card, for the index page's search
 # A hash of gallery.json: a few bytes an open index page asks for when it is looked at again, to learn of changes.
 SEARCH_VERSION = "gallery-version.json"
 MANAGE_PAGE = "manage.md"  # the management app's page source; served at `manage/`
+API_PAGE = "api-docs.md"  # the API browser's page source (the OpenAPI document in Swagger UI); at `api-docs/`
 
 # Content-addressed folders: a name never holds other bytes, so caches keep them for good.
 HASHED_DIRS = (f"{RENDITIONS}/", f"{ORIGINALS}/", f"{EXPORTS}/")

@@ -231,9 +231,13 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
             if files.get_file_from_path(src) is None:
                 add(_index_page(config, src, first=number == 1))
         self.build.search_index = json.dumps(cards, separators=(",", ":")).encode()
-        if files.get_file_from_path(site_layout.MANAGE_PAGE) is None:
-            content = "---\ntemplate: manage.html\ntitle: Manage images\n---\n"
-            add(File.generated(config, site_layout.MANAGE_PAGE, content=content, inclusion=InclusionLevel.NOT_IN_NAV))
+        for source, template, title in (
+            (site_layout.MANAGE_PAGE, "manage.html", "Manage images"),
+            (site_layout.API_PAGE, "api-docs.html", "API"),
+        ):
+            if files.get_file_from_path(source) is None:
+                content = f"---\ntemplate: {template}\ntitle: {title}\n---\n"
+                add(File.generated(config, source, content=content, inclusion=InclusionLevel.NOT_IN_NAV))
 
     def on_env(self, env: Environment, /, *, config: MkDocsConfig, files: Files) -> Environment:
         self.build.env = env
@@ -249,7 +253,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
         src = page.file.src_uri
         if src in self.build.index_pages:
             context["gallery"] = self.build.index_pages[src]  # type: ignore[typeddict-unknown-key]
-        elif src == site_layout.MANAGE_PAGE:
+        elif src in (site_layout.MANAGE_PAGE, site_layout.API_PAGE):
             # The API the page talks to: its own origin unless `api_url` names another (which must allow it, CORS).
             context["manage"] = {"api": self.config.api_url.rstrip("/")}  # type: ignore[typeddict-unknown-key]
         return context

@@ -17,19 +17,30 @@ from gallery.site.render import write_if_changed
 THEME = Path(__file__).resolve().parent / "theme"
 SITE_NAME = "Image Gallery"  # the packaged mkdocs.yml's `site_name` (a test holds them equal)
 MANAGE_INDEX = "manage/index.html"
+API_INDEX = "api-docs/index.html"
 
 
 def manage_page(api: str = "") -> bytes:
     """The management page at `/manage/`, talking to the API at `api` (its own origin when empty)."""
+    return _page("manage.html", "Manage images", api)
+
+
+def api_page(api: str = "") -> bytes:
+    """The API browser at `/api-docs/`: the document at `api`'s `/api/openapi.json` in Swagger UI."""
+    return _page("api-docs.html", "API", api)
+
+
+def _page(template: str, title: str, api: str) -> bytes:
     env = Environment(loader=FileSystemLoader(THEME), autoescape=select_autoescape())
     config = SimpleNamespace(site_name=SITE_NAME, theme={"locale": "en"})
-    page = SimpleNamespace(title="Manage images", is_homepage=False, meta={}, content="")
-    return env.get_template("manage.html").render(config=config, page=page, base_url="..", manage={"api": api}).encode()
+    page = SimpleNamespace(title=title, is_homepage=False, meta={}, content="")
+    return env.get_template(template).render(config=config, page=page, base_url="..", manage={"api": api}).encode()
 
 
 def prepare_shell(folder: Path) -> Path:
-    """Write the management page and the theme's assets into `folder` (only what changed); returns it."""
+    """Write the management page, the API browser and the theme's assets into `folder` (only what changed)."""
     write_if_changed(folder / MANAGE_INDEX, manage_page())
+    write_if_changed(folder / API_INDEX, api_page())
     assets = THEME / "assets"
     wanted = set()
     for source in assets.rglob("*"):
