@@ -104,3 +104,26 @@ def test_admin_bad_input(client: FlaskClient, sysadmin: Actor, admin: Actor) -> 
         error_of(response, response.status_code)
     assert error_of(client.delete(f"/api/user/{sysadmin.user.id}", headers=h), 400)
     error_of(client.get("/api/tenant/00000000-0000-0000-0000-000000000000", headers=h), 404)
+
+
+def test_tenants_show_their_images_and_bytes_and_admins_their_usage(
+    client: FlaskClient, sysadmin: Actor, admin: Actor
+) -> None:
+    """What the administration screens show: each tenant's image count and bytes; and to a tenant administrator,
+    their own usage against their total limit (beside ThingsBoard's `maxResourceSize`)."""
+    before = ok_json(client.get("/api/system/params", headers=admin.headers))
+    first = ok_json(upload(client, admin.headers, png(40, 40), "usage-a.png"))
+    second = ok_json(upload(client, admin.headers, png(50, 30), "usage-b.png", sub_type="SCADA_SYMBOL"))
+    params = ok_json(client.get("/api/system/params", headers=admin.headers))
+    added = first["descriptor"]["size"] + second["descriptor"]["size"]
+    assert params["resourcesInBytes"] == before["resourcesInBytes"] + added
+    assert params["maxResourcesInBytes"] == 0
+    tenant_id = first["tenantId"]["id"]
+    tenant = ok_json(client.get(f"/api/tenant/{tenant_id}", headers=sysadmin.headers))
+    assert tenant["resourcesInBytes"] == params["resourcesInBytes"]
+    listed = ok_json(client.get("/api/tenants?pageSize=100&page=0", headers=sysadmin.headers))["data"]
+    (same,) = [t for t in listed if t["id"]["id"] == tenant_id]
+    assert same["imageCount"] == tenant["imageCount"] >= 2
+    client.delete("/api/images/tenant/usage-a.png", headers=admin.headers)
+    after = ok_json(client.get(f"/api/tenant/{tenant_id}", headers=sysadmin.headers))
+    assert after["imageCount"] == tenant["imageCount"] - 1

@@ -149,6 +149,13 @@ class ImageService:
     def usage(self, tenant_id: str) -> int:
         return self.catalog.usage(tenant_id)
 
+    def image_count(self, tenant_id: str) -> int:
+        """How many images a tenant (or the system) holds, of every sub type: a page of one each, for its total."""
+        return sum(
+            self.catalog.list_images(ImageQuery(tenant_id, sub_type), PageQuery(1, 0)).total_elements
+            for sub_type in SubType
+        )
+
     # --- reading ------------------------------------------------------------------------------------------------
     def info(self, principal: Principal, scope: Scope, key: str) -> ImageInfo:
         principal.require(Action.MANAGE_IMAGES)

@@ -234,6 +234,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "name": {"type": "string"},
             "tenantProfileId": _entity_id("TENANT_PROFILE"),
             "resourcesInBytes": {"type": "integer", "description": "Bytes of images stored, against the limit"},
+            "imageCount": {"type": "integer", "description": "Images held (ours, beside ThingsBoard's fields)"},
         },
     },
     "PageDataTenant": _page("Tenant"),
@@ -311,8 +312,13 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "OpenApi": {"type": "object", "required": ["openapi", "paths"], "description": "This document"},
     "SystemParams": {
         "type": "object",
-        "required": ["maxResourceSize"],
-        "properties": {"maxResourceSize": {"type": "integer"}, "userSettings": {"type": "object"}},
+        "required": ["maxResourceSize", "resourcesInBytes", "maxResourcesInBytes"],
+        "properties": {
+            "maxResourceSize": {"type": "integer", "description": "Largest image the caller may upload; 0: none"},
+            "userSettings": {"type": "object"},
+            "resourcesInBytes": {"type": "integer", "description": "Bytes the caller's tenant stores (ours)"},
+            "maxResourcesInBytes": {"type": "integer", "description": "Its total limit; 0: none (ours)"},
+        },
     },
     "SignInParams": {
         "type": "object",

@@ -67,5 +67,15 @@ def current_user() -> Response:
 @bp.get("/api/system/params")
 @requires(Action.USE_ACCOUNT)
 def system_params() -> Response:
-    limit = gallery().images.upload_limit(caller())
-    return jsonify({"maxResourceSize": limit, "userSettings": {}, "maxDatapointsLimit": 0})
+    principal, images = caller(), gallery().images
+    limits = images.limits(principal.tenant_id)
+    return jsonify(
+        {
+            "maxResourceSize": images.upload_limit(principal),
+            "userSettings": {},
+            "maxDatapointsLimit": 0,
+            # Ours, beside ThingsBoard's: what the management page shows next to its upload button.
+            "maxResourcesInBytes": limits.max_resources_in_bytes,
+            "resourcesInBytes": images.usage(principal.tenant_id),
+        }
+    )
