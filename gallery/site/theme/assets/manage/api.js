@@ -212,6 +212,35 @@ export class Api {
   /** @param {{type: string, key: string}[]} images */
   bulkDelete(images, force = false) { return this.request("POST", "/api/images/bulkDelete", { json: { images, force } }); }
 
+  // --- administration (system administrator) ------------------------------------------------------------------
+  /** @param {string} what "tenants", "tenantProfiles" or "users" @returns {Promise<any[]>} every entry, page by page */
+  async everyOne(what) {
+    const found = [];
+    for (let page = 0; ; page++) {
+      const result = await this.request("GET", `/api/${what}`, { query: { pageSize: 100, page } });
+      found.push(...result.data);
+      if (!result.hasNext) return found;
+    }
+  }
+  /** @param {any} body */
+  saveTenant(body) { return this.request("POST", "/api/tenant", { json: body }); }
+  /** @param {string} id */
+  deleteTenant(id) { return this.request("DELETE", `/api/tenant/${encodeURIComponent(id)}`); }
+  /** @param {any} body */
+  saveProfile(body) { return this.request("POST", "/api/tenantProfile", { json: body }); }
+  /** @param {string} id */
+  deleteProfile(id) { return this.request("DELETE", `/api/tenantProfile/${encodeURIComponent(id)}`); }
+  /** @param {any} body */
+  createUser(body) { return this.request("POST", "/api/user", { json: body }); }
+  /** @param {string} id @param {boolean} enabled */
+  setEnabled(id, enabled) {
+    return this.request("POST", `/api/user/${encodeURIComponent(id)}/userCredentialsEnabled`, { query: { userCredentialsEnabled: enabled } });
+  }
+  /** @param {string} id @param {string} password */
+  setPassword(id, password) { return this.request("POST", `/api/user/${encodeURIComponent(id)}/password`, { json: { password } }); }
+  /** @param {string} id */
+  deleteUser(id) { return this.request("DELETE", `/api/user/${encodeURIComponent(id)}`); }
+
   // A new image (`target` null) or new bytes for `target` (a path): straight to the API when small, through a
   // presigned form when large. `progress(fraction)` follows the bytes.
   /**

@@ -7,8 +7,9 @@ import { debounce } from "../lib/util.js";
 import { Api, ApiError } from "./api.js";
 import { h, icon, saveFile } from "./dom.js";
 import { confirm, editDialog, embedDialog, importDialog, referenceList, uploadDialog } from "./dialogs.js";
-import { imageId, imagePath, isSystem, plainError } from "./format.js";
+import { formatSize, imageId, imagePath, isSystem, plainError } from "./format.js";
 import { readState, rememberView, writeState } from "./state.js";
+import { showSection } from "./admin.js";
 import { grid, pager, table } from "./views.js";
 
 /** @typedef {import("../lib/types.js").Image} Image */
@@ -141,6 +142,8 @@ async function load({ quiet = false } = {}) {
   }
   results.removeAttribute("aria-busy");
   render();
+  // After a change (a quiet reload), what the images take has moved too.
+  if (quiet && !ui.sysadmin) api.params().then(showUsage, () => {});
 }
 
 function render() {
@@ -238,10 +241,36 @@ async function start() {
   $("[data-system-toggle]").hidden = ui.sysadmin;
   const params = await api.params().catch(() => ({}));
   ui.maxSize = params.maxResourceSize ?? 0;
+  showUsage(params);
+  $("#m-tabs").hidden = !ui.sysadmin;
+  section("images");
   screen("app");
   page = null;
   showState();
   load();
+}
+
+/** The images section, or one of the system administrator's (tenants, profiles, users). @param {string} name */
+function section(name) {
+  for (const tab of all("[data-section]")) {
+    if (tab.dataset.section === name) tab.setAttribute("aria-current", "page"); else tab.removeAttribute("aria-current");
+  }
+  $("[data-images-section]").hidden = name !== "images";
+  const admin = $("#m-admin");
+  admin.hidden = name === "images";
+  $("#app-title").textContent = name === "images" ? "Images" : "Administration";
+  if (name !== "images") showSection({ api, notify, me: () => user?.email ?? "" }, name, admin);
+}
+
+// A tenant administrator sees what their images take against their limit, beside the upload button.
+/** @param {{resourcesInBytes?: number, maxResourcesInBytes?: number}} params */
+function showUsage(params) {
+  const usage = $("#m-usage");
+  usage.hidden = ui.sysadmin || params.resourcesInBytes === undefined;
+  const used = formatSize(params.resourcesInBytes ?? 0);
+  const total = params.maxResourcesInBytes ?? 0;
+  usage.textContent = total > 0 ? `${used} used of ${formatSize(total)}` : `${used} used (no total limit)`;
+  usage.classList.toggle("full", total > 0 && (params.resourcesInBytes ?? 0) >= total * 0.9);
 }
 
 // Controls that state read from the URL (a link, a reload, Back) sets; a redraw leaves them as the person left them.
@@ -303,6 +332,7 @@ function wire() {
   const system = $("#m-system", HTMLInputElement);
   system.addEventListener("change", () => update({ system: system.checked, page: 0 }));
   $("#m-refresh").addEventListener("click", () => load());
+  for (const tab of all("[data-section]")) tab.addEventListener("click", () => section(tab.dataset.section ?? "images"));
   $("#m-upload").addEventListener("click", upload);
   $("#m-import").addEventListener("click", async () => {
     const images = await importDialog(ui);
