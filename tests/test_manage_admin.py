@@ -143,3 +143,34 @@ def test_a_tenant_administrator_sees_their_usage_beside_the_upload_button(
     expect(usage).to_have_text(f"{size} bytes used of 10 MB")
     assert audit(page.locator(".m-toolbar")) == []
     screenshot(page, "manage-usage")
+
+
+def test_profiles_are_edited_and_removed_and_users_deleted(
+    page: Any, server: LiveServer, gallery: Gallery, seed: Seed
+) -> None:
+    gallery.accounts.create_profile("Spare", FileLimits(1024, 0))
+    gallery.accounts.create_user("leaving@example.com", PASSWORD, Authority.SYS_ADMIN)
+    sign_in(page, server, seed.users["sysadmin"].email)
+    tabs = page.get_by_role("navigation", name="Sections")
+    tabs.get_by_role("button", name="Tenant profiles").click()
+    expect(page.locator("tr", has_text="Spare")).to_contain_text("1 KB")
+    page.get_by_role("button", name="Edit profile: Spare").click()
+    dialog = page.get_by_role("dialog", name="Edit tenant profile")
+    expect(dialog.get_by_label("Largest image", exact=True)).to_have_value("1")
+    expect(dialog.get_by_label("Largest image: unit")).to_have_value("KB")
+    dialog.get_by_label("Largest image", exact=True).fill("512")
+    expect(dialog).to_contain_text("524,288 bytes")
+    dialog.get_by_role("button", name="Save").click()
+    expect(page.locator("tr", has_text="Spare")).to_contain_text("512 KB")
+    assert gallery.accounts.resolve_tenant(seed.tenants["A"].name)  # untouched
+    page.get_by_role("button", name="Delete profile: Spare").click()
+    page.get_by_role("dialog", name="Delete tenant profile").get_by_role("button", name="Delete profile").click()
+    expect(page.locator("tr", has_text="Spare")).to_have_count(0)
+    expect(page.get_by_role("button", name="Delete profile: Default")).to_have_count(0)  # the default stays
+    tabs.get_by_role("button", name="Users").click()
+    expect(page.get_by_role("button", name=f"Delete user: {seed.users['sysadmin'].email}")).to_have_count(
+        0
+    )  # not yourself
+    page.get_by_role("button", name="Delete user: leaving@example.com").click()
+    page.get_by_role("dialog", name="Delete user").get_by_role("button", name="Delete user").click()
+    expect(page.locator("tr", has_text="leaving@example.com")).to_have_count(0)
