@@ -46,9 +46,9 @@ function adminTable(headings, rows, empty) {
 function limitField(label, bytes) {
   const id = `limit-${Math.random().toString(36).slice(2)}`;
   const [unit, factor] = [...UNITS].reverse().find(([, f]) => bytes > 0 && bytes % Number(f) === 0) ?? UNITS[2];
-  const amount = h("input", { id, type: "number", min: 0, step: "any", value: bytes ? String(bytes / Number(factor)) : "0", inputmode: "decimal" });
+  const amount = h("input", { id, type: "number", min: 0, step: "any", value: bytes ? String(bytes / Number(factor)) : "0", inputmode: "decimal", "aria-describedby": `${id}-exact` });
   const units = h("select", { "aria-label": `${label}: unit` }, UNITS.map(([name]) => h("option", { value: name, selected: name === unit }, name)));
-  const exact = h("p", { class: "m-hint", "aria-live": "polite" });
+  const exact = h("p", { class: "m-hint", id: `${id}-exact`, "aria-live": "polite" });
   const read = () => {
     const factorOf = Number(UNITS.find(([name]) => name === units.value)?.[1] ?? 1);
     return Math.round(Number(amount.value || 0) * factorOf);
@@ -86,32 +86,49 @@ async function tenants(ui, into) {
     adminTable(["Name", "Profile", "Images", "Used", "Actions"], rows, "No tenants yet.")));
 }
 
-/** @param {AdminUi} ui @param {any[]} profileList @param {() => void} done */
-function tenantDialog(ui, profileList, done) {
-  const dialog = modal("Create tenant");
-  const name = h("input", { id: "tenant-name", type: "text", required: true, autocomplete: "off" });
-  const profile = h("select", { id: "tenant-profile" }, profileList.map((p) => h("option", { value: p.id.id, selected: p.default }, `${p.name} (largest image ${limitText(p.profileData?.configuration?.maxResourceSize ?? 0)}, total ${limitText(p.profileData?.configuration?.maxResourcesInBytes ?? 0)})`)));
+/**
+ * A dialog around a form: Cancel, and a submit button that runs `save`; what it resolves to is announced and the
+ * dialog closes, what it throws is shown in plain words and the dialog stays.
+ * @param {AdminUi} ui @param {string} title @param {string} submitLabel @param {Node[]} fields
+ * @param {() => Promise<string>} save @param {() => void} [done]
+ */
+function formDialog(ui, title, submitLabel, fields, save, done = () => {}) {
+  const dialog = modal(title);
+  const id = `admin-form-${++forms}`;
   const error = h("p", { class: "m-error", role: "alert" });
-  const create = h("button", { type: "submit", class: "primary", form: "tenant-form" }, "Create");
-  const form = h("form", { class: "m-form", id: "tenant-form" },
-    h("div", { class: "m-field" }, h("label", { for: name.id }, "Name"), name),
-    h("div", { class: "m-field" }, h("label", { for: profile.id }, "Tenant profile"), profile), error);
+  const form = h("form", { class: "m-form", id }, ...fields, error);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     error.textContent = "";
     try {
-      const made = await ui.api.saveTenant({ title: name.value.trim(), tenantProfileId: { entityType: "TENANT_PROFILE", id: profile.value } });
-      ui.notify(`Created tenant “${made.title}”`);
+      const message = await save();
       dialog.close();
+      ui.notify(message);
       done();
     } catch (failure) {
       error.textContent = plainError(failure);
     }
   });
   append(dialog.body, form);
-  append(dialog.footer, h("button", { type: "button", onclick: () => dialog.close() }, "Cancel"), create);
+  append(dialog.footer, h("button", { type: "button", onclick: () => dialog.close() }, "Cancel"),
+    h("button", { type: "submit", class: "primary", form: id }, submitLabel));
   dialog.show();
-  name.focus();
+  const first = form.querySelector("input, select");
+  if (first instanceof HTMLElement) first.focus();
+}
+let forms = 0;
+
+/** @param {string} label @param {HTMLElement} control */
+const field = (label, control) => h("div", { class: "m-field" }, h("label", { for: control.id }, label), control);
+
+/** @param {AdminUi} ui @param {any[]} profileList @param {() => void} done */
+function tenantDialog(ui, profileList, done) {
+  const name = h("input", { id: "tenant-name", type: "text", required: true, autocomplete: "off" });
+  const profile = h("select", { id: "tenant-profile" }, profileList.map((p) => h("option", { value: p.id.id, selected: p.default }, `${p.name} (largest image ${limitText(p.profileData?.configuration?.maxResourceSize ?? 0)}, total ${limitText(p.profileData?.configuration?.maxResourcesInBytes ?? 0)})`)));
+  formDialog(ui, "Create tenant", "Create", [field("Name", name), field("Tenant profile", profile)], async () => {
+    const made = await ui.api.saveTenant({ title: name.value.trim(), tenantProfileId: { entityType: "TENANT_PROFILE", id: profile.value } });
+    return `Created tenant “${made.title}”`;
+  }, done);
 }
 
 /** @param {AdminUi} ui @param {HTMLElement} into */
@@ -141,38 +158,20 @@ async function profiles(ui, into) {
 /** @param {AdminUi} ui @param {any} profile null for a new one @param {() => void} done */
 function profileDialog(ui, profile, done) {
   const limits = profile?.profileData?.configuration ?? {};
-  const dialog = modal(profile ? "Edit tenant profile" : "Create tenant profile");
   const name = h("input", { id: "profile-name", type: "text", required: true, value: profile?.name ?? "", autocomplete: "off" });
   const size = limitField("Largest image", limits.maxResourceSize ?? 0);
   const total = limitField("All images together", limits.maxResourcesInBytes ?? 0);
   const isDefault = h("input", { id: "profile-default", type: "checkbox", checked: Boolean(profile?.default) });
-  const error = h("p", { class: "m-error", role: "alert" });
-  const form = h("form", { class: "m-form", id: "profile-form" },
-    h("div", { class: "m-field" }, h("label", { for: name.id }, "Name"), name), size.field, total.field,
-    h("label", { class: "m-check" }, isDefault, " Default for new tenants"), error);
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    error.textContent = "";
-    const body = {
+  const fields = [field("Name", name), size.field, total.field, h("label", { class: "m-check" }, isDefault, " Default for new tenants")];
+  formDialog(ui, profile ? "Edit tenant profile" : "Create tenant profile", "Save", fields, async () => {
+    const saved = await ui.api.saveProfile({
       ...(profile ? { id: profile.id } : {}),
       name: name.value.trim(),
       default: isDefault.checked,
       profileData: { configuration: { type: "DEFAULT", maxResourceSize: size.read(), maxResourcesInBytes: total.read() } },
-    };
-    try {
-      const saved = await ui.api.saveProfile(body);
-      ui.notify(`Saved profile “${saved.name}”`);
-      dialog.close();
-      done();
-    } catch (failure) {
-      error.textContent = plainError(failure);
-    }
-  });
-  append(dialog.body, form);
-  append(dialog.footer, h("button", { type: "button", onclick: () => dialog.close() }, "Cancel"),
-    h("button", { type: "submit", class: "primary", form: "profile-form" }, "Save"));
-  dialog.show();
-  name.focus();
+    });
+    return `Saved profile “${saved.name}”`;
+  }, done);
 }
 
 /** @param {AdminUi} ui @param {HTMLElement} into */
@@ -207,63 +206,28 @@ async function users(ui, into) {
 
 /** @param {AdminUi} ui @param {any[]} tenantList @param {() => void} done */
 function userDialog(ui, tenantList, done) {
-  const dialog = modal("Create user");
   const email = h("input", { id: "user-email", type: "email", required: true, autocomplete: "off" });
   const password = h("input", { id: "user-password", type: "password", required: true, autocomplete: "new-password" });
   const role = h("select", { id: "user-role" }, Object.entries(ROLES).map(([value, label]) => h("option", { value, selected: value === "TENANT_ADMIN" }, label)));
   const tenant = h("select", { id: "user-tenant" }, tenantList.map((t) => h("option", { value: t.id.id }, t.title)));
-  const tenantField = h("div", { class: "m-field" }, h("label", { for: tenant.id }, "Tenant"), tenant);
+  const tenantField = field("Tenant", tenant);
   role.addEventListener("change", () => { tenantField.hidden = role.value === "SYS_ADMIN"; });
-  const error = h("p", { class: "m-error", role: "alert" });
-  const form = h("form", { class: "m-form", id: "user-form" },
-    h("div", { class: "m-field" }, h("label", { for: email.id }, "E-mail"), email),
-    h("div", { class: "m-field" }, h("label", { for: password.id }, "Password"), password),
-    h("div", { class: "m-field" }, h("label", { for: role.id }, "Role"), role), tenantField, error);
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    error.textContent = "";
-    const body = {
+  const fields = [field("E-mail", email), field("Password", password), field("Role", role), tenantField];
+  formDialog(ui, "Create user", "Create", fields, async () => {
+    const made = await ui.api.createUser({
       email: email.value.trim(), password: password.value, authority: role.value,
       ...(role.value === "SYS_ADMIN" ? {} : { tenantId: { entityType: "TENANT", id: tenant.value } }),
-    };
-    try {
-      const made = await ui.api.createUser(body);
-      ui.notify(`Created ${made.email}`);
-      dialog.close();
-      done();
-    } catch (failure) {
-      error.textContent = plainError(failure);
-    }
-  });
-  append(dialog.body, form);
-  append(dialog.footer, h("button", { type: "button", onclick: () => dialog.close() }, "Cancel"),
-    h("button", { type: "submit", class: "primary", form: "user-form" }, "Create"));
-  dialog.show();
-  email.focus();
+    });
+    return `Created ${made.email}`;
+  }, done);
 }
 
 /** @param {AdminUi} ui @param {any} user */
 function passwordDialog(ui, user) {
-  const dialog = modal("Reset password");
   const password = h("input", { id: "reset-password", type: "password", required: true, autocomplete: "new-password" });
-  const error = h("p", { class: "m-error", role: "alert" });
-  const form = h("form", { class: "m-form", id: "reset-form" },
-    h("p", {}, `A new password for ${user.email}. Their sessions end; they sign in with it.`),
-    h("div", { class: "m-field" }, h("label", { for: password.id }, "New password"), password), error);
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    error.textContent = "";
-    try {
-      await ui.api.setPassword(user.id.id, password.value);
-      ui.notify(`Set a new password for ${user.email}`);
-      dialog.close();
-    } catch (failure) {
-      error.textContent = plainError(failure);
-    }
+  const fields = [h("p", {}, `A new password for ${user.email}. Their sessions end; they sign in with it.`), field("New password", password)];
+  formDialog(ui, "Reset password", "Set password", fields, async () => {
+    await ui.api.setPassword(user.id.id, password.value);
+    return `Set a new password for ${user.email}`;
   });
-  append(dialog.body, form);
-  append(dialog.footer, h("button", { type: "button", onclick: () => dialog.close() }, "Cancel"),
-    h("button", { type: "submit", class: "primary", form: "reset-form" }, "Set password"));
-  dialog.show();
-  password.focus();
 }
