@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from gallery.domain.model import ImageQuery, PageQuery, SortOrder
+from gallery.domain.model import ImageQuery, PageQuery, SortOrder, SubType
 from gallery.storage.aws import keys
 from gallery.storage.aws.catalog import DynamoCatalog
 from gallery.storage.aws.images import image_item
@@ -98,3 +98,18 @@ def test_the_guard_fails_on_a_scan() -> None:
         client = boto3.client("dynamodb")
         with pytest.raises(AssertionError, match="Scan"), watched(client):
             client.scan(TableName="anything")
+
+
+def test_every_image_reads_a_tenant_in_one_pass(big: tuple[Storage, str, str]) -> None:
+    """The static build's and the export's read: the index straight through, whole rows, no page numbers."""
+    storage, tenant, _ = big
+    assert isinstance(storage.catalog, DynamoCatalog)
+    with watched(storage.catalog.table.client) as seen:
+        found = [i.resource_key for i in storage.catalog.every_image(tenant, SubType.IMAGE)]
+    assert found == [f"logo {n:04d}.png" for n in range(IMAGES)]  # oldest first, each once, the neighbour's not
+    assert seen.count() <= math.ceil(1.2 * IMAGES / 1000)
+    # What it replaces: pages of 1,000 by number, each read up to its end again.
+    with watched(storage.catalog.table.client) as paged:
+        for number in range(IMAGES // 1000):
+            storage.catalog.list_images(ImageQuery(tenant), PageQuery(1000, number))
+    assert paged.count() > 10 * seen.count()

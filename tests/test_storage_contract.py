@@ -128,6 +128,22 @@ def test_the_change_count_moves_with_what_a_site_shows(storage: Storage, tenant:
     assert moved()
 
 
+def test_every_image_reads_one_tenant_and_sub_type_oldest_first(
+    storage: Storage, tenant: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("gallery.storage.local.images._CHUNK", 3)  # chunk boundaries, without thousands of rows
+    other = make_tenant(storage, "Other")
+    made = [image(tenant, f"i{n}.png", created=1000 + n // 2) for n in range(8)]  # pairs share a millisecond
+    for row in made:
+        storage.catalog.insert_image(row, 0)
+    storage.catalog.insert_image(image(tenant, "symbol.svg", sub_type=SubType.SCADA_SYMBOL), 0)
+    storage.catalog.insert_image(image(other, "i0.png"), 0)
+    found = list(storage.catalog.every_image(tenant, SubType.IMAGE))
+    assert [i.id for i in found] == [i.id for i in sorted(made, key=lambda i: (i.created_time, i.id))]
+    assert [i.resource_key for i in storage.catalog.every_image(tenant, SubType.SCADA_SYMBOL)] == ["symbol.svg"]
+    assert list(storage.catalog.every_image(make_tenant(storage, "Empty"), SubType.IMAGE)) == []
+
+
 def test_keys_are_unique_per_tenant_and_public_keys_everywhere(storage: Storage, tenant: str) -> None:
     other = make_tenant(storage, "Other")
     first = image(tenant, "logo.png")

@@ -45,7 +45,6 @@ _PUBLIC_KEY_ALPHABET = string.ascii_letters + string.digits
 _MAX_KEY_ATTEMPTS = 10_000
 MAX_REFERENCES = 10  # per entity type, as ThingsBoard reports them
 MAX_BULK = 1000  # images one bulk delete may name
-_LIST_PAGE = 1000  # rows a static build reads at a time
 PUBLIC_KEY_LENGTH = 32  # ThingsBoard's: 62 ** 32 keys, beyond guessing
 _PUBLIC_KEY = re.compile(r"[A-Za-z0-9]{1,64}")  # ASCII only: str.isalnum() takes any script's letters and digits
 
@@ -182,7 +181,7 @@ class ImageService:
         found: dict[str, ImageInfo] = {}
         for owner in owners:
             for sub_type in SubType:
-                for image in self._every(ImageQuery(owner, sub_type)):
+                for image in self.catalog.every_image(owner, sub_type):
                     if image.public or selection.include_private:
                         found.setdefault(image.resource_key, image)
         return sorted(found.values(), key=lambda i: (-i.created_time, i.id))
@@ -191,16 +190,7 @@ class ImageService:
         """Every image of one tenant (or of the system), sub type by sub type: for the operator's export, which has
         no caller and no paging."""
         for sub_type in SubType:
-            yield from self._every(ImageQuery(tenant_id, sub_type))
-
-    def _every(self, query: ImageQuery) -> Iterator[ImageInfo]:
-        number = 0
-        while True:
-            page = self.catalog.list_images(query, PageQuery(_LIST_PAGE, number))
-            yield from page.data
-            if not page.has_next:
-                return
-            number += 1
+            yield from self.catalog.every_image(tenant_id, sub_type)
 
     def record_alpha(self, learnt: dict[str, bool], images: Iterable[ImageInfo]) -> int:
         """Keep what a build learnt by decoding images whose rows predate `has_alpha`, so the next build needs no

@@ -14,7 +14,17 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, BinaryIO, Protocol
 
-from gallery.domain.model import Dashboard, ImageInfo, ImageQuery, Page, PageQuery, Tenant, TenantProfile, User
+from gallery.domain.model import (
+    Dashboard,
+    ImageInfo,
+    ImageQuery,
+    Page,
+    PageQuery,
+    SubType,
+    Tenant,
+    TenantProfile,
+    User,
+)
 
 
 class ImageCatalog(Protocol):
@@ -58,6 +68,11 @@ class ImageCatalog(Protocol):
         ...
 
     def list_images(self, scope: ImageQuery, page: PageQuery) -> Page[ImageInfo]: ...
+
+    def every_image(self, tenant_id: str, sub_type: SubType) -> Iterator[ImageInfo]:
+        """Every image of one tenant (or the system) and sub type, oldest first, read in one pass however many
+        there are: no page numbers, no counting (the static build, the export)."""
+        ...
 
     def blob_in_use(self, etag: str) -> bool:
         """Whether any image row refers to these bytes (as original or preview)."""

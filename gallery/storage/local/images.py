@@ -7,10 +7,20 @@ or processes."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from typing import Any
 
 from gallery.domain import errors
-from gallery.domain.model import SORT_PROPERTIES, SYSTEM_TENANT_ID, ImageInfo, ImageQuery, Page, PageQuery, SortOrder
+from gallery.domain.model import (
+    SORT_PROPERTIES,
+    SYSTEM_TENANT_ID,
+    ImageInfo,
+    ImageQuery,
+    Page,
+    PageQuery,
+    SortOrder,
+    SubType,
+)
 from gallery.storage.local.database import SqliteStore
 from gallery.storage.local.rows import IMAGE_COLUMNS, image_from_row, image_params
 
@@ -27,6 +37,9 @@ _SORT_COLUMNS = {
     "size": "i.size",
 }
 assert set(_SORT_COLUMNS) == SORT_PROPERTIES
+
+
+_CHUNK = 1000  # rows per read of `every_image`
 
 
 class SqliteImages(SqliteStore):
@@ -112,6 +125,25 @@ class SqliteImages(SqliteStore):
         direction = "DESC" if page.sort_order is SortOrder.DESC else "ASC"
         table = f"images i WHERE {' AND '.join(where)}"
         return self.db.page(table, params, f"{column} {direction}, i.id ASC", page, image_from_row)
+
+    def every_image(self, tenant_id: str, sub_type: SubType) -> Iterator[ImageInfo]:
+        # In chunks by key (created time, id), each from where the last ended: no cursor held open between them.
+        after: tuple[int, str] = (-1, "")
+        while True:
+            rows = (
+                self.db.conn()
+                .execute(
+                    "SELECT * FROM images WHERE tenant_id = ? AND sub_type = ? AND (created_time, id) > (?, ?)"
+                    " ORDER BY created_time, id LIMIT ?",
+                    (tenant_id, sub_type.value, *after, _CHUNK),
+                )
+                .fetchall()
+            )
+            images = [image_from_row(row) for row in rows]
+            yield from images
+            if len(images) < _CHUNK:
+                return
+            after = (images[-1].created_time, images[-1].id)
 
     def blob_in_use(self, etag: str) -> bool:
         row = (
