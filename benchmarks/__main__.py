@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from benchmarks import archive, live_site, page_weight, preview, revalidate, static_build
+from benchmarks import archive, list_scale, live_site, page_weight, preview, revalidate, static_build
 
 
 def main() -> int:
@@ -15,6 +15,7 @@ def main() -> int:
         *page_weight.run(),
         *live_site.run(),
         *archive.run(),
+        *list_scale.run(),
     ]
     for result in results:
         print(result.line())

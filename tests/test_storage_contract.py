@@ -144,6 +144,61 @@ def test_every_image_reads_one_tenant_and_sub_type_oldest_first(
     assert list(storage.catalog.every_image(make_tenant(storage, "Empty"), SubType.IMAGE)) == []
 
 
+@pytest.mark.parametrize("with_system", [False, True])
+def test_every_page_in_every_indexed_order_is_the_list_cut_in_pages(
+    storage: Storage, tenant: str, with_system: bool
+) -> None:
+    """Pages near the end are read from the end: whatever way a page is read, the pages put together are the
+    whole list in its order (ties in time broken by id, titles by their case-folded form)."""
+    titles = ["beta", "Alpha", "alpha", "Gamma", "delta", "Beta two", "épée", "Zulu", "mike", "Echo", "echo", "X", "y"]
+    own = [image(tenant, f"k{n}.png", title=t, created=100 + n // 3) for n, t in enumerate(titles)]
+    system = [image(SYSTEM_TENANT_ID, f"s{n}.png", title=f"System {n}", created=101 + n) for n in range(4)]
+    system.append(image(SYSTEM_TENANT_ID, "k0.png", title="Shadowed", created=102))  # the tenant's k0.png wins
+    for row in own + system:
+        storage.catalog.insert_image(row, 0)
+    try:
+        listed = own + (system[:4] if with_system else [])
+        for property_, key in (("createdTime", lambda i: i.created_time), ("title", lambda i: i.title.casefold())):
+            for order in SortOrder:
+                # ties go the list's way: by id, in the same direction
+                expected = sorted(listed, key=lambda i: (key(i), i.id), reverse=order is SortOrder.DESC)  # type: ignore[no-untyped-call]
+                for size in (3, 5):
+                    seen, number = [], 0
+                    while True:
+                        query = PageQuery(size, number, sort_property=property_, sort_order=order)
+                        page = storage.catalog.list_images(ImageQuery(tenant, include_system=with_system), query)
+                        assert page.total_elements == len(expected)
+                        seen += [i.id for i in page.data]
+                        if not page.has_next:
+                            break
+                        number += 1
+                    assert seen == [i.id for i in expected], (property_, order, size)
+    finally:
+        for row in system:
+            storage.catalog.delete_image(SYSTEM_TENANT_ID, row.resource_key)
+
+
+def test_title_search_finds_substrings_whatever_their_case(storage: Storage, tenant: str) -> None:
+    for n, title in enumerate(["Company LOGO", "logo dark", "Background", "Catalogue", "Ölpumpe", "Lo"]):
+        storage.catalog.insert_image(image(tenant, f"t{n}.png", title=title, created=n), 0)
+
+    def found(needle: str) -> list[str]:
+        query = PageQuery(10, 0, text_search=needle, sort_property="title", sort_order=SortOrder.ASC)
+        return [i.title for i in storage.catalog.list_images(ImageQuery(tenant), query).data]
+
+    assert found("ogo") == ["Company LOGO", "logo dark"]
+    assert found("LOG") == ["Catalogue", "Company LOGO", "logo dark"]
+    assert found("lo") == ["Catalogue", "Company LOGO", "Lo", "logo dark"]  # short: every title holding it
+    assert found("ÖLP") == ["Ölpumpe"]
+    assert found("zzz") == []
+    background = storage.catalog.get_image(tenant, "t2.png")
+    assert background is not None
+    storage.catalog.update_image(replace(background, title="Logo light", version=2), 1, 0)
+    assert "Logo light" in found("ogo")
+    storage.catalog.delete_image(tenant, "t0.png")
+    assert found("ogo") == ["logo dark", "Logo light"]
+
+
 def test_keys_are_unique_per_tenant_and_public_keys_everywhere(storage: Storage, tenant: str) -> None:
     other = make_tenant(storage, "Other")
     first = image(tenant, "logo.png")

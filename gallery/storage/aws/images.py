@@ -259,8 +259,8 @@ class DynamoImages(TableStore):
             needle = page.text_search.casefold()
             rows = [row for row in rows if needle in row["title_fold"]]
         order = _SORT_KEYS[page.sort_property or "createdTime"]
-        rows.sort(key=lambda row: row["id"])
-        rows.sort(key=order, reverse=page.sort_order is SortOrder.DESC)
+        # Ties go the list's way, as the indexes order them (their sort keys end with the id).
+        rows.sort(key=lambda row: (order(row), row["id"]), reverse=page.sort_order is SortOrder.DESC)
         return Page(self._whole(rows[page.offset : page.offset + page.page_size]), len(rows), page)
 
     def _slim_rows(self, tenant_id: str, sub_type: SubType | None) -> list[Item]:

@@ -25,13 +25,29 @@ PRIVATE_FILE = 0o600
 PRIVATE_DIR = 0o700
 
 SCHEMA = resources.files("gallery.storage.local").joinpath("schema.sql").read_text(encoding="utf-8")
+# What is made from the tables (indexes on later columns, counts, the title search index): run after the columns
+# an older file lacks are added, and filled from the rows the first time.
+DERIVED = resources.files("gallery.storage.local").joinpath("derived.sql").read_text(encoding="utf-8")
 
 # Columns added to a table after its first release: an older file gains them, with their defaults, on open.
 COLUMNS_SINCE = {
     "users": {"token_generation": "INTEGER NOT NULL DEFAULT 0", "enabled": "INTEGER NOT NULL DEFAULT 1"},
     "login_failures": {"previous": "REAL"},
-    "images": {"has_alpha": "INTEGER"},
+    "images": {"has_alpha": "INTEGER", "title_fold": "TEXT"},
 }
+
+
+def _statements(script: str) -> list[str]:
+    """A script's statements, for running them inside one transaction (`executescript` would commit first)."""
+    statements, current = [], ""
+    for line in script.splitlines(keepends=True):
+        if line.lstrip().startswith("--") and not current:
+            continue
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    return [s for s in statements if s]
 
 
 def _casefold(value: str | None) -> str | None:
@@ -87,6 +103,17 @@ class SqliteDatabase:
                         conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
             # Files from before the public-key registry: the keys in use are registered as held.
             conn.execute("INSERT OR IGNORE INTO public_keys SELECT public_key, tenant_id FROM images")
+            conn.execute("UPDATE images SET title_fold = casefold(title) WHERE title_fold IS NULL")
+            existed = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+            for statement in _statements(DERIVED):
+                conn.execute(statement)
+            if "image_counts" not in existed:
+                conn.execute(
+                    "INSERT INTO image_counts (tenant_id, sub_type, count)"
+                    " SELECT tenant_id, sub_type, count(*) FROM images GROUP BY tenant_id, sub_type"
+                )
+            if "image_titles" not in existed:
+                conn.execute("INSERT INTO image_titles (image_titles) VALUES ('rebuild')")
 
     def conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)

@@ -27,8 +27,8 @@ from gallery.storage.local.rows import IMAGE_COLUMNS, image_from_row, image_para
 # Title order is for people: case-folded, so "apple" and "Banana" sort as a person expects.
 _SORT_COLUMNS = {
     "createdTime": "i.created_time",
-    "title": "casefold(i.title)",
-    "name": "casefold(i.title)",
+    "title": "i.title_fold",
+    "name": "i.title_fold",
     "resourceKey": "i.resource_key",
     "fileName": "casefold(i.file_name)",
     "resourceType": "'IMAGE'",
@@ -40,6 +40,47 @@ assert set(_SORT_COLUMNS) == SORT_PROPERTIES
 
 
 _CHUNK = 1000  # rows per read of `every_image`
+_INDEXED_ORDERS = {"createdTime": "created_time", "title": "title_fold", "name": "title_fold"}
+
+
+def _count(conn: sqlite3.Connection, owner: str, sub_type: SubType, shadowed_by: str | None) -> int:
+    """How many images `owner` lists of `sub_type`: kept in `image_counts`, or counted among the system's few when
+    a tenant's own keys shadow some of them."""
+    if shadowed_by is None:
+        row = conn.execute(
+            "SELECT count FROM image_counts WHERE tenant_id = ? AND sub_type = ?", (owner, sub_type.value)
+        ).fetchone()
+        return 0 if row is None else int(row[0])
+    return int(
+        conn.execute(
+            "SELECT count(*) FROM images s WHERE s.tenant_id = ? AND s.sub_type = ?" + _NOT_SHADOWED,  # noqa: S608
+            (owner, sub_type.value, shadowed_by),
+        ).fetchone()[0]
+    )
+
+
+_NOT_SHADOWED = " AND NOT EXISTS (SELECT 1 FROM images x WHERE x.tenant_id = ? AND x.resource_key = s.resource_key)"
+
+
+def _ordered(
+    conn: sqlite3.Connection,
+    arm: tuple[str, str | None],
+    sub_type: SubType,
+    column: str,
+    descending: bool,
+    limit: int,
+    offset: int,
+) -> list[sqlite3.Row]:
+    """One owner's rows in index order (`column`, then id, both one way), `limit` of them after `offset`."""
+    owner, shadowed_by = arm
+    direction = "DESC" if descending else "ASC"
+    order = f"s.{column} {direction}, s.id {direction}"
+    where = "s.tenant_id = ? AND s.sub_type = ?" + (_NOT_SHADOWED if shadowed_by else "")
+    params = (owner, sub_type.value, *((shadowed_by,) if shadowed_by else ()), limit, offset)
+    return conn.execute(
+        f"SELECT * FROM images s WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",  # noqa: S608
+        params,
+    ).fetchall()
 
 
 class SqliteImages(SqliteStore):
@@ -107,6 +148,37 @@ class SqliteImages(SqliteStore):
         return self.db.one("SELECT tenant_id FROM public_keys WHERE public_key = ?", (public_key,), lambda r: r[0])
 
     def list_images(self, scope: ImageQuery, page: PageQuery) -> Page[ImageInfo]:
+        column = _INDEXED_ORDERS.get(page.sort_property or "createdTime")
+        if column is not None and not page.text_search:
+            return self._indexed_page(scope, page, column)
+        return self._any_page(scope, page)
+
+    def _indexed_page(self, scope: ImageQuery, page: PageQuery, column: str) -> Page[ImageInfo]:
+        """Creation or title order, no search: the total from `image_counts` (and the few system images), the rows
+        through an index from whichever end of the list is nearer, so the last page costs what the first does.
+        With system images, each owner's rows are read in order and merged here."""
+        conn = self.db.conn()
+        arms: list[tuple[str, str | None]] = [(scope.tenant_id, None)]
+        if scope.include_system and scope.tenant_id != SYSTEM_TENANT_ID:
+            arms.append((SYSTEM_TENANT_ID, scope.tenant_id))  # a tenant image shadows the system one with its key
+        total = sum(_count(conn, owner, scope.sub_type, shadow) for owner, shadow in arms)
+        if page.offset >= total:
+            return Page([], total, page)
+        from_end = page.offset + page.page_size / 2 > total / 2
+        take = min(page.page_size, total - page.offset)
+        skip = total - page.offset - take if from_end else page.offset
+        descending = (page.sort_order is SortOrder.DESC) != from_end
+        if len(arms) == 1:
+            rows = _ordered(conn, arms[0], scope.sub_type, column, descending, take, skip)
+        else:
+            rows = [r for arm in arms for r in _ordered(conn, arm, scope.sub_type, column, descending, skip + take, 0)]
+            rows.sort(key=lambda r: (r[column], r["id"]), reverse=descending)
+            rows = rows[skip : skip + take]
+        if from_end:
+            rows.reverse()
+        return Page([image_from_row(r) for r in rows], total, page)
+
+    def _any_page(self, scope: ImageQuery, page: PageQuery) -> Page[ImageInfo]:
         where = ["i.sub_type = :sub_type"]
         params: dict[str, Any] = {"tenant_id": scope.tenant_id, "sub_type": scope.sub_type.value}
         if scope.include_system and scope.tenant_id != SYSTEM_TENANT_ID:
@@ -119,12 +191,22 @@ class SqliteImages(SqliteStore):
         else:
             where.append("i.tenant_id = :tenant_id")
         if page.text_search:
-            where.append("instr(casefold(i.title), :needle) > 0")
-            params["needle"] = page.text_search.casefold()
+            needle = page.text_search.casefold()
+            where.append("instr(i.title_fold, :needle) > 0")
+            params["needle"] = needle
+            if len(needle) >= 3 and needle.isascii():
+                # The trigram index finds the candidates (their number, not the tenant's size, is the cost);
+                # shorter or non-ASCII needles, whose folding SQLite might do otherwise than Python, are scanned.
+                # A unary + keeps SQLite from walking the tenant's index instead of looking the candidates up.
+                where = [w.replace("i.tenant_id", "+i.tenant_id").replace("i.sub_type", "+i.sub_type") for w in where]
+                where.insert(0, "i.rowid IN (SELECT rowid FROM image_titles WHERE image_titles MATCH :match)")
+                params["match"] = '"' + needle.replace('"', '""') + '"'
+
         column = _SORT_COLUMNS[page.sort_property] if page.sort_property else "i.created_time"
         direction = "DESC" if page.sort_order is SortOrder.DESC else "ASC"
         table = f"images i WHERE {' AND '.join(where)}"
-        return self.db.page(table, params, f"{column} {direction}, i.id ASC", page, image_from_row)
+        # Ties go the list's way (id after the column, in the same direction), as DynamoDB's index orders them.
+        return self.db.page(table, params, f"{column} {direction}, i.id {direction}", page, image_from_row)
 
     def every_image(self, tenant_id: str, sub_type: SubType) -> Iterator[ImageInfo]:
         # In chunks by key (created time, id), each from where the last ended: no cursor held open between them.

@@ -32,6 +32,7 @@ IMAGE_COLUMNS = [
     "updated_time",
     "version",
     "has_alpha",
+    "title_fold",
 ]
 
 
@@ -62,6 +63,7 @@ def image_from_row(row: sqlite3.Row) -> ImageInfo:
 
 def image_params(image: ImageInfo) -> dict[str, Any]:
     return {
+        "title_fold": image.title.casefold(),  # the order and the search by title read this, indexed
         "id": image.id,
         "tenant_id": image.tenant_id,
         "resource_key": image.resource_key,

@@ -57,6 +57,7 @@ CREATE TABLE IF NOT EXISTS images (
     updated_time INTEGER NOT NULL,
     version INTEGER NOT NULL,
     has_alpha INTEGER,  -- NULL: stored before it was recorded
+    title_fold TEXT,  -- the title case-folded (Python's casefold): what title order and search read
     UNIQUE (tenant_id, resource_key)
 );
 -- Every public key ever used, and the tenant it belongs to for good: a deleted image's link is never anyone else's.
