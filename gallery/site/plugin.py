@@ -264,10 +264,13 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
         directories."""
         site = Path(config.site_dir)
         unplaced = []
+        files = _Files()
         for relative, source in self.build.placed.items():
-            if relative in self.job.request.published and not source.is_file():
+            if relative in self.job.request.published and files.identity(source) is None:
                 self.job.kept.append(relative)
                 continue
+            if (there := files.identity(site / relative)) is not None and there == files.identity(source):
+                continue  # the very file (a hard link) is in place already
             try:
                 if _place(site / relative, source):
                     self.job.written.append(relative)
@@ -344,6 +347,27 @@ def _index_page(config: MkDocsConfig, src: str, first: bool) -> File:
     content = "---\ntemplate: index.html\ntitle: Image gallery\n---\n"
     inclusion = InclusionLevel.INCLUDED if first else InclusionLevel.NOT_IN_NAV
     return File.generated(config, src, content=content, inclusion=inclusion)
+
+
+class _Files:
+    """Which file a path is, (device, inode), read one directory at a time: a directory entry carries its inode,
+    so a rebuild of 10,000 images reads a few folders rather than stat-ing 80,000 paths."""
+
+    def __init__(self) -> None:
+        self.folders: dict[Path, tuple[int, dict[str, int]]] = {}
+
+    def identity(self, path: Path) -> tuple[int, int] | None:
+        folder = self.folders.get(path.parent)
+        if folder is None:
+            try:
+                device = os.stat(path.parent).st_dev
+                with os.scandir(path.parent) as entries:
+                    inodes = {e.name: e.inode() for e in entries if e.is_file(follow_symlinks=False)}
+            except FileNotFoundError:
+                device, inodes = 0, {}
+            folder = self.folders[path.parent] = (device, inodes)
+        inode = folder[1].get(path.name)
+        return None if inode is None else (folder[0], inode)
 
 
 def _place(target: Path, source: Path) -> bool:

@@ -86,6 +86,7 @@ class Cache:
         self.root = root
         for part in ("r", "o", "x"):
             (root / part).mkdir(parents=True, exist_ok=True)
+        self._held: dict[str, set[str]] = {}
         shutil.rmtree(root / "m", ignore_errors=True)  # what probes learnt, before the catalog kept it
 
     def rendition(self, name: str) -> Path:
@@ -97,8 +98,17 @@ class Cache:
     def export(self, name: str) -> Path:
         return self.root / "x" / f"{name}.json"
 
+    def holds(self, part: str, name: str) -> bool:
+        """Whether the cache held `name` in `part` ("r", "o", "x") when first asked: one directory read per part
+        rather than a stat per file (a build of 10,000 images asks 40,000 times). For the decisions taken
+        before rendering; what this build writes is not seen."""
+        if part not in self._held:
+            with os.scandir(self.root / part) as entries:
+                self._held[part] = {entry.name for entry in entries}
+        return name in self._held[part]
+
     def rendered(self, rendition_plan: RenditionPlan) -> bool:
-        return all(self.rendition(r.name).is_file() for r in rendition_plan.renditions)
+        return all(self.holds("r", r.name) for r in rendition_plan.renditions)
 
     def prune(self, items: Iterable[Item], options: Options) -> None:
         """Forget what no listed image uses any more (the cache must not grow forever)."""
@@ -202,10 +212,10 @@ def _bytes_wanted(
     image: ImageInfo, rendition_plan: RenditionPlan, options: Options, cache: Cache, published: frozenset[str]
 ) -> bool:
     """Whether the site needs an original or export that is neither in the cache nor published yet."""
-    original = options.needs_original(rendition_plan) and not cache.original(image.etag).is_file()
+    original = options.needs_original(rendition_plan) and not cache.holds("o", image.etag)
     if original and original_path(image) not in published:
         return True
-    export = options.exports_for(image) and not cache.export(export_id(image)).is_file()
+    export = options.exports_for(image) and not cache.holds("x", f"{export_id(image)}.json")
     return export and export_path(image) not in published
 
 
