@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import sys
 
-from benchmarks import archive, list_scale, live_site, page_weight, preview, revalidate, static_build
+from benchmarks import (
+    archive,
+    list_scale,
+    live_site,
+    page_weight,
+    preview,
+    rebuild_scale,
+    revalidate,
+    static_build,
+)
 
 
 def main() -> int:
@@ -16,6 +25,7 @@ def main() -> int:
         *live_site.run(),
         *archive.run(),
         *list_scale.run(),
+        *rebuild_scale.run(),
     ]
     for result in results:
         print(result.line())
