@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from gallery.demo import as_principal
+from gallery.domain import errors
 from gallery.domain.model import ImageInfo, Scope
 from gallery.site.live import Generations, LiveSite
 from gallery.site.plugin import BuildRequest
@@ -393,3 +394,18 @@ def test_a_newcomer_uploads_in_manage_and_finds_it_under_all_images(browser: Any
         assert page.evaluate("document.querySelector('#cards .card img').naturalWidth") > 0
         screenshot(page, "newcomer-finds-the-upload-under-all-images")
         page.context.close()
+
+
+def test_a_folder_that_is_not_a_built_site_is_never_moved(tmp_path: Path) -> None:
+    """GALLERY_SITE_DIR pointed at a folder of other things by mistake: `gallery serve` refuses, touching nothing."""
+    precious = tmp_path / "documents"
+    precious.mkdir()
+    (precious / "thesis.txt").write_text("years of work")
+    with pytest.raises(errors.ConfigError, match="holds files but no built gallery"):
+        Generations(precious).adopt()
+    assert not precious.is_symlink()
+    assert (precious / "thesis.txt").read_text() == "years of work"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    Generations(empty).adopt()
+    assert empty.is_symlink()

@@ -10,6 +10,7 @@ running it again, and a second run changes nothing.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import zipfile
@@ -133,10 +134,18 @@ def _file_reader(path: Path) -> Callable[[], Any]:
     return read
 
 
+@functools.lru_cache(maxsize=1)
+def _opened(source: Path, stamp: tuple[int, int]) -> zipfile.ZipFile:
+    """The zip being read, kept open from one member to the next: opening it again for each would read its whole
+    directory each time (quadratic in its members). `stamp` (size, mtime) makes a rewritten zip a new one."""
+    return zipfile.ZipFile(source)
+
+
 def _member_reader(source: Path, name: str) -> Callable[[], Any]:
     def read() -> Any:
         try:
-            with zipfile.ZipFile(source) as archive, archive.open(name) as stream:
+            status = source.stat()
+            with _opened(source, (status.st_size, status.st_mtime_ns)).open(name) as stream:
                 return _parsed(stream)
         except (OSError, zipfile.BadZipFile) as exc:
             raise errors.BadRequest(f"cannot be read from the zip ({exc})") from None

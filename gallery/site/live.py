@@ -75,6 +75,12 @@ class Generations:
             return
         if not self.site.is_dir():
             raise errors.ConfigError(f"{self.site} is not a folder")
+        # Moved into `.<name>.d/` and replaced by a link: only what a build made, never a folder of anything else
+        # (a GALLERY_SITE_DIR set to a home or project folder by mistake).
+        if any(self.site.iterdir()) and not (self.site / "index.html").is_file():
+            raise errors.ConfigError(
+                f"GALLERY_SITE_DIR ({self.site}) holds files but no built gallery: name an empty or a built folder"
+            )
         self.root.mkdir(parents=True, exist_ok=True)
         first = self._next()
         os.rename(self.site, first)
