@@ -28,6 +28,7 @@ from gallery.domain.model import (
     Tenant,
 )
 from gallery.storage.local import open_local
+from gallery.storage.local.catalog import SqliteCatalog
 from gallery.storage.local.rows import IMAGE_COLUMNS, image_params
 from gallery.storage.protocols import Storage
 
@@ -62,7 +63,8 @@ def _row(tenant_id: str, n: int) -> ImageInfo:
 def _catalog(folder: Path, count: int) -> tuple[Storage, str]:
     storage = open_local(Settings.from_env({"GALLERY_DATA_DIR": str(folder), "GALLERY_JWT_SECRET": "x" * 40}))
     tenant = Tenant(str(uuid.uuid4()), f"Scale {count}", "", 0)
-    db = storage.catalog.db  # type: ignore[attr-defined]
+    assert isinstance(storage.catalog, SqliteCatalog)  # rows written straight into its database
+    db = storage.catalog.db
     columns = ", ".join(IMAGE_COLUMNS)
     marks = ", ".join(f":{c}" for c in IMAGE_COLUMNS)
     with db.write() as conn:
