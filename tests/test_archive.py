@@ -15,6 +15,7 @@ import pytest
 
 from gallery.config import Settings
 from gallery.demo import as_principal
+from gallery.domain import errors
 from gallery.domain.model import Authority, FileLimits, ImageInfo, Scope
 from gallery.wiring import Gallery
 from tests.conftest import JWT_SECRET
@@ -245,3 +246,20 @@ def test_a_live_server_is_copied_through_its_rest_api(source: Shell, tmp_path: P
         wrong = target(*args, "--password", "not-the-password", check=1)
         assert "refused the login" in wrong.stderr
     same_images(rows(source, "Plant"), rows(target, "Mirror"))
+
+
+def test_an_oversized_member_is_refused_before_it_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A zip from elsewhere may hold a member that unpacks to gigabytes: it is refused by its declared size, the
+    rest still read (in process, with the limit lowered to a few bytes so the test stays small)."""
+    from gallery.services import archive as archive_module
+
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as made:
+        made.writestr("images/big.json", " " * 50_000)  # compresses to almost nothing
+        made.writestr("images/small.json", json.dumps(THINGSBOARD_4)[:10])
+    monkeypatch.setattr(archive_module, "MAX_FILE", 20_000)
+    found = {Path(e.label.split(":")[-1]).name: e for e in archive_module.entries([bomb])}
+    with pytest.raises(errors.BadRequest, match="more than an export file holds"):
+        found["big.json"].read()
+    with pytest.raises(errors.BadRequest, match="not a JSON export file"):
+        found["small.json"].read()  # read, and found wanting for what it is

@@ -28,6 +28,9 @@ from gallery.services.images import ImageService
 from gallery.services.transfer import ImportRequest, TransferService, export_data
 
 MANIFEST = "manifest.json"
+# The largest export file read: a 190 MB image in base64. A zip from elsewhere may claim anything; a member that
+# would unpack beyond this is refused before it is read (a zip bomb costs nothing), and so is such a file on disk.
+MAX_FILE = 256 * 1024 * 1024
 FORMAT = "image-gallery-export/1"
 Progress = Callable[[int, int], None]
 
@@ -123,9 +126,17 @@ def _parsed(stream: IO[bytes]) -> Any:
         raise errors.BadRequest(f"not a JSON export file ({exc.__class__.__name__})") from None
 
 
+def _too_large(size: int) -> errors.GalleryError:
+    return errors.BadRequest(
+        f"{errors.display_size(size)} is more than an export file holds ({errors.display_size(MAX_FILE)})"
+    )
+
+
 def _file_reader(path: Path) -> Callable[[], Any]:
     def read() -> Any:
         try:
+            if path.stat().st_size > MAX_FILE:
+                raise _too_large(path.stat().st_size)
             with path.open("rb") as stream:
                 return _parsed(stream)
         except OSError as exc:
@@ -145,7 +156,10 @@ def _member_reader(source: Path, name: str) -> Callable[[], Any]:
     def read() -> Any:
         try:
             status = source.stat()
-            with _opened(source, (status.st_size, status.st_mtime_ns)).open(name) as stream:
+            archive = _opened(source, (status.st_size, status.st_mtime_ns))
+            if archive.getinfo(name).file_size > MAX_FILE:
+                raise _too_large(archive.getinfo(name).file_size)
+            with archive.open(name) as stream:
                 return _parsed(stream)
         except (OSError, zipfile.BadZipFile) as exc:
             raise errors.BadRequest(f"cannot be read from the zip ({exc})") from None
