@@ -145,21 +145,32 @@ def _remote_manifest(s3: S3Client, bucket: str, prefix: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
 
 
-def list_site(settings: Settings, bucket: str, prefix: str) -> list[str]:
-    """The site paths published under `prefix` (relative to it), the manifest aside."""
-    from gallery.storage.aws.clients import s3_client
-
-    with translated(_bucket_answers(bucket)):
-        remote = _remote_etags(s3_client(settings), bucket, prefix)
-    return [key[len(prefix) :] for key in remote if key != prefix + MANIFEST]
+def key_prefix(prefix: str) -> str:
+    """A `--prefix` as keys start with it: "" or "some/path/"."""
+    return prefix.strip("/") + "/" if prefix.strip("/") else ""
 
 
-def plan_publish(site: Path, s3: S3Client, bucket: str, prefix: str, keep: frozenset[str] = frozenset()) -> PublishPlan:
-    """`keep`: site paths the site has although `site` does not hold them (published already, see `BuildJob.kept`)."""
-    plan = PublishPlan()
+def remote_objects(s3: S3Client, bucket: str, prefix: str) -> dict[str, str]:
+    """Every object under `prefix` (a `key_prefix`) with its MD5 (S3's ETag of a single-part put), the manifest
+    aside: what a publish compares the site with."""
     with translated(_bucket_answers(bucket)):
         remote = _remote_etags(s3, bucket, prefix)
     remote.pop(prefix + MANIFEST, None)
+    return remote
+
+
+def plan_publish(
+    site: Path,
+    s3: S3Client,
+    bucket: str,
+    prefix: str,
+    keep: frozenset[str] = frozenset(),
+    remote: dict[str, str] | None = None,
+) -> PublishPlan:
+    """`keep`: site paths the site has although `site` does not hold them (published already, see `BuildJob.kept`).
+    `remote`: the bucket's `remote_objects` when the caller has just listed them."""
+    plan = PublishPlan()
+    remote = dict(remote) if remote is not None else remote_objects(s3, bucket, prefix)
     plan.stamped = _remote_manifest(s3, bucket, prefix)
     local = {upload.key: upload for upload in _local_files(site, prefix)}
     plan.manifest = {key: upload.fingerprint for key, upload in local.items()}
@@ -210,14 +221,15 @@ def publish(
     dry_run: bool = False,
     progress: Callable[[int, int], None] | None = None,
     keep: frozenset[str] = frozenset(),
+    remote: dict[str, str] | None = None,
 ) -> PublishPlan:
     if not site.is_dir() or not (site / "index.html").is_file():
         raise errors.ConfigError(f"No built site at {site}: run `gallery build` first")
-    prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
+    prefix = key_prefix(prefix)
     from gallery.storage.aws.clients import s3_client
 
     s3 = s3_client(settings)
-    plan = plan_publish(site, s3, bucket, prefix, keep)
+    plan = plan_publish(site, s3, bucket, prefix, keep, remote)
     if dry_run:
         return plan
 

@@ -29,7 +29,7 @@ from gallery.domain.model import SYSTEM_TENANT_ID
 from gallery.domain.site_layout import HASHED_DIRS
 from gallery.site.build import run_build
 from gallery.site.plugin import BuildRequest
-from gallery.site.publish import list_site, publish
+from gallery.site.publish import key_prefix, publish, remote_objects
 from gallery.storage.aws.stream import image_changes
 
 log = logging.getLogger("gallery.publisher")
@@ -119,10 +119,11 @@ def publish_site(
             site_tenants = site_tenants | {_tenant_id(settings, tenant)}
         if not changed & site_tenants:
             return Outcome(f"{reason}, none of them shown on the site")
-    prefix = settings.site_prefix.strip("/") + "/" if settings.site_prefix.strip("/") else ""
-    published = frozenset(
-        key for key in list_site(settings, settings.site_bucket, prefix) if key.startswith(HASHED_DIRS)
-    )
+    from gallery.storage.aws.clients import s3_client
+
+    prefix = key_prefix(settings.site_prefix)
+    remote = remote_objects(s3_client(settings), settings.site_bucket, prefix)  # listed once, for both uses
+    published = frozenset(key[len(prefix) :] for key in remote if key[len(prefix) :].startswith(HASHED_DIRS))
     cache = Path(tempfile.gettempdir()) / CACHE
     out = Path(tempfile.mkdtemp(prefix="gallery-site-"))
     try:
@@ -139,7 +140,13 @@ def publish_site(
         for image, why in job.report.failures:
             log.error("Skipped %s (%s): %s", image.title, image.resource_key, why)
         plan = publish(
-            out, settings, settings.site_bucket, prefix, settings.site_distribution or None, keep=frozenset(job.kept)
+            out,
+            settings,
+            settings.site_bucket,
+            prefix,
+            settings.site_distribution or None,
+            keep=frozenset(job.kept),
+            remote=remote,
         )
     finally:
         shutil.rmtree(out, ignore_errors=True)
