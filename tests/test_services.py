@@ -69,8 +69,8 @@ def test_the_upload_limit_the_ui_shows_is_the_tenants_and_none_for_the_sysadmin(
     profile = gallery.accounts.create_profile("small", FileLimits(max_resource_size=1234))
     tenant = gallery.accounts.get_tenant(people["admin"].tenant_id)
     gallery.accounts.update_tenant(tenant.id, tenant.name, profile.id)
-    assert gallery.images.upload_limit(people["admin"]) == 1234
-    assert gallery.images.upload_limit(people["sysadmin"]) == 0
+    assert gallery.images.caller_limits(people["admin"]).max_resource_size == 1234
+    assert gallery.images.caller_limits(people["sysadmin"]).max_resource_size == 0
 
 
 class CountingBlobs:

@@ -141,9 +141,10 @@ class ImageService:
         profile = self.accounts.get_profile(tenant.profile_id)
         return profile.limits if profile else UNLIMITED
 
-    def upload_limit(self, principal: Principal) -> int:
-        """The largest file the caller may upload (0: no limit), as the UI's upload dialog says it."""
-        return self.limits(principal.tenant_id).max_resource_size
+    def caller_limits(self, principal: Principal) -> FileLimits:
+        """The limits the caller's uploads meet, as the management page shows them (the upload dialog's largest
+        file, the usage line's total); none for the system administrator."""
+        return self.limits(principal.tenant_id)
 
     def usage(self, tenant_id: str) -> int:
         return self.catalog.usage(tenant_id)

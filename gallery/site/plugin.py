@@ -272,8 +272,8 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
             if (there := files.identity(site / relative)) is not None and there == files.identity(source):
                 continue  # the very file (a hard link) is in place already
             try:
-                if _place(site / relative, source):
-                    self.job.written.append(relative)
+                _place(site / relative, source)
+                self.job.written.append(relative)
             except OSError as exc:  # one file the disk refuses must not stop the others
                 unplaced.append(f"{relative}: {exc.strerror or exc}")
         self.build.produced.update(self.build.placed)
@@ -370,10 +370,8 @@ class _Files:
         return None if inode is None else (folder[0], inode)
 
 
-def _place(target: Path, source: Path) -> bool:
-    """Put `source` at `target` (a hard link, else a copy); False when it is there already."""
-    if target.exists() and os.path.samefile(target, source):
-        return False
+def _place(target: Path, source: Path) -> None:
+    """Put `source` at `target` (a hard link, else a copy); the caller knows it is not there already."""
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".tmp-{target.name}")
     temporary.unlink(missing_ok=True)
@@ -382,4 +380,3 @@ def _place(target: Path, source: Path) -> bool:
     except OSError:  # another file system, or links not allowed: copy instead
         shutil.copyfile(source, temporary)
     os.replace(temporary, target)
-    return True

@@ -68,10 +68,10 @@ def current_user() -> Response:
 @requires(Action.USE_ACCOUNT)
 def system_params() -> Response:
     principal, images = caller(), gallery().images
-    limits = images.limits(principal.tenant_id)
+    limits = images.caller_limits(principal)  # read once for both fields
     return jsonify(
         {
-            "maxResourceSize": images.upload_limit(principal),
+            "maxResourceSize": limits.max_resource_size,
             "userSettings": {},
             "maxDatapointsLimit": 0,
             # Ours, beside ThingsBoard's: what the management page shows next to its upload button.
