@@ -135,8 +135,8 @@ def _too_large(size: int) -> errors.GalleryError:
 def _file_reader(path: Path) -> Callable[[], Any]:
     def read() -> Any:
         try:
-            if path.stat().st_size > MAX_FILE:
-                raise _too_large(path.stat().st_size)
+            if (size := path.stat().st_size) > MAX_FILE:
+                raise _too_large(size)
             with path.open("rb") as stream:
                 return _parsed(stream)
         except OSError as exc:
@@ -157,8 +157,8 @@ def _member_reader(source: Path, name: str) -> Callable[[], Any]:
         try:
             status = source.stat()
             archive = _opened(source, (status.st_size, status.st_mtime_ns))
-            if archive.getinfo(name).file_size > MAX_FILE:
-                raise _too_large(archive.getinfo(name).file_size)
+            if (size := archive.getinfo(name).file_size) > MAX_FILE:
+                raise _too_large(size)
             with archive.open(name) as stream:
                 return _parsed(stream)
         except (OSError, zipfile.BadZipFile) as exc:

@@ -52,8 +52,10 @@ def page(path: str) -> Response:
     root = settings.site_dir.resolve()  # once per request: a rebuild swapping the site in mid-request changes nothing
     found = _resolve(root, path)
     shell: Path | None = current_app.config.get("GALLERY_SHELL")
-    if found is None and shell is not None and (from_shell := _resolve(shell.resolve(), path)) is not None:
-        root, found = shell.resolve(), from_shell
+    if found is None and shell is not None:
+        fallback = shell.resolve()
+        if (from_shell := _resolve(fallback, path)) is not None:
+            root, found = fallback, from_shell
     if found is None:
         missing = root / "404.html"
         if missing.is_file():
