@@ -3,6 +3,7 @@ system toggle, the remembered view and the copy buttons."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,7 @@ def test_without_javascript_pages_link_to_each_other(browser: Any, served: str) 
     page.locator("#cards .card a").first.click()
     assert page.locator("h1").inner_text()
     assert page.get_by_role("button", name="Copy").count() == 0  # no script, no button that cannot work
+    assert page.get_by_role("button", name="Export JSON").count() == 0
     context.close()
 
 
@@ -117,3 +119,36 @@ def test_copy_buttons_put_the_snippet_on_the_clipboard(
     screenshot(page, "static-image-page")
     assert audit(page.locator("main")) == []  # every snippet whole, every label and button readable
     context.close()
+
+
+def test_export_json_is_assembled_in_the_browser_and_imports_back(
+    browser: Any, served: str, uploaded: dict[str, ImageInfo], gallery: Any, seed: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    from gallery.demo import as_principal
+    from gallery.domain.model import Scope
+    from tests.conftest import make_app
+
+    photo = uploaded["photo"]
+    context = browser.new_context(accept_downloads=True)
+    page = context.new_page()
+    page.goto(f"{served}/images/{photo.id}/")
+    button = page.get_by_role("button", name="Export JSON")
+    expect(button).to_be_visible()
+    with page.expect_download() as caught:
+        button.click()
+    download = caught.value
+    assert download.suggested_filename == f"{photo.resource_key}.json"
+    exported = json.loads(Path(download.path()).read_text())
+    screenshot(page, "static-image-page-export")
+    context.close()
+    # what the API's export holds, field for field, and it imports back as the same image
+    admin = as_principal(seed.users["admin"])
+    assert exported == gallery.transfer.export(admin, Scope.TENANT, photo.resource_key)
+    gallery.images.delete(admin, Scope.TENANT, photo.resource_key, force=True)
+    client = make_app(gallery=gallery).test_client()
+    token = gallery.sessions.tokens.issue(seed.users["admin"]).token
+    response = client.put("/api/image/import", json=exported, headers={"X-Authorization": f"Bearer {token}"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["etag"] == photo.etag

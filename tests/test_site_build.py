@@ -3,6 +3,7 @@ incremental rebuilds, removals, bad images, and `mkdocs build` run the way MkDoc
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -20,7 +21,7 @@ from gallery.demo import as_principal
 from gallery.domain.model import ImageInfo, Scope
 from gallery.domain.serving import extension_for
 from gallery.site import render as render_module
-from gallery.site.render import Cache, export_path
+from gallery.site.render import Cache
 from gallery.storage.backends import open_blobs
 from gallery.wiring import Gallery
 from tests.conftest import Seed, make_app, make_settings
@@ -43,6 +44,20 @@ def original(site: Path, image: ImageInfo) -> Path:
     return site / "originals" / f"{image.etag}.{extension_for(image.original.media_type)}"
 
 
+def export_offered(site: Path, image: ImageInfo) -> dict[str, object] | None:
+    """The export as the page's script assembles it (the fields on the page, the original the button names), or
+    None when the page offers none. `test_site_browser` clicks the real button."""
+    html = page(site, image)
+    fields = re.search(r'<script type="application/json" id="export-fields">(.*?)</script>', html)
+    button = re.search(r'<button type="button" class="button" data-export="\.\./\.\./([^"]+)"', html)
+    if fields is None or button is None:
+        assert (fields, button) == (None, None)
+        assert "Export JSON" not in html
+        return None
+    data = base64.b64encode((site / button.group(1)).read_bytes()).decode()
+    return {**json.loads(fields.group(1)), "data": data}
+
+
 def test_every_public_image_gets_a_page_files_and_an_export(site: Path, uploaded: dict[str, ImageInfo]) -> None:
     index = (site / "index.html").read_text()
     assert "5 images: 4 tenant, 1 system" in index  # the private one is not on the site
@@ -51,8 +66,11 @@ def test_every_public_image_gets_a_page_files_and_an_export(site: Path, uploaded
             continue
         assert f'href="./images/{image.id}/"' in index
         assert original(site, image).read_bytes() != b""
-        exported = json.loads((site / export_path(image)).read_text())
+        exported = export_offered(site, image)
+        assert exported is not None
         assert (exported["resourceKey"], exported["title"]) == (image.resource_key, image.title)
+        assert base64.b64decode(str(exported["data"])) == original(site, image).read_bytes()
+    assert not (site / "exports").exists()  # no second, base64 copy of every original
     photo = page(site, uploaded["photo"])
     assert "Sunset &amp; &lt;sea&gt;" in photo
     assert "1600×1000" in photo
@@ -75,7 +93,9 @@ def test_renditions_are_webp_with_a_fallback_at_several_widths(site: Path, uploa
     widths = [int(w) for w in re.findall(r" (\d+)w", webp.group(1))]
     assert widths == [320, 640, 1280]
     names = re.findall(r"r/([0-9a-f]{16}-\d+\.(?:webp|jpg))", photo)
-    assert {n.rsplit(".", 1)[1] for n in names} == {"webp", "jpg"}
+    # One fallback, for the rare browser without WebP: the widest up to 640 px, as the <img>'s only source.
+    assert sorted({n.split("-")[1] for n in names}) == ["1280.webp", "320.webp", "640.jpg", "640.webp"]
+    assert re.search(r'<img src="[^"]+-640\.jpg" srcset="\.\./\.\./r/[0-9a-f]{16}-640\.jpg 640w"', photo), photo
     for name in set(names):
         width = int(name.split("-")[1].split(".")[0])
         with Image.open(site / "r" / name) as rendered:
@@ -84,7 +104,8 @@ def test_renditions_are_webp_with_a_fallback_at_several_widths(site: Path, uploa
     # Transparency keeps a PNG fallback; an image narrower than a width is not upscaled.
     logo = page(site, uploaded["logo"])
     assert "1280w" not in logo
-    assert set(re.findall(r"r/[0-9a-f]{16}-(\d+)\.png", logo)) == {"320", "640", "700"}
+    assert set(re.findall(r"r/[0-9a-f]{16}-(\d+)\.webp", logo)) == {"320", "640", "700"}
+    assert set(re.findall(r"r/[0-9a-f]{16}-(\d+)\.png", logo)) == {"640"}
 
 
 def test_svg_is_a_file_never_inlined_and_gifs_stay_animated(site: Path, uploaded: dict[str, ImageInfo]) -> None:
@@ -130,8 +151,8 @@ def test_private_images_only_with_include_private_and_a_loud_warning(
     shown = page(out, private)
     assert "/api/images/public/" not in shown
     assert "has no public link" in shown
-    assert not (out / export_path(private)).exists()  # its bytes and public key stay off the site
-    assert not any(private.public_key in p.read_text() for p in (out / "exports").iterdir())
+    assert export_offered(out, private) is None  # its public key stays off the site
+    assert private.public_key not in shown
     assert "Export JSON" not in shown
     # made private: gone from the (public) site at the next build, every file of it
     photo = uploaded["photo"]
@@ -141,16 +162,31 @@ def test_private_images_only_with_include_private_and_a_loud_warning(
     assert code == 0, output
     assert not (site / "images" / photo.id).exists()
     assert not original(site, photo).exists()
-    assert not (site / export_path(photo)).exists()
     assert not renditions & files_under(site, "r")
     assert photo.title not in (site / "gallery.json").read_text()
+
+
+def test_nothing_in_an_export_closes_its_block_on_the_page(
+    tmp_path: Path, gallery: Gallery, seed: Seed, env: dict[str, str]
+) -> None:
+    title = "</script><script>alert(1)</script><!--"
+    name = "<!--<script>.png"
+    image = gallery.images.upload(as_principal(seed.users["admin"]), name, png(64, 48), title, None)
+    out = tmp_path / "hostile"
+    code, output = build(out, "--tenant", seed.tenants["A"].name)
+    assert code == 0, output
+    html = page(out, image)
+    assert html.count("<script") == html.count("</script>") == 2  # the fields' block and the theme's script
+    exported = export_offered(out, image)
+    assert exported is not None
+    assert (exported["title"], exported["fileName"]) == (title, name)
 
 
 def test_an_export_file_imports_back_through_the_api(
     site: Path, gallery: Gallery, uploaded: dict[str, ImageInfo], seed: Seed
 ) -> None:
     photo = uploaded["photo"]
-    exported = json.loads((site / export_path(photo)).read_text())
+    exported = export_offered(site, photo)
     admin = as_principal(seed.users["admin"])
     gallery.images.delete(admin, Scope.TENANT, "photo.jpg", force=True)
     client = make_app(gallery=gallery).test_client()
@@ -229,7 +265,6 @@ def test_a_deleted_image_leaves_nothing_behind(
     code, output = build(site, "--tenant", seed.tenants["A"].name, "--system")
     assert code == 0, output
     assert not (site / "images" / logo.id).exists()
-    assert not (site / export_path(logo)).exists()
     assert not original(site, logo).exists()
     assert not {f"r/{n}" for n in names} & files_under(site, "r")
     cache = Cache(site.parent / "cache")

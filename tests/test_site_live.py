@@ -24,7 +24,6 @@ from gallery.domain import errors
 from gallery.domain.model import ImageInfo, Scope
 from gallery.site.live import Generations, LiveSite
 from gallery.site.plugin import BuildRequest
-from gallery.site.render import export_id
 from gallery.site.shell import SITE_NAME, manage_page
 from gallery.wiring import Gallery
 from tests.browser import screenshot
@@ -82,9 +81,9 @@ def test_an_upload_writes_its_own_files_and_the_index_and_nothing_else(
     assert outcome.job is not None, outcome.error
     assert outcome.job.report.rendered == 1
     after = fingerprints(live.generations.site.resolve())
-    own = set(after) - set(before)  # the new image's page, export, original and renditions
-    assert {f"images/{new.id}/index.html", f"exports/{export_id(new)}.json"} < own
-    assert {p.split("/")[0] for p in own} == {"images", "exports", "originals", "r"}
+    own = set(after) - set(before)  # the new image's page, original and renditions
+    assert f"images/{new.id}/index.html" in own
+    assert {p.split("/")[0] for p in own} == {"images", "originals", "r"}
     assert set(outcome.job.written) == own | INDEX_FILES
     changed = {p for p in before if after[p] != before[p]}
     assert changed == INDEX_FILES

@@ -14,7 +14,6 @@ from click.testing import CliRunner
 from gallery.demo import as_principal
 from gallery.domain.model import ImageInfo, Scope
 from gallery.site.publish import MANIFEST
-from gallery.site.render import export_id
 from gallery.wiring import Gallery
 from tests.conftest import Seed
 from tests.moto_http import moto_subprocess
@@ -110,11 +109,6 @@ def test_publish_sets_types_and_cache_headers_then_uploads_nothing_the_second_ti
     assert stored["index.html"] == {"type": "text/html; charset=utf-8", "cache": "no-cache"}
     assert stored[f"images/{photo.id}/index.html"]["cache"] == "no-cache"
     assert stored["gallery.json"] == {"type": "application/json", "cache": "no-cache"}
-    assert stored[f"exports/{export_id(photo)}.json"] == {
-        "type": "application/json",
-        "cache": "public, max-age=31536000, immutable",  # named by what it carries, like renditions
-        "disposition": "attachment",
-    }
     assert stored["assets/gallery.css"]["type"] == "text/css; charset=utf-8"
     assert stored["assets/gallery.js"]["type"] == "text/javascript; charset=utf-8"
     # originals are named by their bytes (never by a key a user chose), so caches keep them for good
@@ -124,7 +118,7 @@ def test_publish_sets_types_and_cache_headers_then_uploads_nothing_the_second_ti
     svg = stored[f"originals/{icon.etag}.svg"]
     assert (svg["type"], svg["disposition"]) == ("image/svg+xml", "attachment")  # never a document on our origin
     attachments = {key for key, meta in stored.items() if "disposition" in meta}
-    assert attachments == {f"originals/{icon.etag}.svg"} | {k for k in stored if k.startswith("exports/")}
+    assert attachments == {f"originals/{icon.etag}.svg"}
     assert invalidated(aws) == []  # nothing was there before: nothing to invalidate
 
     code, output = publish(aws, site)

@@ -18,7 +18,7 @@ from gallery.config import SETTINGS, Settings
 from gallery.demo import as_principal
 from gallery.domain.model import Authority, ImageInfo, Scope
 from gallery.site.publish import MANIFEST
-from gallery.site.render import export_path, original_path
+from gallery.site.render import original_path
 from gallery.wiring import Gallery
 from tests.conftest import JWT_SECRET
 from tests.helpers import png
@@ -179,7 +179,7 @@ def test_each_change_publishes_exactly_what_it_changed(world: World, lambda_cont
     assert done["rendered"] == 2
     site = world.site()
     assert "First" in site["index.html"].decode()
-    assert {f"images/{first.id}/index.html", export_path(first), original_path(first)} <= set(site)
+    assert {f"images/{first.id}/index.html", original_path(first)} <= set(site)
 
     # one upload: the new image's objects, the index and gallery.json; one rendering
     before = world.site()
@@ -189,8 +189,8 @@ def test_each_change_publishes_exactly_what_it_changed(world: World, lambda_cont
     assert done["rendered"] == 1, (done, [r.get("eventName") for r in batch])
     after = world.site()
     new = set(after) - set(before)
-    assert {f"images/{third.id}/index.html", export_path(third), original_path(third)} <= new
-    assert {k.split("/")[0] for k in new} == {"images", "exports", "originals", "r"}
+    assert {f"images/{third.id}/index.html", original_path(third)} <= new
+    assert {k.split("/")[0] for k in new} == {"images", "originals", "r"}
     changed = {k for k in before if after.get(k) != before[k]}
     assert changed == INDEX_FILES
     assert set(done["uploaded"]) == new | changed
@@ -202,13 +202,13 @@ def test_each_change_publishes_exactly_what_it_changed(world: World, lambda_cont
     assert (again["rendered"], again["uploaded"], again["deleted"], again["invalidated"]) == (0, [], [], [])
     assert world.site() == after
 
-    # a rename renders nothing: a new export and page, the old export goes
-    renamed = world.gallery.images.rename(world.admin, Scope.TENANT, "first.png", "First, renamed")
+    # a rename renders nothing: its page and the index change, no image file
+    world.gallery.images.rename(world.admin, Scope.TENANT, "first.png", "First, renamed")
     done = on_stream(lambda_container, world.records())
     assert done["rendered"] == 0
-    assert set(done["uploaded"]) == {f"images/{first.id}/index.html", export_path(renamed)} | INDEX_FILES
-    assert done["deleted"] == [export_path(first)]
-    assert not [p for p in done["invalidated"] if p.startswith(("/r/", "/originals/", "/exports/"))]
+    assert set(done["uploaded"]) == {f"images/{first.id}/index.html"} | INDEX_FILES
+    assert done["deleted"] == []
+    assert not [p for p in done["invalidated"] if p.startswith(("/r/", "/originals/"))]
 
     # a delete takes every object of the image away; only changed fixed paths are invalidated
     before = world.site()
@@ -216,7 +216,7 @@ def test_each_change_publishes_exactly_what_it_changed(world: World, lambda_cont
     done = on_stream(lambda_container, world.records())
     gone = set(before) - set(world.site())
     assert gone == set(done["deleted"])
-    assert {f"images/{third.id}/index.html", export_path(third), original_path(third)} <= gone
+    assert {f"images/{third.id}/index.html", original_path(third)} <= gone
     assert any(k.startswith("r/") for k in gone)
     assert set(done["uploaded"]) == INDEX_FILES
     assert set(done["invalidated"]) == INDEX_PATHS | {f"/images/{third.id}/index.html", f"/images/{third.id}/"}

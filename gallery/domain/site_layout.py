@@ -7,7 +7,8 @@ from __future__ import annotations
 
 RENDITIONS = "r"  # content-hashed renditions: `<hash>-<width>.<ext>`
 ORIGINALS = "originals"  # the stored bytes, named by their SHA-256 and the extension of their sniffed type
-EXPORTS = "exports"  # ThingsBoard export JSON of public images, named by a hash of all they carry
+# Where builds before exports were assembled in the browser kept export JSON: swept from sites they left it in.
+RETIRED_EXPORTS = "exports"
 IMAGE_PAGES = "images"  # one page per image: `images/<id>/`
 INDEX_PAGES = "page"  # the index's pages after the first: `page/<n>/`
 SEARCH_INDEX = "gallery.json"  # every card, for the index page's search
@@ -17,12 +18,12 @@ MANAGE_PAGE = "manage.md"  # the management app's page source; served at `manage
 API_PAGE = "api-docs.md"  # the API browser's page source (the OpenAPI document in Swagger UI); at `api-docs/`
 
 # Content-addressed folders: a name never holds other bytes, so caches keep them for good.
-HASHED_DIRS = (f"{RENDITIONS}/", f"{ORIGINALS}/", f"{EXPORTS}/")
+HASHED_DIRS = (f"{RENDITIONS}/", f"{ORIGINALS}/")
 # Folders whose files are users' bytes (or made from them): typed by what we stored, and never rendered as a
 # document on the origin the site shares with the API and the management page.
-USER_BYTES_DIRS = (f"{RENDITIONS}/", f"{ORIGINALS}/", f"{EXPORTS}/")
+USER_BYTES_DIRS = (f"{RENDITIONS}/", f"{ORIGINALS}/", f"{RETIRED_EXPORTS}/")
 # Folders the build owns whole: after a build, whatever in them this build did not produce goes.
-MANAGED = (RENDITIONS, ORIGINALS, EXPORTS, IMAGE_PAGES, INDEX_PAGES)
+MANAGED = (RENDITIONS, ORIGINALS, RETIRED_EXPORTS, IMAGE_PAGES, INDEX_PAGES)
 
 
 def rendition(name: str) -> str:
@@ -31,12 +32,6 @@ def rendition(name: str) -> str:
 
 def original(etag: str, extension: str) -> str:
     return f"{ORIGINALS}/{etag}.{extension}"
-
-
-def export(name: str) -> str:
-    """`name` hashes the bytes' ETag and every field the export holds: a rename is a new file, so a name never
-    holds other bytes and a publisher knows from the name alone whether it is up to date."""
-    return f"{EXPORTS}/{name}.json"
 
 
 def image_page(image_id: str) -> str:

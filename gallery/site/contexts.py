@@ -14,7 +14,8 @@ from typing import Any
 from gallery.domain import site_layout
 from gallery.domain.embed import EmbedContext, Snippet, attribute, snippets
 from gallery.domain.errors import display_size
-from gallery.site.render import Item, Options, export_path, original_path
+from gallery.services.transfer import export_data
+from gallery.site.render import Item, Options, original_path
 from gallery.site.renditions import Rendition, RenditionPlan
 
 SIZES = "(max-width: 700px) 100vw, 640px"
@@ -63,8 +64,9 @@ def image_view(item: Item, api_url: str, site_url: str, options: Options) -> dic
         "created": datetime.fromtimestamp(image.created_time / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "created_ms": image.created_time,
         "original_path": original,
-        "original_url": original if options.needs_original(plan) else None,
-        "export_path": export_path(image) if options.exports_for(image) else None,
+        "original_url": original if options.needs_original(image, plan) else None,
+        # The export's fields but its bytes, which the page's script adds from the original.
+        "export": _without_data(export_data(image, b"")) if options.exports_for(image) else None,
         "page_path": site_layout.image_page(image.id),
         "sizes": SIZES,
         "public_link": f"{api_url or site_url}{image.public_link}" if image.public and image.public_link else None,
@@ -91,6 +93,11 @@ def image_view(item: Item, api_url: str, site_url: str, options: Options) -> dic
         view["thumb"] = {"src": view["original_url"], "webp": None, "w": width, "h": height}
     view["snippets"] = _snippets(view, item, api_url, site_url)
     return view
+
+
+def _without_data(fields: dict[str, Any]) -> dict[str, Any]:
+    del fields["data"]
+    return fields
 
 
 def _snippets(view: dict[str, Any], item: Item, api_url: str, site_url: str) -> list[dict[str, str]]:

@@ -1,5 +1,5 @@
 """The `gallery` MkDocs plugin: the configured catalog becomes an index (paginated, so it works without JavaScript),
-one page per image, the image files and export JSON. Registered as the `mkdocs.plugins` entry point `gallery`.
+one page per image and the image files. Registered as the `mkdocs.plugins` entry point `gallery`.
 
 Images are made by `render.py` into a content-keyed cache and enter the site as files with a source path, so
 `mkdocs build --dirty` (what `gallery build` runs) copies only what changed; files of images no longer listed are
@@ -39,7 +39,6 @@ from gallery.site.render import (
     Item,
     Options,
     Report,
-    export_id,
     render_images,
     write_atomically,
     write_if_changed,
@@ -52,7 +51,7 @@ log = get_plugin_logger(__name__)
 DEFAULT_CACHE = ".cache/gallery"
 PRIVATE_WARNING = (
     "PRIVATE images are included (--include-private, include_private: true): their pictures, names and pages are "
-    "readable by anyone who can reach this site, without signing in (their export JSON stays off it)"
+    "readable by anyone who can reach this site, without signing in (no export is offered for them)"
 )
 
 
@@ -210,10 +209,8 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
             cards.append(contexts.card(view))
             for rendition in item.plan.renditions:
                 self.build.placed[site_layout.rendition(rendition.name)] = cache.rendition(rendition.name)
-            if self.build.options.needs_original(item.plan):
+            if self.build.options.needs_original(item.image, item.plan):
                 self.build.placed[view["original_path"]] = cache.original(item.image.etag)
-            if view["export_path"]:
-                self.build.placed[view["export_path"]] = cache.export(export_id(item.image))
             self.build.image_pages[item.slug] = view
 
         size = max(1, self.config.page_size)

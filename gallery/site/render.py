@@ -1,7 +1,7 @@
 """The static gallery's image work: what each image needs, and making what is missing — in parallel.
 
-Everything made is kept in a cache directory keyed by content (`<cache>/r/<rendition>`, `<cache>/o/<sha256>`,
-`<cache>/x/<export>.json`), so a rebuild with no change reads no image and renders nothing, an updated image (new
+Everything made is kept in a cache directory keyed by content (`<cache>/r/<rendition>`, `<cache>/o/<sha256>`),
+so a rebuild with no change reads no image and renders nothing, an updated image (new
 ETag) gets new names, and what the site still needs is exactly what the catalog lists now. What an image needs is
 known from its catalog row (type, displayed size, transparency), so nothing is decoded to find out. Workers read
 bytes from the blob store alone: they open no catalog. The MkDocs plugin (`plugin.py`) turns this into pages and
@@ -11,9 +11,7 @@ files.
 from __future__ import annotations
 
 import functools
-import hashlib
 import io
-import json
 import multiprocessing
 import os
 import shutil
@@ -27,7 +25,6 @@ from gallery.domain import errors, site_layout
 from gallery.domain.model import ImageInfo
 from gallery.domain.serving import extension_for
 from gallery.imaging import DecodeLimits
-from gallery.services.transfer import export_data
 from gallery.site.renditions import DEFAULT_WIDTHS, RenditionPlan, plan_for, render
 from gallery.storage import files
 from gallery.storage.backends import open_blobs
@@ -59,35 +56,35 @@ class Report:
 
 @dataclass(frozen=True)
 class Options:
-    """What the site holds per image besides its page: renditions (widths, WebP or not), the original, the export."""
+    """What the site holds per image besides its page: renditions (widths, WebP or not), the original, the export.
+
+    The export (ThingsBoard's JSON, the bytes in base64) is assembled in the visitor's browser from the original
+    and the fields on the page: a file per image would be a second, larger copy of every original, written on
+    every cold build (a 2.4 MB photo made a 3.3 MB export)."""
 
     widths: tuple[int, ...] = DEFAULT_WIDTHS
     webp: bool = True
     originals: bool = True
     exports: bool = True
 
-    def needs_original(self, rendition_plan: RenditionPlan) -> bool:
-        """SVG has no renditions: its page shows the original, so it is kept even when originals are not."""
-        return self.originals or not rendition_plan.renditions
+    def needs_original(self, image: ImageInfo, rendition_plan: RenditionPlan) -> bool:
+        """SVG has no renditions: its page shows the original, so it is kept even when originals are not; nor is
+        an export offered without it (the export carries the same bytes)."""
+        return self.originals or not rendition_plan.renditions or self.exports_for(image)
 
     def exports_for(self, image: ImageInfo) -> bool:
         """An export carries the bytes and the public key: only a public image's is anybody's to download."""
         return self.exports and image.public
 
 
-def export_id(image: ImageInfo) -> str:
-    """Names the export file in the cache: it changes when the bytes or anything the export carries changes."""
-    fields = [image.etag, image.title, image.resource_key, image.file_name, image.public_key, str(image.public)]
-    return hashlib.sha256("\0".join([*fields, image.sub_type.value]).encode()).hexdigest()[:24]
-
-
 class Cache:
     def __init__(self, root: Path) -> None:
         self.root = root
-        for part in ("r", "o", "x"):
+        for part in ("r", "o"):
             (root / part).mkdir(parents=True, exist_ok=True)
         self._held: dict[str, set[str]] = {}
-        shutil.rmtree(root / "m", ignore_errors=True)  # what probes learnt, before the catalog kept it
+        for retired in ("m", "x"):  # what probes learnt before the catalog kept it; exports before browsers made them
+            shutil.rmtree(root / retired, ignore_errors=True)
 
     def rendition(self, name: str) -> Path:
         return self.root / "r" / name
@@ -95,11 +92,8 @@ class Cache:
     def original(self, etag: str) -> Path:
         return self.root / "o" / etag
 
-    def export(self, name: str) -> Path:
-        return self.root / "x" / f"{name}.json"
-
     def holds(self, part: str, name: str) -> bool:
-        """Whether the cache held `name` in `part` ("r", "o", "x") when first asked: one directory read per part
+        """Whether the cache held `name` in `part` ("r", "o") when first asked: one directory read per part
         rather than a stat per file (a build of 10,000 images asks 40,000 times). For the decisions taken
         before rendering; what this build writes is not seen."""
         if part not in self._held:
@@ -110,12 +104,11 @@ class Cache:
     def rendered(self, rendition_plan: RenditionPlan) -> bool:
         return all(self.holds("r", r.name) for r in rendition_plan.renditions)
 
-    def prune(self, items: Iterable[Item], options: Options) -> None:
+    def prune(self, items: Iterable[Item]) -> None:
         """Forget what no listed image uses any more (the cache must not grow forever)."""
         listed = list(items)
         _keep_only(self.root / "r", {r.name for item in listed for r in item.plan.renditions})
         _keep_only(self.root / "o", {item.image.etag for item in listed})
-        _keep_only(self.root / "x", {f"{export_id(i.image)}.json" for i in listed if options.exports_for(i.image)})
 
 
 def _keep_only(folder: Path, names: set[str]) -> None:
@@ -192,7 +185,7 @@ def _work(image: ImageInfo, options: Options, limits: DecodeLimits) -> tuple[Ren
     rendered = render(data, image.etag, options.widths, options.webp, limits)
     for name, content in rendered.files.items():
         write_atomically(cache.rendition(name), content)
-    _keep_bytes(image, data, rendered.plan, options, cache)
+    _keep_original(image, data, rendered.plan, options, cache)
     return rendered.plan, rendered.has_alpha
 
 
@@ -204,27 +197,20 @@ def original_path(image: ImageInfo) -> str:
     return site_layout.original(image.etag, extension_for(image.original.media_type))
 
 
-def export_path(image: ImageInfo) -> str:
-    return site_layout.export(export_id(image))
-
-
-def _bytes_wanted(
+def _original_wanted(
     image: ImageInfo, rendition_plan: RenditionPlan, options: Options, cache: Cache, published: frozenset[str]
 ) -> bool:
-    """Whether the site needs an original or export that is neither in the cache nor published yet."""
-    original = options.needs_original(rendition_plan) and not cache.holds("o", image.etag)
-    if original and original_path(image) not in published:
-        return True
-    export = options.exports_for(image) and not cache.holds("x", f"{export_id(image)}.json")
-    return export and export_path(image) not in published
+    """Whether the site needs an original that is neither in the cache nor published yet."""
+    if not options.needs_original(image, rendition_plan) or cache.holds("o", image.etag):
+        return False
+    return original_path(image) not in published
 
 
-def _keep_bytes(image: ImageInfo, data: bytes, rendition_plan: RenditionPlan, options: Options, cache: Cache) -> None:
-    """The original and the export JSON, where the site needs them."""
-    if options.needs_original(rendition_plan) and not cache.original(image.etag).is_file():
+def _keep_original(
+    image: ImageInfo, data: bytes, rendition_plan: RenditionPlan, options: Options, cache: Cache
+) -> None:
+    if options.needs_original(image, rendition_plan) and not cache.original(image.etag).is_file():
         write_atomically(cache.original(image.etag), data)
-    if options.exports_for(image):
-        write_atomically(cache.export(export_id(image)), json.dumps(export_data(image, data)).encode())
 
 
 def render_images(
@@ -253,10 +239,10 @@ def render_images(
         if known is None or not (cache.rendered(known) or published.issuperset(rendition_paths(known))):
             pending.append(image)
             continue
-        if _bytes_wanted(image, known, options, cache, published):  # renamed, say: a new export, nothing to decode
+        if _original_wanted(image, known, options, cache, published):  # made public, say: nothing to decode
             blobs = blobs or open_blobs(settings)
             try:
-                _keep_bytes(image, read_blob(blobs, image.etag), known, options, cache)
+                _keep_original(image, read_blob(blobs, image.etag), known, options, cache)
             except errors.GalleryError as exc:
                 report.failures.append((image, f"its bytes cannot be read ({exc.message})"))
                 continue
@@ -277,5 +263,5 @@ def render_images(
         if progress:
             progress(done, len(pending))
     report.items.sort(key=lambda item: (-item.image.created_time, item.image.id))
-    cache.prune(report.items, options)
+    cache.prune(report.items)
     return report

@@ -1,11 +1,11 @@
 // @ts-check
 // Progressive enhancement: every page works without this file. With it, the index gets search by name, sorting
 // and client-side pages over gallery.json (fetched on first use), the view choice is remembered, and snippets get
-// copy buttons. Only one page of cards is ever in the document, however many images there are; each is the
+// copy buttons, and an image page's export is assembled here from its original. Only one page of cards is ever in the document, however many images there are; each is the
 // page's own card `<template>`, filled with text (never parsed as HTML).
 
 import { VIEW_KEY } from "./lib/keys.js";
-import { copyText, debounce } from "./lib/util.js";
+import { copyText, debounce, saveFile } from "./lib/util.js";
 
 /** @typedef {import("./lib/types.js").Card} Card */
 
@@ -21,6 +21,45 @@ function enhanceCopy() {
       setTimeout(() => { button.textContent = "Copy"; }, 1500);
     });
   }
+}
+
+/**
+ * The image's ThingsBoard export (what `PUT /api/image/import` takes back), made in the browser: the page holds
+ * every field but the bytes, the site holds the original, so the site needs no second, base64 copy of each image.
+ */
+function enhanceExport() {
+  const button = document.querySelector("button[data-export]");
+  const fields = document.getElementById("export-fields");
+  if (!(button instanceof HTMLButtonElement) || !fields) return;
+  button.hidden = false;
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      const response = await fetch(button.dataset.export ?? "");
+      if (!response.ok) throw new Error(`${response.status}`);
+      const data = await base64(await response.blob());
+      const json = JSON.stringify({ ...JSON.parse(fields.textContent ?? "{}"), data });
+      saveFile(new Blob([json], { type: "application/json" }), button.dataset.name ?? "image.json");
+      button.textContent = "Export JSON";
+    } catch {
+      button.textContent = "Export failed: try again";
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
+/**
+ * @param {Blob} blob
+ * @returns {Promise<string>} its bytes in base64 (a data: URL's tail: the browser encodes, not a loop here)
+ */
+function base64(blob) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result).split(",", 2)[1] ?? "");
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(blob);
+  });
 }
 
 /**
@@ -137,5 +176,6 @@ function enhanceIndex(root) {
 }
 
 enhanceCopy();
+enhanceExport();
 const index = document.querySelector(".gallery[data-index]");
 if (index instanceof HTMLElement) enhanceIndex(index);

@@ -30,3 +30,20 @@ export async function copyText(text, field) {
     document.execCommand("copy");
   }
 }
+
+/**
+ * Offer `blob` as a download named `name`.
+ * @param {Blob} blob
+ * @param {string} name
+ */
+export function saveFile(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = name;
+  link.hidden = true;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}

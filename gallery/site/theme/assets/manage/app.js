@@ -3,9 +3,9 @@
 // Modules, no build step. Everything the page shows is rebuilt from `state` (kept in the URL) and one API page.
 
 import "../gallery-img.js";
-import { debounce } from "../lib/util.js";
+import { debounce, saveFile } from "../lib/util.js";
 import { Api, ApiError } from "./api.js";
-import { h, icon, saveFile } from "./dom.js";
+import { h, icon } from "./dom.js";
 import { confirm, editDialog, embedDialog, importDialog, referenceList, uploadDialog } from "./dialogs.js";
 import { formatSize, imageId, imagePath, isSystem, plainError } from "./format.js";
 import { readState, rememberView, writeState } from "./state.js";
