@@ -6,11 +6,13 @@ import sys
 
 from benchmarks import (
     archive,
+    default_build,
     list_scale,
     live_site,
     page_weight,
     preview,
     rebuild_scale,
+    rendition_quality,
     revalidate,
     static_build,
 )
@@ -20,7 +22,9 @@ def main() -> int:
     results = [
         *preview.run(),
         *revalidate.run(),
+        *rendition_quality.run(),
         *static_build.run(),
+        *default_build.run(),
         *page_weight.run(),
         *live_site.run(),
         *archive.run(),

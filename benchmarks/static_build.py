@@ -1,7 +1,7 @@
 """The static gallery build against sigal (PyPI `sigal`) on the same 300 synthetic 3000×2000 JPEGs, same cores, one run.
 
 Equivalent outputs: each tool makes a thumbnail (280 px) and an 800 px image per photo as JPEG, plus its pages (our
-WebP copies, originals and export JSON are turned off for the comparison: sigal makes none of them). Ours is the
+WebP copies, originals and exports are turned off for the comparison: sigal makes none of them). Ours is the
 whole `gallery build` (catalog read, renditions, one MkDocs page per image) from an empty output and cache; sigal's
 is `sigal build` from an empty output. Rounds alternate between the two. Promise: ours ≥ 2× sigal's images/s.
 

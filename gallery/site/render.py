@@ -20,6 +20,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from PIL import _imaging as pillow_core
+
 from gallery.config import Settings
 from gallery.domain import errors, site_layout
 from gallery.domain.model import ImageInfo
@@ -139,6 +141,7 @@ def write_if_changed(path: Path, data: bytes) -> bool:
 
 
 SITE_FILE_MODE = 0o644
+WORKER_IMAGE_BLOCKS = 16  # of Pillow's 16 MiB blocks, kept for reuse by a rendering worker
 
 _worker: tuple[BlobStore, Cache] | None = None
 
@@ -162,7 +165,7 @@ def _outcomes(
             yield image, functools.partial(_work, image, options, limits)
         return
     context = multiprocessing.get_context(start_method) if start_method else None
-    with ProcessPoolExecutor(count, context, initializer=_start_worker, initargs=(settings, cache_root)) as pool:
+    with ProcessPoolExecutor(count, context, initializer=_start_pool_worker, initargs=(settings, cache_root)) as pool:
         futures = [(image, pool.submit(_work, image, options, limits)) for image in pending]
         for image, future in futures:
             yield image, future.result
@@ -172,6 +175,14 @@ def _start_worker(settings: Settings, cache_root: Path) -> None:
     """Each worker reads bytes from the blob store itself, so they never pass through the parent process."""
     global _worker
     _worker = open_blobs(settings), Cache(cache_root)
+
+
+def _start_pool_worker(settings: Settings, cache_root: Path) -> None:
+    """A worker of its own also keeps Pillow's freed image memory for the next image (`PILLOW_BLOCKS_MAX`): by
+    default each 6 MP decode maps fresh pages from the kernel and faults them in, a seventh of a rendering's time
+    (`benchmarks/default_build.py`). Not in a caller's process (`gallery serve`), which should give memory back."""
+    pillow_core.set_blocks_max(WORKER_IMAGE_BLOCKS)
+    _start_worker(settings, cache_root)
 
 
 def _work(image: ImageInfo, options: Options, limits: DecodeLimits) -> tuple[RenditionPlan, bool]:
