@@ -8,6 +8,7 @@ from benchmarks import (
     archive,
     default_build,
     list_scale,
+    load,
     live_site,
     page_weight,
     preview,
@@ -15,6 +16,7 @@ from benchmarks import (
     rendition_quality,
     revalidate,
     static_build,
+    upload_memory,
 )
 
 
@@ -22,6 +24,7 @@ def main() -> int:
     results = [
         *preview.run(),
         *revalidate.run(),
+        *upload_memory.run(),
         *rendition_quality.run(),
         *static_build.run(),
         *default_build.run(),
@@ -33,7 +36,8 @@ def main() -> int:
     ]
     for result in results:
         print(result.line())
-    return 0 if all(r.ok for r in results) else 1
+    loaded = load.main()  # prints its own report: throughput, latencies, and any broken invariant
+    return 0 if all(r.ok for r in results) and loaded == 0 else 1
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 
 from gallery.wiring import Gallery
 from tests.conftest import Seed, make_app, make_settings
-from tests.helpers import error_of, ok_json, png, sha256, upload
+from tests.helpers import error_of, ok_json, png, put_file, sha256, upload
 from tests.storage_fixtures import aws_env
 
 
@@ -100,3 +100,43 @@ def test_a_read_fault_is_a_503_not_a_500(client: FlaskClient, aws_gallery: Galle
     finally:
         undo()
     ok_json(client.get("/api/images?pageSize=10&page=0", headers=headers))
+
+
+@pytest.mark.parametrize(
+    ("what", "event", "code", "status"),
+    [
+        # after the row commits: confirming the new bytes (S3 HEAD), releasing replaced or deleted ones
+        ("upload", "before-call.s3.HeadObject", "SlowDown", 503),
+        ("update", "before-call.s3.HeadObject", "SlowDown", 503),
+        ("update", "before-call.dynamodb.Query", "ThrottlingException", 400),
+        ("delete", "before-call.s3.DeleteObject", "SlowDown", 503),
+    ],
+)
+def test_a_fault_after_the_commit_still_answers_success_and_the_write_stands(
+    client: FlaskClient, aws_gallery: Gallery, headers: dict[str, str], what: str, event: str, code: str, status: int
+) -> None:
+    """A 503 must mean nothing was written: once the row is committed, the tidying after it (tried again through
+    a hiccup, else left to gc) cannot turn the answer into a failure the client would retry."""
+    ok_json(upload(client, headers, png(color=(5, 5, 5)), "old.png"))
+    replacement = png(color=(6, 6, 6))
+    service = event.split(".")[1]
+    target = aws_gallery.storage.catalog.table.client if service == "dynamodb" else aws_gallery.storage.blobs.client  # type: ignore[attr-defined]
+    undo = inject(target, event, code, status)  # every try fails: the tidying gives up and logs
+    try:
+        if what == "upload":
+            answer = ok_json(upload(client, headers, replacement, "new.png"))
+            key = answer["resourceKey"]
+        elif what == "update":
+            answer = ok_json(put_file(client, "/api/images/tenant/old.png", headers, replacement, "old.png"))
+            key = "old.png"
+        else:
+            assert client.delete("/api/images/tenant/old.png", headers=headers).status_code == 200
+    finally:
+        undo()
+    if what == "delete":
+        assert client.get("/api/images/tenant/old.png/info", headers=headers).status_code == 404
+    else:
+        assert client.get(f"/api/images/tenant/{key}", headers=headers).data == replacement
+    aws_gallery.images.keeper.collect_garbage()  # what the tidying could not do, gc does
+    if what != "upload":
+        assert not aws_gallery.storage.blobs.exists(sha256(png(color=(5, 5, 5))))

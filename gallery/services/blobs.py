@@ -7,12 +7,19 @@ image's row just started to refer to: it re-checks after deleting and puts them 
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from gallery import imaging
 from gallery.domain import errors
 from gallery.domain.model import Descriptor, FileLimits
 from gallery.storage.protocols import BlobStore, ImageCatalog, read_blob
+
+# Tries of the tidying after a commit, through a storage hiccup (throttling), before leaving it to `gallery gc`.
+SETTLE_TRIES = 3
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,25 @@ class BlobKeeper:
         for etag, data in prepared.blobs():
             if not self.blobs.exists(etag):
                 self.blobs.put(etag, data)
+
+    def settle(self, committed: Prepared | None, unreferenced: Iterable[str]) -> None:
+        """After a row committed, the write has happened and its answer is success, whatever storage says next: the
+        new row's bytes are confirmed and bytes no row refers to any more are released, tried again through a
+        hiccup. What a lasting failure leaves is logged: unreleased bytes are what `gallery gc` collects."""
+        etags = list(unreferenced)
+        for attempt in range(SETTLE_TRIES):
+            try:
+                if committed is not None:
+                    self.confirm(committed)
+                    committed = None
+                self.release(*etags)
+                return
+            except errors.GalleryError as exc:
+                if attempt + 1 == SETTLE_TRIES:
+                    what = "confirm the new bytes and " if committed is not None else ""
+                    log.warning("Committed, but could not %srelease %d blob(s): %s", what, len(etags), exc.message)
+                    return
+                time.sleep(0.05 * 2**attempt)
 
     def release(self, *etags: str) -> None:
         """Delete bytes no row refers to. A concurrent upload of the same bytes may commit a row right after our

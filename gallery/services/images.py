@@ -250,28 +250,34 @@ class ImageService:
         )
 
     def commit_new(self, draft: ImageInfo, prepared: Prepared, keys: Iterable[str], limits: FileLimits) -> ImageInfo:
-        """Store the bytes, then commit the row under the first free key; undo the bytes if nothing commits."""
+        """Store the bytes, then commit the row under the first free key; undo the bytes if nothing commits. Once
+        the row commits, nothing turns the answer into a failure (a 503 must mean nothing was written)."""
         self.keeper.put(prepared, draft.tenant_id, draft.size, limits)
         try:
-            for key in keys:
-                image = replace(draft, resource_key=validation.resource_key(key))
-                if self.catalog.get_image(image.tenant_id, key) is not None:
-                    continue
-                try:
-                    self.catalog.insert_image(image, limits.max_resources_in_bytes)
-                except errors.KeyTaken:
-                    continue  # someone took it between our look and our write: try the next key
-                self.keeper.confirm(prepared)
-                return image
-            raise errors.Conflict("No free resource key is left for this file name")
+            image = self._insert_under_a_free_key(draft, keys, limits)
         except BaseException:
             self.keeper.release(prepared.original.etag, prepared.preview.etag)
             raise
+        self.keeper.settle(prepared, ())
+        return image
+
+    def _insert_under_a_free_key(self, draft: ImageInfo, keys: Iterable[str], limits: FileLimits) -> ImageInfo:
+        for key in keys:
+            image = replace(draft, resource_key=validation.resource_key(key))
+            if self.catalog.get_image(image.tenant_id, key) is not None:
+                continue
+            try:
+                self.catalog.insert_image(image, limits.max_resources_in_bytes)
+            except errors.KeyTaken:
+                continue  # someone took it between our look and our write: try the next key
+            return image
+        raise errors.Conflict("No free resource key is left for this file name")
 
     def commit_revision(
         self, old: ImageInfo, new: ImageInfo, prepared: Prepared | None, limits: FileLimits
     ) -> ImageInfo:
-        """Commit `new` over `old` (version-checked), keeping blobs and the ETag cache consistent."""
+        """Commit `new` over `old` (version-checked), keeping blobs and the ETag cache consistent; after the
+        commit, only success."""
         if prepared is not None:
             self.keeper.put(prepared, old.tenant_id, new.size - old.size, limits)
         try:
@@ -280,10 +286,8 @@ class ImageService:
             if prepared is not None:
                 self.keeper.release(*(new.blob_refs - old.blob_refs))
             raise
-        if prepared is not None:
-            self.keeper.confirm(prepared)
         self.cache.evict(*etags.keys_of(old))
-        self.keeper.release(*(old.blob_refs - new.blob_refs))
+        self.keeper.settle(prepared, old.blob_refs - new.blob_refs)
         return new
 
     def update_bytes(
@@ -361,4 +365,4 @@ class ImageService:
         """Clean up after rows removed (here, or with a deleted tenant): caches and unreferenced bytes."""
         for image in removed:
             self.cache.evict(*etags.keys_of(image))
-        self.keeper.release(*(etag for image in removed for etag in image.blob_refs))
+        self.keeper.settle(None, (etag for image in removed for etag in image.blob_refs))

@@ -8,6 +8,7 @@ from flask import Flask
 
 from gallery.config import Settings
 from gallery.web import register
+from gallery.web.revalidation import Revalidation
 from gallery.wiring import Gallery
 
 
@@ -25,6 +26,7 @@ def create_app(settings: Settings | None = None, gallery: Gallery | None = None,
     register(app)
     if gallery.settings.cors_origins:
         _allow_cross_origin(app, gallery.settings.cors_origins)
+    app.wsgi_app = Revalidation(app.wsgi_app, gallery)  # type: ignore[method-assign]
     return app
 
 

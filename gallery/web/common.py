@@ -21,10 +21,13 @@ def gallery() -> Gallery:
     return cast(Gallery, current_app.extensions["gallery"])
 
 
-def bearer_token() -> str | None:
-    """`X-Authorization: Bearer t`, or `Authorization: Bearer t` when X-Authorization is blank (ThingsBoard's rule)."""
-    for header in ("X-Authorization", "Authorization"):
-        value = request.headers.get(header, "").strip()
+def bearer_token(header: Callable[[str], str] | None = None) -> str | None:
+    """`X-Authorization: Bearer t`, or `Authorization: Bearer t` when X-Authorization is blank (ThingsBoard's rule).
+    `header`: how to read a request header by name (default: Flask's request; the revalidation path reads the WSGI
+    environment)."""
+    read = header or (lambda name: request.headers.get(name, ""))
+    for name in ("X-Authorization", "Authorization"):
+        value = read(name).strip()
         if value:
             scheme, _, token = value.partition(" ")
             if scheme.lower() == "bearer" and token.strip():

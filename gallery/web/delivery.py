@@ -6,6 +6,7 @@ import gzip
 from urllib.parse import quote
 
 from flask import Response, request
+from werkzeug.datastructures import ETags
 from werkzeug.wsgi import wrap_file
 
 from gallery.config import Settings
@@ -15,9 +16,21 @@ from gallery.services.downloads import Download
 _TOKEN_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-.^_`|~()[]{}@,=")
 
 
-def not_modified(etag: str) -> bool:
+def not_modified(if_none_match: ETags, etag: str) -> bool:
     """Weak comparison (RFC 9110 §13.1.2): `W/"x"`, `"x"`, unquoted `x`, lists and `*` all count."""
-    return request.if_none_match.contains_weak(etag) or request.if_none_match.star_tag
+    return if_none_match.contains_weak(etag) or if_none_match.star_tag
+
+
+def not_modified_headers(settings: Settings, download: Download, *, authenticated: bool) -> dict[str, str]:
+    """A 304's headers (before the defaults every answer gets): the tag, how long to keep it, and for an
+    authenticated download that it varies with the caller."""
+    headers = {
+        "ETag": f'"{download.etag}"',
+        "Cache-Control": cache_control(settings.browser_ttl(download.system), shared=not authenticated),
+    }
+    if authenticated:
+        headers["Vary"] = AUTHENTICATED_VARY
+    return headers
 
 
 def _disposition(file_name: str) -> tuple[str, str]:
@@ -39,16 +52,9 @@ def _redirect(url: str) -> Response:
 def send(settings: Settings, download: Download, *, authenticated: bool) -> Response:
     """An image's bytes, or 304. Authenticated downloads carry ThingsBoard's attachment headers and are private to
     the caller; public links may be cached anywhere."""
+    if not_modified(request.if_none_match, download.etag):
+        return Response(status=304, headers=not_modified_headers(settings, download, authenticated=authenticated))
     vary = [AUTHENTICATED_VARY] if authenticated else []
-    if not_modified(download.etag):
-        response = Response(status=304)
-        response.headers["ETag"] = f'"{download.etag}"'
-        response.headers["Cache-Control"] = cache_control(
-            settings.browser_ttl(download.system), shared=not authenticated
-        )
-        if vary:
-            response.headers["Vary"] = ", ".join(vary)
-        return response
     found = download.content()
     media_type = found.descriptor.media_type
     headers = {

@@ -7,11 +7,14 @@ from flask import Flask, Response
 
 from gallery.domain.serving import API_CSP, NOSNIFF
 
+# Every answer's, unless its view set its own.
+DEFAULT_HEADERS = {"X-Content-Type-Options": NOSNIFF, "Content-Security-Policy": API_CSP}
+
 
 def _harden(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("X-Content-Type-Options", NOSNIFF)
-    headers.setdefault("Content-Security-Policy", API_CSP)
+    for name, value in DEFAULT_HEADERS.items():
+        headers.setdefault(name, value)
     if response.mimetype == "application/json":
         headers.setdefault("Cache-Control", "no-store")
     return response

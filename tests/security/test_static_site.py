@@ -25,7 +25,7 @@ from gallery.demo import as_principal
 from gallery.domain.model import ImageInfo, Scope
 from gallery.wiring import Gallery
 from tests.conftest import JWT_SECRET, Seed
-from tests.helpers import png
+from tests.helpers import png, svg
 from tests.live import LiveServer, live_server
 from tests.moto_http import moto_subprocess
 from tests.site_fixtures import build
@@ -53,6 +53,7 @@ def hostile(gallery: Gallery, seed: Seed) -> dict[str, ImageInfo]:
     made["private"] = gallery.images.set_public(admin, Scope.TENANT, "secret-plan.png", False)
     long_key = "k" * 251 + ".png"
     made["long"] = gallery.images.upload(admin, long_key, png(12, 12, (1, 2, 3)), "Long key", None)
+    made["drawing"] = gallery.images.upload(admin, "drawing.svg", svg(40, 20), "A drawing", None)
     return made
 
 
@@ -92,7 +93,7 @@ def test_users_bytes_are_named_by_what_we_made_never_by_their_keys(built: Path, 
     originals = site_files(built, "originals")
     for name in DOCUMENT_NAMES:
         assert f"originals/{hostile[name].etag}.gif" in originals
-    assert all(path.rsplit(".", 1)[1] in {"gif", "png"} for path in originals), originals
+    assert all(path.rsplit(".", 1)[1] in {"gif", "png", "svg"} for path in originals), originals
     # the long key is on the site, under a short name of ours
     assert f"originals/{hostile['long'].etag}.png" in originals
     assert (built / "images" / hostile["long"].id / "index.html").is_file()
@@ -117,9 +118,9 @@ def test_gallery_serve_types_a_polyglot_as_the_image_it_is(
 def test_anything_in_the_users_folders_that_is_not_a_raster_image_is_a_sandboxed_download(
     served: LiveServer, built: Path, hostile: dict[str, ImageInfo]
 ) -> None:
-    export = site_files(built, "exports")[0]
-    status, headers, _ = fetch(f"{served.url}/{export}")
-    assert (status, headers["Content-Type"]) == (200, "application/json")
+    drawing = f"originals/{hostile['drawing'].etag}.svg"  # a real SVG: shown as a file, never as a document
+    status, headers, _ = fetch(f"{served.url}/{drawing}")
+    assert (status, headers["Content-Type"]) == (200, "image/svg+xml; charset=utf-8")
     assert headers["Content-Disposition"] == "attachment"
     assert headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
     # a file slipped into a users' folder by hand: its extension means nothing there
@@ -156,11 +157,11 @@ def test_no_uploaded_script_runs_in_chromium_anywhere_on_the_site(
     page = context.new_page()
     page.goto(f"{served.url}/")
     page.evaluate("localStorage.setItem('gallery.token', 'a-token-worth-stealing')")
-    paths = [p for folder in ("originals", "exports", "images") for p in site_files(built, folder)]
+    paths = [p for folder in ("originals", "images") for p in site_files(built, folder)]
     paths += [f"images/{image.id}/" for image in hostile.values() if image.public]
     opened = {path: open_as(page, f"{served.url}/{path}") for path in paths}
     assert "XSS" not in opened.values(), opened
-    assert {opened[p] for p in paths if p.startswith("exports/")} == {"download"}  # attachments: never documents
+    assert {opened[p] for p in paths if p.endswith(".svg")} == {"download"}  # attachments: never documents
     context.close()
     assert stolen == []
 
@@ -209,8 +210,8 @@ def test_the_published_bucket_holds_the_same_types_and_no_private_image(
         for name in DOCUMENT_NAMES:
             head = s3.head_object(Bucket="site", Key=f"originals/{hostile[name].etag}.gif")
             assert head["ContentType"] == "image/gif"
-        export = next(key for key in keys if key.startswith("exports/"))
-        assert s3.head_object(Bucket="site", Key=export)["ContentDisposition"] == "attachment"
+        drawing = f"originals/{hostile['drawing'].etag}.svg"
+        assert s3.head_object(Bucket="site", Key=drawing)["ContentDisposition"] == "attachment"
         # what a browser gets from the bucket over HTTP
         signed = s3.generate_presigned_url(
             "get_object", Params={"Bucket": "site", "Key": f"originals/{hostile['x.html'].etag}.gif"}
