@@ -211,6 +211,46 @@ def test_a_rebuild_without_changes_renders_nothing_and_rewrites_no_file(
     assert after == before
 
 
+def test_a_rebuild_renders_exactly_the_pages_whose_inputs_changed_or_that_are_gone(
+    site: Path, gallery: Gallery, uploaded: dict[str, ImageInfo], seed: Seed
+) -> None:
+    """Pages are rendered by fingerprint of what they are made from, not compared after rendering: so a rename
+    renders its page and the index page holding its card, a page removed by hand comes back, and a change of
+    what every page is made with (the site's URL) renders them all."""
+
+    def rebuild(*extra: str) -> tuple[dict[Path, int], str]:
+        code, output = build(site, "--tenant", seed.tenants["A"].name, "--system", *extra)
+        assert code == 0, output
+        return {p: p.stat().st_mtime_ns for p in site.rglob("index.html")}, output
+
+    before, _ = rebuild()
+    photo = uploaded["photo"]
+    gallery.images.rename(as_principal(seed.users["admin"]), Scope.TENANT, photo.resource_key, "Dusk")
+    time.sleep(0.01)
+    after, _ = rebuild()
+    changed = {p.relative_to(site).as_posix() for p in before if after[p] != before[p]}
+    assert changed == {f"images/{photo.id}/index.html", "index.html"}
+    assert "Dusk" in page(site, photo)
+    (site / "images" / photo.id / "index.html").unlink()
+    (site / "index.html").unlink()
+    rebuild()
+    assert "Dusk" in page(site, photo)
+    assert "Dusk" in (site / "index.html").read_text()
+    # what every page is made with: a config that sets site_url makes absolute snippets on every page
+    config = site.parent / "absolute.yml"
+    config.write_text(Path(CONFIG).read_text().replace('site_url: ""', 'site_url: "https://img.example/"', 1))
+    (site.parent / "docs").mkdir()
+    result = CliRunner().invoke(
+        main,
+        ["build", "--config", str(config), "--out", str(site), "--cache", str(site.parent / "cache"),
+         "--tenant", seed.tenants["A"].name, "--system"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    for name, image in uploaded.items():
+        if name != "private":
+            assert "https://img.example/" in page(site, image), name
+
+
 def test_transparency_comes_from_the_catalog_and_an_older_row_learns_it_once(
     site: Path, gallery: Gallery, uploaded: dict[str, ImageInfo], seed: Seed
 ) -> None:

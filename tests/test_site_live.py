@@ -22,7 +22,7 @@ import pytest
 from gallery.demo import as_principal
 from gallery.domain import errors
 from gallery.domain.model import ImageInfo, Scope
-from gallery.site.live import Generations, LiveSite
+from gallery.site.live import SHARED, Generations, LiveSite
 from gallery.site.plugin import BuildRequest
 from gallery.site.shell import SITE_NAME, manage_page
 from gallery.wiring import Gallery
@@ -50,16 +50,17 @@ def served(live: LiveSite, relative: str = "index.html") -> str:
     return (live.generations.site / relative).read_text()
 
 
+def site_files(folder: Path) -> list[Path]:
+    """Every file a visitor can reach, through the links to the shared folders."""
+    return [Path(top) / name for top, _, names in os.walk(folder, followlinks=True) for name in names]
+
+
 def fingerprints(folder: Path) -> dict[str, str]:
-    return {
-        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in folder.rglob("*")
-        if p.is_file()
-    }
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in site_files(folder)}
 
 
 def touched(folder: Path) -> dict[str, int]:
-    return {p.relative_to(folder).as_posix(): p.stat().st_mtime_ns for p in folder.rglob("*") if p.is_file()}
+    return {p.relative_to(folder).as_posix(): p.stat().st_mtime_ns for p in site_files(folder)}
 
 
 def test_the_site_is_a_link_to_a_whole_generation(live: LiveSite, uploaded: dict[str, ImageInfo]) -> None:
@@ -122,9 +123,14 @@ def test_a_rebuild_with_no_change_writes_nothing(live: LiveSite) -> None:
 
 
 def test_the_generation_being_served_is_never_written_through(live: LiveSite, gallery: Gallery, seed: Seed) -> None:
-    """The new generation shares files with the old one by hard links; every write must be a new file."""
+    """The new generation shares files with the old one by hard links, and the per-image folders with every
+    generation: every write must be a new file, so no file a visitor may be reading changes under them. The old
+    generation's own files (the index, gallery.json) stay exactly as they were; in the shared folders a changed page
+    is a new file renamed over the old one, and nothing the old index links to goes before the swap."""
     old = live.generations.site.resolve()
-    before = fingerprints(old), touched(old)
+    own = [p for p in site_files(old) if p.relative_to(old).parts[0] not in SHARED]
+    before = {p: (p.stat().st_ino, p.stat().st_mtime_ns, p.read_bytes()) for p in own}
+    shared_before = {p: (p.stat().st_ino, p.read_bytes()) for p in site_files(old) if p not in before}
     admin = as_principal(seed.users["admin"])
     gallery.images.upload(admin, "another.png", png(60, 40), "Another", None)
     gallery.images.rename(admin, Scope.TENANT, "logo.png", "Logo again")
@@ -133,7 +139,15 @@ def test_the_generation_being_served_is_never_written_through(live: LiveSite, ga
     assert outcome.job is not None
     assert outcome.job.written
     assert live.generations.site.resolve() != old
-    assert (fingerprints(old), touched(old)) == before  # kept whole, not even rewritten alike
+    assert {p: (p.stat().st_ino, p.stat().st_mtime_ns, p.read_bytes()) for p in own} == before  # not even rewritten
+    renamed_in = 0
+    for path, (inode, content) in shared_before.items():
+        assert path.exists(), path  # nothing the old generation shows is gone (nothing was deleted)
+        if path.stat().st_ino == inode:
+            assert path.read_bytes() == content, path  # the same file: never written through
+        else:
+            renamed_in += 1
+    assert renamed_in == 1  # the renamed image's page, a new file in its place
 
 
 def test_a_failed_build_leaves_the_site_as_it_was(live: LiveSite, tmp_path: Path) -> None:
@@ -337,7 +351,7 @@ def test_gallery_serve_without_a_site_still_manages(tmp_path: Path) -> None:
 def test_replace_keeps_the_request_it_was_given() -> None:
     request = BuildRequest(tenant="T", system=True)
     live = LiveSite(Path("/nowhere/site"), request, lambda: None)
-    assert replace(live.request, progress=None, fail_on_skipped=True, start_method=None) == request
+    assert replace(live.request, progress=None, fail_on_skipped=True, start_method=None, sweep=None) == request
 
 
 def test_an_open_index_learns_of_a_new_image_when_looked_at_again(browser: Any, tmp_path: Path) -> None:

@@ -79,20 +79,23 @@ def image_view(item: Item, api_url: str, site_url: str, options: Options) -> dic
         view["fallback_srcset"] = _srcset(plan.fallback, site_layout.IMAGE_PAGE_ROOT)
         view["src"] = site_layout.rendition(middle.name)
         view["src_width"], view["src_height"] = middle.width, middle.height
-        thumb = plan.fallback[0]
-        thumb_webp = site_layout.rendition(plan.webp[0].name) if plan.webp else None
-        view["thumb"] = {
-            "src": site_layout.rendition(thumb.name),
-            "webp": thumb_webp,
-            "w": thumb.width,
-            "h": thumb.height,
-        }
     else:  # SVG: the file itself, at its own size
         view["src"] = view["original_url"]
         view["src_width"], view["src_height"] = width, height
-        view["thumb"] = {"src": view["original_url"], "webp": None, "w": width, "h": height}
+    view["thumb"] = _thumb(item, options)
     view["snippets"] = _snippets(view, item, api_url, site_url)
     return view
+
+
+def _thumb(item: Item, options: Options) -> dict[str, Any]:
+    """What a card shows: the smallest WebP with the fallback, or an SVG itself at its own size."""
+    plan, original = item.plan, item.image.original
+    if not plan.renditions:
+        url = original_path(item.image) if options.needs_original(item.image, plan) else None
+        return {"src": url, "webp": None, "w": original.width, "h": original.height}
+    thumb = plan.fallback[0]
+    webp = site_layout.rendition(plan.webp[0].name) if plan.webp else None
+    return {"src": site_layout.rendition(thumb.name), "webp": webp, "w": thumb.width, "h": thumb.height}
 
 
 def _without_data(fields: dict[str, Any]) -> dict[str, Any]:
@@ -122,23 +125,32 @@ def _responsive(view: dict[str, Any], plan: RenditionPlan, site_url: str) -> str
     )
 
 
-def card(view: dict[str, Any]) -> dict[str, Any]:
-    """One image in the index and in `gallery.json` (short keys: the file lists every image)."""
-    thumb = view["thumb"]
+def card(item: Item, options: Options) -> dict[str, Any]:
+    """One image in the index and in `gallery.json` (short keys: the file lists every image). Made from the row
+    alone, not from the page's view: a build lists every image but renders only the pages that changed."""
+    image = item.image
+    thumb = _thumb(item, options)
     return {
-        "t": view["title"],
-        "p": view["page_path"],
-        "s": view["system"],
-        "w": view["width"],
-        "h": view["height"],
-        "b": view["size"],
-        "z": view["size_text"],
-        "c": view["created_ms"],
+        "t": image.title,
+        "p": site_layout.image_page(image.id),
+        "s": image.is_system,
+        "w": image.original.width,
+        "h": image.original.height,
+        "b": image.size,
+        "z": display_size(image.size),
+        "c": image.created_time,
         "i": thumb["src"],
         "v": thumb["webp"],
         "iw": thumb["w"],
         "ih": thumb["h"],
     }
+
+
+def page_inputs(item: Item, options: Options, api_url: str, site_url: str) -> str:
+    """Everything an image's page is made from, as text to fingerprint: the row (every field it has), its
+    renditions and the site's settings. Equal inputs make an equal page (with the same theme and code), so a build
+    knows which pages to render without making their views."""
+    return repr((item.image, item.plan, options, api_url, site_url))
 
 
 def counts(items: list[Item]) -> dict[str, int]:

@@ -12,8 +12,12 @@ background.
 - **Swapped whole:** the site folder (`GALLERY_SITE_DIR`) is a symbolic link to a generation in a folder beside
   it. A build clones the current generation with hard links, rebuilds the clone (every write is a new file renamed
   into place, so the generation being served is never written through) and then points the link at it with one
-  atomic rename. A visitor sees the old site or the new one, never half of one. The previous generation is kept
+  atomic rename. A visitor sees the old index or the new one, never half of one. The previous generation is kept
   until the next swap, for requests still reading it.
+- **What is per image is shared:** renditions, originals and image pages (`SHARED`, nearly every file of a large
+  gallery) live once in `.shared/`, linked into every generation, so a clone is a few hundred files however many
+  images there are. A new file there is a new name (or, for a changed image's page, a new file renamed over the
+  old: a visitor gets one or the other); what no page refers to any more is removed only after the swap.
 - **A failed build** is logged; the site being served stays as it was, and the next change tries again.
 """
 
@@ -30,7 +34,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from gallery.domain import errors
+from gallery.domain import errors, site_layout
 from gallery.site.build import run_build
 from gallery.site.plugin import BuildJob, BuildRequest
 
@@ -39,6 +43,8 @@ log = logging.getLogger("gallery.site")
 QUIET_SECONDS = 0.2  # how long the catalog must be still before a build starts
 PATIENCE_SECONDS = 2.0  # the longest a build waits for changes to stop
 POLL_SECONDS = 0.2
+# Folders of the site holding one file or folder per image, shared by all generations.
+SHARED = (site_layout.RENDITIONS, site_layout.ORIGINALS, site_layout.IMAGE_PAGES)
 
 
 @dataclass(frozen=True)
@@ -86,16 +92,43 @@ class Generations:
         os.rename(self.site, first)
         self._point_at(first)
 
+    @property
+    def shared(self) -> Path:
+        return self.root / ".shared"
+
     def prepare(self) -> Path:
-        """A new generation: a hard-link clone of the current one (or an empty folder)."""
+        """A new generation: a hard-link clone of the current one (or an empty folder), its shared folders links."""
         self.root.mkdir(parents=True, exist_ok=True)
         fresh = self._next()
         current = self.current()
-        if current is None:
-            fresh.mkdir()
-        else:
-            _clone(current, fresh)
+        fresh.mkdir()
+        for name in SHARED:
+            shared = self.shared / name
+            if not shared.is_dir():
+                legacy = current / name if current is not None else None
+                if legacy is not None and legacy.is_dir() and not legacy.is_symlink():
+                    _clone(legacy, shared)  # a generation from before folders were shared: once
+                else:
+                    shared.mkdir(parents=True)
+            (fresh / name).symlink_to(Path("..") / self.shared.name / name, target_is_directory=True)
+        if current is not None:
+            _clone(current, fresh, skip=frozenset(SHARED))
         return fresh
+
+    def sweep_shared(self, produced: set[str]) -> list[str]:
+        """After a swap: remove from the shared folders what the generation now served does not have."""
+        removed = []
+        for name in SHARED:
+            for folder, _, files in os.walk(self.shared / name):
+                relative = Path(folder).relative_to(self.shared).as_posix()
+                for file in files:
+                    if f"{relative}/{file}" not in produced:
+                        (Path(folder) / file).unlink(missing_ok=True)
+                        removed.append(f"{relative}/{file}")
+                if folder != str(self.shared / name):
+                    with contextlib.suppress(OSError):  # only an empty one goes
+                        os.rmdir(folder)
+        return removed
 
     def swap(self, fresh: Path) -> None:
         """Serve `fresh` from now on; keep the generation it replaces (requests may still be reading it), drop the
@@ -122,10 +155,14 @@ class Generations:
         return self.root / str(max(numbers, default=0) + 1)
 
 
-def _clone(source: Path, target: Path) -> None:
-    """`cp -al`: the same files under a new tree of folders; a copy where the file system refuses links."""
-    for folder, _, names in os.walk(source):
+def _clone(source: Path, target: Path, skip: frozenset[str] = frozenset()) -> None:
+    """`cp -al`: the same files under a new tree of folders; a copy where the file system refuses links. Top-level
+    entries named in `skip` are left out."""
+    for folder, folders, names in os.walk(source):
         relative = Path(folder).relative_to(source)
+        if folder == str(source):
+            folders[:] = [f for f in folders if f not in skip]
+            names = [n for n in names if n not in skip]
         (target / relative).mkdir(parents=True, exist_ok=True)
         for name in names:
             try:
@@ -192,6 +229,7 @@ class LiveSite:
                 outcome = Outcome(None, time.perf_counter() - started, f"{type(exc).__name__}: {exc}")
             else:
                 self.generations.swap(fresh)
+                job.removed.extend(self.generations.sweep_shared(job.produced))
                 outcome = Outcome(job, time.perf_counter() - started)
         self.builds += 1
         self.last = outcome
@@ -238,6 +276,8 @@ class LiveSite:
 
 
 def _in_background(request: BuildRequest) -> BuildRequest:
-    """A background build prints no progress bar, keeps going past images it cannot render, and starts its render
-    workers fresh rather than forking a process full of server threads."""
-    return replace(request, progress=False, fail_on_skipped=False, start_method="forkserver")
+    """A background build prints no progress bar, keeps going past images it cannot render, starts its render
+    workers fresh rather than forking a process full of server threads, and leaves the shared folders' leftovers
+    to `Generations.sweep_shared`, after the swap."""
+    sweep = tuple(folder for folder in site_layout.MANAGED if folder not in SHARED)
+    return replace(request, progress=False, fail_on_skipped=False, start_method="forkserver", sweep=sweep)

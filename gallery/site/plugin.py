@@ -8,11 +8,13 @@ removed after the build. Per-image pages are light (our theme has no site-wide n
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -29,7 +31,7 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from mkdocs.utils.templates import TemplateContext
 
-from gallery.domain import errors, site_layout
+from gallery.domain import embed, errors, site_layout
 from gallery.domain.model import ImageInfo
 from gallery.services.images import Selection
 from gallery.site import contexts
@@ -39,6 +41,7 @@ from gallery.site.render import (
     Item,
     Options,
     Report,
+    original_path,
     render_images,
     write_atomically,
     write_if_changed,
@@ -85,6 +88,9 @@ class BuildRequest:
     fail_on_skipped: bool = True
     start_method: str | None = None  # multiprocessing's, for the render workers (see `render_images`)
     workers: int | None = None  # render processes (None: the config's, else every core; 1: in this process)
+    # The managed folders whose leftovers this build removes (None: all). The living site shares its per-image
+    # folders between generations and removes what no page refers to itself, once the new generation is served.
+    sweep: tuple[str, ...] | None = None
     # Site paths already published where the site goes (see `render_images`): a content-named file there is
     # neither made again nor copied into the output, and is listed in `BuildJob.kept` instead.
     published: frozenset[str] = frozenset()
@@ -101,6 +107,7 @@ class BuildJob:
     written: list[str] = field(default_factory=list)  # site files written (new or changed), relative paths
     removed: list[str] = field(default_factory=list)  # site files removed
     kept: list[str] = field(default_factory=list)  # site files the site has, published already, not in the output
+    produced: set[str] = field(default_factory=set)  # every file of the site this build made or kept in place
 
 
 @dataclass
@@ -112,11 +119,13 @@ class _Build:
     cache: Cache | None = None
     env: Environment | None = None
     nav: Navigation | None = None
-    image_pages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    image_pages: dict[str, Item] = field(default_factory=dict)
     index_pages: dict[str, dict[str, Any]] = field(default_factory=dict)
     produced: set[str] = field(default_factory=set)
-    placed: dict[str, Path] = field(default_factory=dict)
+    placed: dict[str, str] = field(default_factory=dict)  # site path → its file's path in the cache
     search_index: bytes = b"[]"
+    theme: bytes = b""  # a digest of what every page is made with besides its own inputs
+    pages: _Manifest = field(default_factory=lambda: _Manifest(Path(os.devnull)))
 
 
 class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
@@ -195,8 +204,6 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
         return (gallery.accounts.resolve_tenant(wanted).id if wanted else None), system
 
     def _add_files(self, files: Files, config: MkDocsConfig, cache: Cache, items: list[Item]) -> None:
-        api_url = self.config.api_url.rstrip("/")
-        site_url = (config.site_url or "").rstrip("/")
         self.build.cache = cache
 
         def add(file: File) -> None:
@@ -204,14 +211,14 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
             self.build.produced.add(file.dest_uri)
 
         cards = []
+        options = self.build.options
         for item in items:
-            view = contexts.image_view(item, api_url, site_url, self.build.options)
-            cards.append(contexts.card(view))
+            cards.append(contexts.card(item, options))
             for rendition in item.plan.renditions:
-                self.build.placed[site_layout.rendition(rendition.name)] = cache.rendition(rendition.name)
-            if self.build.options.needs_original(item.image, item.plan):
-                self.build.placed[view["original_path"]] = cache.original(item.image.etag)
-            self.build.image_pages[item.slug] = view
+                self.build.placed[site_layout.rendition(rendition.name)] = f"r/{rendition.name}"
+            if options.needs_original(item.image, item.plan):
+                self.build.placed[original_path(item.image)] = f"o/{item.image.etag}"
+            self.build.image_pages[item.slug] = item
 
         size = max(1, self.config.page_size)
         pages = max(1, math.ceil(len(cards) / size))
@@ -226,7 +233,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
                 "page_size": size,
             }
             if files.get_file_from_path(src) is None:
-                add(_index_page(config, src, first=number == 1))
+                add(_IndexPage.make(config, src, number == 1, self._index_unchanged))
         self.build.search_index = json.dumps(cards, separators=(",", ":")).encode()
         for source, template, title in (
             (site_layout.MANAGE_PAGE, "manage.html", "Manage images"),
@@ -237,7 +244,14 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
                 add(File.generated(config, source, content=content, inclusion=InclusionLevel.NOT_IN_NAV))
 
     def on_env(self, env: Environment, /, *, config: MkDocsConfig, files: Files) -> Environment:
+        """The templates are known now (and the nav): what decides which pages need rendering at all."""
         self.build.env = env
+        self.build.theme = _theme_digest(env, config, self.build.nav)
+        assert self.build.cache is not None
+        self.build.pages = _Manifest(self.build.cache.root / "pages.json")
+        for src, context in self.build.index_pages.items():
+            inputs = json.dumps(context, sort_keys=True, separators=(",", ":")).encode()
+            self.build.pages.note(src, hashlib.sha256(self.build.theme + inputs).hexdigest())
         return env
 
     def on_nav(self, nav: Navigation, /, *, config: MkDocsConfig, files: Files) -> Navigation:
@@ -258,18 +272,22 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
     def on_post_build(self, config: MkDocsConfig) -> None:
         """Image files enter the site as hard links to the cache (a copy where links are impossible): a rebuild
         touches none that is already in place. Then whatever this build did not produce leaves the managed
-        directories."""
+        directories. What is there is read once, a directory at a time (entries carry their inodes): a rebuild of
+        10,000 images stats nothing."""
         site = Path(config.site_dir)
+        there = _Tree.read(site, site_layout.MANAGED)
+        cache_root = self.build.cache.root if self.build.cache else site
+        cached = _Tree.read(cache_root, ("r", "o"))
         unplaced = []
-        files = _Files()
         for relative, source in self.build.placed.items():
-            if relative in self.job.request.published and files.identity(source) is None:
+            cached_as = cached.identity(source)
+            if relative in self.job.request.published and cached_as is None:
                 self.job.kept.append(relative)
                 continue
-            if (there := files.identity(site / relative)) is not None and there == files.identity(source):
+            if cached_as is not None and there.identity(relative) == cached_as:
                 continue  # the very file (a hard link) is in place already
             try:
-                _place(site / relative, source)
+                _place(site / relative, cache_root / source)
                 self.job.written.append(relative)
             except OSError as exc:  # one file the disk refuses must not stop the others
                 unplaced.append(f"{relative}: {exc.strerror or exc}")
@@ -280,58 +298,45 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
         version = json.dumps(hashlib.sha256(self.build.search_index).hexdigest()[:16]).encode()
         if write_if_changed(site / site_layout.SEARCH_VERSION, version):
             self.job.written.append(site_layout.SEARCH_VERSION)
-        self._write_image_pages(site, config)
-        for directory in site_layout.MANAGED:
-            root = site / directory
-            if not root.is_dir():
-                continue
-            for path in sorted(root.rglob("*"), reverse=True):
-                relative = path.relative_to(site).as_posix()
-                if path.is_file() and relative not in self.build.produced:
-                    path.unlink()
-                    self.job.removed.append(relative)
-                elif path.is_dir() and not any(path.iterdir()):
-                    path.rmdir()
+        self._write_image_pages(site, config, there)
+        self.build.pages.save()
+        self.job.produced = self.build.produced
+        swept = self.job.request.sweep
+        self.job.removed.extend(there.remove_all_but(self.build.produced, swept))
         if unplaced or (self.job.report.failures and self.job.request.fail_on_skipped):
             listed = "".join(f"\n  {line}" for line in unplaced)
             raise self._fail(f"Some images were skipped: {self.job.report.summary()}{listed}")
 
-    def _write_image_pages(self, site: Path, config: MkDocsConfig) -> None:
+    def _write_image_pages(self, site: Path, config: MkDocsConfig, there: _Tree) -> None:
         """One page per image, rendered by us with the theme's `image.html` rather than as MkDocs pages: MkDocs
-        would run Markdown and every template for each of them on every build. A page is rendered only when what
-        it shows (or the theme) changed since the last build; a fingerprint per page is kept in the cache."""
+        would run Markdown and every template for each of them on every build. A page is rendered only when what it
+        is made from (the row, its renditions, the settings, the theme and the code that makes its view) changed
+        since the last build, or its file is gone; the view itself is made only then."""
         assert self.build.env is not None
         assert self.build.nav is not None
-        assert self.build.cache is not None
         template = self.build.env.get_template("image.html")
-        theme = hashlib.sha256()
-        for name in ("image.html", "main.html"):
-            source, _, _ = self.build.env.loader.get_source(self.build.env, name)  # type: ignore[union-attr]
-            theme.update(source.encode())
-        theme.update(config.site_name.encode())
-        theme.update("".join(f"{p.title}{p.url}" for p in self.build.nav.pages).encode())
-        manifest_path = self.build.cache.root / "pages.json"
-        try:
-            manifest: dict[str, str] = json.loads(manifest_path.read_text())
-        except (OSError, ValueError):
-            manifest = {}
-        fresh: dict[str, str] = {}
-        for slug, view in self.build.image_pages.items():
+        api_url = self.config.api_url.rstrip("/")
+        site_url = (config.site_url or "").rstrip("/")
+        options = self.build.options
+        for slug, item in self.build.image_pages.items():
             relative = f"{site_layout.image_page(slug)}index.html"
-            target = site / relative
-            fingerprint = hashlib.sha256(theme.digest() + json.dumps(view, sort_keys=True).encode()).hexdigest()
-            fresh[slug] = fingerprint
+            inputs = contexts.page_inputs(item, options, api_url, site_url).encode()
+            self.build.pages.note(slug, hashlib.sha256(self.build.theme + inputs).hexdigest())
             self.build.produced.add(relative)
-            if manifest.get(slug) == fingerprint and target.is_file():
+            if self.build.pages.unchanged(slug) and there.identity(relative) is not None:
                 continue
+            view = contexts.image_view(item, api_url, site_url, options)
             url = site_layout.image_page(slug)
             page = SimpleNamespace(title=view["title"], url=url, is_homepage=False, meta={}, content="")
             html = template.render(
                 image=view, config=config, nav=self.build.nav, page=page, base_url=site_layout.IMAGE_PAGE_ROOT
             )
-            if write_if_changed(target, html.encode()):
+            if write_if_changed(site / relative, html.encode()):
                 self.job.written.append(relative)
-        write_atomically(manifest_path, json.dumps(fresh).encode())
+
+    def _index_unchanged(self, src: str, destination: str) -> bool:
+        """Whether an index page's output is what this build would render again (MkDocs then skips it)."""
+        return self.build.pages.unchanged(src) and os.path.isfile(destination)
 
     def _fail(self, message: str) -> PluginError:
         """Kept for `gallery build`, which reports it in its own words (MkDocs only logs it)."""
@@ -339,32 +344,107 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
         return PluginError(message)
 
 
-def _index_page(config: MkDocsConfig, src: str, first: bool) -> File:
-    """An index page: front matter only, its cards come from `on_page_context`. Only the first is in the nav."""
-    content = "---\ntemplate: index.html\ntitle: Image gallery\n---\n"
-    inclusion = InclusionLevel.INCLUDED if first else InclusionLevel.NOT_IN_NAV
-    return File.generated(config, src, content=content, inclusion=inclusion)
+class _IndexPage(File):
+    """An index page: front matter only, its cards come from `on_page_context`. Only the first is in the nav. In
+    an incremental build MkDocs skips a page that is not modified: this one is, unless its cards, the theme and its
+    output file are as the last build left them (a new upload changes the pages its card moves)."""
+
+    unchanged: Callable[[str, str], bool]
+
+    @classmethod
+    def make(cls, config: MkDocsConfig, src: str, first: bool, unchanged: Callable[[str, str], bool]) -> _IndexPage:
+        inclusion = InclusionLevel.INCLUDED if first else InclusionLevel.NOT_IN_NAV
+        page = cls(src, None, config.site_dir, config.use_directory_urls, inclusion=inclusion)
+        page.content_string = "---\ntemplate: index.html\ntitle: Image gallery\n---\n"
+        page.unchanged = unchanged
+        return page
+
+    def is_modified(self) -> bool:
+        return not self.unchanged(self.src_uri, self.abs_dest_path)
 
 
-class _Files:
-    """Which file a path is, (device, inode), read one directory at a time: a directory entry carries its inode,
-    so a rebuild of 10,000 images reads a few folders rather than stat-ing 80,000 paths."""
+class _Manifest:
+    """Fingerprints of the pages the last build rendered (`pages.json` in the cache): a page whose fingerprint is
+    the same is not rendered again."""
 
-    def __init__(self) -> None:
-        self.folders: dict[Path, tuple[int, dict[str, int]]] = {}
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self.before: dict[str, str] = json.loads(path.read_text())
+        except (OSError, ValueError):
+            self.before = {}
+        self.now: dict[str, str] = {}
 
-    def identity(self, path: Path) -> tuple[int, int] | None:
-        folder = self.folders.get(path.parent)
-        if folder is None:
-            try:
-                device = os.stat(path.parent).st_dev
-                with os.scandir(path.parent) as entries:
-                    inodes = {e.name: e.inode() for e in entries if e.is_file(follow_symlinks=False)}
-            except FileNotFoundError:
-                device, inodes = 0, {}
-            folder = self.folders[path.parent] = (device, inodes)
-        inode = folder[1].get(path.name)
-        return None if inode is None else (folder[0], inode)
+    def note(self, name: str, fingerprint: str) -> None:
+        self.now[name] = fingerprint
+
+    def unchanged(self, name: str) -> bool:
+        return name in self.now and self.before.get(name) == self.now[name]
+
+    def save(self) -> None:
+        write_atomically(self.path, json.dumps(self.now).encode())
+
+
+class _Tree:
+    """The files under some folders of a root, read a directory at a time: relative path → (device, inode). A
+    directory entry carries its inode, so nothing is stat-ed but each folder once."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.files: dict[str, tuple[int, int]] = {}
+
+    @classmethod
+    def read(cls, root: Path, folders: tuple[str, ...]) -> _Tree:
+        tree = cls(root)
+        for folder in folders:
+            tree._walk(folder)
+        return tree
+
+    def _walk(self, folder: str) -> None:
+        try:
+            device = os.stat(self.root / folder).st_dev
+            with os.scandir(self.root / folder) as listing:
+                entries = list(listing)
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        for entry in entries:
+            relative = f"{folder}/{entry.name}"
+            if entry.is_dir(follow_symlinks=False):
+                self._walk(relative)
+            else:
+                self.files[relative] = (device, entry.inode())
+
+    def identity(self, relative: str) -> tuple[int, int] | None:
+        return self.files.get(relative)
+
+    def remove_all_but(self, kept: set[str], folders: tuple[str, ...] | None = None) -> list[str]:
+        """Unlink every file not in `kept` (under `folders`, when given), then every folder that lost one and is
+        empty now (and so on up); returns what was removed."""
+        inside = tuple(f"{folder}/" for folder in folders) if folders is not None else ("",)
+        removed = sorted(relative for relative in self.files if relative not in kept and relative.startswith(inside))
+        emptied: set[str] = set()
+        for relative in removed:
+            (self.root / relative).unlink(missing_ok=True)
+            parts = relative.split("/")
+            emptied.update("/".join(parts[:n]) for n in range(1, len(parts)))
+        for folder in sorted(emptied, key=len, reverse=True):
+            with contextlib.suppress(OSError):  # only an empty one goes
+                os.rmdir(self.root / folder)
+        return removed
+
+
+def _theme_digest(env: Environment, config: MkDocsConfig, nav: Navigation | None) -> bytes:
+    """What every page is made with besides its own inputs: the templates, the code that makes their contexts and
+    snippets, the site's name and the nav."""
+    digest = hashlib.sha256()
+    for name in ("image.html", "index.html", "main.html"):
+        source, _, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]
+        digest.update(source.encode())
+    for module in (contexts, embed):
+        digest.update(Path(module.__file__ or "").read_bytes())
+    digest.update(config.site_name.encode())
+    digest.update("".join(f"{p.title}{p.url}" for p in (nav.pages if nav else [])).encode())
+    return digest.digest()
 
 
 def _place(target: Path, source: Path) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -116,10 +117,13 @@ def _md5(path: Path) -> str:
 
 
 def _local_files(site: Path, prefix: str) -> Iterator[Upload]:
-    for path in sorted(site.rglob("*")):
-        if path.is_file() and not path.name.startswith((".tmp-", MANIFEST)):
-            relative = path.relative_to(site).as_posix()
-            yield Upload(prefix + relative, path, site_headers(relative), _md5(path))
+    """Every file of the site, through the links `gallery serve`'s living site keeps its shared folders behind."""
+    found: list[Path] = []
+    for folder, _, names in os.walk(site, followlinks=True):
+        found.extend(Path(folder) / name for name in names if not name.startswith((".tmp-", MANIFEST)))
+    for path in sorted(found):
+        relative = path.relative_to(site).as_posix()
+        yield Upload(prefix + relative, path, site_headers(relative), _md5(path))
 
 
 def _remote_etags(s3: S3Client, bucket: str, prefix: str) -> dict[str, str]:
