@@ -51,8 +51,9 @@ def served(live: LiveSite, relative: str = "index.html") -> str:
 
 
 def site_files(folder: Path) -> list[Path]:
-    """Every file a visitor can reach, through the links to the shared folders."""
-    return [Path(top) / name for top, _, names in os.walk(folder, followlinks=True) for name in names]
+    """Every file a visitor can reach, through the links to the shared folders (not the build's dot files)."""
+    found = os.walk(folder, followlinks=True)
+    return [Path(top) / name for top, _, names in found for name in names if not name.startswith(".")]
 
 
 def fingerprints(folder: Path) -> dict[str, str]:

@@ -92,7 +92,8 @@ def invalidated(aws: dict[str, Any]) -> list[list[str]]:
 
 
 def local_files(site: Path) -> set[str]:
-    return {p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()}
+    """The site's files, not the build's own dot files (what is published)."""
+    return {p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file() and not p.name.startswith(".")}
 
 
 def test_publish_sets_types_and_cache_headers_then_uploads_nothing_the_second_time(

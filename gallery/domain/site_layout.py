@@ -14,6 +14,9 @@ INDEX_PAGES = "page"  # the index's pages after the first: `page/<n>/`
 SEARCH_INDEX = "gallery.json"  # every card, for the index page's search
 # A hash of gallery.json: a few bytes an open index page asks for when it is looked at again, to learn of changes.
 SEARCH_VERSION = "gallery-version.json"
+# Fingerprints of the pages the site holds, kept with them (a living site's generations each have their own): a
+# build renders only pages whose fingerprint changed. Never served, never published (a dot file).
+PAGES_MANIFEST = ".gallery-pages.json"
 MANAGE_PAGE = "manage.md"  # the management app's page source; served at `manage/`
 API_PAGE = "api-docs.md"  # the API browser's page source (the OpenAPI document in Swagger UI); at `api-docs/`
 

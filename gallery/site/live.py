@@ -36,7 +36,7 @@ from pathlib import Path
 
 from gallery.domain import errors, site_layout
 from gallery.site.build import run_build
-from gallery.site.plugin import BuildJob, BuildRequest
+from gallery.site.plugin import BuildJob, BuildRequest, remove_files
 
 log = logging.getLogger("gallery.site")
 
@@ -114,21 +114,6 @@ class Generations:
         if current is not None:
             _clone(current, fresh, skip=frozenset(SHARED))
         return fresh
-
-    def sweep_shared(self, produced: set[str]) -> list[str]:
-        """After a swap: remove from the shared folders what the generation now served does not have."""
-        removed = []
-        for name in SHARED:
-            for folder, _, files in os.walk(self.shared / name):
-                relative = Path(folder).relative_to(self.shared).as_posix()
-                for file in files:
-                    if f"{relative}/{file}" not in produced:
-                        (Path(folder) / file).unlink(missing_ok=True)
-                        removed.append(f"{relative}/{file}")
-                if folder != str(self.shared / name):
-                    with contextlib.suppress(OSError):  # only an empty one goes
-                        os.rmdir(folder)
-        return removed
 
     def swap(self, fresh: Path) -> None:
         """Serve `fresh` from now on; keep the generation it replaces (requests may still be reading it), drop the
@@ -229,7 +214,8 @@ class LiveSite:
                 outcome = Outcome(None, time.perf_counter() - started, f"{type(exc).__name__}: {exc}")
             else:
                 self.generations.swap(fresh)
-                job.removed.extend(self.generations.sweep_shared(job.produced))
+                # What no page of the served generation refers to any more, out of the shared folders only now.
+                job.removed.extend(remove_files(fresh, job.deferred))
                 outcome = Outcome(job, time.perf_counter() - started)
         self.builds += 1
         self.last = outcome
@@ -278,6 +264,6 @@ class LiveSite:
 def _in_background(request: BuildRequest) -> BuildRequest:
     """A background build prints no progress bar, keeps going past images it cannot render, starts its render
     workers fresh rather than forking a process full of server threads, and leaves the shared folders' leftovers
-    to `Generations.sweep_shared`, after the swap."""
+    to `LiveSite.rebuild`, after the swap."""
     sweep = tuple(folder for folder in site_layout.MANAGED if folder not in SHARED)
     return replace(request, progress=False, fail_on_skipped=False, start_method="forkserver", sweep=sweep)

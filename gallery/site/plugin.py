@@ -107,7 +107,8 @@ class BuildJob:
     written: list[str] = field(default_factory=list)  # site files written (new or changed), relative paths
     removed: list[str] = field(default_factory=list)  # site files removed
     kept: list[str] = field(default_factory=list)  # site files the site has, published already, not in the output
-    produced: set[str] = field(default_factory=set)  # every file of the site this build made or kept in place
+    # Leftovers in folders this build did not sweep (`BuildRequest.sweep`), for the caller to remove later.
+    deferred: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -247,8 +248,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
         """The templates are known now (and the nav): what decides which pages need rendering at all."""
         self.build.env = env
         self.build.theme = _theme_digest(env, config, self.build.nav)
-        assert self.build.cache is not None
-        self.build.pages = _Manifest(self.build.cache.root / "pages.json")
+        self.build.pages = _Manifest(Path(config.site_dir) / site_layout.PAGES_MANIFEST)
         for src, context in self.build.index_pages.items():
             inputs = json.dumps(context, sort_keys=True, separators=(",", ":")).encode()
             self.build.pages.note(src, hashlib.sha256(self.build.theme + inputs).hexdigest())
@@ -275,7 +275,11 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
         directories. What is there is read once, a directory at a time (entries carry their inodes): a rebuild of
         10,000 images stats nothing."""
         site = Path(config.site_dir)
-        there = _Tree.read(site, site_layout.MANAGED)
+        # Image pages are known from the manifest (one folder each: walking 10,000 folders costs more than the rest
+        # of a rebuild); without one (a first build, an older site), read them like the rest.
+        by_manifest = bool(self.build.pages.before)
+        walked = tuple(f for f in site_layout.MANAGED if not (by_manifest and f == site_layout.IMAGE_PAGES))
+        there = _Tree.read(site, walked)
         cache_root = self.build.cache.root if self.build.cache else site
         cached = _Tree.read(cache_root, ("r", "o"))
         unplaced = []
@@ -298,16 +302,20 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
         version = json.dumps(hashlib.sha256(self.build.search_index).hexdigest()[:16]).encode()
         if write_if_changed(site / site_layout.SEARCH_VERSION, version):
             self.job.written.append(site_layout.SEARCH_VERSION)
-        self._write_image_pages(site, config, there)
-        self.build.pages.save()
-        self.job.produced = self.build.produced
+        self._write_image_pages(site, config, there if not by_manifest else None)
+        stale = there.stale(self.build.produced)
+        if by_manifest:
+            stale += [f"{site_layout.image_page(slug)}index.html" for slug in self.build.pages.gone()]
         swept = self.job.request.sweep
-        self.job.removed.extend(there.remove_all_but(self.build.produced, swept))
+        now = [p for p in stale if swept is None or p.startswith(tuple(f"{f}/" for f in swept))]
+        self.job.deferred = [p for p in stale if p not in set(now)]
+        self.job.removed.extend(remove_files(site, now))
+        self.build.pages.save()  # last: it says what the output holds
         if unplaced or (self.job.report.failures and self.job.request.fail_on_skipped):
             listed = "".join(f"\n  {line}" for line in unplaced)
             raise self._fail(f"Some images were skipped: {self.job.report.summary()}{listed}")
 
-    def _write_image_pages(self, site: Path, config: MkDocsConfig, there: _Tree) -> None:
+    def _write_image_pages(self, site: Path, config: MkDocsConfig, there: _Tree | None) -> None:
         """One page per image, rendered by us with the theme's `image.html` rather than as MkDocs pages: MkDocs
         would run Markdown and every template for each of them on every build. A page is rendered only when what it
         is made from (the row, its renditions, the settings, the theme and the code that makes its view) changed
@@ -323,7 +331,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
             inputs = contexts.page_inputs(item, options, api_url, site_url).encode()
             self.build.pages.note(slug, hashlib.sha256(self.build.theme + inputs).hexdigest())
             self.build.produced.add(relative)
-            if self.build.pages.unchanged(slug) and there.identity(relative) is not None:
+            if self.build.pages.unchanged(slug) and _exists(site, relative, there):
                 continue
             view = contexts.image_view(item, api_url, site_url, options)
             url = site_layout.image_page(slug)
@@ -381,6 +389,10 @@ class _Manifest:
     def unchanged(self, name: str) -> bool:
         return name in self.now and self.before.get(name) == self.now[name]
 
+    def gone(self) -> list[str]:
+        """Image pages the last build made that this one does not (index pages are MkDocs' sources, `.md`)."""
+        return [name for name in self.before if name not in self.now and not name.endswith(".md")]
+
     def save(self) -> None:
         write_atomically(self.path, json.dumps(self.now).encode())
 
@@ -417,20 +429,25 @@ class _Tree:
     def identity(self, relative: str) -> tuple[int, int] | None:
         return self.files.get(relative)
 
-    def remove_all_but(self, kept: set[str], folders: tuple[str, ...] | None = None) -> list[str]:
-        """Unlink every file not in `kept` (under `folders`, when given), then every folder that lost one and is
-        empty now (and so on up); returns what was removed."""
-        inside = tuple(f"{folder}/" for folder in folders) if folders is not None else ("",)
-        removed = sorted(relative for relative in self.files if relative not in kept and relative.startswith(inside))
-        emptied: set[str] = set()
-        for relative in removed:
-            (self.root / relative).unlink(missing_ok=True)
-            parts = relative.split("/")
-            emptied.update("/".join(parts[:n]) for n in range(1, len(parts)))
-        for folder in sorted(emptied, key=len, reverse=True):
-            with contextlib.suppress(OSError):  # only an empty one goes
-                os.rmdir(self.root / folder)
-        return removed
+    def stale(self, kept: set[str]) -> list[str]:
+        return sorted(relative for relative in self.files if relative not in kept)
+
+
+def remove_files(root: Path, relatives: list[str]) -> list[str]:
+    """Unlink each file, then every folder that lost one and is empty now (and so on up); returns them."""
+    emptied: set[str] = set()
+    for relative in relatives:
+        (root / relative).unlink(missing_ok=True)
+        parts = relative.split("/")
+        emptied.update("/".join(parts[:n]) for n in range(1, len(parts)))
+    for folder in sorted(emptied, key=len, reverse=True):
+        with contextlib.suppress(OSError):  # only an empty one goes
+            os.rmdir(root / folder)
+    return relatives
+
+
+def _exists(site: Path, relative: str, there: _Tree | None) -> bool:
+    return there.identity(relative) is not None if there is not None else os.path.isfile(site / relative)
 
 
 def _theme_digest(env: Environment, config: MkDocsConfig, nav: Navigation | None) -> bytes:

@@ -120,7 +120,8 @@ def _local_files(site: Path, prefix: str) -> Iterator[Upload]:
     """Every file of the site, through the links `gallery serve`'s living site keeps its shared folders behind."""
     found: list[Path] = []
     for folder, _, names in os.walk(site, followlinks=True):
-        found.extend(Path(folder) / name for name in names if not name.startswith((".tmp-", MANIFEST)))
+        # Dot files are the build's own (its pages manifest, a file being written), not the site's.
+        found.extend(Path(folder) / name for name in names if not name.startswith("."))
     for path in sorted(found):
         relative = path.relative_to(site).as_posix()
         yield Upload(prefix + relative, path, site_headers(relative), _md5(path))

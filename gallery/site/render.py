@@ -87,6 +87,7 @@ class Cache:
         self._held: dict[str, set[str]] = {}
         for retired in ("m", "x"):  # what probes learnt before the catalog kept it; exports before browsers made them
             shutil.rmtree(root / retired, ignore_errors=True)
+        (root / "pages.json").unlink(missing_ok=True)  # the pages' fingerprints, kept with the site since
 
     def rendition(self, name: str) -> Path:
         return self.root / "r" / name

@@ -26,7 +26,8 @@ bp = Blueprint("site", __name__)
 
 def _resolve(root: Path, path: str) -> Path | None:
     joined = safe_join(str(root), path)  # None for anything that would leave the site
-    if joined is None:
+    # Dot files are the build's own (its pages manifest, a file being written): never part of the site.
+    if joined is None or path.rsplit("/", 1)[-1].startswith("."):
         return None
     found = Path(joined)
     if found.is_dir():
