@@ -26,10 +26,11 @@ bp = Blueprint("site", __name__)
 
 def _resolve(root: Path, path: str) -> Path | None:
     joined = safe_join(str(root), path)  # None for anything that would leave the site
-    # Dot files are the build's own (its pages manifest, a file being written): never part of the site.
-    if joined is None or path.rsplit("/", 1)[-1].startswith("."):
+    if joined is None:
         return None
     found = Path(joined)
+    if found.name.startswith("."):  # the build's own (its pages manifest, a file being written), not the site's
+        return None
     if found.is_dir():
         found = found / "index.html"
     return found if found.is_file() else None
