@@ -307,8 +307,9 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
         if by_manifest:
             stale += [f"{site_layout.image_page(slug)}index.html" for slug in self.build.pages.gone()]
         swept = self.job.request.sweep
-        now = [p for p in stale if swept is None or p.startswith(tuple(f"{f}/" for f in swept))]
-        self.job.deferred = [p for p in stale if p not in set(now)]
+        inside = tuple(f"{folder}/" for folder in swept) if swept is not None else ("",)
+        now = [p for p in stale if p.startswith(inside)]
+        self.job.deferred = [p for p in stale if not p.startswith(inside)]
         self.job.removed.extend(remove_files(site, now))
         self.build.pages.save()  # last: it says what the output holds
         if unplaced or (self.job.report.failures and self.job.request.fail_on_skipped):
