@@ -3,7 +3,8 @@
 Equivalent outputs: each tool makes a thumbnail (280 px) and an 800 px image per photo as JPEG, plus its pages (our
 WebP copies, originals and exports are turned off for the comparison: sigal makes none of them). Ours is the
 whole `gallery build` (catalog read, renditions, one MkDocs page per image) from an empty output and cache; sigal's
-is `sigal build` from an empty output. Rounds alternate between the two. Promise: ours ≥ 2× sigal's images/s.
+is `sigal build` from an empty output. Rounds alternate between the two. Promise: ours ≥ 3× sigal's images/s
+(2.4× measured: BENCHMARKS.md says why 3× is out of reach on two cores).
 
 Also measured: our no-change rebuild of the same 300 images (promise ≤ 1 s).
 """
@@ -149,7 +150,7 @@ def run() -> list[Comparison]:
     sigal_rate = PHOTOS / statistics.median(sigal_times)
     print(f"(sigal's own no-change rebuild: {sigal_rebuild:.2f} s)")
     return [
-        Comparison("static build, 300 JPEGs 3000x2000 (images/s)", ours_rate, sigal_rate, 2.0, higher_is_better=True),
+        Comparison("static build, 300 JPEGs 3000x2000 (images/s)", ours_rate, sigal_rate, 3.0, higher_is_better=True),
         # The promise here is absolute (the issue's 1 s), so the baseline is that budget.
         Comparison("no-change `gallery build`, 300 images (s)", rebuild, 1.0, 1.0),
     ]
