@@ -251,6 +251,34 @@ def test_a_rebuild_renders_exactly_the_pages_whose_inputs_changed_or_that_are_go
             assert "https://img.example/" in page(site, image), name
 
 
+def test_an_upload_leaves_the_index_pages_after_the_first_as_they_were(
+    tmp_path: Path, env: dict[str, str], gallery: Gallery, uploaded: dict[str, ImageInfo], seed: Seed
+) -> None:
+    """Pages after the first are blocks counted from the oldest image, so a new image changes the first page only
+    (until the newest block fills up): at 10,000 images an upload no longer rewrites 209 pages."""
+    config = tmp_path / "pages.yml"
+    config.write_text(Path(CONFIG).read_text().replace("page_size: 48", "page_size: 2"))
+    (tmp_path / "docs").mkdir()
+    out = tmp_path / "paged"
+    admin = as_principal(seed.users["admin"])
+    tenant = seed.tenants["A"].name
+
+    def build_and_read() -> dict[str, bytes]:
+        args = ["build", "--config", str(config), "--out", str(out), "--cache", str(tmp_path / "c"), "--tenant", tenant]
+        result = CliRunner().invoke(main, [*args, "--system"])
+        assert result.exit_code == 0, result.output
+        return {p.relative_to(out).as_posix(): p.read_bytes() for p in [out / "index.html", *out.glob("page/*/*")]}
+
+    gallery.images.upload(admin, "sixth.png", png(20, 20, (1, 1, 1)), "Sixth", None)  # 6 public: three full pages
+    before = build_and_read()
+    assert sorted(before) == ["index.html", "page/1/index.html", "page/2/index.html"]
+    gallery.images.upload(admin, "seventh.png", png(20, 20, (2, 2, 2)), "Seventh", None)
+    after = build_and_read()
+    assert sorted(after) == sorted(before)
+    assert {name for name in after if after[name] != before[name]} == {"index.html"}
+    assert "Seventh" in after["index.html"].decode()
+
+
 def test_transparency_comes_from_the_catalog_and_an_older_row_learns_it_once(
     site: Path, gallery: Gallery, uploaded: dict[str, ImageInfo], seed: Seed
 ) -> None:

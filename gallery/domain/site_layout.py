@@ -10,7 +10,7 @@ ORIGINALS = "originals"  # the stored bytes, named by their SHA-256 and the exte
 # Where builds before exports were assembled in the browser kept export JSON: swept from sites they left it in.
 RETIRED_EXPORTS = "exports"
 IMAGE_PAGES = "images"  # one page per image: `images/<id>/`
-INDEX_PAGES = "page"  # the index's pages after the first: `page/<n>/`
+INDEX_PAGES = "page"  # the index's pages after the first: `page/<block>/`, blocks counted from the oldest (paging.py)
 SEARCH_INDEX = "gallery.json"  # every card, for the index page's search
 # A hash of gallery.json: a few bytes an open index page asks for when it is looked at again, to learn of changes.
 SEARCH_VERSION = "gallery-version.json"
@@ -44,8 +44,3 @@ def image_page(image_id: str) -> str:
 
 # The site's root as seen from an image page (`images/<id>/`): what its links to site files start with.
 IMAGE_PAGE_ROOT = "../.."
-
-
-def index_page_source(number: int) -> str:
-    """The MkDocs source of the index's page `number` (from 1)."""
-    return "index.md" if number == 1 else f"{INDEX_PAGES}/{number}.md"

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import math
 import os
 import shutil
 from collections.abc import Callable
@@ -35,6 +34,7 @@ from gallery.domain import embed, errors, site_layout
 from gallery.domain.model import ImageInfo
 from gallery.services.images import Selection
 from gallery.site import contexts
+from gallery.site.paging import index_pages
 from gallery.site.progress import progress_bar
 from gallery.site.render import (
     Cache,
@@ -222,19 +222,21 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
             self.build.image_pages[item.slug] = item
 
         size = max(1, self.config.page_size)
-        pages = max(1, math.ceil(len(cards) / size))
-        counts = contexts.counts(items)
-        for number in range(1, pages + 1):
-            src = site_layout.index_page_source(number)
-            self.build.index_pages[src] = {
-                "cards": cards[(number - 1) * size : number * size],
-                "number": number,
-                "pages": pages,
-                "counts": counts,
+        pages = index_pages(len(cards), size)
+        urls = [page.url for page in pages]
+        for page in pages:
+            self.build.index_pages[page.source] = {
+                "cards": cards[page.start : page.end],
+                "number": page.number,
+                "pages": len(pages),
+                "urls": urls,
+                "block": page.block,
+                # On the first page only: on the others it would change them all at every upload.
+                "counts": contexts.counts(items) if page.block is None else None,
                 "page_size": size,
             }
-            if files.get_file_from_path(src) is None:
-                add(_IndexPage.make(config, src, number == 1, self._index_unchanged))
+            if files.get_file_from_path(page.source) is None:
+                add(_IndexPage.make(config, page.source, page.block is None, self._index_unchanged))
         self.build.search_index = json.dumps(cards, separators=(",", ":")).encode()
         for source, template, title in (
             (site_layout.MANAGE_PAGE, "manage.html", "Manage images"),

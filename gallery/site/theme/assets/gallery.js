@@ -96,7 +96,10 @@ function enhanceIndex(root) {
 
   /** @type {Card[] | null} */
   let all = null;
-  let page = Number(root.dataset.page) || 0;
+  let page = 0;
+  // A page after the first names its block of cards, counted from the oldest (stable while images are added): the
+  // visitor's place, in pages from the newest, is known once the list is.
+  let block = root.dataset.block === undefined ? null : Number(root.dataset.block);
   const load = async () => (all ??= /** @type {Card[]} */ (await (await fetch(root.dataset.index ?? "")).json()));
   /** @type {Record<string, (a: Card, b: Card) => number>} */
   const orders = {
@@ -135,6 +138,10 @@ function enhanceIndex(root) {
       .filter((c) => !needle || c.t.toLocaleLowerCase().includes(needle))
       .sort(orders[sort.value]);
     const pages = Math.max(1, Math.ceil(shown.length / pageSize));
+    if (block !== null) {
+      page = Math.floor(Math.max(0, items.length - (block + 1) * pageSize) / pageSize);
+      block = null;
+    }
     page = Math.min(page, pages - 1);
     cards.replaceChildren(...shown.slice(page * pageSize, (page + 1) * pageSize).map(card));
     counts.textContent = `${shown.length} of ${items.length} images`;
@@ -170,9 +177,10 @@ function enhanceIndex(root) {
   document.addEventListener("visibilitychange", refresh);
   window.addEventListener("focus", refresh);
 
-  search.addEventListener("input", debounce(() => { page = 0; render(); }, 150));
-  sort.addEventListener("change", () => { page = 0; render(); });
-  system.addEventListener("change", () => { if (all) { page = 0; render(); } });
+  const restart = () => { page = 0; block = null; render(); };
+  search.addEventListener("input", debounce(restart, 150));
+  sort.addEventListener("change", restart);
+  system.addEventListener("change", () => { if (all) restart(); });
 }
 
 enhanceCopy();
