@@ -505,7 +505,10 @@ def test_two_refreshes_with_one_token_make_one_winner(storage: Storage) -> None:
 
 
 def test_failures_counted_at_once_each_get_a_count_of_their_own(storage: Storage) -> None:
-    with ThreadPoolExecutor(8) as pool:
+    # moto's in-process DynamoDB applies concurrent UpdateItems without a lock (now and then an ADD is lost: one run
+    # in six failed); DynamoDB applies each atomically. So the race is run on SQLite, and on moto one call at a time.
+    parallel = 1 if ".aws." in type(storage.auth).__module__ else 8
+    with ThreadPoolExecutor(parallel) as pool:
         counts = sorted(pool.map(lambda n: storage.auth.add_failure("account:x", 1000.0 + n, 60).count, range(20)))
     assert counts == list(range(1, 21))
     storage.auth.forgive_failure("account:x")
