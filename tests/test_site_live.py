@@ -166,6 +166,31 @@ def test_a_failed_build_leaves_the_site_as_it_was(live: LiveSite, tmp_path: Path
     assert sorted(p.name for p in live.generations.root.iterdir() if not p.name.startswith(".")) == [current.name]
 
 
+def test_pages_a_failed_build_left_in_the_shared_folders_go_when_their_image_does(
+    live: LiveSite, gallery: Gallery, seed: Seed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build that fails after writing an image's page (into the folder every generation shares) leaves a page no
+    fingerprint lists; if that image then goes private, the next build must still take its page away."""
+    from gallery.site import plugin
+
+    admin = as_principal(seed.users["admin"])
+    secret = gallery.images.upload(admin, "plan.png", png(50, 40, (9, 9, 9)), "Soon private", None)
+
+    def broken(self: object) -> None:
+        raise OSError("disk full")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(plugin._Manifest, "save", broken)
+        assert live.rebuild().job is None  # failed after the page was written
+    page = live.generations.site / "images" / secret.id / "index.html"
+    assert page.is_file()  # shared: the served generation shows it already (its image was public then)
+    gallery.images.set_public(admin, Scope.TENANT, "plan.png", False)
+    outcome = live.rebuild()
+    assert outcome.job is not None, outcome.error
+    assert not page.exists()
+    assert f"images/{secret.id}/index.html" in outcome.job.removed
+
+
 def test_a_visitor_never_finds_a_half_built_site(live: LiveSite, gallery: Gallery, seed: Seed) -> None:
     """Rebuilds swap generations while a reader keeps opening the index and an image page through the link."""
     admin = as_principal(seed.users["admin"])

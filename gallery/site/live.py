@@ -205,14 +205,16 @@ class LiveSite:
             fresh = self.generations.prepare()
             try:
                 job = run_build(self.config_file, fresh, self.request, clean=False)
-            except errors.GalleryError as exc:
-                self.generations.discard(fresh)
-                outcome = Outcome(None, time.perf_counter() - started, exc.message)
             except Exception as exc:  # a bug must not end the thread that keeps the site current
                 self.generations.discard(fresh)
-                log.exception("The static gallery's build failed")
-                outcome = Outcome(None, time.perf_counter() - started, f"{type(exc).__name__}: {exc}")
+                if not isinstance(exc, errors.GalleryError):
+                    log.exception("The static gallery's build failed")
+                why = exc.message if isinstance(exc, errors.GalleryError) else f"{type(exc).__name__}: {exc}"
+                outcome = Outcome(None, time.perf_counter() - started, why)
+                # It may have written pages into the shared folders that no fingerprint lists: look at them all.
+                self.request = replace(self.request, walk_pages=True)
             else:
+                self.request = replace(self.request, walk_pages=False)
                 self.generations.swap(fresh)
                 # What no page of the served generation refers to any more, out of the shared folders only now.
                 job.removed.extend(remove_files(fresh, job.deferred))

@@ -91,6 +91,9 @@ class BuildRequest:
     # The managed folders whose leftovers this build removes (None: all). The living site shares its per-image
     # folders between generations and removes what no page refers to itself, once the new generation is served.
     sweep: tuple[str, ...] | None = None
+    # Read every image page's folder rather than trust the fingerprints: after a build that failed part-way and may
+    # have left pages (in the living site's shared folders) that no fingerprint lists.
+    walk_pages: bool = False
     # Site paths already published where the site goes (see `render_images`): a content-named file there is
     # neither made again nor copied into the output, and is listed in `BuildJob.kept` instead.
     published: frozenset[str] = frozenset()
@@ -279,7 +282,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
         site = Path(config.site_dir)
         # Image pages are known from the manifest (one folder each: walking 10,000 folders costs more than the rest
         # of a rebuild); without one (a first build, an older site), read them like the rest.
-        by_manifest = bool(self.build.pages.before)
+        by_manifest = bool(self.build.pages.before) and not self.job.request.walk_pages
         walked = tuple(f for f in site_layout.MANAGED if not (by_manifest and f == site_layout.IMAGE_PAGES))
         there = _Tree.read(site, walked)
         cache_root = self.build.cache.root if self.build.cache else site
