@@ -110,7 +110,7 @@ def run() -> list[Comparison]:
         f"{after[SMALL] / mib:.0f} MiB after {SMALL})"
     )
     return [
-        Comparison(f"peak RSS, {BIG} concurrent 20 MB uploads (MiB)", peak / mib, GIB / mib, 1.0, unit=" MiB"),
+        Comparison(f"peak RSS, {BIG} concurrent 25 MB JPEG uploads (MiB)", peak / mib, GIB / mib, 1.0, unit=" MiB"),
         Comparison(f"RSS after {SMALL} uploads vs after 100", after[SMALL] / mib, after[100] / mib, 1.1, unit=" MiB"),
     ]
 
