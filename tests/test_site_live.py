@@ -231,9 +231,16 @@ def test_a_site_built_by_hand_is_adopted_as_it_is(tmp_path: Path, env: dict[str,
     assert code == 0, output
     before = fingerprints(out)
     generations = Generations(out)
+    # what a living site that used this folder before left beside it: not this site's
+    stray = generations.shared / "images" / "gone" / "index.html"
+    stray.parent.mkdir(parents=True)
+    stray.write_text("an older site's page")
     generations.adopt()
     assert out.is_symlink()
     assert fingerprints(out.resolve()) == before
+    fresh = generations.prepare()  # the first rebuild's generation: the adopted folders become the shared ones
+    assert fingerprints(fresh) == before
+    assert not (fresh / "images" / "gone").exists()
 
 
 def test_changes_from_any_process_start_one_debounced_build(

@@ -88,6 +88,8 @@ class Generations:
                 f"GALLERY_SITE_DIR ({self.site}) holds files but no built gallery: name an empty or a built folder"
             )
         self.root.mkdir(parents=True, exist_ok=True)
+        # Shared folders left by a living site this one replaces are not this site's: its own become them.
+        shutil.rmtree(self.shared, ignore_errors=True)
         first = self._next()
         os.rename(self.site, first)
         self._point_at(first)
