@@ -11,12 +11,9 @@ moment the upload's 200 arrives, polls `/` until the new title is on it. The pro
 from __future__ import annotations
 
 import io
-import json
 import os
 import re
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -26,12 +23,11 @@ from pathlib import Path
 from PIL import Image
 
 from benchmarks.harness import Comparison
+from benchmarks.serving import EMAIL, PASSWORD, SECRET, Served, multipart
 
 SIZES = (1, 100, 1000)
 PROBES = 5  # uploads timed per gallery size
 BUDGET = 3.0  # seconds from the upload's 200 to the image on `/`, at 1,000 images
-SECRET = "benchmark-secret-of-at-least-32-bytes!!"
-EMAIL, PASSWORD = "bench-admin@example.com", "benchmark"
 
 
 def _png(n: int) -> bytes:
@@ -70,17 +66,8 @@ def _wait_for(url: str, text: bytes, seconds: float) -> float:
 
 
 def _upload(base: str, token: str, n: int, title: str) -> None:
-    boundary = uuid.uuid4().hex
-    body = (
-        (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="title"\r\n\r\n{title}\r\n'
-            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="probe-{n}.png"\r\n'
-            "Content-Type: image/png\r\n\r\n"
-        ).encode()
-        + _png(1000 + n)
-        + f"\r\n--{boundary}--\r\n".encode()
-    )
-    headers = {"Content-Type": f"multipart/form-data; boundary={boundary}", "X-Authorization": f"Bearer {token}"}
+    body, form = multipart(f"probe-{n}.png", _png(1000 + n), {"title": title})
+    headers = {**form, "X-Authorization": f"Bearer {token}"}
     urllib.request.urlopen(urllib.request.Request(f"{base}/api/image", data=body, headers=headers), timeout=30).close()
 
 
@@ -88,43 +75,30 @@ def _one_size(work: Path, count: int) -> tuple[list[float], list[int]]:
     """Upload-to-visible times and files written per upload, for a gallery of `count` images."""
     data, site = work / f"data-{count}", work / f"site-{count}"
     _catalog(data, count)
-    port = 18000 + count % 1000
     env = {**os.environ, "GALLERY_DATA_DIR": str(data), "GALLERY_SITE_DIR": str(site), "GALLERY_JWT_SECRET": SECRET}
-    log = work / f"serve-{count}.log"
-    with open(log, "wb") as sink:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gallery", "serve", "--port", str(port), "--tenant", "Bench"],
-            env=env,
-            cwd=work,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
+    server = Served(data, env, ("--tenant", "Bench"))
+    server.start()
     try:
         deadline = time.monotonic() + 300
-        while True:  # up, and the first build done (it renders every image)
+        while True:  # the first build done (it renders every image; until then `/` is a 404)
             try:
-                if f"Image {count - 1}".encode() in _get(f"{base}/"):
+                if f"Image {count - 1}".encode() in _get(f"{server.url}/"):
                     break
             except OSError:
                 pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise RuntimeError(log.read_text())
+            if time.monotonic() > deadline:
+                raise RuntimeError(server.log.read_text())
             time.sleep(0.2)
-        login = json.dumps({"username": EMAIL, "password": PASSWORD}).encode()
-        request = urllib.request.Request(f"{base}/api/auth/login", login, {"Content-Type": "application/json"})
-        with urllib.request.urlopen(request) as response:
-            token = json.load(response)["token"]
+        token = server.token()
         times = []
         for n in range(PROBES):
             title = f"Probe {uuid.uuid4().hex[:8]}"
-            _upload(base, token, n, title)
-            times.append(_wait_for(f"{base}/", title.encode(), 60))
+            _upload(server.url, token, n, title)
+            times.append(_wait_for(f"{server.url}/", title.encode(), 60))
             time.sleep(0.5)  # let the build finish before the next upload
     finally:
-        server.terminate()
-        server.wait(timeout=30)
-    written = [int(m) for m in re.findall(r"(\d+) file\(s\) written", log.read_text())][1:]  # after the first
+        server.stop()
+    written = [int(m) for m in re.findall(r"(\d+) file\(s\) written", server.log.read_text())][1:]  # after the first
     return times, written
 
 

@@ -14,7 +14,8 @@ import time
 from pathlib import Path
 
 from benchmarks.harness import Comparison
-from benchmarks.live_site import EMAIL, SECRET, _catalog, _png
+from benchmarks.live_site import _catalog, _png
+from benchmarks.serving import EMAIL, SECRET
 
 SIZES = (1_000, 10_000)
 ROUNDS = 3

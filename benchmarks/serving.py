@@ -71,8 +71,13 @@ class Served:
             raise RuntimeError(f"gallery {' '.join(args)}: {done.stderr.decode()}")
         return done.stdout.decode().strip()
 
+    @property
+    def log(self) -> Path:
+        """What the server printed."""
+        return self.data.parent / f"serve-{self.port}.log"
+
     def start(self) -> None:
-        log = self.data.parent / f"serve-{self.port}.log"
+        log = self.log
         command = [*(self.launcher or (_script("gallery"),)), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
         with open(log, "ab") as sink:  # the child holds its own copy of the descriptor
             self.process = subprocess.Popen(
@@ -132,11 +137,17 @@ def _kib(text: str) -> int:
     return int(text.strip().split()[0]) * 1024
 
 
-def multipart(name: str, data: bytes) -> tuple[bytes, dict[str, str]]:
-    """A form with one `file` part, as browsers and ThingsBoard's clients post an upload: (body, headers)."""
+def multipart(name: str, data: bytes, fields: dict[str, str] | None = None) -> tuple[bytes, dict[str, str]]:
+    """A form with a `file` part (and text `fields` before it), as browsers and ThingsBoard's clients post an
+    upload: (body, headers)."""
     boundary = uuid.uuid4().hex
+    texts = "".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n{value}\r\n'
+        for key, value in (fields or {}).items()
+    )
     body = b"".join(
         [
+            texts.encode(),
             f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'.encode(),
             b"Content-Type: application/octet-stream\r\n\r\n",
             data,
