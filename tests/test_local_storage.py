@@ -147,3 +147,25 @@ def test_the_writer_leaves_nothing_when_the_stream_is_over_its_limit(tmp_path: P
     assert list(target.parent.iterdir()) == []
     assert write_atomically(target, io.BytesIO(b"x" * 10), 10) == 10
     assert not any(p.name.startswith(TEMPORARY_PREFIX) for p in target.parent.iterdir())
+
+
+def test_the_change_log_keeps_the_newest_ten_thousand_and_a_reader_further_behind_reads_everything(
+    tmp_path: Path,
+) -> None:
+    db = SqliteDatabase(tmp_path / "catalog.sqlite3")
+    accounts, images = SqliteAccounts(db), SqliteImages(db)
+    profile = TenantProfile(str(uuid.uuid4()), "Profile", created_time=1)
+    accounts.insert_profile(profile)
+    accounts.insert_tenant(Tenant("t", "Acme", profile.id, 1))
+    images.insert_image(image("t", "logo.png"), 0)
+    start = images.change_cursor()
+    assert start is not None
+    with db.write() as conn:  # 10,000 changes, as a bulk import would make them
+        conn.executemany("INSERT INTO image_change_log (image_id) VALUES (?)", [(f"id-{n}",) for n in range(10_000)])
+    assert db.conn().execute("SELECT count(*) FROM image_change_log").fetchone()[0] == 10_000
+    assert images.changes_since(start - 1) is None  # the change that made the row is no longer in the log
+    held = images.changes_since(start)  # the log reaches back exactly this far
+    assert held is not None
+    assert len(held.removed) == 10_000
+    assert held.changed == ()
+    assert held.cursor == images.change_cursor() == start + 10_000

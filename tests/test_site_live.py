@@ -13,6 +13,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ import pytest
 from gallery.demo import as_principal
 from gallery.domain import errors
 from gallery.domain.model import ImageInfo, Scope
+from gallery.site.build import run_build
 from gallery.site.live import SHARED, Generations, LiveSite
 from gallery.site.plugin import BuildRequest
 from gallery.site.shell import SITE_NAME, manage_page
@@ -115,6 +117,71 @@ def test_a_rename_renders_nothing_and_a_delete_takes_its_files_away(
     assert set(deleted.job.written) == INDEX_FILES
     gone = set(before) - set(fingerprints(live.generations.site.resolve()))
     assert gone == set(deleted.job.removed)
+
+
+def test_a_build_from_memory_makes_the_site_a_build_from_nothing_makes(
+    live: LiveSite, gallery: Gallery, seed: Seed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After each kind of change the living site rebuilds from what it remembers (reading only the changed rows
+    from the catalog's change log, never the whole catalog), and serves exactly what `gallery build` makes from
+    nothing in another folder: same files, same bytes; its cache holds what the site uses, no more."""
+    from gallery.services.images import ImageService
+
+    admin, sysadmin = as_principal(seed.users["admin"]), as_principal(seed.users["sysadmin"])
+    other = as_principal(seed.users["other"])
+    full_reads: list[object] = []
+    reading = ImageService.site_candidates
+
+    def counted(self: ImageService, selection: object) -> object:
+        full_reads.append(selection)
+        return reading(self, selection)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ImageService, "site_candidates", counted)
+    images = gallery.images
+    changes: list[tuple[str, Callable[[], object]]] = [
+        ("upload", lambda: images.upload(admin, "new.png", png(90, 60, (200, 20, 20)), "New one", None)),
+        ("rename", lambda: images.rename(admin, Scope.TENANT, "new.png", "New one, renamed")),
+        ("system image under a tenant key", lambda: images.upload(sysadmin, "new.png", png(70, 50), "Sys", None)),
+        ("the tenant image that shadows it deleted", lambda: images.delete(admin, Scope.TENANT, "new.png", True)),
+        ("made private", lambda: images.set_public(admin, Scope.TENANT, "logo.png", False)),
+        ("made public", lambda: images.set_public(admin, Scope.TENANT, "private.png", True)),
+        ("new bytes in place", lambda: images.update_bytes(admin, Scope.TENANT, "photo.jpg", "p.png", png(64, 48))),
+        ("a system image renamed", lambda: images.rename(sysadmin, Scope.SYSTEM, "system.png", "System, renamed")),
+        ("another tenant's upload", lambda: images.upload(other, "b.png", png(9, 9), "B", None)),
+        ("deleted", lambda: images.delete(admin, Scope.TENANT, "spinner.gif", True)),
+    ]
+    cache = tmp_path / "cache"  # the living site's
+    request = replace(live.request, memory=None, sweep=None, cache_dir=tmp_path / "fresh-cache")
+    for what, change in changes:
+        change()
+        outcome = live.rebuild()
+        assert outcome.job is not None, (what, outcome.error)
+        assert live.memory.dirty is not None, what  # it went by its memory
+        fresh = tmp_path / "fresh" / what
+        assert run_build(None, fresh, request, clean=True).report.failures == []
+        assert fingerprints(live.generations.site.resolve()) == fingerprints(fresh), what
+        used = {p.name for p in site_files(fresh) if p.parent.name == "r"}
+        assert {p.name for p in (cache / "r").iterdir()} == used, what  # nothing the site no longer uses
+    assert full_reads == [request_selection(live)] * len(changes)  # the fresh builds' reads, the living site none
+
+    # What every page is made with changed (here the site's name; templates and code count the same): a build from
+    # memory looks at every page again.
+    renamed = tmp_path / "mkdocs.yml"
+    text = PACKAGED_CONFIG.read_text().replace("site_name: Image Gallery", "site_name: Our pictures")
+    renamed.write_text(text.replace("docs_dir: docs", f"docs_dir: {PACKAGED_CONFIG.parent / 'docs'}"))
+    live.config_file = str(renamed)
+    outcome = live.rebuild()
+    assert outcome.job is not None, outcome.error
+    assert live.memory.dirty is not None
+    fresh = tmp_path / "fresh" / "renamed site"
+    run_build(str(renamed), fresh, request, clean=True)
+    assert fingerprints(live.generations.site.resolve()) == fingerprints(fresh)
+    assert "Our pictures" in served(live, f"images/{live.memory.shown[0].id}/index.html")
+
+
+def request_selection(live: LiveSite) -> object:
+    assert live.memory.frame is not None
+    return live.memory.frame.selection
 
 
 def test_a_rebuild_with_no_change_writes_nothing(live: LiveSite) -> None:

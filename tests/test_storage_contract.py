@@ -128,6 +128,43 @@ def test_the_change_count_moves_with_what_a_site_shows(storage: Storage, tenant:
     assert moved()
 
 
+def test_the_change_log_says_which_images_changed_since_a_cursor(storage: Storage, tenant: str) -> None:
+    """A living site reads what changed since its last build, as rows (or ids, for those removed), whatever process
+    changed them; DynamoDB keeps no log (its stream says what changed instead)."""
+    catalog = storage.catalog
+    start = catalog.change_cursor()
+    if start is None:
+        assert isinstance(catalog, DynamoCatalog)
+        assert catalog.changes_since(0) is None
+        return
+    kept, renamed, removed = image(tenant, "kept.png"), image(tenant, "renamed.png"), image(tenant, "removed.png")
+    for made in (kept, renamed, removed):
+        catalog.insert_image(made, 0)
+    middle = catalog.change_cursor()
+    assert middle is not None
+    assert middle > start
+    catalog.update_image(replace(renamed, title="Renamed", version=2), 1, 0)
+    catalog.delete_image(tenant, "removed.png")
+    assert catalog.learn_has_alpha(kept, True)  # what rendering learns is no change to show
+    changes = catalog.changes_since(middle)
+    assert changes is not None
+    assert changes.cursor == catalog.change_cursor()
+    assert [(i.id, i.title) for i in changes.changed] == [(renamed.id, "Renamed")]  # as it is now
+    assert changes.removed == {removed.id}
+    everything = catalog.changes_since(start)
+    assert everything is not None
+    assert {i.id for i in everything.changed} == {kept.id, renamed.id}
+    assert everything.removed == {removed.id}
+    nothing = catalog.changes_since(changes.cursor)
+    assert nothing is not None
+    assert (nothing.changed, nothing.removed) == ((), frozenset())
+    assert catalog.changes_since(changes.cursor + 1) is None  # a cursor from another catalog: read everything
+    catalog.delete_tenant(tenant)
+    gone = catalog.changes_since(changes.cursor)
+    assert gone is not None
+    assert gone.removed == {kept.id, renamed.id}
+
+
 def test_every_image_reads_one_tenant_and_sub_type_oldest_first(
     storage: Storage, tenant: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -348,3 +348,13 @@ class ImageQuery:
     tenant_id: str
     sub_type: SubType = SubType.IMAGE
     include_system: bool = False
+
+
+@dataclass(frozen=True)
+class ImageChanges:
+    """What changed in the catalog since a reader's cursor (`ImageCatalog.changes_since`): the rows of the images
+    changed or added as they are now, and the ids of those removed; `cursor` is where the next read starts."""
+
+    cursor: int
+    changed: tuple[ImageInfo, ...]
+    removed: frozenset[str]

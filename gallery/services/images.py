@@ -79,6 +79,37 @@ class Selection:
     system: bool = False
     include_private: bool = False
 
+    @property
+    def owners(self) -> tuple[str, ...]:
+        """The tenants whose images it shows, the one a shadowing image comes from first."""
+        owners = (self.tenant_id,) if self.tenant_id else ()
+        return owners + ((SYSTEM_TENANT_ID,) if self.system or not self.tenant_id else ())
+
+    def admits(self, image: ImageInfo) -> bool:
+        """Whether the site may show `image` (it may still be shadowed: see `shown`)."""
+        return image.tenant_id in self.owners and (image.public or self.include_private)
+
+
+def shown(admitted: Iterable[ImageInfo]) -> list[ImageInfo]:
+    """What a site shows of the images its selection admits, newest first: a tenant image shadows a system image
+    with the same key (as a tenant's link to that key would find its own)."""
+    found: dict[str, ImageInfo] = {}
+    for image in admitted:
+        held = found.get(image.resource_key)
+        if held is None or (held.is_system and not image.is_system):
+            found[image.resource_key] = image
+    return sorted(found.values(), key=lambda i: (-i.created_time, i.id))
+
+
+@dataclass(frozen=True)
+class SiteChanges:
+    """What changed for a site since a cursor (`ImageService.site_changes`): images it admits as they are now, and
+    the ids of those it no longer does (removed, made private, moved out of its tenants)."""
+
+    cursor: int
+    admitted: tuple[ImageInfo, ...]
+    dropped: frozenset[str]
+
 
 @dataclass(frozen=True)
 class DeleteResult:
@@ -174,18 +205,30 @@ class ImageService:
         return self.catalog.change_count()
 
     def for_site(self, selection: Selection) -> list[ImageInfo]:
-        """The images a static site shows, newest first; a tenant image shadows a system image with the same key
-        (as a tenant's link to that key would find its own). For the operator's build: no caller, no paging."""
-        owners = [selection.tenant_id] if selection.tenant_id else []
-        if selection.system or not selection.tenant_id:
-            owners.append(SYSTEM_TENANT_ID)
-        found: dict[str, ImageInfo] = {}
-        for owner in owners:
+        """The images a static site shows, newest first. For the operator's build: no caller, no paging."""
+        return shown(self.site_candidates(selection))
+
+    def site_candidates(self, selection: Selection) -> Iterator[ImageInfo]:
+        """Every image `selection` admits, shadowed ones too, read in one pass per tenant and sub type."""
+        for owner in selection.owners:
             for sub_type in SubType:
-                for image in self.catalog.every_image(owner, sub_type):
-                    if image.public or selection.include_private:
-                        found.setdefault(image.resource_key, image)
-        return sorted(found.values(), key=lambda i: (-i.created_time, i.id))
+                yield from (image for image in self.catalog.every_image(owner, sub_type) if selection.admits(image))
+
+    def change_cursor(self) -> int | None:
+        """Where the catalog's change log ends: read it before `site_candidates` to take up from there with
+        `site_changes`. None where there is no log (DynamoDB)."""
+        return self.catalog.change_cursor()
+
+    def site_changes(self, selection: Selection, cursor: int) -> SiteChanges | None:
+        """What changed for `selection`'s site since `cursor`, by any process; None when the catalog cannot say
+        (no log, or one that no longer reaches back that far): read `site_candidates` again."""
+        changes = self.catalog.changes_since(cursor)
+        if changes is None:
+            return None
+        admitted = tuple(image for image in changes.changed if selection.admits(image))
+        kept = {image.id for image in admitted}
+        dropped = changes.removed | {image.id for image in changes.changed if image.id not in kept}
+        return SiteChanges(changes.cursor, admitted, frozenset(dropped))
 
     def every_image(self, tenant_id: str) -> Iterator[ImageInfo]:
         """Every image of one tenant (or of the system), sub type by sub type: for the operator's export, which has

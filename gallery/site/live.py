@@ -8,7 +8,8 @@ background.
   one build), or after `patience` seconds of steady changes; one build at a time, and a change made during a
   build starts the next one.
 - **Incremental:** the build is `gallery build`'s (renditions come from the content-keyed cache; files are written
-  only when their bytes change).
+  only when their bytes change), and it remembers what it made (`memory.py`): the next build reads from the
+  catalog's change log which images changed, and plans, renders and checks only those.
 - **Swapped whole:** the site folder (`GALLERY_SITE_DIR`) is a symbolic link to a generation in a folder beside
   it. A build clones the current generation with hard links, rebuilds the clone (every write is a new file renamed
   into place, so the generation being served is never written through) and then points the link at it with one
@@ -36,6 +37,7 @@ from pathlib import Path
 
 from gallery.domain import errors, site_layout
 from gallery.site.build import run_build
+from gallery.site.memory import SiteMemory
 from gallery.site.plugin import BuildJob, BuildRequest, remove_files
 
 log = logging.getLogger("gallery.site")
@@ -43,8 +45,8 @@ log = logging.getLogger("gallery.site")
 QUIET_SECONDS = 0.2  # how long the catalog must be still before a build starts
 PATIENCE_SECONDS = 2.0  # the longest a build waits for changes to stop
 POLL_SECONDS = 0.2
-# Folders of the site holding one file or folder per image, shared by all generations.
-SHARED = (site_layout.RENDITIONS, site_layout.ORIGINALS, site_layout.IMAGE_PAGES)
+# Folders of the site holding a file or folder per image (or per block of the index), shared by all generations.
+SHARED = (site_layout.RENDITIONS, site_layout.ORIGINALS, site_layout.IMAGE_PAGES, site_layout.INDEX_PAGES)
 
 
 @dataclass(frozen=True)
@@ -192,7 +194,8 @@ class LiveSite:
         poll: float = POLL_SECONDS,
     ) -> None:
         self.generations = Generations(site)
-        self.request = _in_background(request)
+        self.memory = SiteMemory()
+        self.request = replace(_in_background(request), memory=self.memory)
         self.change_count = change_count
         self.config_file = config_file
         self.quiet, self.patience, self.poll = quiet, patience, poll
@@ -204,11 +207,15 @@ class LiveSite:
         """One build into a new generation, swapped in if it completes; the served site is untouched otherwise."""
         started = time.perf_counter()
         with self.generations.locked():
+            current = self.generations.current()
+            if current is None or current.name != self.memory.generation:
+                self.memory.forget()  # what it remembers is another site's (another process swapped its own in)
             fresh = self.generations.prepare()
             try:
                 job = run_build(self.config_file, fresh, self.request, clean=False)
             except Exception as exc:  # a bug must not end the thread that keeps the site current
                 self.generations.discard(fresh)
+                self.memory.forget()
                 if not isinstance(exc, errors.GalleryError):
                     log.exception("The static gallery's build failed")
                 why = exc.message if isinstance(exc, errors.GalleryError) else f"{type(exc).__name__}: {exc}"
@@ -218,6 +225,7 @@ class LiveSite:
             else:
                 self.request = replace(self.request, walk_pages=False)
                 self.generations.swap(fresh)
+                self.memory.generation = fresh.name
                 # What no page of the served generation refers to any more, out of the shared folders only now.
                 job.removed.extend(remove_files(fresh, job.deferred))
                 outcome = Outcome(job, time.perf_counter() - started)

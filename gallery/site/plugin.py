@@ -13,13 +13,14 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from jinja2 import Environment
+from jinja2 import Environment, Template
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.config.defaults import MkDocsConfig
@@ -34,6 +35,7 @@ from gallery.domain import embed, errors, site_layout
 from gallery.domain.model import ImageInfo
 from gallery.services.images import Selection
 from gallery.site import contexts
+from gallery.site.memory import Frame, SiteMemory
 from gallery.site.paging import index_pages
 from gallery.site.progress import progress_bar
 from gallery.site.render import (
@@ -41,9 +43,8 @@ from gallery.site.render import (
     Item,
     Options,
     Report,
-    original_path,
+    placements,
     render_images,
-    write_atomically,
     write_if_changed,
 )
 from gallery.site.renditions import DEFAULT_WIDTHS
@@ -52,6 +53,7 @@ from gallery.wiring import Gallery
 log = get_plugin_logger(__name__)
 
 DEFAULT_CACHE = ".cache/gallery"
+INDEX_TITLE = "Image gallery"
 PRIVATE_WARNING = (
     "PRIVATE images are included (--include-private, include_private: true): their pictures, names and pages are "
     "readable by anyone who can reach this site, without signing in (no export is offered for them)"
@@ -97,6 +99,9 @@ class BuildRequest:
     # Site paths already published where the site goes (see `render_images`): a content-named file there is
     # neither made again nor copied into the output, and is listed in `BuildJob.kept` instead.
     published: frozenset[str] = frozenset()
+    # What the last build of this site made, kept by a caller that builds the same site again and again (the living
+    # site): the build then reads and renders only what changed since. None: a build from nothing but the output.
+    memory: SiteMemory | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -120,6 +125,8 @@ class _Build:
     `mkdocs serve` (which keeps this plugin, see `on_startup`) starts from nothing."""
 
     options: Options = field(default_factory=Options)
+    memory: SiteMemory = field(default_factory=SiteMemory)
+    items: list[Item] = field(default_factory=list)  # every image the site shows, newest first
     cache: Cache | None = None
     env: Environment | None = None
     nav: Navigation | None = None
@@ -128,6 +135,8 @@ class _Build:
     produced: set[str] = field(default_factory=set)
     placed: dict[str, str] = field(default_factory=dict)  # site path → its file's path in the cache
     search_index: bytes = b"[]"
+    card_texts: dict[str, str] = field(default_factory=dict)
+    urls: bytes = b""  # a digest of the index pages' URLs  # each index page's cards, as gallery.json has them
     theme: bytes = b""  # a digest of what every page is made with besides its own inputs
     pages: _Manifest = field(default_factory=lambda: _Manifest(Path(os.devnull)))
 
@@ -162,27 +171,35 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
             # directory) then reuses what `gallery build` made.
             base = Path(config.config_file_path or ".").parent
             cache_root = request.cache_dir or (base / (settings.cache_dir or DEFAULT_CACHE)).resolve()
-            self.build.options = Options(tuple(settings.widths), settings.webp, settings.originals, settings.exports)
-            images = gallery.images.for_site(Selection(tenant, system, include_private))
+            options = Options(tuple(settings.widths), settings.webp, settings.originals, settings.exports)
+            self.build.options = options
+            memory = request.memory if request.memory is not None and not request.published else SiteMemory()
+            self.build.memory = memory
+            selection = Selection(tenant, system, include_private)
+            links = self.config.api_url.rstrip("/"), (config.site_url or "").rstrip("/")
+            frame = Frame(selection, options, cache_root, *links, self.config.page_size)
+            pending = memory.read(gallery.images, frame)
             report = render_images(
-                images,
+                pending,
                 gallery.settings,
                 gallery.images.decode_limits,
                 cache_root,
-                self.build.options,
+                options,
                 request.workers or settings.workers,
                 progress_bar("Rendering images") if progress else None,
                 request.start_method,
                 request.published,
+                prune=memory.dirty is None,
             )
-            self._keep_what_was_learnt(gallery, report, images)
+            self._keep_what_was_learnt(gallery, report, pending)
         except errors.GalleryError as exc:
             raise self._fail(f"Cannot read the catalog: {exc.message}") from exc
         finally:
             gallery.close()
+        report.items = self.build.items = memory.absorb(report, options)
         self.job.report = report
         log.info(report.summary().splitlines()[0])
-        self._add_files(files, config, Cache(cache_root), report.items)
+        self._add_files(files, config, Cache(cache_root))
         return files
 
     @staticmethod
@@ -207,29 +224,30 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
             wanted, system = self.config.tenant, self.config.system
         return (gallery.accounts.resolve_tenant(wanted).id if wanted else None), system
 
-    def _add_files(self, files: Files, config: MkDocsConfig, cache: Cache, items: list[Item]) -> None:
+    def _add_files(self, files: Files, config: MkDocsConfig, cache: Cache) -> None:
         self.build.cache = cache
 
         def add(file: File) -> None:
             files.append(file)
             self.build.produced.add(file.dest_uri)
 
-        cards = []
-        options = self.build.options
-        for item in items:
-            cards.append(contexts.card(item, options))
-            for rendition in item.plan.renditions:
-                self.build.placed[site_layout.rendition(rendition.name)] = f"r/{rendition.name}"
-            if options.needs_original(item.image, item.plan):
-                self.build.placed[original_path(item.image)] = f"o/{item.image.etag}"
+        memory, items = self.build.memory, self.build.items
+        for item in memory.checked(items):
+            self.build.placed.update(placements(item, self.build.options))
             self.build.image_pages[item.slug] = item
+        cards = [memory.cards[item.slug] for item in items]
 
         size = max(1, self.config.page_size)
         pages = index_pages(len(cards), size)
         urls = [page.url for page in pages]
+        self.build.urls = hashlib.sha256(repr(urls).encode()).digest()
         for page in pages:
-            self.build.index_pages[page.source] = {
-                "cards": cards[page.start : page.end],
+            # The first page is MkDocs' (the nav's home, in the sitemap), by its source; the others are ours
+            # (`_write_pages`), by their path.
+            name = page.source if page.block is None else page.url
+            self.build.card_texts[name] = "".join(c.text for c in cards[page.start : page.end])
+            self.build.index_pages[name] = {
+                "cards": [card.fields for card in cards[page.start : page.end]],
                 "number": page.number,
                 "pages": len(pages),
                 "urls": urls,
@@ -238,9 +256,9 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
                 "counts": contexts.counts(items) if page.block is None else None,
                 "page_size": size,
             }
-            if files.get_file_from_path(page.source) is None:
-                add(_IndexPage.make(config, page.source, page.block is None, self._index_unchanged))
-        self.build.search_index = json.dumps(cards, separators=(",", ":")).encode()
+            if page.block is None and files.get_file_from_path(page.source) is None:
+                add(_IndexPage.make(config, page.source, self._index_unchanged))
+        self.build.search_index = f"[{','.join(card.text for card in cards)}]".encode()
         for source, template, title in (
             (site_layout.MANAGE_PAGE, "manage.html", "Manage images"),
             (site_layout.API_PAGE, "api-docs.html", "API"),
@@ -252,11 +270,18 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
     def on_env(self, env: Environment, /, *, config: MkDocsConfig, files: Files) -> Environment:
         """The templates are known now (and the nav): what decides which pages need rendering at all."""
         self.build.env = env
-        self.build.theme = _theme_digest(env, config, self.build.nav)
-        self.build.pages = _Manifest(Path(config.site_dir) / site_layout.PAGES_MANIFEST)
+        memory = self.build.memory
+        theme = self.build.theme = _theme_digest(env, config, self.build.nav)
+        path = Path(config.site_dir) / site_layout.PAGES_MANIFEST
+        self.build.pages = _Manifest(path, memory.pages_before(), memory.unchanged_pages())
+        if memory.dirty is not None and theme != memory.theme:  # every page is made with it: each is looked at
+            self.build.image_pages = {item.slug: item for item in self.build.items}
         for src, context in self.build.index_pages.items():
-            inputs = repr(context).encode()  # built in a fixed order, so its text is as stable as JSON's, and cheaper
-            self.build.pages.note(src, hashlib.sha256(self.build.theme + inputs).hexdigest())
+            # Built in a fixed order, so its text is as stable as JSON's, and cheaper; the cards as gallery.json
+            # has them (made once per change), and the pages' URLs as one digest (they are on every page).
+            other = {k: v for k, v in context.items() if k not in ("cards", "urls")}
+            inputs = f"{other!r}{self.build.card_texts[src]}".encode()
+            self.build.pages.note(src, hashlib.sha256(theme + self.build.urls + inputs).hexdigest())
         return env
 
     def on_nav(self, nav: Navigation, /, *, config: MkDocsConfig, files: Files) -> Navigation:
@@ -278,15 +303,19 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
         """Image files enter the site as hard links to the cache (a copy where links are impossible): a rebuild
         touches none that is already in place. Then whatever this build did not produce leaves the managed
         directories. What is there is read once, a directory at a time (entries carry their inodes): a rebuild of
-        10,000 images stats nothing."""
-        site = Path(config.site_dir)
+        10,000 images stats nothing. A build that goes by its memory of the last one (`memory.py`) reads none of the
+        per-image folders: it looks at the files of the images that changed, and drops those no image places."""
+        site, memory = Path(config.site_dir), self.build.memory
         # Image pages are known from the manifest (one folder each: walking 10,000 folders costs more than the rest
-        # of a rebuild); without one (a first build, an older site), read them like the rest.
+        # of a rebuild); without one (a first build, an older site), read them like the rest. From memory, the
+        # index's pages are known too, and the files each image places.
         by_manifest = bool(self.build.pages.before) and not self.job.request.walk_pages
-        walked = tuple(f for f in site_layout.MANAGED if not (by_manifest and f == site_layout.IMAGE_PAGES))
-        there = _Tree.read(site, walked)
+        unread: tuple[str, ...] = (site_layout.IMAGE_PAGES,) if by_manifest else ()
+        if memory.dirty is not None:
+            unread += (site_layout.RENDITIONS, site_layout.ORIGINALS, site_layout.INDEX_PAGES)
+        there = _Tree.read(site, tuple(f for f in site_layout.MANAGED if f not in unread))
         cache_root = self.build.cache.root if self.build.cache else site
-        cached = _Tree.read(cache_root, ("r", "o"))
+        cached = _Tree.read(cache_root, ("r", "o") if memory.dirty is None else ())
         unplaced = []
         for relative, source in self.build.placed.items():
             cached_as = cached.identity(source)
@@ -307,46 +336,74 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
         version = json.dumps(hashlib.sha256(self.build.search_index).hexdigest()[:16]).encode()
         if write_if_changed(site / site_layout.SEARCH_VERSION, version):
             self.job.written.append(site_layout.SEARCH_VERSION)
-        self._write_image_pages(site, config, there if not by_manifest else None)
-        stale = there.stale(self.build.produced)
+        self._write_pages(site, config, there)
+        stale = there.stale(self.build.produced) + sorted(memory.released)
         if by_manifest:
-            stale += [f"{site_layout.image_page(slug)}index.html" for slug in self.build.pages.gone()]
+            stale += [f"{_page_url(name)}index.html" for name in self.build.pages.gone()]
         swept = self.job.request.sweep
         inside = tuple(f"{folder}/" for folder in swept) if swept is not None else ("",)
         now = [p for p in stale if p.startswith(inside)]
         self.job.deferred = [p for p in stale if not p.startswith(inside)]
         self.job.removed.extend(remove_files(site, now))
+        # The cache keeps what the site shows (a full build prunes it as it renders; see `render_images`).
+        remove_files(cache_root, sorted(memory.released.values()))
         self.build.pages.save()  # last: it says what the output holds
+        memory.pages, memory.theme = self.build.pages.now, self.build.theme
         if unplaced or (self.job.report.failures and self.job.request.fail_on_skipped):
             listed = "".join(f"\n  {line}" for line in unplaced)
             raise self._fail(f"Some images were skipped: {self.job.report.summary()}{listed}")
 
-    def _write_image_pages(self, site: Path, config: MkDocsConfig, there: _Tree | None) -> None:
-        """One page per image, rendered by us with the theme's `image.html` rather than as MkDocs pages: MkDocs
-        would run Markdown and every template for each of them on every build. A page is rendered only when what it
-        is made from (the row, its renditions, the settings, the theme and the code that makes its view) changed
-        since the last build, or its file is gone; the view itself is made only then."""
+    def _write_pages(self, site: Path, config: MkDocsConfig, there: _Tree) -> None:
+        """The index's pages after the first, and one page per image, rendered by us with the theme's templates
+        rather than as MkDocs pages: MkDocs would run Markdown and every template for each of them on every build,
+        and hand each to the sitemap. A page is rendered only when what it is made from (its cards; the row, its
+        renditions, the settings; the theme and the code that makes its view) changed since the last build, or its
+        file is gone; an image's view is made only then."""
         assert self.build.env is not None
-        assert self.build.nav is not None
-        template = self.build.env.get_template("image.html")
+        index = self.build.env.get_template("index.html")
+        for name, context in self.build.index_pages.items():
+            if name.endswith(".md"):
+                continue  # MkDocs' (the first page)
+
+            def index_page(context: dict[str, Any] = context) -> tuple[str, dict[str, Any]]:
+                return INDEX_TITLE, {"gallery": context}
+
+            self._write_page(site, config, there, name, index, index_page)
+        image = self.build.env.get_template("image.html")
         api_url = self.config.api_url.rstrip("/")
         site_url = (config.site_url or "").rstrip("/")
         options = self.build.options
         for slug, item in self.build.image_pages.items():
-            relative = f"{site_layout.image_page(slug)}index.html"
             inputs = contexts.page_inputs(item, options, api_url, site_url).encode()
             self.build.pages.note(slug, hashlib.sha256(self.build.theme + inputs).hexdigest())
-            self.build.produced.add(relative)
-            if self.build.pages.unchanged(slug) and _exists(site, relative, there):
-                continue
-            view = contexts.image_view(item, api_url, site_url, options)
-            url = site_layout.image_page(slug)
-            page = SimpleNamespace(title=view["title"], url=url, is_homepage=False, meta={}, content="")
-            html = template.render(
-                image=view, config=config, nav=self.build.nav, page=page, base_url=site_layout.IMAGE_PAGE_ROOT
-            )
-            if write_if_changed(site / relative, html.encode()):
-                self.job.written.append(relative)
+
+            def image_page(item: Item = item) -> tuple[str, dict[str, Any]]:
+                view = contexts.image_view(item, api_url, site_url, options)
+                return view["title"], {"image": view}
+
+            self._write_page(site, config, there, slug, image, image_page)
+
+    def _write_page(
+        self,
+        site: Path,
+        config: MkDocsConfig,
+        there: _Tree,
+        name: str,
+        template: Template,
+        view: Callable[[], tuple[str, dict[str, Any]]],
+    ) -> None:
+        """Render page `name` (its fingerprint noted) unless it is unchanged and in place."""
+        url = _page_url(name)
+        relative = f"{url}index.html"
+        self.build.produced.add(relative)
+        if self.build.pages.unchanged(name) and there.identity(relative) is not None:
+            return
+        title, variables = view()
+        page = SimpleNamespace(title=title, url=url, is_homepage=False, meta={}, content="")
+        root = "/".join([".."] * url.count("/"))  # relative links: the site may be published anywhere
+        html = template.render(config=config, nav=self.build.nav, page=page, base_url=root, **variables)
+        if write_if_changed(site / relative, html.encode()):
+            self.job.written.append(relative)
 
     def _index_unchanged(self, src: str, destination: str) -> bool:
         """Whether an index page's output is what this build would render again (MkDocs then skips it)."""
@@ -359,17 +416,16 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
 
 
 class _IndexPage(File):
-    """An index page: front matter only, its cards come from `on_page_context`. Only the first is in the nav. In
-    an incremental build MkDocs skips a page that is not modified: this one is, unless its cards, the theme and its
-    output file are as the last build left them (a new upload changes the pages its card moves)."""
+    """The index's first page: front matter only, its cards come from `on_page_context`. In an incremental build
+    MkDocs skips a page that is not modified: this one is, unless its cards, the theme and its output file are as
+    the last build left them."""
 
     unchanged: Callable[[str, str], bool]
 
     @classmethod
-    def make(cls, config: MkDocsConfig, src: str, first: bool, unchanged: Callable[[str, str], bool]) -> _IndexPage:
-        inclusion = InclusionLevel.INCLUDED if first else InclusionLevel.NOT_IN_NAV
-        page = cls(src, None, config.site_dir, config.use_directory_urls, inclusion=inclusion)
-        page.content_string = "---\ntemplate: index.html\ntitle: Image gallery\n---\n"
+    def make(cls, config: MkDocsConfig, src: str, unchanged: Callable[[str, str], bool]) -> _IndexPage:
+        page = cls(src, None, config.site_dir, config.use_directory_urls, inclusion=InclusionLevel.INCLUDED)
+        page.content_string = f"---\ntemplate: index.html\ntitle: {INDEX_TITLE}\n---\n"
         page.unchanged = unchanged
         return page
 
@@ -378,16 +434,19 @@ class _IndexPage(File):
 
 
 class _Manifest:
-    """Fingerprints of the pages the last build rendered (`pages.json` in the cache): a page whose fingerprint is
-    the same is not rendered again."""
+    """Fingerprints of the pages the last build rendered (`.gallery-pages.json` in the site): a page whose
+    fingerprint is the same is not rendered again. `before`: what the last build left, when the caller remembers
+    it (else read from the site); `now`: what this build starts from (the pages it will not look at)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, before: dict[str, str] | None = None, now: dict[str, str] | None = None) -> None:
         self.path = path
-        try:
-            self.before: dict[str, str] = json.loads(path.read_text())
-        except (OSError, ValueError):
-            self.before = {}
-        self.now: dict[str, str] = {}
+        if before is None:
+            try:
+                before = json.loads(path.read_text())
+            except (OSError, ValueError):
+                before = {}
+        self.before: dict[str, str] = before or {}
+        self.now: dict[str, str] = dict(now or {})
 
     def note(self, name: str, fingerprint: str) -> None:
         self.now[name] = fingerprint
@@ -396,24 +455,26 @@ class _Manifest:
         return name in self.now and self.before.get(name) == self.now[name]
 
     def gone(self) -> list[str]:
-        """Image pages the last build made that this one does not (index pages are MkDocs' sources, `.md`)."""
+        """Pages of ours the last build made that this one does not (MkDocs' pages are by source, `.md`)."""
         return [name for name in self.before if name not in self.now and not name.endswith(".md")]
 
     def save(self) -> None:
-        write_atomically(self.path, json.dumps(self.now).encode())
+        write_if_changed(self.path, json.dumps(self.now, separators=(",", ":")).encode())
 
 
 class _Tree:
     """The files under some folders of a root, read a directory at a time: relative path → (device, inode). A
-    directory entry carries its inode, so nothing is stat-ed but each folder once."""
+    directory entry carries its inode, so nothing is stat-ed but each folder once. A file in a folder not read is
+    looked up on its own."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, folders: tuple[str, ...]) -> None:
         self.root = root
+        self.folders = folders
         self.files: dict[str, tuple[int, int]] = {}
 
     @classmethod
     def read(cls, root: Path, folders: tuple[str, ...]) -> _Tree:
-        tree = cls(root)
+        tree = cls(root, folders)
         for folder in folders:
             tree._walk(folder)
         return tree
@@ -433,9 +494,16 @@ class _Tree:
                 self.files[relative] = (device, entry.inode())
 
     def identity(self, relative: str) -> tuple[int, int] | None:
-        return self.files.get(relative)
+        if relative.split("/", 1)[0] in self.folders:
+            return self.files.get(relative)
+        try:
+            found = os.stat(self.root / relative)
+        except OSError:
+            return None
+        return (found.st_dev, found.st_ino) if stat.S_ISREG(found.st_mode) else None
 
     def stale(self, kept: set[str]) -> list[str]:
+        """The files read that are not in `kept`."""
         return sorted(relative for relative in self.files if relative not in kept)
 
 
@@ -452,8 +520,9 @@ def remove_files(root: Path, relatives: list[str]) -> list[str]:
     return relatives
 
 
-def _exists(site: Path, relative: str, there: _Tree | None) -> bool:
-    return there.identity(relative) is not None if there is not None else os.path.isfile(site / relative)
+def _page_url(name: str) -> str:
+    """A page of ours by its name in the manifest: an image's id, or an index page's path (`page/<n>/`)."""
+    return name if "/" in name else site_layout.image_page(name)
 
 
 def _theme_digest(env: Environment, config: MkDocsConfig, nav: Navigation | None) -> bytes:

@@ -15,6 +15,7 @@ import io
 import multiprocessing
 import os
 import shutil
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -79,12 +80,16 @@ class Options:
         return self.exports and image.public
 
 
+STAT_LOOKUPS = 64  # questions to the cache answered by a stat each, before one read of the whole directory
+
+
 class Cache:
     def __init__(self, root: Path) -> None:
         self.root = root
         for part in ("r", "o"):
             (root / part).mkdir(parents=True, exist_ok=True)
         self._held: dict[str, set[str]] = {}
+        self._asked: Counter[str] = Counter()
         for retired in ("m", "x"):  # what probes learnt before the catalog kept it; exports before browsers made them
             shutil.rmtree(root / retired, ignore_errors=True)
         (root / "pages.json").unlink(missing_ok=True)  # the pages' fingerprints, kept with the site since
@@ -96,9 +101,12 @@ class Cache:
         return self.root / "o" / etag
 
     def holds(self, part: str, name: str) -> bool:
-        """Whether the cache held `name` in `part` ("r", "o") when first asked: one directory read per part
-        rather than a stat per file (a build of 10,000 images asks 40,000 times). For the decisions taken
-        before rendering; what this build writes is not seen."""
+        """Whether the cache holds `name` in `part` ("r", "o"). For the decisions taken before rendering. Past a
+        few questions, from one directory read per part rather than a stat per file (a build of 10,000 images asks
+        40,000 times; a living site's rebuild after one upload, a few): what this build writes then is not seen."""
+        self._asked[part] += 1
+        if part not in self._held and self._asked[part] <= STAT_LOOKUPS:
+            return (self.root / part / name).is_file()
         if part not in self._held:
             with os.scandir(self.root / part) as entries:
                 self._held[part] = {entry.name for entry in entries}
@@ -201,6 +209,14 @@ def _work(image: ImageInfo, options: Options, limits: DecodeLimits) -> tuple[Ren
     return rendered.plan, rendered.has_alpha
 
 
+def placements(item: Item, options: Options) -> dict[str, str]:
+    """The files an image puts in the site: site path → the file's path in the cache."""
+    placed = {site_layout.rendition(r.name): f"r/{r.name}" for r in item.plan.renditions}
+    if options.needs_original(item.image, item.plan):
+        placed[original_path(item.image)] = f"o/{item.image.etag}"
+    return placed
+
+
 def rendition_paths(rendition_plan: RenditionPlan) -> list[str]:
     return [site_layout.rendition(r.name) for r in rendition_plan.renditions]
 
@@ -235,13 +251,16 @@ def render_images(
     progress: Callable[[int, int], None] | None = None,
     start_method: str | None = None,
     published: frozenset[str] = frozenset(),
+    prune: bool = True,
 ) -> Report:
     """Make sure every image has what the site needs in the cache; render only what is missing, spread over all
     cores (workers open the blob store `settings` names; `start_method` is multiprocessing's, for a caller with
     threads that must not be forked). A bad or missing image is reported and skipped; the rest go on.
 
     `published`: site paths already where the site goes (a bucket, for the publisher on AWS); a content-named file
-    there counts as made, so a container with an empty cache renders only what is new."""
+    there counts as made, so a container with an empty cache renders only what is new.
+
+    `prune`: forget what no image of `images` uses (when they are every image the site shows)."""
     cache = Cache(cache_root)
     report = Report()
     pending: list[ImageInfo] = []
@@ -275,5 +294,6 @@ def render_images(
         if progress:
             progress(done, len(pending))
     report.items.sort(key=lambda item: (-item.image.created_time, item.image.id))
-    cache.prune(report.items)
+    if prune:
+        cache.prune(report.items)
     return report

@@ -16,6 +16,7 @@ from typing import IO, BinaryIO, Protocol
 
 from gallery.domain.model import (
     Dashboard,
+    ImageChanges,
     ImageInfo,
     ImageQuery,
     Page,
@@ -84,6 +85,16 @@ class ImageCatalog(Protocol):
         """A number that moves whenever an image is added, changed (but for what rendering learns) or removed, by
         any process: cheap enough to poll. None where the backend has no such number (DynamoDB: its stream says
         what changed instead)."""
+        ...
+
+    def change_cursor(self) -> int | None:
+        """Where the change log ends now: read before reading the catalog, it is where `changes_since` takes up.
+        None where the backend keeps no log (DynamoDB)."""
+        ...
+
+    def changes_since(self, cursor: int) -> ImageChanges | None:
+        """Every image changed, added or removed (by any process) after `cursor`, but for what rendering learns.
+        None when the log no longer reaches back that far (or there is none): the reader reads everything again."""
         ...
 
 

@@ -16,6 +16,7 @@ from gallery.domain import errors
 from gallery.domain.model import (
     SYSTEM_TENANT_ID,
     Descriptor,
+    ImageChanges,
     ImageInfo,
     ImageQuery,
     Page,
@@ -204,6 +205,12 @@ class DynamoImages(TableStore):
         return 0 if item is None else int(item.get("usage", 0))
 
     def change_count(self) -> int | None:
+        return None
+
+    def change_cursor(self) -> int | None:
+        return None
+
+    def changes_since(self, cursor: int) -> ImageChanges | None:
         return None
 
     def list_images(self, scope: ImageQuery, page: PageQuery) -> Page[ImageInfo]:

@@ -144,6 +144,18 @@ class SqliteDatabase:
                     conn.execute("ROLLBACK")
                 raise
 
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction: every query inside sees the database as of one moment (WAL: writers go on)."""
+        conn = self.conn()
+        with translated():
+            conn.execute("BEGIN")
+            try:
+                yield conn
+            finally:
+                if conn.in_transaction:
+                    conn.execute("COMMIT")
+
     def one(self, sql: str, params: Any, convert: Callable[[sqlite3.Row], T]) -> T | None:
         with translated():
             row = self.conn().execute(sql, params).fetchone()

@@ -14,6 +14,7 @@ from gallery.domain import errors
 from gallery.domain.model import (
     SORT_PROPERTIES,
     SYSTEM_TENANT_ID,
+    ImageChanges,
     ImageInfo,
     ImageQuery,
     Page,
@@ -245,6 +246,25 @@ class SqliteImages(SqliteStore):
 
     def change_count(self) -> int | None:
         return int(self.db.conn().execute("SELECT count FROM image_changes WHERE id = 1").fetchone()[0])
+
+    def change_cursor(self) -> int | None:
+        return int(self.db.conn().execute("SELECT coalesce(max(seq), 0) FROM image_change_log").fetchone()[0])
+
+    def changes_since(self, cursor: int) -> ImageChanges | None:
+        # One read transaction: the log's end, its start and the rows, all as of one moment.
+        with self.db.snapshot() as conn:
+            oldest, newest = conn.execute("SELECT min(seq), coalesce(max(seq), 0) FROM image_change_log").fetchone()
+            if cursor > newest or (oldest is not None and oldest > cursor + 1):
+                return None  # a cursor from another catalog, or the log was cut since
+            rows = conn.execute(
+                "SELECT l.image_id AS changed_id, i.* FROM"
+                " (SELECT DISTINCT image_id FROM image_change_log WHERE seq > ?) l"
+                " LEFT JOIN images i ON i.id = l.image_id",
+                (cursor,),
+            ).fetchall()
+        changed = tuple(image_from_row(row) for row in rows if row["id"] is not None)
+        removed = frozenset(row["changed_id"] for row in rows if row["id"] is None)
+        return ImageChanges(int(newest), changed, removed)
 
 
 def _hold_public_key(conn: sqlite3.Connection, image: ImageInfo) -> None:

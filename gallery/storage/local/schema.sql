@@ -86,6 +86,25 @@ BEGIN UPDATE image_changes SET count = count + 1 WHERE id = 1; END;
 CREATE TRIGGER IF NOT EXISTS image_removed AFTER DELETE ON images
 BEGIN UPDATE image_changes SET count = count + 1 WHERE id = 1; END;
 
+-- Which images changed, in order, by any process: a living site reads what changed since its last build rather than
+-- the whole catalog (`ImageCatalog.changes_since`). The same changes as the count's; only the newest 10,000 are
+-- kept (a reader further behind reads everything again). AUTOINCREMENT: a number is never used twice.
+CREATE TABLE IF NOT EXISTS image_change_log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    image_id TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS image_added_logged AFTER INSERT ON images
+BEGIN INSERT INTO image_change_log (image_id) VALUES (NEW.id); END;
+CREATE TRIGGER IF NOT EXISTS image_changed_logged AFTER UPDATE OF
+    tenant_id, resource_key, title, file_name, sub_type, public, public_key, media_type, width, height, size, etag,
+    preview_media_type, preview_width, preview_height, preview_size, preview_etag, created_time, updated_time, version
+ON images
+BEGIN INSERT INTO image_change_log (image_id) VALUES (NEW.id); END;
+CREATE TRIGGER IF NOT EXISTS image_removed_logged AFTER DELETE ON images
+BEGIN INSERT INTO image_change_log (image_id) VALUES (OLD.id); END;
+CREATE TRIGGER IF NOT EXISTS image_change_log_bounded AFTER INSERT ON image_change_log
+BEGIN DELETE FROM image_change_log WHERE seq <= NEW.seq - 10000; END;
+
 -- The catalog: dashboards.
 CREATE TABLE IF NOT EXISTS dashboards (
     id TEXT PRIMARY KEY,
