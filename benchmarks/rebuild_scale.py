@@ -18,7 +18,7 @@ from benchmarks.live_site import _catalog, _png
 from benchmarks.serving import EMAIL, SECRET
 
 SIZES = (1_000, 10_000)
-ROUNDS = 3
+ROUNDS = 5
 BUDGET = 2.0
 
 

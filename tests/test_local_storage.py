@@ -133,6 +133,7 @@ def test_an_older_file_gains_the_new_columns_tables_and_registry_on_open(tmp_pat
     # An image row written before the public-key registry existed is registered to its tenant on the next open.
     conn = sqlite3.connect(path)
     conn.execute("DELETE FROM public_keys")
+    conn.execute("PRAGMA user_version = 0")  # as a file from before the registry is
     conn.commit()
     conn.close()
     storage = open_local(Settings.from_env({}, data_dir=path.parent))

@@ -138,6 +138,19 @@ def test_a_build_from_memory_makes_the_site_a_build_from_nothing_makes(
 
     monkeypatch.setattr(ImageService, "site_candidates", counted)
     images = gallery.images
+    unreadable: dict[str, bytes] = {}
+
+    def flaky_upload() -> None:
+        made = images.upload(admin, "flaky.png", png(33, 22, (1, 2, 3)), "Flaky", None)
+        blob = gallery.settings.data_dir / "blobs" / made.etag[:2] / made.etag[2:4] / made.etag
+        unreadable[made.etag] = blob.read_bytes()
+        blob.unlink()  # its rendering fails: the site goes on without it
+
+    def bytes_back_and_another_change() -> None:
+        for etag, data in unreadable.items():
+            (gallery.settings.data_dir / "blobs" / etag[:2] / etag[2:4] / etag).write_bytes(data)
+        images.rename(admin, Scope.TENANT, "photo.jpg", "Photo, renamed")
+
     changes: list[tuple[str, Callable[[], object]]] = [
         ("upload", lambda: images.upload(admin, "new.png", png(90, 60, (200, 20, 20)), "New one", None)),
         ("rename", lambda: images.rename(admin, Scope.TENANT, "new.png", "New one, renamed")),
@@ -147,8 +160,11 @@ def test_a_build_from_memory_makes_the_site_a_build_from_nothing_makes(
         ("made public", lambda: images.set_public(admin, Scope.TENANT, "private.png", True)),
         ("new bytes in place", lambda: images.update_bytes(admin, Scope.TENANT, "photo.jpg", "p.png", png(64, 48))),
         ("a system image renamed", lambda: images.rename(sysadmin, Scope.SYSTEM, "system.png", "System, renamed")),
+        ("a tenant image over a system image's key", lambda: images.upload(admin, "system.png", png(5, 5), "M", None)),
         ("another tenant's upload", lambda: images.upload(other, "b.png", png(9, 9), "B", None)),
         ("deleted", lambda: images.delete(admin, Scope.TENANT, "spinner.gif", True)),
+        ("an upload whose bytes cannot be read", flaky_upload),
+        ("its bytes back and another image renamed: it is tried again", bytes_back_and_another_change),
     ]
     cache = tmp_path / "cache"  # the living site's
     request = replace(live.request, memory=None, sweep=None, cache_dir=tmp_path / "fresh-cache")
@@ -158,11 +174,13 @@ def test_a_build_from_memory_makes_the_site_a_build_from_nothing_makes(
         assert outcome.job is not None, (what, outcome.error)
         assert live.memory.dirty is not None, what  # it went by its memory
         fresh = tmp_path / "fresh" / what
-        assert run_build(None, fresh, request, clean=True).report.failures == []
+        failed = run_build(None, fresh, request, clean=True).report.failures
+        assert [i.title for i, _ in outcome.job.report.failures] == [i.title for i, _ in failed], what
         assert fingerprints(live.generations.site.resolve()) == fingerprints(fresh), what
         used = {p.name for p in site_files(fresh) if p.parent.name == "r"}
         assert {p.name for p in (cache / "r").iterdir()} == used, what  # nothing the site no longer uses
     assert full_reads == [request_selection(live)] * len(changes)  # the fresh builds' reads, the living site none
+    assert "Flaky" in served(live)
 
     # What every page is made with changed (here the site's name; templates and code count the same): a build from
     # memory looks at every page again.
@@ -176,7 +194,49 @@ def test_a_build_from_memory_makes_the_site_a_build_from_nothing_makes(
     fresh = tmp_path / "fresh" / "renamed site"
     run_build(str(renamed), fresh, request, clean=True)
     assert fingerprints(live.generations.site.resolve()) == fingerprints(fresh)
-    assert "Our pictures" in served(live, f"images/{live.memory.shown[0].id}/index.html")
+    assert "Our pictures" in served(live, f"images/{next(iter(live.memory.items))}/index.html")
+
+
+def test_after_a_failed_build_or_another_process_build_the_memory_is_not_trusted(
+    live: LiveSite, gallery: Gallery, seed: Seed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build that failed part-way (its new image's files never placed) and a build by another process (which
+    swapped in a site this one did not make) each leave the site other than the memory says: the next build reads
+    everything again, and the site is what a build from nothing makes."""
+    from gallery.site import plugin
+
+    admin = as_principal(seed.users["admin"])
+    request = replace(live.request, memory=None, sweep=None, cache_dir=tmp_path / "fresh-cache")
+
+    def same_as_from_nothing(name: str) -> None:
+        fresh = tmp_path / "fresh" / name
+        run_build(None, fresh, request, clean=True)
+        assert fingerprints(live.generations.site.resolve()) == fingerprints(fresh), name
+
+    gallery.images.upload(admin, "late.png", png(44, 33, (5, 200, 5)), "Placed late", None)
+    with monkeypatch.context() as patched:
+
+        def refused(target: Path, source: Path) -> None:
+            raise OSError(28, "No space left on device")
+
+        patched.setattr(plugin, "_place", refused)
+        assert live.rebuild().job is None
+    gallery.images.rename(admin, Scope.TENANT, "logo.png", "Logo, again")
+    assert live.rebuild().job is not None
+    assert live.memory.dirty is None  # read everything
+    same_as_from_nothing("after a failed build")
+
+    other = LiveSite(live.generations.site, replace(live.request, memory=None), live.change_count)
+    gallery.images.upload(admin, "elsewhere.png", png(20, 20), "Built by the other", None)
+    assert other.rebuild().job is not None
+    gallery.images.delete(admin, Scope.TENANT, "elsewhere.png", force=True)
+    assert live.rebuild().job is not None
+    assert live.memory.dirty is None
+    same_as_from_nothing("after another process built")
+    gallery.images.rename(admin, Scope.TENANT, "logo.png", "Logo, once more")
+    assert live.rebuild().job is not None
+    assert live.memory.dirty is not None  # its own site again: by memory
+    same_as_from_nothing("by memory again")
 
 
 def request_selection(live: LiveSite) -> object:

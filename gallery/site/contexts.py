@@ -153,6 +153,5 @@ def page_inputs(item: Item, options: Options, api_url: str, site_url: str) -> st
     return repr((item.image, item.plan, options, api_url, site_url))
 
 
-def counts(items: list[Item]) -> dict[str, int]:
-    system = sum(1 for item in items if item.image.is_system)
-    return {"total": len(items), "system": system, "tenant": len(items) - system}
+def counts(total: int, system: int) -> dict[str, int]:
+    return {"total": total, "system": system, "tenant": total - system}

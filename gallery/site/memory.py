@@ -10,8 +10,10 @@ rebuilds is another (a build failed, or another process swapped in its own).
 
 from __future__ import annotations
 
+import bisect
 import json
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,6 +43,57 @@ class Card:
     text: str
 
 
+class Shelf:
+    """What a site shows of the images its selection admits (`shown`'s choice among those with one key), kept up
+    to date change by change: a change costs the keys it touches, not a sort of the gallery."""
+
+    def __init__(self) -> None:
+        self.by_key: dict[str, dict[str, ImageInfo]] = {}  # resource key → the admitted images with it, by id
+        self.showing: dict[str, str] = {}  # resource key → the id of the image shown for it
+        self.images: dict[str, ImageInfo] = {}  # shown, by id
+        self.order: list[tuple[int, str]] = []  # (-created time, id) of those shown: newest first
+
+    def load(self, admitted: Iterable[ImageInfo]) -> None:
+        for image in admitted:
+            self.by_key.setdefault(image.resource_key, {})[image.id] = image
+        for image in shown(image for held in self.by_key.values() for image in held.values()):
+            self.showing[image.resource_key] = image.id
+            self.images[image.id] = image
+            self.order.append(_rank(image))
+
+    def change(self, before: Iterable[ImageInfo], after: Iterable[ImageInfo]) -> set[str]:
+        """Take in the admitted images that changed (`before`: as they were, those that were admitted; `after`:
+        those admitted now); returns the ids of the images hidden, shown or shown anew."""
+        keys = set()
+        for image in before:
+            self.by_key[image.resource_key].pop(image.id, None)
+            keys.add(image.resource_key)
+        for image in after:
+            self.by_key.setdefault(image.resource_key, {})[image.id] = image
+            keys.add(image.resource_key)
+        moved = set()
+        for key in keys:
+            hidden = self.showing.pop(key, None)
+            if hidden is not None:
+                del self.order[bisect.bisect_left(self.order, _rank(self.images.pop(hidden)))]
+                moved.add(hidden)
+            held = self.by_key.get(key)
+            if not held:
+                self.by_key.pop(key, None)
+                continue
+            image = shown(held.values())[0]
+            self.showing[key] = image.id
+            self.images[image.id] = image
+            bisect.insort(self.order, _rank(image))
+            moved.add(image.id)
+        return moved
+
+
+def _rank(image: ImageInfo) -> tuple[int, str]:
+    """Its place in `shown`'s order."""
+    return -image.created_time, image.id
+
+
 @dataclass
 class SiteMemory:
     frame: Frame | None = None
@@ -48,14 +101,17 @@ class SiteMemory:
     admitted: dict[str, ImageInfo] = field(default_factory=dict)  # every image the selection admits, by id
     items: dict[str, Item] = field(default_factory=dict)  # what the site shows (rendered), by id
     cards: dict[str, Card] = field(default_factory=dict)
+    listed: list[Card] = field(default_factory=list)  # the cards of `items`, in the site's order
+    system: int = 0  # how many of `items` are system images
     uses: Counter[str] = field(default_factory=Counter)  # site path → how many items place it
     pages: dict[str, str] = field(default_factory=dict)  # the pages' fingerprints, as the last build left them
+    index_pages: set[str] = field(default_factory=set)  # the names of the index's pages among them
     theme: bytes = b""  # the theme digest the remembered pages were rendered with
     generation: str | None = None  # the name of the site folder the remembered build made (`live.py`)
-    # This build's: the images whose card, page and files may have changed (None: all of them); what the site
-    # shows, newest first; and the site files no item places any more (site path → its file in the cache).
+    shelf: Shelf = field(default_factory=Shelf)  # what the site shows of `admitted`, in order
+    # This build's: the images whose card, page and files may have changed (None: all of them), and the site
+    # files no item places any more (site path → its file in the cache).
     dirty: set[str] | None = None
-    shown: list[ImageInfo] = field(default_factory=list)
     released: dict[str, str] = field(default_factory=dict)
 
     def forget(self) -> None:
@@ -72,19 +128,18 @@ class SiteMemory:
             self.frame = frame
             self.cursor = images.change_cursor()  # before reading: what changes meanwhile is read next time
             self.admitted = {image.id: image for image in images.site_candidates(frame.selection)}
-        else:
-            self.cursor = changes.cursor
-            for image_id in changes.dropped:
-                self.admitted.pop(image_id, None)
-            self.admitted.update((image.id, image) for image in changes.admitted)
-            self.dirty = {image.id for image in changes.admitted} | changes.dropped
-        self.shown = shown(self.admitted.values())
-        if self.dirty is None:
-            return self.shown
-        # Shadowing moves with a change too (a tenant image removed shows the system image with its key again),
-        # and an image that failed to render is tried again.
-        self.dirty |= {image.id for image in self.shown}.symmetric_difference(self.items)
-        return [image for image in self.shown if image.id in self.dirty]
+            self.shelf.load(self.admitted.values())
+            return list(self.shelf.images.values())
+        self.cursor = changes.cursor
+        before = [self.admitted.pop(image_id) for image_id in changes.dropped if image_id in self.admitted]
+        before += [self.admitted[image.id] for image in changes.admitted if image.id in self.admitted]
+        self.admitted.update((image.id, image) for image in changes.admitted)
+        # Shadowing moves with a change too (a tenant image removed shows the system image with its key again).
+        moved = self.shelf.change(before, changes.admitted)
+        # An image the last build could not render is tried again.
+        failed = {image_id for image_id in self.shelf.images if image_id not in self.items}
+        self.dirty = {image.id for image in changes.admitted} | changes.dropped | moved | failed
+        return [self.shelf.images[image_id] for image_id in self.dirty if image_id in self.shelf.images]
 
     def absorb(self, report: Report, options: Options) -> list[Item]:
         """Take in what this build rendered or found in the cache; returns every item the site shows, newest
@@ -93,29 +148,34 @@ class SiteMemory:
         for image_id in self.dirty or ():
             old = self.items.pop(image_id, None)
             self.cards.pop(image_id, None)
-            for path, source in placements(old, options).items() if old else ():
+            if old is None:
+                continue
+            self.system -= old.image.is_system
+            for path, source in placements(old, options).items():
                 self.uses[path] -= 1
                 touched[path] = source
         for item in report.items:
             self.items[item.slug] = item
+            self.system += item.image.is_system
             fields = contexts.card(item, options)
             self.cards[item.slug] = Card(fields, json.dumps(fields, separators=(",", ":")))
             self.uses.update(placements(item, options).keys())
         self.released = {path: source for path, source in touched.items() if self.uses[path] <= 0}
         for path in self.released:
             del self.uses[path]
-        return [self.items[image.id] for image in self.shown if image.id in self.items]
+        listed = [image_id for _, image_id in self.shelf.order if image_id in self.items]
+        self.listed = [self.cards[image_id] for image_id in listed]
+        return [self.items[image_id] for image_id in listed]
 
     def checked(self, items: list[Item]) -> list[Item]:
-        """Of `items`, those whose page and files this build must look at."""
-        return items if self.dirty is None else [item for item in items if item.slug in self.dirty]
+        """Of `items` (every item shown), those whose page and files this build must look at."""
+        return items if self.dirty is None else [self.items[i] for i in self.dirty if i in self.items]
 
     def pages_before(self) -> dict[str, str] | None:
         """The fingerprints the last build left, when this build goes by them (None: read them from the site)."""
         return None if self.dirty is None else self.pages
 
-    def unchanged_pages(self) -> dict[str, str]:
-        """The image pages this build does not look at, as they stay."""
-        if self.dirty is None:
-            return {}
-        return {name: f for name, f in self.pages.items() if name in self.items and name not in self.dirty}
+    def pages_looked_at(self) -> set[str] | None:
+        """The pages this build renders again or drops, of those the last build left: the changed images' and the
+        index's (None: all of them)."""
+        return None if self.dirty is None else self.dirty | self.index_pages

@@ -45,6 +45,7 @@ from gallery.site.render import (
     Report,
     placements,
     render_images,
+    write_atomically,
     write_if_changed,
 )
 from gallery.site.renditions import DEFAULT_WIDTHS
@@ -235,7 +236,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
         for item in memory.checked(items):
             self.build.placed.update(placements(item, self.build.options))
             self.build.image_pages[item.slug] = item
-        cards = [memory.cards[item.slug] for item in items]
+        cards = memory.listed
 
         size = max(1, self.config.page_size)
         pages = index_pages(len(cards), size)
@@ -253,7 +254,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
                 "urls": urls,
                 "block": page.block,
                 # On the first page only: on the others it would change them all at every upload.
-                "counts": contexts.counts(items) if page.block is None else None,
+                "counts": contexts.counts(len(items), memory.system) if page.block is None else None,
                 "page_size": size,
             }
             if page.block is None and files.get_file_from_path(page.source) is None:
@@ -273,7 +274,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
         memory = self.build.memory
         theme = self.build.theme = _theme_digest(env, config, self.build.nav)
         path = Path(config.site_dir) / site_layout.PAGES_MANIFEST
-        self.build.pages = _Manifest(path, memory.pages_before(), memory.unchanged_pages())
+        self.build.pages = _Manifest(path, memory.pages_before(), memory.pages_looked_at())
         if memory.dirty is not None and theme != memory.theme:  # every page is made with it: each is looked at
             self.build.image_pages = {item.slug: item for item in self.build.items}
         for src, context in self.build.index_pages.items():
@@ -349,6 +350,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
         remove_files(cache_root, sorted(memory.released.values()))
         self.build.pages.save()  # last: it says what the output holds
         memory.pages, memory.theme = self.build.pages.now, self.build.theme
+        memory.index_pages = set(self.build.index_pages)
         if unplaced or (self.job.report.failures and self.job.request.fail_on_skipped):
             listed = "".join(f"\n  {line}" for line in unplaced)
             raise self._fail(f"Some images were skipped: {self.job.report.summary()}{listed}")
@@ -436,9 +438,9 @@ class _IndexPage(File):
 class _Manifest:
     """Fingerprints of the pages the last build rendered (`.gallery-pages.json` in the site): a page whose
     fingerprint is the same is not rendered again. `before`: what the last build left, when the caller remembers
-    it (else read from the site); `now`: what this build starts from (the pages it will not look at)."""
+    it (else read from the site); `looked_at`: of those, the pages this build notes again or drops (None: all)."""
 
-    def __init__(self, path: Path, before: dict[str, str] | None = None, now: dict[str, str] | None = None) -> None:
+    def __init__(self, path: Path, before: dict[str, str] | None = None, looked_at: set[str] | None = None) -> None:
         self.path = path
         if before is None:
             try:
@@ -446,7 +448,12 @@ class _Manifest:
             except (OSError, ValueError):
                 before = {}
         self.before: dict[str, str] = before or {}
-        self.now: dict[str, str] = dict(now or {})
+        self.looked_at = looked_at
+        self.now: dict[str, str] = {}
+        if looked_at is not None:  # what is not looked at stays as it was
+            self.now = dict(self.before)
+            for name in looked_at:
+                self.now.pop(name, None)
 
     def note(self, name: str, fingerprint: str) -> None:
         self.now[name] = fingerprint
@@ -456,10 +463,12 @@ class _Manifest:
 
     def gone(self) -> list[str]:
         """Pages of ours the last build made that this one does not (MkDocs' pages are by source, `.md`)."""
-        return [name for name in self.before if name not in self.now and not name.endswith(".md")]
+        names = self.before if self.looked_at is None else self.looked_at
+        return [n for n in names if n in self.before and n not in self.now and not n.endswith(".md")]
 
     def save(self) -> None:
-        write_if_changed(self.path, json.dumps(self.now, separators=(",", ":")).encode())
+        if self.now != self.before or not self.path.is_file():
+            write_atomically(self.path, json.dumps(self.now, separators=(",", ":")).encode())
 
 
 class _Tree:

@@ -35,6 +35,7 @@ COLUMNS_SINCE = {
     "login_failures": {"previous": "REAL"},
     "images": {"has_alpha": "INTEGER", "title_fold": "TEXT"},
 }
+BACKFILLED = 1  # the backfills of `_upgrade` a file has had (its user_version)
 
 
 def _statements(script: str) -> list[str]:
@@ -101,9 +102,13 @@ class SqliteDatabase:
                 for name, declaration in columns.items():
                     if name not in have:
                         conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
-            # Files from before the public-key registry: the keys in use are registered as held.
-            conn.execute("INSERT OR IGNORE INTO public_keys SELECT public_key, tenant_id FROM images")
-            conn.execute("UPDATE images SET title_fold = casefold(title) WHERE title_fold IS NULL")
+            # Rows written by older releases, filled in once (each reads every image: not on every open). The file
+            # says how far it was brought (SQLite's user_version, 0 in a new or an older file).
+            if conn.execute("PRAGMA user_version").fetchone()[0] < BACKFILLED:
+                # Files from before the public-key registry: the keys in use are registered as held.
+                conn.execute("INSERT OR IGNORE INTO public_keys SELECT public_key, tenant_id FROM images")
+                conn.execute("UPDATE images SET title_fold = casefold(title) WHERE title_fold IS NULL")
+                conn.execute(f"PRAGMA user_version = {BACKFILLED}")
             existed = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
             for statement in _statements(DERIVED):
                 conn.execute(statement)
