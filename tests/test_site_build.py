@@ -21,6 +21,8 @@ from gallery.demo import as_principal
 from gallery.domain.model import ImageInfo, Scope
 from gallery.domain.serving import extension_for
 from gallery.site import render as render_module
+from gallery.site.build import run_build
+from gallery.site.plugin import BuildRequest
 from gallery.site.render import Cache
 from gallery.storage.backends import open_blobs
 from gallery.wiring import Gallery
@@ -277,6 +279,13 @@ def test_an_upload_leaves_the_index_pages_after_the_first_as_they_were(
     assert sorted(after) == sorted(before)
     assert {name for name in after if after[name] != before[name]} == {"index.html"}
     assert "Seventh" in after["index.html"].decode()
+
+    for key in ("sixth.png", "seventh.png", "logo.png"):  # 4 left: the first page and one block
+        gallery.images.delete(admin, Scope.TENANT, key, force=True)
+    request = BuildRequest(tenant=tenant, system=True, cache_dir=tmp_path / "c", progress=False)
+    job = run_build(str(config), out, request, clean=False)
+    assert not (out / "page" / "2").exists()
+    assert job.removed.count("page/2/index.html") == 1  # read in the folder and known from the fingerprints: once
 
 
 def test_transparency_comes_from_the_catalog_and_an_older_row_learns_it_once(

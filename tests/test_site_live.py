@@ -239,6 +239,57 @@ def test_after_a_failed_build_or_another_process_build_the_memory_is_not_trusted
     same_as_from_nothing("by memory again")
 
 
+def paged_config(tmp_path: Path, size: int) -> str:
+    """The packaged config with `size` cards to an index page: a handful of images make several pages."""
+    config = tmp_path / f"mkdocs-{size}.yml"
+    text = PACKAGED_CONFIG.read_text().replace("docs_dir: docs", f"docs_dir: {PACKAGED_CONFIG.parent / 'docs'}")
+    config.write_text(text.replace("system: true", f"system: true\n      page_size: {size}"))
+    return str(config)
+
+
+@pytest.mark.parametrize("who", ["this process", "another process"])
+def test_what_a_failed_build_wrote_into_shared_index_pages_does_not_outlive_it(
+    live: LiveSite, gallery: Gallery, seed: Seed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, who: str
+) -> None:
+    """The index's pages after the first are shared by every generation, so a build that fails after writing them
+    has already changed them. Undone, a change brings back the very cards (and fingerprint) the page had before: the
+    next build, whichever process makes it, renders every index page again rather than trust it, so a title from
+    the failed build, or the card of an image made private again, does not stay."""
+    from gallery.site import plugin
+
+    admin = as_principal(seed.users["admin"])
+    images = gallery.images
+    live.config_file = paged_config(tmp_path, 2)
+    for n in range(3):  # private.png's block off the first page
+        images.upload(admin, f"pad-{n}.png", png(11 + n, 11), f"Pad {n}", None)
+    assert live.rebuild().job is not None
+    builder = live if who == "this process" else LiveSite(live.generations.site, live.request, live.change_count)
+    builder.config_file = live.config_file
+    images.rename(admin, Scope.TENANT, "photo.jpg", "Renamed in a failed build")
+    images.set_public(admin, Scope.TENANT, "private.png", True)
+    with monkeypatch.context() as patched:
+
+        def refused(target: Path, source: Path) -> None:
+            raise OSError(28, "No space left on device")
+
+        patched.setattr(plugin, "_place", refused)
+        assert builder.rebuild().job is None
+    index_pages = [p for p in site_files(live.generations.site.resolve()) if "page" in p.parts]
+    assert any("Renamed in a failed build" in p.read_text() for p in index_pages)  # shared: served already
+    images.rename(admin, Scope.TENANT, "photo.jpg", "Sunset & <sea>")  # undone
+    images.set_public(admin, Scope.TENANT, "private.png", False)
+    outcome = live.rebuild()
+    assert outcome.job is not None, outcome.error
+    served = live.generations.site.resolve()
+    fresh = tmp_path / "fresh"
+    run_build(live.config_file, fresh, replace(live.request, memory=None, sweep=None), clean=True)
+    assert fingerprints(served) == fingerprints(fresh)
+    shown = [p for p in site_files(served) if p.suffix == ".html"]
+    assert not [p for p in shown if "Private one" in p.read_text() or "Renamed in a failed" in p.read_text()]
+    assert len(outcome.job.removed) == len(set(outcome.job.removed))  # each file once
+    assert not live.generations.unfinished.exists()
+
+
 def request_selection(live: LiveSite) -> object:
     assert live.memory.frame is not None
     return live.memory.frame.selection

@@ -101,6 +101,11 @@ class Generations:
     def shared(self) -> Path:
         return self.root / ".shared"
 
+    @property
+    def unfinished(self) -> Path:
+        """Present while the shared folders may hold what a failed build wrote (its generation was discarded)."""
+        return self.root / ".unfinished"
+
     def prepare(self) -> Path:
         """A new generation: a hard-link clone of the current one (or an empty folder), its shared folders links."""
         self.root.mkdir(parents=True, exist_ok=True)
@@ -209,11 +214,16 @@ class LiveSite:
         started = time.perf_counter()
         with self.generations.locked():
             current = self.generations.current()
-            if current is None or current.name != self.memory.generation:
-                self.memory.forget()  # what it remembers is another site's (another process swapped its own in)
+            unfinished = self.generations.unfinished.exists()
+            if unfinished or current is None or current.name != self.memory.generation:
+                # What it remembers may not be the site's: another process swapped its own in, or a build (ours or
+                # another process's) failed part-way after writing into the shared folders.
+                self.memory.forget()
+            # After a failed build, every shared folder is read and every index page rendered again.
+            request = replace(self.request, walk_pages=unfinished)
             fresh = self.generations.prepare()
             try:
-                job = run_build(self.config_file, fresh, self.request, clean=False)
+                job = run_build(self.config_file, fresh, request, clean=False)
             except Exception as exc:  # a bug must not end the thread that keeps the site current
                 self.generations.discard(fresh)
                 self.memory.forget()
@@ -221,11 +231,12 @@ class LiveSite:
                     log.exception("The static gallery's build failed")
                 why = exc.message if isinstance(exc, errors.GalleryError) else f"{type(exc).__name__}: {exc}"
                 outcome = Outcome(None, time.perf_counter() - started, why)
-                # It may have written pages into the shared folders that no fingerprint lists: look at them all.
-                self.request = replace(self.request, walk_pages=True)
+                # It may have written pages into the shared folders that no fingerprint lists: whoever builds next
+                # looks at them all.
+                self.generations.unfinished.touch()
             else:
-                self.request = replace(self.request, walk_pages=False)
                 self.generations.swap(fresh)
+                self.generations.unfinished.unlink(missing_ok=True)
                 self.memory.generation = fresh.name
                 if self.memory.dirty is None:  # it read the whole catalog: what it keeps lives as long as we do
                     _out_of_the_collectors_way()

@@ -72,11 +72,12 @@ class Shelf:
             self.by_key.setdefault(image.resource_key, {})[image.id] = image
             keys.add(image.resource_key)
         moved = set()
-        for key in keys:
+        for key in keys:  # all hidden first: an image whose key moved must not be shown, then hidden by its old key
             hidden = self.showing.pop(key, None)
             if hidden is not None:
                 del self.order[bisect.bisect_left(self.order, _rank(self.images.pop(hidden)))]
                 moved.add(hidden)
+        for key in keys:
             held = self.by_key.get(key)
             if not held:
                 self.by_key.pop(key, None)

@@ -94,8 +94,9 @@ class BuildRequest:
     # The managed folders whose leftovers this build removes (None: all). The living site shares its per-image
     # folders between generations and removes what no page refers to itself, once the new generation is served.
     sweep: tuple[str, ...] | None = None
-    # Read every image page's folder rather than trust the fingerprints: after a build that failed part-way and may
-    # have left pages (in the living site's shared folders) that no fingerprint lists.
+    # Read every page's folder rather than trust the fingerprints, and render every index page: after a build that
+    # failed part-way and may have left pages (in the living site's shared folders) that no fingerprint lists, or
+    # index pages whose fingerprint describes what they held before it.
     walk_pages: bool = False
     # Site paths already published where the site goes (see `render_images`): a content-named file there is
     # neither made again nor copied into the output, and is listed in `BuildJob.kept` instead.
@@ -338,13 +339,13 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
         if write_if_changed(site / site_layout.SEARCH_VERSION, version):
             self.job.written.append(site_layout.SEARCH_VERSION)
         self._write_pages(site, config, there)
-        stale = there.stale(self.build.produced) + sorted(memory.released)
-        if by_manifest:
-            stale += [f"{_page_url(name)}index.html" for name in self.build.pages.gone()]
+        stale = set(there.stale(self.build.produced)) | set(memory.released)
+        if by_manifest:  # (the index's pages are read as well in a full build: once is enough)
+            stale |= {f"{_page_url(name)}index.html" for name in self.build.pages.gone()}
         swept = self.job.request.sweep
         inside = tuple(f"{folder}/" for folder in swept) if swept is not None else ("",)
-        now = [p for p in stale if p.startswith(inside)]
-        self.job.deferred = [p for p in stale if not p.startswith(inside)]
+        now = sorted(p for p in stale if p.startswith(inside))
+        self.job.deferred = sorted(p for p in stale if not p.startswith(inside))
         self.job.removed.extend(remove_files(site, now))
         # The cache keeps what the site shows (a full build prunes it as it renders; see `render_images`).
         remove_files(cache_root, sorted(memory.released.values()))
@@ -370,7 +371,10 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
             def index_page(context: dict[str, Any] = context) -> tuple[str, dict[str, Any]]:
                 return INDEX_TITLE, {"gallery": context}
 
-            self._write_page(site, config, there, name, index, index_page)
+            # An image page's fingerprint holds its row's version, which no change brings back; an index page's
+            # holds its cards, which an undone change does: after a failed build, each is rendered and compared.
+            trusted = not self.job.request.walk_pages
+            self._write_page(site, config, there, name, index, index_page, trusted)
         image = self.build.env.get_template("image.html")
         api_url = self.config.api_url.rstrip("/")
         site_url = (config.site_url or "").rstrip("/")
@@ -393,12 +397,13 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
         name: str,
         template: Template,
         view: Callable[[], tuple[str, dict[str, Any]]],
+        trusted: bool = True,
     ) -> None:
-        """Render page `name` (its fingerprint noted) unless it is unchanged and in place."""
+        """Render page `name` (its fingerprint noted) unless it is unchanged and in place (and `trusted`)."""
         url = _page_url(name)
         relative = f"{url}index.html"
         self.build.produced.add(relative)
-        if self.build.pages.unchanged(name) and there.identity(relative) is not None:
+        if trusted and self.build.pages.unchanged(name) and there.identity(relative) is not None:
             return
         title, variables = view()
         page = SimpleNamespace(title=title, url=url, is_homepage=False, meta={}, content="")
