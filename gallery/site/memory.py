@@ -97,6 +97,8 @@ def _rank(image: ImageInfo) -> tuple[int, str]:
 
 @dataclass
 class SiteMemory:
+    """The last build's catalog cursor, rows, items, cards, placements and fingerprints; and this build's changes."""
+
     frame: Frame | None = None
     cursor: int | None = None  # where the change log ended when the remembered build read the catalog
     admitted: dict[str, ImageInfo] = field(default_factory=dict)  # every image the selection admits, by id
@@ -109,6 +111,7 @@ class SiteMemory:
     index_pages: set[str] = field(default_factory=set)  # the names of the index's pages among them
     theme: bytes = b""  # the theme digest the remembered pages were rendered with
     generation: str | None = None  # the name of the site folder the remembered build made (`live.py`)
+    failed: set[str] = field(default_factory=set)  # shown images the last builds could not render
     shelf: Shelf = field(default_factory=Shelf)  # what the site shows of `admitted`, in order
     # This build's: the images whose card, page and files may have changed (None: all of them), and the site
     # files no item places any more (site path → its file in the cache).
@@ -138,8 +141,7 @@ class SiteMemory:
         # Shadowing moves with a change too (a tenant image removed shows the system image with its key again).
         moved = self.shelf.change(before, changes.admitted)
         # An image the last build could not render is tried again.
-        failed = {image_id for image_id in self.shelf.images if image_id not in self.items}
-        self.dirty = {image.id for image in changes.admitted} | changes.dropped | moved | failed
+        self.dirty = {image.id for image in changes.admitted} | changes.dropped | moved | self.failed
         return [self.shelf.images[image_id] for image_id in self.dirty if image_id in self.shelf.images]
 
     def absorb(self, report: Report, options: Options) -> list[Item]:
@@ -155,6 +157,7 @@ class SiteMemory:
             for path, source in placements(old, options).items():
                 self.uses[path] -= 1
                 touched[path] = source
+        self.failed = {i for i in self.failed if i not in (self.dirty or ())} | {i.id for i, _ in report.failures}
         for item in report.items:
             self.items[item.slug] = item
             self.system += item.image.is_system
