@@ -134,11 +134,19 @@ class SqliteDatabase:
                 self._connections.append(conn)
         return conn
 
+    def write(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """A write transaction, taking the write lock at once (a check and the write it guards are one step)."""
+        return self._transaction("BEGIN IMMEDIATE")
+
+    def snapshot(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """A read transaction: every query inside sees the database as of one moment (WAL: writers go on)."""
+        return self._transaction("BEGIN")
+
     @contextlib.contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
+    def _transaction(self, begin: str) -> Iterator[sqlite3.Connection]:
         conn = self.conn()
         with translated():
-            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(begin)
             try:
                 yield conn
                 conn.execute("COMMIT")
@@ -148,18 +156,6 @@ class SqliteDatabase:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
-
-    @contextlib.contextmanager
-    def snapshot(self) -> Iterator[sqlite3.Connection]:
-        """A read transaction: every query inside sees the database as of one moment (WAL: writers go on)."""
-        conn = self.conn()
-        with translated():
-            conn.execute("BEGIN")
-            try:
-                yield conn
-            finally:
-                if conn.in_transaction:
-                    conn.execute("COMMIT")
 
     def one(self, sql: str, params: Any, convert: Callable[[sqlite3.Row], T]) -> T | None:
         with translated():
