@@ -25,7 +25,7 @@ from gallery.domain import errors
 from gallery.domain.model import ImageInfo, Scope
 from gallery.site.build import run_build
 from gallery.site.live import SHARED, Generations, LiveSite
-from gallery.site.plugin import BuildRequest
+from gallery.site.plugin import BuildJob, BuildRequest
 from gallery.site.shell import SITE_NAME, manage_page
 from gallery.wiring import Gallery
 from tests.browser import screenshot
@@ -167,17 +167,14 @@ def test_a_build_from_memory_makes_the_site_a_build_from_nothing_makes(
         ("its bytes back and another image renamed: it is tried again", bytes_back_and_another_change),
     ]
     cache = tmp_path / "cache"  # the living site's
-    request = replace(live.request, memory=None, sweep=None, cache_dir=tmp_path / "fresh-cache")
     for what, change in changes:
         change()
         outcome = live.rebuild()
         assert outcome.job is not None, (what, outcome.error)
         assert live.memory.dirty is not None, what  # it went by its memory
-        fresh = tmp_path / "fresh" / what
-        failed = run_build(None, fresh, request, clean=True).report.failures
+        failed = same_as_built_from_nothing(live, tmp_path, what).report.failures
         assert [i.title for i, _ in outcome.job.report.failures] == [i.title for i, _ in failed], what
-        assert fingerprints(live.generations.site.resolve()) == fingerprints(fresh), what
-        used = {p.name for p in site_files(fresh) if p.parent.name == "r"}
+        used = {p.name for p in site_files(live.generations.site.resolve()) if p.parent.name == "r"}
         assert {p.name for p in (cache / "r").iterdir()} == used, what  # nothing the site no longer uses
     assert full_reads == [request_selection(live)] * len(changes)  # the fresh builds' reads, the living site none
     assert "Flaky" in served(live)
@@ -191,9 +188,7 @@ def test_a_build_from_memory_makes_the_site_a_build_from_nothing_makes(
     outcome = live.rebuild()
     assert outcome.job is not None, outcome.error
     assert live.memory.dirty is not None
-    fresh = tmp_path / "fresh" / "renamed site"
-    run_build(str(renamed), fresh, request, clean=True)
-    assert fingerprints(live.generations.site.resolve()) == fingerprints(fresh)
+    same_as_built_from_nothing(live, tmp_path, "renamed site")
     assert "Our pictures" in served(live, f"images/{next(iter(live.memory.items))}/index.html")
 
 
@@ -206,13 +201,6 @@ def test_after_a_failed_build_or_another_process_build_the_memory_is_not_trusted
     from gallery.site import plugin
 
     admin = as_principal(seed.users["admin"])
-    request = replace(live.request, memory=None, sweep=None, cache_dir=tmp_path / "fresh-cache")
-
-    def same_as_from_nothing(name: str) -> None:
-        fresh = tmp_path / "fresh" / name
-        run_build(None, fresh, request, clean=True)
-        assert fingerprints(live.generations.site.resolve()) == fingerprints(fresh), name
-
     gallery.images.upload(admin, "late.png", png(44, 33, (5, 200, 5)), "Placed late", None)
     with monkeypatch.context() as patched:
 
@@ -224,7 +212,7 @@ def test_after_a_failed_build_or_another_process_build_the_memory_is_not_trusted
     gallery.images.rename(admin, Scope.TENANT, "logo.png", "Logo, again")
     assert live.rebuild().job is not None
     assert live.memory.dirty is None  # read everything
-    same_as_from_nothing("after a failed build")
+    same_as_built_from_nothing(live, tmp_path, "after a failed build")
 
     other = LiveSite(live.generations.site, replace(live.request, memory=None), live.change_count)
     gallery.images.upload(admin, "elsewhere.png", png(20, 20), "Built by the other", None)
@@ -232,11 +220,11 @@ def test_after_a_failed_build_or_another_process_build_the_memory_is_not_trusted
     gallery.images.delete(admin, Scope.TENANT, "elsewhere.png", force=True)
     assert live.rebuild().job is not None
     assert live.memory.dirty is None
-    same_as_from_nothing("after another process built")
+    same_as_built_from_nothing(live, tmp_path, "after another process built")
     gallery.images.rename(admin, Scope.TENANT, "logo.png", "Logo, once more")
     assert live.rebuild().job is not None
     assert live.memory.dirty is not None  # its own site again: by memory
-    same_as_from_nothing("by memory again")
+    same_as_built_from_nothing(live, tmp_path, "by memory again")
 
 
 def paged_config(tmp_path: Path, size: int) -> str:
@@ -280,14 +268,22 @@ def test_what_a_failed_build_wrote_into_shared_index_pages_does_not_outlive_it(
     images.set_public(admin, Scope.TENANT, "private.png", False)
     outcome = live.rebuild()
     assert outcome.job is not None, outcome.error
+    same_as_built_from_nothing(live, tmp_path, "undone")
     served = live.generations.site.resolve()
-    fresh = tmp_path / "fresh"
-    run_build(live.config_file, fresh, replace(live.request, memory=None, sweep=None), clean=True)
-    assert fingerprints(served) == fingerprints(fresh)
     shown = [p for p in site_files(served) if p.suffix == ".html"]
     assert not [p for p in shown if "Private one" in p.read_text() or "Renamed in a failed" in p.read_text()]
     assert len(outcome.job.removed) == len(set(outcome.job.removed))  # each file once
     assert not live.generations.unfinished.exists()
+
+
+def same_as_built_from_nothing(live: LiveSite, tmp_path: Path, name: str) -> BuildJob:
+    """`gallery build` of the living site's catalog and config into a folder and cache of its own: the living site
+    must serve the very same files, byte for byte."""
+    fresh = tmp_path / "fresh" / name
+    request = replace(live.request, memory=None, sweep=None, cache_dir=tmp_path / "fresh-cache")
+    job = run_build(live.config_file, fresh, request, clean=True)
+    assert fingerprints(live.generations.site.resolve()) == fingerprints(fresh), name
+    return job
 
 
 def request_selection(live: LiveSite) -> object:
