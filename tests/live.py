@@ -58,6 +58,20 @@ class LiveServer:
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 
+    def wait_for_output(self, text: str, seconds: float = 30) -> str:
+        return wait_for_line(self.log, text, seconds)
+
+
+def wait_for_line(log: Path, text: str, seconds: float = 30) -> str:
+    """What a process has printed to `log` once `text` is in it: a message is logged after the work it reports
+    (a site is served before its build says so), so a test that saw the work waits for the words too."""
+    deadline = time.monotonic() + seconds
+    while text not in (output := log.read_text(errors="replace")):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{text!r} not printed after {seconds} s:\n{output}")
+        time.sleep(0.05)
+    return output
+
 
 @contextmanager
 def live_server(
