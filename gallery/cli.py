@@ -17,7 +17,7 @@ import click
 
 from gallery.domain import errors
 from gallery.domain.access import Principal
-from gallery.domain.model import NULL_UUID, SYSTEM_TENANT_ID, Authority, FileLimits
+from gallery.domain.model import MAX_BYTES, NULL_UUID, SYSTEM_TENANT_ID, Authority, FileLimits
 from gallery.web.server import DEFAULT_THREADS, create_server
 from gallery.wiring import Gallery
 
@@ -116,6 +116,9 @@ def _keep_site_current(gallery: Gallery, site: Path, tenant: str | None, stop: t
         )
 
 
+_BYTES = click.IntRange(min=0, max=MAX_BYTES)
+
+
 @main.group()
 def tenants() -> None:
     """Create and list tenants."""
@@ -123,8 +126,8 @@ def tenants() -> None:
 
 @tenants.command("create")
 @click.argument("name")
-@click.option("--max-resource-size", type=click.IntRange(min=0), default=0, help="Largest image, bytes (0: none).")
-@click.option("--max-resources-bytes", type=click.IntRange(min=0), default=0, help="Total bytes (0: unlimited).")
+@click.option("--max-resource-size", type=_BYTES, default=0, help="Largest image, bytes (0: none).")
+@click.option("--max-resources-bytes", type=_BYTES, default=0, help="Total bytes (0: unlimited).")
 @_reported
 def create_tenant(name: str, max_resource_size: int, max_resources_bytes: int) -> None:
     """Create tenant NAME and print its id."""

@@ -185,7 +185,7 @@ def test_refused_files_are_reported_and_the_rest_go_on(source: Shell, tmp_path: 
     assert "imported 2 image(s)" in done.stdout
     assert "3 refused" in done.stdout
     refusals = {line.split(":")[0].split("/")[-1]: line for line in done.stdout.splitlines() if "refused " in line}
-    assert "not a JSON export file" in refusals["broken.json"]
+    assert "the file is not valid JSON" in refusals["broken.json"]
     assert "not a supported image" in refusals["notes.json"]
     assert "19 KB" in refusals["big.json"]
     imported = rows(source, "Small")
@@ -261,5 +261,5 @@ def test_an_oversized_member_is_refused_before_it_is_read(tmp_path: Path, monkey
     found = {Path(e.label.split(":")[-1]).name: e for e in archive_module.entries([bomb])}
     with pytest.raises(errors.BadRequest, match="more than an export file holds"):
         found["big.json"].read()
-    with pytest.raises(errors.BadRequest, match="not a JSON export file"):
+    with pytest.raises(errors.BadRequest, match="the file is not valid JSON"):
         found["small.json"].read()  # read, and found wanting for what it is

@@ -153,6 +153,10 @@ def image_link(scope: Scope, key: str) -> str:
     return images_path(scope) + path_segment(key)
 
 
+# ThingsBoard keeps byte counts in Java longs, and SQLite in 64-bit integers: no count of bytes goes beyond.
+MAX_BYTES = 2**63 - 1
+
+
 @dataclass(frozen=True)
 class FileLimits:
     """A tenant's limits on one image's size and on all its images' bytes; 0 is unlimited (the system tenant's)."""
@@ -161,8 +165,9 @@ class FileLimits:
     max_resources_in_bytes: int = 0
 
     def __post_init__(self) -> None:
-        if self.max_resource_size < 0 or self.max_resources_in_bytes < 0:
-            raise BadRequest("Limits must be 0 (unlimited) or a positive number of bytes")
+        for limit in (self.max_resource_size, self.max_resources_in_bytes):
+            if not 0 <= limit <= MAX_BYTES:
+                raise BadRequest(f"Limits must be 0 (unlimited) or a number of bytes up to {MAX_BYTES:,}")
 
 
 UNLIMITED = FileLimits()

@@ -12,11 +12,13 @@ from contextlib import contextmanager
 from itertools import islice
 
 from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL.MpoImagePlugin import MpoImageFile
 
 from gallery.domain.errors import InvalidImage
 from gallery.domain.model import Descriptor
 from gallery.imaging.formats import PNG, DecodeLimits, Inspection, etag_of
-from gallery.imaging.headers import HEADER_READERS, Layout, Rect, seeking_layout
+from gallery.imaging.headers import HEADER_READERS, Layout, Rect
+from gallery.imaging.jpeg import JpegWalk
 
 PREVIEW_MAX = 250
 
@@ -53,18 +55,25 @@ def _plain(exc: BaseException) -> str:
 
 def open_raster(data: bytes, pillow_format: str, limits: DecodeLimits) -> Image.Image:
     """The image, opened once nothing in its headers is over the limits; not a pixel decoded yet."""
-    read_headers = HEADER_READERS.get(pillow_format)
-    if read_headers is not None:
+    if pillow_format == "JPEG":
+        # Before Pillow reads a segment: it reads them, and the bytes between them, in Python.
+        walk = JpegWalk(data, limits.max_pixels)
+        first = walk.picture(0)
+    else:
         # Before Pillow sees the file: opening an ICO decodes it, and opening a WebP allocates its canvas.
-        _check_layout(read_headers(data), pillow_format, limits)
+        _check_layout(HEADER_READERS[pillow_format](data, limits), pillow_format, limits)
     image = Image.open(io.BytesIO(data), formats=[pillow_format])
     width, height = image.size
     if width < 1 or height < 1:
         raise InvalidImage("Image has no pixels")
     if width * height > limits.max_pixels:
         raise InvalidImage(_too_many_pixels(width, height, limits))
-    if read_headers is None:
-        _check_layout(seeking_layout(image, limits.max_frames), image.format or pillow_format, limits)
+    if pillow_format == "JPEG":
+        frames = [(0, 0, width, height)]
+        if isinstance(image, MpoImageFile) and image.mpinfo:  # further pictures, walked before Pillow seeks them
+            offsets = [int(entry["DataOffset"]) for entry in image.mpinfo[0xB002][1:]]
+            frames += walk.more_pictures(first, offsets, limits.max_frames)
+        _check_layout(Layout("frame", iter(frames), None), image.format or pillow_format, limits)
     return image
 
 

@@ -13,7 +13,10 @@ from __future__ import annotations
 import functools
 import json
 import os
+import stat
+import tempfile
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,16 +24,20 @@ from importlib import metadata
 from pathlib import Path
 from typing import IO, Any
 
-from gallery.domain import errors
+from gallery.domain import errors, json_text
 from gallery.domain.access import Principal
 from gallery.imaging.formats import etag_of
 from gallery.services.images import ImageService
 from gallery.services.transfer import ImportRequest, TransferService, export_data
 
 MANIFEST = "manifest.json"
-# The largest export file read: a 190 MB image in base64. A zip from elsewhere may claim anything; a member that
-# would unpack beyond this is refused before it is read (a zip bomb costs nothing), and so is such a file on disk.
+# The largest export file read: a 190 MB image in base64. A zip from elsewhere may claim anything: a member is read a
+# megabyte at a time and refused once it has unpacked beyond this, whatever its header declares (Python's zipfile
+# trusts the declared size only to cut what it has already inflated: one read of a member declaring 100 bytes
+# inflated 2 GiB first). A file on disk is read the same way, so neither a growing file nor a device named
+# `x.json` is read past it.
 MAX_FILE = 256 * 1024 * 1024
+READ_BLOCK = 1024 * 1024
 FORMAT = "image-gallery-export/1"
 Progress = Callable[[int, int], None]
 
@@ -60,9 +67,18 @@ def export_archive(
     rows = list(images.every_image(tenant_id))  # rows only (no bytes): small even for a large tenant
     summary = ExportSummary()
     listed = []
-    partial = out.with_name(f".{out.name}.partial")
+    # A name of our own choosing, made exclusively (never through a link planted in its place) and readable by the
+    # operator alone: the zip holds private images.
     try:
-        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent)
+    except OSError as exc:
+        raise errors.BadRequest(f"cannot write beside {out} ({exc.strerror})") from None
+    partial = Path(temporary)
+    try:
+        with (
+            os.fdopen(handle, "wb") as file,
+            zipfile.ZipFile(file, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive,
+        ):
             for done, image in enumerate(rows, start=1):
                 name = f"images/{image.id}.json"
                 data = images.keeper.read(image.etag)
@@ -85,9 +101,11 @@ def export_archive(
                 "images": listed,
             }
             archive.writestr(MANIFEST, json.dumps(manifest, indent=1))
-        os.replace(partial, out)
-    except BaseException:
+        os.replace(partial, out)  # a link at `out` is replaced, not followed
+    except BaseException as exc:
         partial.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise errors.BadRequest(f"cannot write {out} ({exc.strerror or exc})") from None
         raise
     return summary
 
@@ -101,29 +119,40 @@ class Entry:
 
 
 def entries(sources: Iterable[Path]) -> Iterator[Entry]:
-    """Every export file in `sources`: zips (their JSON members but the manifest), folders (their `*.json`, at any
-    depth) and single files, in a stable order. A source that is none of these is one refused entry."""
+    """Every export file in `sources`: zips (their JSON members but the manifest, each member once, however many
+    share its name), folders (their `*.json`, at any depth) and single files, in a stable order. A source that is
+    none of these, or cannot be listed, is one refused entry."""
     for source in sources:
-        if source.is_dir():
-            for path in sorted(source.rglob("*.json")):
-                if path.name != MANIFEST:
-                    yield Entry(str(path), _file_reader(path))
-        elif zipfile.is_zipfile(source):
-            with zipfile.ZipFile(source) as archive:
-                names = sorted(n for n in archive.namelist() if n.endswith(".json") and Path(n).name != MANIFEST)
-            for name in names:
-                yield Entry(f"{source}:{name}", _member_reader(source, name))
-        elif source.is_file():
-            yield Entry(str(source), _file_reader(source))
-        else:
-            yield Entry(str(source), _missing(source))
+        try:
+            if source.is_dir():
+                found = [Entry(str(path), _file_reader(path)) for path in sorted(source.rglob("*.json"))]
+                yield from (entry for entry in found if Path(entry.label).name != MANIFEST)
+            elif zipfile.is_zipfile(source):
+                yield from _members(source)
+            elif source.is_file():
+                yield Entry(str(source), _file_reader(source))
+            else:
+                yield Entry(str(source), _refused("no such file or folder"))
+        except (OSError, zipfile.BadZipFile, ValueError) as exc:
+            yield Entry(str(source), _refused(f"cannot be read ({getattr(exc, 'strerror', None) or exc})"))
 
 
-def _parsed(stream: IO[bytes]) -> Any:
-    try:
-        return json.load(stream)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise errors.BadRequest(f"not a JSON export file ({exc.__class__.__name__})") from None
+def _members(source: Path) -> list[Entry]:
+    """A zip's JSON members, by their directory: two members of one name are two entries (a zip may hold both;
+    reading by name would read the second twice and never the first)."""
+    with zipfile.ZipFile(source) as archive:
+        members = [i for i in archive.infolist() if i.filename.endswith(".json") and Path(i.filename).name != MANIFEST]
+    members.sort(key=lambda info: info.filename)
+    named: dict[str, int] = {}
+    for info in members:
+        named[info.filename] = named.get(info.filename, 0) + 1
+    found, seen = [], dict.fromkeys(named, 0)
+    for info in members:
+        seen[info.filename] += 1
+        copies = named[info.filename]
+        label = f"{source}:{info.filename}" + (f" (copy {seen[info.filename]} of {copies})" if copies > 1 else "")
+        found.append(Entry(label, _member_reader(source, info)))
+    return found
 
 
 def _too_large(size: int) -> errors.GalleryError:
@@ -132,15 +161,38 @@ def _too_large(size: int) -> errors.GalleryError:
     )
 
 
+def _bounded(stream: IO[bytes]) -> bytes:
+    """At most `MAX_FILE` bytes of `stream`, read a block at a time; refused once there are more."""
+    blocks, total = [], 0
+    while block := stream.read(READ_BLOCK):
+        total += len(block)
+        if total > MAX_FILE:
+            raise errors.BadRequest(
+                f"unpacks to more than an export file holds ({errors.display_size(MAX_FILE)}), whatever it declares"
+            )
+        blocks.append(block)
+    return b"".join(blocks)
+
+
+def _parsed(raw: bytes) -> Any:
+    return json_text.parse(raw, "the file")
+
+
 def _file_reader(path: Path) -> Callable[[], Any]:
     def read() -> Any:
         try:
-            if (size := path.stat().st_size) > MAX_FILE:
-                raise _too_large(size)
-            with path.open("rb") as stream:
-                return _parsed(stream)
+            # Without blocking, so that a named pipe is refused rather than waited on.
+            handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+            with os.fdopen(handle, "rb") as stream:
+                status = os.fstat(stream.fileno())
+                if not stat.S_ISREG(status.st_mode):
+                    raise errors.BadRequest("is not a regular file")
+                if status.st_size > MAX_FILE:
+                    raise _too_large(status.st_size)
+                raw = _bounded(stream)
         except OSError as exc:
             raise errors.BadRequest(f"cannot be read ({exc.strerror})") from None
+        return _parsed(raw)
 
     return read
 
@@ -152,24 +204,30 @@ def _opened(source: Path, stamp: tuple[int, int]) -> zipfile.ZipFile:
     return zipfile.ZipFile(source)
 
 
-def _member_reader(source: Path, name: str) -> Callable[[], Any]:
+# What reading one member raises when the member, not the zip, is bad: a method zipfile cannot unpack (deflate64,
+# say: NotImplementedError), a password (RuntimeError), damaged data (zlib.error, EOFError), a bad CRC.
+_BAD_MEMBER = (OSError, zipfile.BadZipFile, NotImplementedError, RuntimeError, zlib.error, EOFError, ValueError)
+
+
+def _member_reader(source: Path, info: zipfile.ZipInfo) -> Callable[[], Any]:
     def read() -> Any:
+        if info.file_size > MAX_FILE:
+            raise _too_large(info.file_size)
         try:
             status = source.stat()
             archive = _opened(source, (status.st_size, status.st_mtime_ns))
-            if (size := archive.getinfo(name).file_size) > MAX_FILE:
-                raise _too_large(size)
-            with archive.open(name) as stream:
-                return _parsed(stream)
-        except (OSError, zipfile.BadZipFile) as exc:
+            with archive.open(info) as stream:
+                raw = _bounded(stream)
+        except _BAD_MEMBER as exc:
             raise errors.BadRequest(f"cannot be read from the zip ({exc})") from None
+        return _parsed(raw)
 
     return read
 
 
-def _missing(source: Path) -> Callable[[], Any]:
+def _refused(why: str) -> Callable[[], Any]:
     def read() -> Any:
-        raise errors.BadRequest("no such file or folder")
+        raise errors.BadRequest(why)
 
     return read
 

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 from gallery.config import Settings
 from gallery.domain import errors, validation
 from gallery.domain.access import Action, Principal
-from gallery.domain.model import ImageInfo, Scope
+from gallery.domain.model import MAX_BYTES, ImageInfo, Scope
 from gallery.services.credentials import ISSUER
 from gallery.services.images import ImageService
 from gallery.storage.protocols import Staging, UploadLedger
@@ -49,8 +49,10 @@ class UploadStart:
     size: int | None = None
 
     def __post_init__(self) -> None:
-        if self.size is not None and (isinstance(self.size, bool) or not isinstance(self.size, int) or self.size < 1):
-            raise errors.BadRequest("'size' must be a positive whole number of bytes")
+        if self.size is not None and (
+            isinstance(self.size, bool) or not isinstance(self.size, int) or not 1 <= self.size <= MAX_BYTES
+        ):
+            raise errors.BadRequest(f"'size' must be a whole number of bytes from 1 to {MAX_BYTES:,}")
 
 
 @dataclass(frozen=True)

@@ -1,19 +1,17 @@
 """Parsing what a request carries into typed values, or a 400 that says what is wrong: query parameters, JSON bodies
-(depth-bounded, no lone surrogates), the multipart file, and the typed requests the services take. Fields of a JSON
-object are read with `gallery.domain.fields`, the one home of those rules.
+(`gallery.domain.json_text`: depth-bounded, finite numbers, no lone surrogates), the multipart file, and the typed
+requests the services take. Fields of a JSON object are read with `gallery.domain.fields`, the one home of those
+rules.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
 from typing import Any
 
-import werkzeug.exceptions
 from flask import request
 
 from gallery.config import parse_bool
-from gallery.domain import errors, fields, validation
+from gallery.domain import errors, fields, json_text, validation
 from gallery.domain.fields import JsonObject
 from gallery.domain.model import FileLimits, PageQuery, Scope
 from gallery.services.dashboards import DashboardDraft
@@ -22,7 +20,6 @@ from gallery.web.common import gallery
 
 # ThingsBoard's parameters are Java ints; beyond them nothing is meaningful (and SQLite's integers overflow).
 INT_RANGE = range(-(2**31), 2**31)
-MAX_JSON_DEPTH = 64
 
 
 def int_arg(name: str) -> int:
@@ -67,54 +64,7 @@ def page_arg(sort_properties: frozenset[str] | None = None) -> PageQuery:
 def json_body() -> Any:
     if not request.data:
         raise errors.BadRequest("A JSON request body is required")
-    try:
-        body = request.get_json(force=True)
-    except werkzeug.exceptions.BadRequest:
-        raise errors.BadRequest("The request body is not valid JSON") from None
-    except RecursionError:
-        raise errors.BadRequest(f"The request body is nested deeper than {MAX_JSON_DEPTH} levels") from None
-    if _depth(body) > MAX_JSON_DEPTH:  # kept, it would cost every later walk of it (and `json.dumps`) a recursion
-        raise errors.BadRequest(f"The request body is nested deeper than {MAX_JSON_DEPTH} levels")
-    # JSON may escape half of a UTF-16 pair (`"\ud800"`): valid JSON, but no text, and nothing can store or encode
-    # it. The (rare) escape is looked for in the raw bytes before any string is walked.
-    if _SURROGATE_ESCAPE.search(request.data) and any(_unencodable(text) for text in _strings(body)):
-        raise errors.BadRequest("The request body holds a \\u escape that is not a character (a lone surrogate)")
-    return body
-
-
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
-
-
-def _depth(value: Any) -> int:
-    """How deeply lists and objects nest, counted without recursion (the value may be as deep as it is hostile)."""
-    deepest, pending = 0, [(value, 1)]
-    while pending:
-        item, level = pending.pop()
-        if isinstance(item, dict | list):
-            deepest = max(deepest, level)
-            if level <= MAX_JSON_DEPTH:
-                pending.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
-    return deepest
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield key
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
-
-
-def _unencodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
+    return json_text.parse(request.data)
 
 
 def json_object(required: bool = True) -> JsonObject:

@@ -1,13 +1,14 @@
-"""Decoding costs that multiply: frames drawn on a large canvas, later pages or frames larger than the first, icons
-larger than their directory says. Each hostile file is made here (bytes written by hand where Pillow would not write
-them) and must be refused from its headers, before any pixel is decoded; its legitimate counterpart is still accepted.
+"""Decoding costs that multiply, and work that is not pixels. Frames drawn on a large canvas, later pages or frames
+larger than the first, icons larger than their directory says; and what costs a step per piece whatever the picture:
+JPEG scans and marker segments, PNG and WebP chunks, TIFF directories, values and tiles, EXIF inside any format,
+run-length bitmaps. Each hostile file (`benchmarks/hostile_images.py`, bytes written by hand where Pillow would not
+write them) must be refused from its headers, before any pixel is decoded; its legitimate counterpart is still
+accepted. `python -m benchmarks.decode_costs` measures each one's time and memory before and after.
 """
 
 from __future__ import annotations
 
-import io
 import struct
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -16,6 +17,42 @@ from flask.testing import FlaskClient
 from PIL import Image, WebPImagePlugin
 from werkzeug.test import TestResponse
 
+from benchmarks.hostile_images import (
+    READ_PAST_BY_PILLOW,
+    animated_webp,
+    encode,
+    exif_naming_one_value,
+    gif,
+    ico,
+    ico_of_runs,
+    interlaced_png,
+    jpeg_with_exif,
+    jpeg_with_fill,
+    jpeg_with_segments,
+    long_runs,
+    mpo,
+    multi_picture,
+    one_pixel_runs,
+    pillow_animation,
+    pillow_gif,
+    pillow_tiff,
+    png,
+    png_in_pieces,
+    png_with_chunks,
+    png_with_exif,
+    progressive,
+    repeated_scan,
+    rle8_dib,
+    rotated_jpeg,
+    run_length_bmp,
+    small_jpeg,
+    tiff,
+    tiff_naming_one_value,
+    tiff_of_many_entries,
+    tiled_tiff,
+    tiny_frames,
+    webp_with_chunks,
+)
 from gallery import imaging
 from gallery.domain.errors import InvalidImage
 from gallery.imaging import headers
@@ -26,170 +63,6 @@ from tests.helpers import error_of, ok_json
 
 # The product's defaults (config: GALLERY_MAX_IMAGE_PIXELS, GALLERY_MAX_IMAGE_FRAMES), which the API tests run with.
 LIMITS = imaging.DecodeLimits(max_pixels=50_000_000, max_frames=1000)
-
-
-# --- files, made in the test ----------------------------------------------------------------------------------------
-def encode(image: Image.Image, fmt: str, **options: object) -> bytes:
-    out = io.BytesIO()
-    image.save(out, fmt, **options)
-    return out.getvalue()
-
-
-def deflated_zeros(size: int) -> bytes:
-    """`size` zero bytes, deflated a megabyte at a time: a 13000×13000 page is 21 MB of them, never held at once."""
-    packer = zlib.compressobj(9)
-    block = bytes(1 << 20)
-    parts = [packer.compress(block[: min(len(block), size - done)]) for done in range(0, size, len(block))]
-    return b"".join(parts) + packer.flush()
-
-
-# LZW minimum code size 2, then one data sub-block holding clear, index 0, end; then the terminator.
-ONE_PIXEL_LZW = bytes([2, 2, 0x44, 0x01, 0])
-
-
-def blank_lzw(width: int, height: int) -> bytes:
-    """Pillow's image data for a frame of colour 0: LZW code size, sub-blocks, terminator (48 KB for 8000×8000)."""
-    if (width, height) == (1, 1):
-        return ONE_PIXEL_LZW
-    data = encode(Image.new("L", (width, height)), "GIF")
-    descriptor = 13 + (3 << (data[10] & 7) + 1 if data[10] & 0x80 else 0)
-    assert data[descriptor] == 0x2C  # no extension before the frame
-    assert not data[descriptor + 9] & 0x80  # no local palette
-    return data[descriptor + 10 : -1]
-
-
-# After an extension whose first sub-block is already its terminator, Pillow skips one more run of sub-blocks. This
-# run starts with ';' (59 bytes follow), so a reader that does not skip it takes it for the end of the file.
-READ_PAST_BY_PILLOW = b"\x21\x01\x00" + b";" + bytes(59) + b"\0"
-
-
-def gif(screen: tuple[int, int], frames: list[tuple[int, int, int, int]], after_first: bytes = b"") -> bytes:
-    """A GIF with a two-colour palette and a blank frame for each (left, top, width, height)."""
-    out = [b"GIF89a", struct.pack("<HHBBB", *screen, 0x80, 0, 0), b"\0\0\0\xff\xff\xff"]
-    for number, (left, top, width, height) in enumerate(frames):
-        out.append(b"\x21\xf9\x04\x04\x0a\x00\x00\x00")  # graphic control: keep the frame, show it 0.1 s
-        out.append(struct.pack("<BHHHHB", 0x2C, left, top, width, height, 0) + blank_lzw(width, height))
-        out.append(after_first if number == 0 else b"")
-    return b"".join([*out, b";"])
-
-
-def tiny_frames(count: int) -> list[tuple[int, int, int, int]]:
-    return [(0, 0, 1, 1)] * count
-
-
-def tiff(pages: list[tuple[int, int]]) -> bytes:
-    """Little-endian, one 1-bit page of zeros per size, each one deflated strip: a few KB whatever a page declares."""
-    out = bytearray(b"II*\0\0\0\0\0")
-    link = 4  # where the offset of the next IFD is written
-    for width, height in pages:
-        strip = deflated_zeros((width + 7) // 8 * height)
-        strip_at = len(out)
-        out += strip + b"\0" * (len(strip) % 2)  # IFDs start on a word boundary
-        struct.pack_into("<I", out, link, len(out))
-        entries = [
-            (256, 4, width),
-            (257, 4, height),
-            (258, 3, 1),  # bits per sample
-            (259, 3, 8),  # deflate
-            (262, 3, 1),  # black is zero
-            (273, 4, strip_at),
-            (277, 3, 1),  # samples per pixel
-            (278, 4, height),  # rows per strip
-            (279, 4, len(strip)),
-        ]
-        out += struct.pack("<H", len(entries))
-        for tag, kind, value in entries:
-            out += struct.pack("<HHII", tag, kind, 1, value)
-        link = len(out)
-        out += b"\0\0\0\0"
-    return bytes(out)
-
-
-def png_chunk(kind: bytes, payload: bytes) -> bytes:
-    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
-
-
-def png(canvas: tuple[int, int], frames: int = 0) -> bytes:
-    """A 1-bit grey PNG of zeros; with `frames`, an APNG whose first frame is the whole canvas and every later one a
-    single pixel."""
-    width, height = canvas
-    chunks = [png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))]
-    if frames:
-        chunks.append(png_chunk(b"acTL", struct.pack(">II", frames, 0)))
-        chunks.append(png_chunk(b"fcTL", struct.pack(">IIIIIHHBB", 0, width, height, 0, 0, 1, 10, 0, 0)))
-    chunks.append(png_chunk(b"IDAT", deflated_zeros((1 + (width + 7) // 8) * height)))
-    for number in range(1, frames):
-        sequence = 2 * number - 1
-        chunks.append(png_chunk(b"fcTL", struct.pack(">IIIIIHHBB", sequence, 1, 1, 0, 0, 1, 10, 0, 0)))
-        chunks.append(png_chunk(b"fdAT", struct.pack(">I", sequence + 1) + zlib.compress(b"\0\0")))
-    return b"\x89PNG\r\n\x1a\n" + b"".join([*chunks, png_chunk(b"IEND", b"")])
-
-
-def riff_chunk(kind: bytes, payload: bytes) -> bytes:
-    return kind + struct.pack("<I", len(payload)) + payload + b"\0" * (len(payload) % 2)
-
-
-def u24(value: int) -> bytes:
-    return value.to_bytes(3, "little")
-
-
-def animated_webp(canvas: tuple[int, int], frames: int, first_holds_all: bool = False) -> bytes:
-    """An animated WebP whose every frame is one lossless pixel in the corner of `canvas`. With `first_holds_all`,
-    the first ANMF chunk declares a size that takes in all the frames after it: libwebp reads on after the frame's
-    own image chunk all the same, so only a reader that does the same sees them."""
-    pixel = encode(Image.new("RGBA", (1, 1)), "WEBP", lossless=True)[12:]  # the file's one chunk, VP8L
-    header = riff_chunk(b"VP8X", bytes([0x12, 0, 0, 0]) + u24(canvas[0] - 1) + u24(canvas[1] - 1))  # animated, alpha
-    animation = riff_chunk(b"ANIM", bytes(6))
-    payload = u24(0) + u24(0) + u24(0) + u24(0) + u24(100) + b"\0" + pixel
-    rest = riff_chunk(b"ANMF", payload) * (frames - 1)
-    first = b"ANMF" + struct.pack("<I", len(payload) + (len(rest) if first_holds_all else 0)) + payload
-    body = b"WEBP" + header + animation + first + rest
-    return b"RIFF" + struct.pack("<I", len(body)) + body
-
-
-def ico(directory_size: int, embedded: bytes, bits: int = 32) -> bytes:
-    """An icon file with one entry that claims `directory_size` a side and holds `embedded` (a PNG or a DIB)."""
-    side = directory_size % 256  # 0 means 256
-    entry = struct.pack("<BBBBHHII", side, side, 0, 0, 1, bits, len(embedded), 22)
-    return b"\0\0\1\0\1\0" + entry + embedded
-
-
-def rle8_dib(width: int, height: int) -> bytes:
-    """A BMP as icons hold one: the height counts the AND mask too; 8-bit RLE data that skips 255 rows a command,
-    then the mask (one bit a pixel, rows padded to 32 bits: 8 MB for 8000×8000)."""
-    header = struct.pack("<IiiHHIIiiII", 40, width, 2 * height, 1, 8, 1, 2, 0, 0, 2, 0)
-    pixels = b"\0\2\0\xff" * (height // 255 + 1) + b"\0\1"
-    mask = bytes((width + 31) // 32 * 4 * height)
-    return header + b"\0\0\0\0\xff\xff\xff\0" + pixels + mask
-
-
-def pillow_gif(frames: int, size: tuple[int, int]) -> bytes:
-    images = [Image.new("P", size, n) for n in range(frames)]
-    for n, image in enumerate(images):
-        image.putpalette([n * 20 % 256, 40, 0] * 256)
-    return encode(images[0], "GIF", save_all=True, append_images=images[1:], duration=50, loop=0)
-
-
-def pillow_animation(fmt: str, frames: int, size: tuple[int, int]) -> bytes:
-    images = [Image.new("RGB", size, (n * 20 % 256, 90, 30)) for n in range(frames)]
-    return encode(images[0], fmt, save_all=True, append_images=images[1:], duration=50, loop=0)
-
-
-def pillow_tiff(sizes: list[tuple[int, int]]) -> bytes:
-    pages = [Image.new("RGB", size, (40, 80, 120)) for size in sizes]
-    return encode(pages[0], "TIFF", save_all=True, append_images=pages[1:], compression="tiff_deflate")
-
-
-def mpo(*sizes: tuple[int, int]) -> bytes:
-    """A multi-picture JPEG (what some cameras write): Pillow opens it as JPEG and seeks through its pictures."""
-    pictures = [Image.new("L", size, 90) for size in sizes]
-    return encode(pictures[0], "MPO", save_all=True, append_images=pictures[1:])
-
-
-def rotated_jpeg() -> bytes:
-    exif = Image.Exif()
-    exif[0x0112] = 6  # displayed turned a quarter clockwise
-    return encode(Image.new("RGB", (600, 300), "blue"), "JPEG", exif=exif.tobytes())
 
 
 # --- the cases ------------------------------------------------------------------------------------------------------
@@ -250,6 +123,66 @@ HOSTILE: dict[str, Hostile] = {
     "ico: a 16×16 entry holding an 8000×8000 BMP": Hostile(
         lambda: ico(16, rle8_dib(8000, 8000), bits=8), "Icon 1 of the ICO is 8000×8000 pixels"
     ),
+    # Work that is not pixels.
+    "jpeg: 7000×7000 grey, its smallest scan repeated 2,000 times (341 KB)": Hostile(
+        lambda: repeated_scan((7000, 7000), 2000), "The JPEG's scans go over more than 1,600,000,000 samples"
+    ),
+    "jpeg: a 64×64 picture of 101 scans": Hostile(
+        lambda: repeated_scan((64, 64), 95), "The JPEG has more than 100 scans"
+    ),
+    "jpeg: 5000×4000 colour, its first scan (every component) 60 times": Hostile(
+        lambda: repeated_scan((5000, 4000), 60, "RGB", "first", subsampling=0),
+        "The JPEG's scans go over more than 1,600,000,000 samples",
+    ),
+    "jpeg (MPO): three pictures listed at one 4000×4000 picture of 46 scans": Hostile(
+        lambda: multi_picture(small_jpeg(), repeated_scan((4000, 4000), 40), 3),
+        "The JPEG's scans go over more than 1,600,000,000 samples",
+    ),
+    "jpeg: 30,000 empty comments before the tables": Hostile(
+        lambda: jpeg_with_segments(30_000), "more than 20,000 marker segments and stray bytes"
+    ),
+    "jpeg: a megabyte of 0xFF fill between two segments": Hostile(
+        lambda: jpeg_with_fill(1_000_000), "more than 20,000 marker segments and stray bytes"
+    ),
+    "jpeg: a megabyte of stray bytes between two segments": Hostile(
+        lambda: jpeg_with_fill(1_000_000, b"\x01"), "more than 20,000 marker segments and stray bytes"
+    ),
+    "jpeg: EXIF of 500 entries naming one 50 KB value": Hostile(
+        lambda: jpeg_with_exif(exif_naming_one_value(500, 50_000)), "name more bytes of values than the file holds"
+    ),
+    "png: 100,000 empty chunks before the image data": Hostile(
+        lambda: png_with_chunks(100_000), "The PNG is made of far more chunks than its size needs"
+    ),
+    "png: 2000×2000 in one-byte IDAT chunks": Hostile(
+        lambda: png_in_pieces((2000, 2000), 1), "The PNG is made of far more chunks than its size needs"
+    ),
+    "png: eXIf of 60 entries naming one 10 MB value": Hostile(
+        lambda: png_with_exif(exif_naming_one_value(60, 10_000_000)), "name more bytes of values than the file holds"
+    ),
+    "webp: 100,000 empty chunks": Hostile(
+        lambda: webp_with_chunks(100_000), "The WebP is made of far more chunks than its size needs"
+    ),
+    "tiff: 200 one-pixel pages naming one 2 MB value": Hostile(
+        lambda: tiff_naming_one_value(200, 2_000_000), "name more bytes of values than the file holds"
+    ),
+    "tiff: 7000×7000 in 16×16 tiles": Hostile(
+        lambda: tiled_tiff((7000, 7000), 16), "Page 1 of the TIFF is cut into 191,844 strips or tiles"
+    ),
+    "tiff: three directories of 30,000 entries": Hostile(
+        lambda: tiff_of_many_entries(3, 30_000), "The file's directories hold more than 65,536 entries"
+    ),
+    "bmp: 1000×1000 run-length, one pixel a run": Hostile(
+        lambda: run_length_bmp((1000, 1000), one_pixel_runs((1000, 1000))),
+        "The bitmap is more than 524,288 run-length commands",
+    ),
+    "bmp: 7000×7000 4-bit run-length (400 KB)": Hostile(
+        lambda: run_length_bmp((7000, 7000), long_runs((7000, 7000)), bits=4),
+        "A 4-bit run-length bitmap of 7000×7000 pixels is decoded a pixel at a time",
+    ),
+    "ico: an entry holding a 1000×1000 bitmap of one-pixel runs": Hostile(
+        lambda: ico_of_runs((1000, 1000), one_pixel_runs((1000, 1000))),
+        "The bitmap is more than 524,288 run-length commands",
+    ),
 }
 
 LEGITIMATE: dict[str, Legitimate] = {
@@ -272,7 +205,35 @@ LEGITIMATE: dict[str, Legitimate] = {
     "ico: a 256×256 entry holding a 256×256 PNG": Legitimate(lambda: ico(256, png((256, 256))), (256, 256)),
     "jpeg: turned by EXIF": Legitimate(rotated_jpeg, (300, 600)),
     "jpeg (MPO): two pictures": Legitimate(lambda: mpo((300, 200), (640, 480)), (300, 200)),
+    "jpeg (MPO): a second, progressive picture": Legitimate(
+        lambda: multi_picture(small_jpeg(), progressive((640, 480)), 1), (64, 48)
+    ),
+    "jpeg: progressive colour, libjpeg's 10 scans": Legitimate(lambda: progressive((3000, 2000), "RGB"), (3000, 2000)),
+    "jpeg: progressive grey 7000×7000, 6 scans": Legitimate(lambda: progressive((7000, 7000)), (7000, 7000)),
+    "jpeg: 50 comments and EXIF": Legitimate(
+        lambda: jpeg_with_exif(exif_naming_one_value(1, 100))[:2] + jpeg_with_segments(50)[2:], (64, 48)
+    ),
+    "png: Adam7-interlaced 3000×2000": Legitimate(lambda: interlaced_png((3000, 2000)), (3000, 2000)),
+    "png: image data in 16-byte chunks": Legitimate(lambda: png_in_pieces((2000, 2000), 16), (2000, 2000)),
+    "png: with EXIF, turned by it": Legitimate(lambda: png_with_exif(rotated_exif()), (48, 64)),
+    "webp: with EXIF, made by Pillow": Legitimate(
+        lambda: encode(Image.new("RGB", (320, 240), "green"), "WEBP", exif=rotated_exif()), (240, 320)
+    ),
+    "tiff: 2000×2000 in 64×64 tiles": Legitimate(lambda: tiled_tiff((2000, 2000), 64, shared=False), (2000, 2000)),
+    "bmp: 8-bit run-length, long runs": Legitimate(
+        lambda: run_length_bmp((1000, 800), long_runs((1000, 800))), (1000, 800)
+    ),
+    "bmp: 4-bit run-length 640×480": Legitimate(
+        lambda: run_length_bmp((640, 480), long_runs((640, 480)), bits=4), (640, 480)
+    ),
+    "ico: an 8-bit run-length entry": Legitimate(lambda: ico_of_runs((64, 64), long_runs((64, 64))), (64, 64)),
 }
+
+
+def rotated_exif() -> bytes:
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    return exif.tobytes()
 
 
 @pytest.fixture
@@ -330,7 +291,7 @@ def test_frames_the_header_reading_missed_are_still_measured_before_decoding(
     monkeypatch: pytest.MonkeyPatch, decodes: list[str]
 ) -> None:
     """Should Pillow ever find frames our GIF reader does not, each is measured as Pillow sees it before decoding."""
-    monkeypatch.setitem(headers.HEADER_READERS, "GIF", lambda data: headers.Layout("frame", iter([]), (1, 1)))
+    monkeypatch.setitem(headers.HEADER_READERS, "GIF", lambda data, limits: headers.Layout("frame", iter([]), (1, 1)))
     with pytest.raises(InvalidImage, match="Frames 1 to 2 alone are 98,000,000 pixels to decode"):
         imaging.inspect(gif((7000, 7000), tiny_frames(60)), LIMITS)
     assert decodes == ["gif"]  # the first frame only: Pillow's GIF seek finishes the frame before it
