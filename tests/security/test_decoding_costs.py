@@ -9,6 +9,7 @@ accepted. `python -m benchmarks.decode_costs` measures each one's time and memor
 from __future__ import annotations
 
 import struct
+import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -366,3 +367,64 @@ def test_a_gif_of_millions_of_empty_blocks_is_refused_without_walking_them(decod
     assert decodes == []
     ordinary = pillow_gif(40, (300, 200))  # a real animation walks well within its budget
     assert imaging.inspect(ordinary, LIMITS).original.width == 300
+
+
+# --- SVG: parsed as a stream, within bounds of depth, elements and bytes ---------------------------------------------
+SVG_OPEN = b'<svg xmlns="http://www.w3.org/2000/svg" width="40" height="30">'
+
+
+def nested_groups(depth: int) -> bytes:
+    return SVG_OPEN + b"<g>" * depth + b"</g>" * depth + b"</svg>"
+
+
+def siblings(count: int) -> bytes:
+    return SVG_OPEN + b'<rect width="1" height="1"/>' * count + b"</svg>"
+
+
+SVG_HOSTILE: dict[str, tuple[Callable[[], bytes], str]] = {
+    "42 MB of nested groups (the review's)": (lambda: nested_groups(6_000_000), "an SVG may be at most 16 MB"),
+    "14 MB of nested groups": (lambda: nested_groups(2_000_000), "nests elements deeper than 256 levels"),
+    "257 levels": (lambda: nested_groups(256), "nests elements deeper than 256 levels"),
+    "300,000 sibling elements (8 MB)": (lambda: siblings(300_000), "has more than 200,000 elements"),
+    "17 MB of comment": (
+        lambda: SVG_OPEN + b"<!--" + b"x" * (17 * 1024 * 1024) + b"--></svg>",
+        "The SVG is 17 MB; an SVG may be at most 16 MB",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(SVG_HOSTILE))
+def test_an_svg_beyond_the_bounds_is_refused(case: str) -> None:
+    make, refusal = SVG_HOSTILE[case]
+    with pytest.raises(InvalidImage, match=refusal):
+        imaging.inspect(make(), LIMITS)
+
+
+def test_an_svg_at_the_bounds_is_accepted() -> None:
+    assert imaging.inspect(nested_groups(255), LIMITS).original.width == 40  # 255 groups in the root: 256 levels
+    assert imaging.inspect(siblings(199_999), LIMITS).original.height == 30  # and the root: 200,000 elements
+
+
+def test_a_deep_svg_costs_no_memory_beyond_its_bytes() -> None:
+    """A 42 MB document of nested groups took a server from 113 MB to 1.8 GB while a tree was built; refused as a
+    stream, 14 MB of them cost a few kilobytes besides their own bytes."""
+    data = nested_groups(2_000_000)
+    tracemalloc.start()
+    try:
+        with pytest.raises(InvalidImage):
+            imaging.inspect(data, LIMITS)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 4_000_000, peak  # the tree of it: ~600 MB
+
+
+@pytest.mark.parametrize("case", list(SVG_HOSTILE)[2:4])
+def test_a_hostile_svg_upload_is_400_and_stores_nothing(
+    client: FlaskClient, gallery: Gallery, admin: Actor, case: str
+) -> None:
+    make, refusal = SVG_HOSTILE[case]
+    body = error_of(post_image(client, admin.headers, make()), 400)
+    assert refusal in body["message"]
+    assert gallery.images.usage(admin.tenant_id) == 0
+    assert ok_json(client.get("/api/images?pageSize=10&page=0", headers=admin.headers))["totalElements"] == 0

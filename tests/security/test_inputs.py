@@ -151,3 +151,110 @@ def test_error_messages_carry_no_internals(client: FlaskClient, admin: Actor) ->
         assert " at 0x" not in message, message
         assert "<_io" not in message, message
         assert "site-packages" not in message, message
+
+
+# --- numbers that overflow: every number a user sends is range-checked where it arrives -----------------------------
+def svg_sized(**attributes: str) -> bytes:
+    given = " ".join(f'{name}="{value}"' for name, value in attributes.items())
+    return f'<svg xmlns="http://www.w3.org/2000/svg" {given}><rect width="1" height="1"/></svg>'.encode()
+
+
+SVG_NUMBERS = {
+    "width beyond any float (1e999)": (svg_sized(width="1e999", height="10"), "width ('1e999')"),
+    "height 1e300": (svg_sized(width="10", height="1e300"), "height ('1e300')"),
+    "width 2^63": (svg_sized(width=str(2**63), height="10"), "width ('9223372036854775808')"),
+    "width 2^31 pixels": (svg_sized(width=str(2**31), height="10"), "not a size from 0 to 2,147,483,647"),
+    "viewBox of nan": (svg_sized(viewBox="0 0 nan nan"), "holds a number that is not finite"),
+    "viewBox of inf": (svg_sized(viewBox="0 0 inf 10"), "holds a number that is not finite"),
+    "negative viewBox": (svg_sized(viewBox="0 0 -5 -5"), "width ('0 0 -5 -5')"),
+    "1e999 in inches": (svg_sized(width="1e999in", height="1in"), "width ('1e999in')"),
+}
+
+
+@pytest.mark.parametrize("case", SVG_NUMBERS)
+def test_an_svg_size_beyond_any_number_is_a_400_that_stores_nothing(
+    client: FlaskClient, gallery: Gallery, admin: Actor, case: str
+) -> None:
+    data, words = SVG_NUMBERS[case]
+    body = error_of(upload(client, admin.headers, data, "sized.svg"), 400)
+    assert words in body["message"], body["message"]
+    assert ok_json(client.get("/api/images?pageSize=10&page=0", headers=admin.headers))["totalElements"] == 0
+    assert gallery.images.usage(admin.tenant_id) == 0
+
+
+def test_the_largest_svg_size_is_kept_as_sent(client: FlaskClient, admin: Actor) -> None:
+    saved = ok_json(upload(client, admin.headers, svg_sized(width=str(2**31 - 1), viewBox="0 0 1 2.5"), "big.svg"))
+    assert (saved["descriptor"]["width"], saved["descriptor"]["height"]) == (2**31 - 1, 2)  # 2.5 rounds to even
+
+
+def profile(name: str, size: object, total: object = 0) -> dict[str, object]:
+    return {"name": name, "profileData": {"configuration": {"maxResourceSize": size, "maxResourcesInBytes": total}}}
+
+
+LIMIT_NUMBERS = {
+    "2^70": (2**70, "up to 9,223,372,036,854,775,807"),
+    "2^63": (2**63, "up to 9,223,372,036,854,775,807"),
+    "-1": (-1, "Limits must be 0 (unlimited)"),
+    "1e300": (1e300, "must be a whole number"),
+    "a 5,000-digit number": (None, "not valid JSON"),
+}
+
+
+@pytest.mark.parametrize("case", LIMIT_NUMBERS)
+def test_a_tenant_profile_limit_beyond_a_long_is_a_400_that_changes_nothing(
+    client: FlaskClient, sysadmin: Actor, case: str
+) -> None:
+    value, words = LIMIT_NUMBERS[case]
+    before = ok_json(client.get("/api/tenantProfiles?pageSize=100&page=0", headers=sysadmin.headers))
+    body = json.dumps(profile("Huge", 0)).replace('"maxResourceSize": 0', f'"maxResourceSize": {value}')
+    if value is None:
+        body = body.replace('"maxResourceSize": None', f'"maxResourceSize": {"9" * 5000}')
+    refused = client.post("/api/tenantProfile", data=body, content_type="application/json", headers=sysadmin.headers)
+    assert words in error_of(refused, 400)["message"]
+    made = ok_json(client.post("/api/tenantProfile", json=profile("Kept", 1000), headers=sysadmin.headers))
+    updated = {**profile("Kept", 0), "id": made["id"]}
+    updated["profileData"]["configuration"]["maxResourceSize"] = value if value is not None else 1  # type: ignore[index]
+    if value is not None:
+        assert (
+            words in error_of(client.post("/api/tenantProfile", json=updated, headers=sysadmin.headers), 400)["message"]
+        )
+    after = ok_json(client.get("/api/tenantProfiles?pageSize=100&page=0", headers=sysadmin.headers))
+    assert after["totalElements"] == before["totalElements"] + 1  # "Kept" alone
+    kept = ok_json(client.get(f"/api/tenantProfile/{made['id']['id']}", headers=sysadmin.headers))
+    assert kept["profileData"]["configuration"]["maxResourceSize"] == 1000
+
+
+def test_the_largest_limit_a_long_holds_is_kept(client: FlaskClient, sysadmin: Actor) -> None:
+    made = ok_json(
+        client.post("/api/tenantProfile", json=profile("Vast", 2**63 - 1, 2**63 - 1), headers=sysadmin.headers)
+    )
+    kept = ok_json(client.get(f"/api/tenantProfile/{made['id']['id']}", headers=sysadmin.headers))
+    assert kept["profileData"]["configuration"]["maxResourceSize"] == 2**63 - 1
+
+
+NOT_JSON_NUMBERS = {
+    "NaN": '{"title": "n", "configuration": {"x": NaN}}',
+    "Infinity": '{"title": "n", "configuration": {"x": Infinity}}',
+    "-Infinity": '{"title": "n", "configuration": {"x": -Infinity}}',
+    "1e999": '{"title": "n", "configuration": {"x": 1e999}}',
+}
+
+
+@pytest.mark.parametrize("case", NOT_JSON_NUMBERS)
+def test_numbers_json_has_not_are_a_400_that_stores_nothing(client: FlaskClient, admin: Actor, case: str) -> None:
+    """Python's reader takes NaN and Infinity (and 1e999 as infinity); stored, they would be written back as JSON no
+    client can parse."""
+    sent = client.post(
+        "/api/dashboard", data=NOT_JSON_NUMBERS[case], content_type="application/json", headers=admin.headers
+    )
+    assert "is not valid JSON" in error_of(sent, 400)["message"]
+    assert ok_json(client.get("/api/tenant/dashboards?pageSize=10&page=0", headers=admin.headers))["data"] == []
+
+
+@pytest.mark.parametrize("size", [2**63, 2**70, -(2**70), 1e300])
+def test_a_large_upload_size_beyond_a_long_is_a_400(client: FlaskClient, admin: Actor, size: object) -> None:
+    refused = client.post("/api/image/uploads", json={"fileName": "a.png", "size": size}, headers=admin.headers)
+    assert (
+        "'size' must be a whole number of bytes from 1 to 9,223,372,036,854,775,807"
+        in error_of(refused, 400)["message"]
+    )
