@@ -289,6 +289,13 @@ def export_images(tenant: str | None, system: bool, out: Path) -> None:
     envvar="GALLERY_IMPORT_PASSWORD",
     help="With --from: its password (or the environment's GALLERY_IMPORT_PASSWORD, kept out of shell history).",
 )
+@click.option(
+    "--timeout",
+    default=60.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1, max=3600),
+    help="With --from: the seconds one request to the server may take in all (connecting, waiting, reading).",
+)
 @_reported
 def import_images(
     sources: tuple[Path, ...],
@@ -299,6 +306,7 @@ def import_images(
     from_url: str | None,
     username: str | None,
     password: str | None,
+    timeout: float,
 ) -> None:
     """Import ThingsBoard export JSON: zips made by `gallery export`, folders of export files, single files, or
     every image a ThingsBoard server shows a login (--from). Images already there with the same bytes are skipped,
@@ -313,7 +321,7 @@ def import_images(
 
         if not username or password is None:
             raise click.UsageError("--from needs --username and --password (or GALLERY_IMPORT_PASSWORD)")
-        found = list(Remote(from_url, username, password).entries())
+        found = list(Remote(from_url, username, password, timeout=timeout).entries())
     elif sources:
         found = list(entries(sources))
     else:

@@ -97,17 +97,16 @@ class Remote:
             while True:
                 query = f"pageSize={PAGE_SIZE}&page={page}&imageSubType={sub_type.value}&sortProperty=createdTime"
                 found = self._call("GET", f"/api/images?{query}&sortOrder=ASC")
-                rows = found.get("data") if isinstance(found, dict) else None
-                if not isinstance(rows, list | None):
+                if not isinstance(found, dict) or not isinstance(found.get("data"), list | None):
                     raise errors.BadRequest(f"{self.base} answered the image list with no page of images; gave up")
                 before = len(links)
-                for image in rows or []:
+                for image in found.get("data") or []:
                     link = image.get("link") if isinstance(image, dict) else None
                     if isinstance(link, str):
                         links.setdefault(link)
                 if len(links) > MAX_IMAGES:
                     raise errors.BadRequest(f"{self.base} listed more than {MAX_IMAGES:,} images; gave up")
-                if not isinstance(found, dict) or not found.get("hasNext"):
+                if not found.get("hasNext"):
                     break
                 if len(links) == before:
                     raise errors.BadRequest(
@@ -116,7 +115,7 @@ class Remote:
                     )
                 page += 1
         for link in links:
-            if _LINK.fullmatch(link):
+            if _LINK.fullmatch(link) and link.rsplit("/", 1)[1] not in {".", ".."}:
                 yield Entry(f"{self.base}{link}", self._exporter(link))
             else:
                 yield Entry(f"{self.base} link {link[:100]!r}", _refused("is not an image's link; not requested"))
@@ -179,7 +178,10 @@ class Remote:
         try:
             connection.request(method, target, data, headers)
             response = connection.getresponse()
-            return _Answer(response.status, response.getheader("Location"), self._body(response, method, target, most))
+            body = self._body(response, method, target, most)
+            if time.monotonic() >= deadline:  # what was cut short by the deadline reads as an early end
+                raise self._too_slow(method, target)
+            return _Answer(response.status, response.getheader("Location"), body)
         except (OSError, http.client.HTTPException, ValueError) as exc:
             if time.monotonic() >= deadline:
                 raise self._too_slow(method, target) from None

@@ -7,6 +7,8 @@ from __future__ import annotations
 import errno
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -258,3 +260,20 @@ def test_a_large_upload_size_beyond_a_long_is_a_400(client: FlaskClient, admin: 
         "'size' must be a whole number of bytes from 1 to 9,223,372,036,854,775,807"
         in error_of(refused, 400)["message"]
     )
+
+
+@pytest.mark.parametrize("value", [str(2**63), str(2**70), "-1"])
+def test_the_command_refuses_a_limit_beyond_a_long(tmp_path: Path, value: str) -> None:
+    """`gallery tenants create` as installed: a usage error, not SQLite's overflow as a traceback."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "GALLERY_DATA_DIR": str(tmp_path / "data")}
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "gallery"), "tenants", "create", "Huge", "--max-resource-size", value],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert "Invalid value for '--max-resource-size'" in done.stderr

@@ -1,5 +1,6 @@
 """The embedded default's files: only the gallery's own user can read them (the catalog holds password hashes),
-interrupted writes do not pile up, and opening the stores never endangers a database other processes are writing."""
+interrupted writes do not pile up, and opening the stores never endangers a database other processes are writing.
+What `gallery export` writes is the operator's alone, and made where no planted link can redirect it."""
 
 from __future__ import annotations
 
@@ -10,15 +11,21 @@ import subprocess
 import sys
 import threading
 import time
+import zipfile
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from gallery.cli import main
 from gallery.config import Settings
+from gallery.demo import as_principal
+from gallery.domain.model import Authority, Scope
 from gallery.storage.files import TEMPORARY_PREFIX
 from gallery.wiring import Gallery
 from tests.conftest import JWT_SECRET
+from tests.helpers import png
+from tests.test_archive import Shell
 
 
 def mode(path: Path) -> int:
@@ -123,3 +130,63 @@ def test_short_lived_processes_beside_a_long_lived_one_keep_the_database_whole(t
     assert (integrity, failures) == ("ok", [])
     assert writers == 60
     assert written[0] > 0
+
+
+# --- what `gallery export` writes ------------------------------------------------------------------------------------
+@pytest.fixture
+def exporting(tmp_path: Path) -> Shell:
+    shell = Shell(tmp_path / "shell", tmp_path / "data")
+    shell("tenants", "create", "Plant")
+    gallery = shell.gallery()
+    tenant = gallery.accounts.resolve_tenant("Plant")
+    admin = as_principal(
+        gallery.accounts.create_user("a@plant.example", "a-long-password", Authority.TENANT_ADMIN, tenant.id)
+    )
+    gallery.images.upload(admin, "secret.png", png(40, 30), "Private plan", None)
+    gallery.images.set_public(admin, Scope.TENANT, "secret.png", False)
+    gallery.close()
+    return shell
+
+
+def test_export_never_writes_through_a_link_planted_at_its_temporary_name(exporting: Shell, tmp_path: Path) -> None:
+    """The zip was written to `.<name>.partial`, a name anyone with the folder could predict, following a link
+    planted there: the link's target (here the operator's own file) was overwritten with the tenant's images."""
+    folder = tmp_path / "out"
+    folder.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("the operator's notes")
+    (folder / ".plant.zip.partial").symlink_to(victim)
+    exporting("export", "--tenant", "Plant", "--out", str(folder / "plant.zip"))
+    assert victim.read_text() == "the operator's notes"
+    assert (folder / ".plant.zip.partial").is_symlink()  # left as it was, not used
+    assert sorted(p.name for p in folder.iterdir()) == [".plant.zip.partial", "plant.zip"]
+
+
+def test_the_exported_zip_is_the_operators_alone(exporting: Shell, tmp_path: Path) -> None:
+    out = tmp_path / "plant.zip"
+    before = os.umask(0o022)  # a usual umask, which the command inherits: files made with open() would be 0644
+    try:
+        exporting("export", "--tenant", "Plant", "--out", str(out))
+    finally:
+        os.umask(before)
+    assert mode(out) == 0o600  # it holds private images
+    with zipfile.ZipFile(out) as made:
+        assert "images/" in made.namelist()[0]
+
+
+def test_a_link_at_the_output_itself_is_replaced_not_followed(exporting: Shell, tmp_path: Path) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    out = tmp_path / "plant.zip"
+    out.symlink_to(victim)
+    exporting("export", "--tenant", "Plant", "--out", str(out))
+    assert victim.read_text() == "keep me"
+    assert not out.is_symlink()
+    assert zipfile.is_zipfile(out)
+
+
+def test_an_export_into_a_missing_folder_says_so_in_one_line(exporting: Shell, tmp_path: Path) -> None:
+    done = exporting("export", "--tenant", "Plant", "--out", str(tmp_path / "nowhere" / "plant.zip"), check=1)
+    assert done.stderr.strip().splitlines() == [done.stderr.strip()]
+    assert "cannot write beside" in done.stderr
+    assert "Traceback" not in done.stderr
