@@ -279,15 +279,15 @@ def png_in_pieces(size: tuple[int, int], piece: int) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + ihdr + pieces + png_chunk(b"IEND", b"")
 
 
-def interlaced_png(size: tuple[int, int]) -> bytes:
-    """A grey PNG in Adam7's seven passes (which Pillow does not write)."""
+def interlaced_png(size: tuple[int, int], shade: int = 0) -> bytes:
+    """A grey PNG in Adam7's seven passes (which Pillow does not write); `shade` makes another picture of it."""
     width, height = size
     passes = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
     packer, parts = zlib.compressobj(6), []
     for x0, y0, dx, dy in passes:
         across, down = (width - x0 + dx - 1) // dx, (height - y0 + dy - 1) // dy
         if across > 0 and down > 0:
-            row = b"\0" + bytes(n % 256 for n in range(across))
+            row = b"\0" + bytes((n + shade) % 256 for n in range(across))
             parts += [packer.compress(row) for _ in range(down)]
     compressed = b"".join([*parts, packer.flush()])
     ihdr = png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 1))

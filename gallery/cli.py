@@ -110,6 +110,12 @@ def _keep_site_current(gallery: Gallery, site: Path, tenant: str | None, stop: t
     live = LiveSite(site, BuildRequest(tenant=tenant, system=True), gallery.images.change_count)
     live.generations.adopt()
     live.start(stop)
+
+    def close_when_stopped() -> None:
+        stop.wait()
+        live.close()  # its render processes, before the interpreter waits on them at exit
+
+    threading.Thread(target=close_when_stopped, name="gallery-site-close", daemon=True).start()
     if gallery.images.change_count() is None:
         click.echo(
             "The gallery at / is built once at start: on AWS the publisher keeps the published one current", err=True

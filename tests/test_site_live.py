@@ -13,7 +13,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -39,13 +39,14 @@ PACKAGED_CONFIG = Path(__file__).resolve().parent.parent / "gallery" / "site" / 
 
 
 @pytest.fixture
-def live(tmp_path: Path, env: dict[str, str], uploaded: dict[str, ImageInfo], seed: Seed) -> LiveSite:
+def live(tmp_path: Path, env: dict[str, str], uploaded: dict[str, ImageInfo], seed: Seed) -> Iterator[LiveSite]:
     request = BuildRequest(tenant=seed.tenants["A"].name, system=True, cache_dir=tmp_path / "cache")
     gallery = Gallery.open()
     site = LiveSite(tmp_path / "out" / "site", request, gallery.images.change_count)
     first = site.rebuild()
     assert first.job is not None, first.error
-    return site
+    yield site
+    site.close()
 
 
 def served(live: LiveSite, relative: str = "index.html") -> str:

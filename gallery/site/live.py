@@ -19,6 +19,9 @@ background.
   gallery) live once in `.shared/`, linked into every generation, so a clone is a few hundred files however many
   images there are. A new file there is a new name (or, for a changed image's page, a new file renamed over the
   old: a visitor gets one or the other); what no page refers to any more is removed only after the swap.
+- **A slow render delays nothing else:** renders run in a pool that outlives builds (`renderer.py`); a build waits
+  for its own only until the catalog moves, so an image made private meanwhile leaves `/` as fast as ever while
+  another image is still rendering, which joins the site once made.
 - **A failed build** is logged; the site being served stays as it was, and the next change tries again.
 """
 
@@ -40,6 +43,7 @@ from gallery.domain import errors, site_layout
 from gallery.site.build import run_build
 from gallery.site.memory import SiteMemory
 from gallery.site.plugin import BuildJob, BuildRequest, remove_files
+from gallery.site.renderer import BackgroundRenders
 
 log = logging.getLogger("gallery.site")
 
@@ -182,6 +186,8 @@ class Outcome:
             f"Static gallery updated in {self.seconds:.1f} s: {len(report.items)} image(s), {report.rendered} "
             f"rendered, {len(self.job.written)} file(s) written, {len(self.job.removed)} removed"
         )
+        if report.deferred:
+            text += f", {len(report.deferred)} still rendering (shown once made)"
         return text + "".join(f"\n  skipped {i.title} ({i.resource_key}): {why}" for i, why in report.failures)
 
 
@@ -201,7 +207,8 @@ class LiveSite:
     ) -> None:
         self.generations = Generations(site)
         self.memory = SiteMemory()
-        self.request = replace(_in_background(request), memory=self.memory)
+        self.renders = BackgroundRenders()
+        self.request = replace(_in_background(request), memory=self.memory, renders=self.renders)
         self.change_count = change_count
         self.config_file = config_file
         self.quiet, self.patience, self.poll = quiet, patience, poll
@@ -212,6 +219,10 @@ class LiveSite:
     def rebuild(self) -> Outcome:
         """One build into a new generation, swapped in if it completes; the served site is untouched otherwise."""
         started = time.perf_counter()
+        # Renders wait only while the catalog stays as this build found it; one finishing later asks for a build.
+        found = self.change_count()
+        self.renders.interrupted = lambda: self.change_count() != found
+        self.renders.finished.clear()
         with self.generations.locked():
             current = self.generations.current()
             unfinished = self.generations.unfinished.exists()
@@ -254,12 +265,16 @@ class LiveSite:
         self._build(seen)
         while not stop.wait(self.poll):
             count = self.change_count()
-            if count == self.built_for:
+            if count == self.built_for and not self.renders.finished.is_set():
                 continue
             count = self._settle(count, stop)
             if stop.is_set():
                 return
             self._build(count)
+
+    def close(self) -> None:
+        """Stop the render processes (what they were rendering is rendered again when next asked)."""
+        self.renders.close()
 
     def start(self, stop: threading.Event) -> threading.Thread:
         thread = threading.Thread(target=self.run, args=(stop,), name="gallery-site", daemon=True)

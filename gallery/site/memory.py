@@ -148,7 +148,10 @@ class SiteMemory:
         """Take in what this build rendered or found in the cache; returns every item the site shows, newest
         first, and sets `released`."""
         touched: dict[str, str] = {}
+        rendering = {image.id for image in report.deferred}
         for image_id in self.dirty or ():
+            if image_id in rendering and image_id in self.items and image_id in self.shelf.images:
+                continue  # still shown, its new version still rendering: the site keeps the version it has
             old = self.items.pop(image_id, None)
             self.cards.pop(image_id, None)
             if old is None:
@@ -158,6 +161,7 @@ class SiteMemory:
                 self.uses[path] -= 1
                 touched[path] = source
         self.failed = {i for i in self.failed if i not in (self.dirty or ())} | {i.id for i, _ in report.failures}
+        self.failed |= rendering  # looked at again by the next build, which a finished render starts
         for item in report.items:
             self.items[item.slug] = item
             self.system += item.image.is_system

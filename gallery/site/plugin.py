@@ -48,6 +48,7 @@ from gallery.site.render import (
     write_atomically,
     write_if_changed,
 )
+from gallery.site.renderer import BackgroundRenders
 from gallery.site.renditions import DEFAULT_WIDTHS
 from gallery.wiring import Gallery
 
@@ -104,6 +105,9 @@ class BuildRequest:
     # What the last build of this site made, kept by a caller that builds the same site again and again (the living
     # site): the build then reads and renders only what changed since. None: a build from nothing but the output.
     memory: SiteMemory | None = field(default=None, compare=False, repr=False)
+    # A pool of render processes that outlives the build (the living site's): the build waits for its renders only
+    # until the catalog moves, and goes on without those still under way (`renderer.py`). None: it waits for all.
+    renders: BackgroundRenders | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -192,6 +196,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
                 request.start_method,
                 request.published,
                 prune=memory.dirty is None,
+                renders=request.renders,
             )
             self._keep_what_was_learnt(gallery, report, pending)
         except errors.GalleryError as exc:

@@ -17,9 +17,10 @@ import os
 import shutil
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PIL import _imaging as pillow_core
 
@@ -32,6 +33,9 @@ from gallery.site.renditions import DEFAULT_WIDTHS, RenditionPlan, plan_for, ren
 from gallery.storage import files
 from gallery.storage.backends import open_blobs
 from gallery.storage.protocols import BlobStore, read_blob
+
+if TYPE_CHECKING:
+    from gallery.site.renderer import BackgroundRenders
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,8 @@ class Report:
     failures: list[tuple[ImageInfo, str]] = field(default_factory=list)
     # What rendering learnt of images whose rows did not say whether they are see-through: id → has_alpha.
     learnt: dict[str, bool] = field(default_factory=dict)
+    # Still rendering in the background when the build went on without them (`renderer.py`): tried again next build.
+    deferred: list[ImageInfo] = field(default_factory=list)
 
     def summary(self) -> str:
         text = f"{len(self.items)} image(s), {self.rendered} rendered, {len(self.failures)} failed"
@@ -165,17 +171,28 @@ def _outcomes(
     cache_root: Path,
     count: int,
     start_method: str | None,
-) -> Iterator[tuple[ImageInfo, Outcome]]:
-    """Each pending image with the call that gives its result: in this process when one worker would do (a
+    renders: BackgroundRenders | None,
+) -> Iterator[tuple[ImageInfo, Outcome | None]]:
+    """Each pending image with the call that gives its result: from the living site's lasting pool (`renders`;
+    None for an image still rendering when the build went on), in this process when one worker would do (a
     rebuild after one upload starts no pool), else from a pool of `count` processes, in order."""
+    if renders is not None:
+        submitted = [(image, *renders.submit(image, options, limits, settings, cache_root)) for image in pending]
+        renders.wait([future for _, future, started in submitted if started])
+        asked = [(image, future) for image, future, _ in submitted]
+        used = {future for _, future in asked if future.done()}
+        renders.taken([future for _, future in asked], used)
+        for image, future in asked:
+            yield image, (future.result if future in used else None)
+        return
     if count <= 1:
         _start_worker(settings, cache_root)
         for image in pending:
-            yield image, functools.partial(_work, image, options, limits)
+            yield image, functools.partial(work, image, options, limits)
         return
     context = multiprocessing.get_context(start_method) if start_method else None
-    with ProcessPoolExecutor(count, context, initializer=_start_pool_worker, initargs=(settings, cache_root)) as pool:
-        futures = [(image, pool.submit(_work, image, options, limits)) for image in pending]
+    with ProcessPoolExecutor(count, context, initializer=start_pool_worker, initargs=(settings, cache_root)) as pool:
+        futures = [(image, pool.submit(work, image, options, limits)) for image in pending]
         for image, future in futures:
             yield image, future.result
 
@@ -186,7 +203,7 @@ def _start_worker(settings: Settings, cache_root: Path) -> None:
     _worker = open_blobs(settings), Cache(cache_root)
 
 
-def _start_pool_worker(settings: Settings, cache_root: Path) -> None:
+def start_pool_worker(settings: Settings, cache_root: Path) -> None:
     """A worker of its own also keeps Pillow's freed image memory for the next image (`PILLOW_BLOCKS_MAX`): by
     default each 6 MP decode maps fresh pages from the kernel and faults them in, a seventh of a rendering's time
     (`benchmarks/default_build.py`). Not in a caller's process (`gallery serve`), which should give memory back."""
@@ -194,7 +211,7 @@ def _start_pool_worker(settings: Settings, cache_root: Path) -> None:
     _start_worker(settings, cache_root)
 
 
-def _work(image: ImageInfo, options: Options, limits: DecodeLimits) -> tuple[RenditionPlan, bool]:
+def work(image: ImageInfo, options: Options, limits: DecodeLimits) -> tuple[RenditionPlan, bool]:
     """In a worker: read the bytes, render and store all one image needs; returns its plan and transparency."""
     assert _worker is not None
     blobs, cache = _worker
@@ -252,6 +269,7 @@ def render_images(
     start_method: str | None = None,
     published: frozenset[str] = frozenset(),
     prune: bool = True,
+    renders: BackgroundRenders | None = None,
 ) -> Report:
     """Make sure every image has what the site needs in the cache; render only what is missing, spread over all
     cores (workers open the blob store `settings` names; `start_method` is multiprocessing's, for a caller with
@@ -260,7 +278,9 @@ def render_images(
     `published`: site paths already where the site goes (a bucket, for the publisher on AWS); a content-named file
     there counts as made, so a container with an empty cache renders only what is new.
 
-    `prune`: forget what no image of `images` uses (when they are every image the site shows)."""
+    `prune`: forget what no image of `images` uses (when they are every image the site shows).
+
+    `renders`: the living site's lasting pool, whose renders a build waits for only until the catalog moves."""
     cache = Cache(cache_root)
     report = Report()
     pending: list[ImageInfo] = []
@@ -280,12 +300,17 @@ def render_images(
         report.items.append(Item(image, known))
     count = min(workers or os.cpu_count() or 1, len(pending))
     for done, (image, outcome) in enumerate(
-        _outcomes(pending, options, limits, settings, cache_root, count, start_method), 1
+        _outcomes(pending, options, limits, settings, cache_root, count, start_method, renders), 1
     ):
+        if outcome is None:
+            report.deferred.append(image)
+            continue
         try:
             rendition_plan, has_alpha = outcome()
         except errors.GalleryError as exc:
             report.failures.append((image, exc.message))
+        except BrokenExecutor:
+            report.failures.append((image, "rendering it stopped its worker process (out of memory?)"))
         else:
             report.items.append(Item(image, rendition_plan))
             report.rendered += 1
@@ -294,6 +319,6 @@ def render_images(
         if progress:
             progress(done, len(pending))
     report.items.sort(key=lambda item: (-item.image.created_time, item.image.id))
-    if prune:
+    if prune and not report.deferred:  # what is still rendering is not in the cache yet, or just arrived
         cache.prune(report.items)
     return report

@@ -8,10 +8,15 @@ accepted. `python -m benchmarks.decode_costs` measures each one's time and memor
 
 from __future__ import annotations
 
+import json
 import struct
+import threading
+import time
 import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
@@ -55,11 +60,15 @@ from benchmarks.hostile_images import (
     webp_with_chunks,
 )
 from gallery import imaging
+from gallery.demo import as_principal
 from gallery.domain.errors import InvalidImage
+from gallery.domain.model import ImageInfo, Scope
 from gallery.imaging import headers
 from gallery.site import renditions
+from gallery.site.live import LiveSite
+from gallery.site.plugin import BuildRequest
 from gallery.wiring import Gallery
-from tests.conftest import Actor
+from tests.conftest import Actor, Seed
 from tests.helpers import error_of, ok_json
 
 # The product's defaults (config: GALLERY_MAX_IMAGE_PIXELS, GALLERY_MAX_IMAGE_FRAMES), which the API tests run with.
@@ -428,3 +437,48 @@ def test_a_hostile_svg_upload_is_400_and_stores_nothing(
     assert refusal in body["message"]
     assert gallery.images.usage(admin.tenant_id) == 0
     assert ok_json(client.get("/api/images?pageSize=10&page=0", headers=admin.headers))["totalElements"] == 0
+
+
+# --- the living site: a slow render delays nothing else --------------------------------------------------------------
+def cards(live: LiveSite) -> list[str]:
+    try:
+        return [card["t"] for card in json.loads((live.generations.site / "gallery.json").read_text())]
+    except (OSError, ValueError):
+        return []
+
+
+def test_an_image_made_private_leaves_the_site_while_other_images_render(
+    tmp_path: Path, env: dict[str, str], uploaded: dict[str, ImageInfo], gallery: Gallery, seed: Seed
+) -> None:
+    """The review's upload held the living site's rebuild 32.8 s, and an image made private meanwhile stayed on `/`
+    for 15 s. Hostile files are refused now; but legitimate work takes time too (here ten 49-megapixel pictures,
+    seconds of rendering), and an image made private while it renders must leave `/` at once, not after it."""
+    admin = as_principal(seed.users["admin"])
+    request = BuildRequest(tenant=seed.tenants["A"].name, system=True, cache_dir=tmp_path / "cache")
+    live = LiveSite(tmp_path / "out" / "site", request, gallery.images.change_count)
+    assert live.rebuild().job is not None
+    assert "Sunset & <sea>" in cards(live)
+    for shade in range(10):
+        gallery.images.upload(admin, f"big{shade}.png", interlaced_png((7000, 7000), shade), f"Big {shade}", None)
+    rendered = set((tmp_path / "cache" / "r").iterdir())
+    stop = threading.Event()
+    live.start(stop)
+    try:
+        wait_for(lambda: set((tmp_path / "cache" / "r").iterdir()) - rendered, "the first big picture rendered")
+        gallery.images.set_public(admin, Scope.TENANT, "photo.jpg", False)
+        shown = wait_for(lambda: (now := cards(live)) and "Sunset & <sea>" not in now and now, "the photo gone")
+        big = [title for title in shown if title.startswith("Big ")]
+        assert len(big) < 10, "the photo left only once every big picture was rendered"
+        wait_for(lambda: sum(title.startswith("Big ") for title in cards(live)) == 10, "every big picture shown")
+    finally:
+        stop.set()
+        live.close()
+
+
+def wait_for(check: Callable[[], object], what: str, seconds: float = 120) -> Any:
+    deadline = time.monotonic() + seconds
+    while not (found := check()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not seen after {seconds} s: {what}")
+        time.sleep(0.02)
+    return found
