@@ -396,3 +396,16 @@ def ico_of_runs(size: tuple[int, int], pixels: bytes) -> bytes:
     header = struct.pack("<IiiHHIIiiII", 40, width, 2 * height, 1, 8, 1, len(pixels), 0, 0, 2, 0)
     mask = bytes((width + 31) // 32 * 4 * height)
     return ico(width % 256, header + b"\0\0\0\0\xff\xff\xff\0" + pixels + mask, bits=8)
+
+
+SVG_OPEN = b'<svg xmlns="http://www.w3.org/2000/svg" width="40" height="30">'
+
+
+def svg_groups(depth: int) -> bytes:
+    """An SVG of `depth` groups, each inside the one before (7 bytes a level)."""
+    return SVG_OPEN + b"<g>" * depth + b"</g>" * depth + b"</svg>"
+
+
+def svg_shapes(count: int) -> bytes:
+    """An SVG of `count` shapes side by side (28 bytes each)."""
+    return SVG_OPEN + b'<rect width="1" height="1"/>' * count + b"</svg>"

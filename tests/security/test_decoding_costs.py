@@ -25,6 +25,7 @@ from werkzeug.test import TestResponse
 
 from benchmarks.hostile_images import (
     READ_PAST_BY_PILLOW,
+    SVG_OPEN,
     animated_webp,
     encode,
     exif_naming_one_value,
@@ -52,6 +53,8 @@ from benchmarks.hostile_images import (
     rotated_jpeg,
     run_length_bmp,
     small_jpeg,
+    svg_groups,
+    svg_shapes,
     tiff,
     tiff_naming_one_value,
     tiff_of_many_entries,
@@ -379,22 +382,11 @@ def test_a_gif_of_millions_of_empty_blocks_is_refused_without_walking_them(decod
 
 
 # --- SVG: parsed as a stream, within bounds of depth, elements and bytes ---------------------------------------------
-SVG_OPEN = b'<svg xmlns="http://www.w3.org/2000/svg" width="40" height="30">'
-
-
-def nested_groups(depth: int) -> bytes:
-    return SVG_OPEN + b"<g>" * depth + b"</g>" * depth + b"</svg>"
-
-
-def siblings(count: int) -> bytes:
-    return SVG_OPEN + b'<rect width="1" height="1"/>' * count + b"</svg>"
-
-
 SVG_HOSTILE: dict[str, tuple[Callable[[], bytes], str]] = {
-    "42 MB of nested groups (the review's)": (lambda: nested_groups(6_000_000), "an SVG may be at most 16 MB"),
-    "14 MB of nested groups": (lambda: nested_groups(2_000_000), "nests elements deeper than 256 levels"),
-    "257 levels": (lambda: nested_groups(256), "nests elements deeper than 256 levels"),
-    "300,000 sibling elements (8 MB)": (lambda: siblings(300_000), "has more than 200,000 elements"),
+    "42 MB of nested groups (the review's)": (lambda: svg_groups(6_000_000), "an SVG may be at most 16 MB"),
+    "14 MB of nested groups": (lambda: svg_groups(2_000_000), "nests elements deeper than 256 levels"),
+    "257 levels": (lambda: svg_groups(256), "nests elements deeper than 256 levels"),
+    "300,000 sibling elements (8 MB)": (lambda: svg_shapes(300_000), "has more than 200,000 elements"),
     "17 MB of comment": (
         lambda: SVG_OPEN + b"<!--" + b"x" * (17 * 1024 * 1024) + b"--></svg>",
         "The SVG is 17 MB; an SVG may be at most 16 MB",
@@ -410,14 +402,14 @@ def test_an_svg_beyond_the_bounds_is_refused(case: str) -> None:
 
 
 def test_an_svg_at_the_bounds_is_accepted() -> None:
-    assert imaging.inspect(nested_groups(255), LIMITS).original.width == 40  # 255 groups in the root: 256 levels
-    assert imaging.inspect(siblings(199_999), LIMITS).original.height == 30  # and the root: 200,000 elements
+    assert imaging.inspect(svg_groups(255), LIMITS).original.width == 40  # 255 groups in the root: 256 levels
+    assert imaging.inspect(svg_shapes(199_999), LIMITS).original.height == 30  # and the root: 200,000 elements
 
 
 def test_a_deep_svg_costs_no_memory_beyond_its_bytes() -> None:
     """A 42 MB document of nested groups took a server from 113 MB to 1.8 GB while a tree was built; refused as a
     stream, 14 MB of them cost a few kilobytes besides their own bytes."""
-    data = nested_groups(2_000_000)
+    data = svg_groups(2_000_000)
     tracemalloc.start()
     try:
         with pytest.raises(InvalidImage):

@@ -201,6 +201,10 @@ def test_enabling_and_disabling_users(
     assert listed["additionalInfo"]["userCredentialsEnabled"] is False
     ok_status(switch(sysadmin, customer.id, True))
     sign_in(client, customer.email)
+    # As decided (SECURITY.md, "Who is who"): the tenant's administrator owns its users, whoever disabled one.
+    ok_status(switch(sysadmin, customer.id, False))
+    ok_status(switch(admin, customer.id, True))
+    sign_in(client, customer.email)
 
 
 def test_tokens_from_before_generations_are_refused(client: FlaskClient, admin: Actor) -> None:
