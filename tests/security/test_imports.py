@@ -367,14 +367,23 @@ def test_an_endless_list_is_given_up_in_one_line(shell: Shell, pages: Callable[[
     assert imported(shell) == set()
 
 
-def trickle(part: str) -> Behaviour:
-    """Signs in, then sends the list's headers (or its status line) a byte at a time, a byte a second."""
+def listing_by(send: Callable[[BaseHTTPRequestHandler], None]) -> Behaviour:
+    """Signs in as a ThingsBoard would, then answers the image list with `send`."""
     inner = a_thingsboard(only_images([]))
 
     def behave(handler: BaseHTTPRequestHandler, seen: Seen) -> None:
-        if not handler.path.startswith("/api/images?"):
+        if handler.path.startswith("/api/images?"):
+            send(handler)
+        else:
             inner(handler, seen)
-            return
+
+    return behave
+
+
+def trickle(part: str) -> Behaviour:
+    """The list's headers (or its body) sent a byte at a time, a byte a second."""
+
+    def send(handler: BaseHTTPRequestHandler) -> None:
         head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
         slow = head + b" " * 100 if part == "headers" else b" " * 100
         if part == "body":
@@ -384,7 +393,7 @@ def trickle(part: str) -> Behaviour:
             handler.wfile.flush()
             time.sleep(1)
 
-    return behave
+    return listing_by(send)
 
 
 @pytest.mark.parametrize("part", ["body", "headers"])
@@ -398,13 +407,9 @@ def test_an_answer_sent_a_byte_a_second_is_cut_at_the_deadline(shell: Shell, par
 
 
 def flood(declared: bool) -> Behaviour:
-    """Signs in, then answers the list with 300 MB (said in Content-Length, or not said)."""
-    inner = a_thingsboard(only_images([]))
+    """The list answered with 300 MB (said in Content-Length, or not said)."""
 
-    def behave(handler: BaseHTTPRequestHandler, seen: Seen) -> None:
-        if not handler.path.startswith("/api/images?"):
-            inner(handler, seen)
-            return
+    def send(handler: BaseHTTPRequestHandler) -> None:
         handler.send_response(200)
         handler.send_header("Content-Type", "application/json")
         if declared:
@@ -415,7 +420,7 @@ def flood(declared: bool) -> Behaviour:
         for _ in range(300):
             handler.wfile.write(block)
 
-    return behave
+    return listing_by(send)
 
 
 @pytest.mark.parametrize("declared", [True, False], ids=["declared", "undeclared"])

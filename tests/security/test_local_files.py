@@ -14,17 +14,14 @@ import time
 import zipfile
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from gallery.cli import main
 from gallery.config import Settings
-from gallery.demo import as_principal
-from gallery.domain.model import Authority, Scope
 from gallery.storage.files import TEMPORARY_PREFIX
 from gallery.wiring import Gallery
+from tests import test_archive
 from tests.conftest import JWT_SECRET
-from tests.helpers import png
 from tests.test_archive import Shell
 
 
@@ -133,22 +130,10 @@ def test_short_lived_processes_beside_a_long_lived_one_keep_the_database_whole(t
 
 
 # --- what `gallery export` writes ------------------------------------------------------------------------------------
-@pytest.fixture
-def exporting(tmp_path: Path) -> Shell:
-    shell = Shell(tmp_path / "shell", tmp_path / "data")
-    shell("tenants", "create", "Plant")
-    gallery = shell.gallery()
-    tenant = gallery.accounts.resolve_tenant("Plant")
-    admin = as_principal(
-        gallery.accounts.create_user("a@plant.example", "a-long-password", Authority.TENANT_ADMIN, tenant.id)
-    )
-    gallery.images.upload(admin, "secret.png", png(40, 30), "Private plan", None)
-    gallery.images.set_public(admin, Scope.TENANT, "secret.png", False)
-    gallery.close()
-    return shell
+source = test_archive.source  # a fixture: tenant Plant, with one of its images private
 
 
-def test_export_never_writes_through_a_link_planted_at_its_temporary_name(exporting: Shell, tmp_path: Path) -> None:
+def test_export_never_writes_through_a_link_planted_at_its_temporary_name(source: Shell, tmp_path: Path) -> None:
     """The zip was written to `.<name>.partial`, a name anyone with the folder could predict, following a link
     planted there: the link's target (here the operator's own file) was overwritten with the tenant's images."""
     folder = tmp_path / "out"
@@ -156,17 +141,17 @@ def test_export_never_writes_through_a_link_planted_at_its_temporary_name(export
     victim = tmp_path / "victim.txt"
     victim.write_text("the operator's notes")
     (folder / ".plant.zip.partial").symlink_to(victim)
-    exporting("export", "--tenant", "Plant", "--out", str(folder / "plant.zip"))
+    source("export", "--tenant", "Plant", "--out", str(folder / "plant.zip"))
     assert victim.read_text() == "the operator's notes"
     assert (folder / ".plant.zip.partial").is_symlink()  # left as it was, not used
     assert sorted(p.name for p in folder.iterdir()) == [".plant.zip.partial", "plant.zip"]
 
 
-def test_the_exported_zip_is_the_operators_alone(exporting: Shell, tmp_path: Path) -> None:
+def test_the_exported_zip_is_the_operators_alone(source: Shell, tmp_path: Path) -> None:
     out = tmp_path / "plant.zip"
     before = os.umask(0o022)  # a usual umask, which the command inherits: files made with open() would be 0644
     try:
-        exporting("export", "--tenant", "Plant", "--out", str(out))
+        source("export", "--tenant", "Plant", "--out", str(out))
     finally:
         os.umask(before)
     assert mode(out) == 0o600  # it holds private images
@@ -174,19 +159,19 @@ def test_the_exported_zip_is_the_operators_alone(exporting: Shell, tmp_path: Pat
         assert "images/" in made.namelist()[0]
 
 
-def test_a_link_at_the_output_itself_is_replaced_not_followed(exporting: Shell, tmp_path: Path) -> None:
+def test_a_link_at_the_output_itself_is_replaced_not_followed(source: Shell, tmp_path: Path) -> None:
     victim = tmp_path / "victim.txt"
     victim.write_text("keep me")
     out = tmp_path / "plant.zip"
     out.symlink_to(victim)
-    exporting("export", "--tenant", "Plant", "--out", str(out))
+    source("export", "--tenant", "Plant", "--out", str(out))
     assert victim.read_text() == "keep me"
     assert not out.is_symlink()
     assert zipfile.is_zipfile(out)
 
 
-def test_an_export_into_a_missing_folder_says_so_in_one_line(exporting: Shell, tmp_path: Path) -> None:
-    done = exporting("export", "--tenant", "Plant", "--out", str(tmp_path / "nowhere" / "plant.zip"), check=1)
+def test_an_export_into_a_missing_folder_says_so_in_one_line(source: Shell, tmp_path: Path) -> None:
+    done = source("export", "--tenant", "Plant", "--out", str(tmp_path / "nowhere" / "plant.zip"), check=1)
     assert done.stderr.strip().splitlines() == [done.stderr.strip()]
     assert "cannot write beside" in done.stderr
     assert "Traceback" not in done.stderr
