@@ -54,6 +54,7 @@ class LiveServer:
     url: str
     env: dict[str, str]
     log: Path  # what the server printed, so far
+    pid: int
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
@@ -99,7 +100,7 @@ def live_server(
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(f"{url}/api/images/public/ready", process, "gallery serve", log)
-        yield LiveServer(url, env, log)
+        yield LiveServer(url, env, log, process.pid)
     finally:
         process.terminate()
         try:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -534,6 +535,38 @@ def test_gallery_serve_keeps_the_gallery_current_with_no_build_step(tmp_path: Pa
         assert noise not in output, output
     lines = output.splitlines()
     assert len(lines) == len(set(lines)), output  # nothing said twice
+
+
+def processes_of(data_dir: Path) -> list[int]:
+    """The processes whose environment names `data_dir`: a server's, and every process it started."""
+    marker = f"GALLERY_DATA_DIR={data_dir}\0".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker in (entry / "environ").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                pass  # gone meanwhile, or not ours to read
+    return found
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["stopped", "killed"])
+def test_the_render_processes_end_with_the_server(tmp_path: Path, how: signal.Signals) -> None:
+    """The living site's render pool outlives each build, not the server: its workers, waiting for their next
+    image, would never learn of a killed server by themselves (and keep their forkserver alive with them)."""
+    data = tmp_path / "data"
+    extra = {"GALLERY_JWT_SECRET": JWT_SECRET, "GALLERY_SITE_DIR": str(tmp_path / "site")}
+    with live_server(data, extra, args=("--demo",), cwd=tmp_path, rebuild=True) as live:
+        live.wait_for_output("Static gallery updated")
+        started = processes_of(data)
+        assert len(started) >= 3, started  # the server, the forkserver, its render workers
+        os.kill(live.pid, how)
+    # Out of `live_server`, the server has been waited for (a process not yet reaped still counts as alive).
+    deadline = time.monotonic() + 15
+    while (left := processes_of(data)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert left == [], f"still running after the server ended: {left}"
 
 
 def test_gallery_serve_without_a_site_still_manages(tmp_path: Path) -> None:

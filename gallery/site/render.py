@@ -15,6 +15,8 @@ import io
 import multiprocessing
 import os
 import shutil
+import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
@@ -191,7 +193,9 @@ def _outcomes(
             yield image, functools.partial(work, image, options, limits)
         return
     context = multiprocessing.get_context(start_method) if start_method else None
-    with ProcessPoolExecutor(count, context, initializer=start_pool_worker, initargs=(settings, cache_root)) as pool:
+    with ProcessPoolExecutor(
+        count, context, initializer=start_pool_worker, initargs=(settings, cache_root, os.getpid())
+    ) as pool:
         futures = [(image, pool.submit(work, image, options, limits)) for image in pending]
         for image, future in futures:
             yield image, future.result
@@ -203,12 +207,31 @@ def _start_worker(settings: Settings, cache_root: Path) -> None:
     _worker = open_blobs(settings), Cache(cache_root)
 
 
-def start_pool_worker(settings: Settings, cache_root: Path) -> None:
+def start_pool_worker(settings: Settings, cache_root: Path, owner: int) -> None:
     """A worker of its own also keeps Pillow's freed image memory for the next image (`PILLOW_BLOCKS_MAX`): by
     default each 6 MP decode maps fresh pages from the kernel and faults them in, a seventh of a rendering's time
-    (`benchmarks/default_build.py`). Not in a caller's process (`gallery serve`), which should give memory back."""
+    (`benchmarks/default_build.py`). Not in a caller's process (`gallery serve`), which should give memory back.
+
+    It ends when `owner` (the process whose pool it is) does: a worker waiting for its next image never learns that
+    the owner was killed (it holds both ends of its own queue), and would wait, with the forkserver it keeps alive,
+    for good."""
     pillow_core.set_blocks_max(WORKER_IMAGE_BLOCKS)
     _start_worker(settings, cache_root)
+    threading.Thread(target=_end_with, args=(owner,), name="gallery-render-owner", daemon=True).start()
+
+
+OWNER_CHECK_SECONDS = 1.0
+
+
+def _end_with(owner: int) -> None:
+    while True:
+        time.sleep(OWNER_CHECK_SECONDS)
+        try:
+            os.kill(owner, 0)
+        except ProcessLookupError:
+            os._exit(0)
+        except PermissionError:
+            pass  # alive, as another user: not ours to ask, but there
 
 
 def work(image: ImageInfo, options: Options, limits: DecodeLimits) -> tuple[RenditionPlan, bool]:

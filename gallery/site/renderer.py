@@ -75,7 +75,10 @@ class BackgroundRenders:
             # Started fresh (forkserver), never forked from a process full of server threads.
             context = multiprocessing.get_context("forkserver")
             self._pool = ProcessPoolExecutor(
-                self.workers, context, initializer=render.start_pool_worker, initargs=(settings, cache_root)
+                self.workers,
+                context,
+                initializer=render.start_pool_worker,
+                initargs=(settings, cache_root, os.getpid()),
             )
             self._pool_for = settings, cache_root
         return self._pool
