@@ -440,7 +440,7 @@ def test_a_page_published_elsewhere_talks_to_the_api_across_origins(
             (project / "mkdocs.yml").write_text(ELSEWHERE.format(api=api.url))
             code, output = build(out, "--config", str(project / "mkdocs.yml"))
             assert code == 0, output
-            sign_in(page, LiveServer(site_url, {}, api.log), seed.users["admin"].email)
+            sign_in(page, LiveServer(site_url, {}, api.log, api.pid), seed.users["admin"].email)
             assert names(page) == ["Logo"]
             wait_for(page, "document.querySelector('.m-thumb').shadowRoot.querySelector('img').naturalWidth > 0")
             page.locator("tr", has_text="Logo").get_by_role("button", name="Embed image: Logo").click()

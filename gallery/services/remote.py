@@ -83,6 +83,7 @@ class Remote:
         self.base = url.rstrip("/")
         self.prefix = urlsplit(self.base).path  # a server under a path (https://host/thingsboard) keeps it
         self.timeout = timeout
+        self.tls = ssl.create_default_context() if origin.scheme == "https" else None
         self.token = ""
         answer = self._call("POST", "/api/auth/login", {"username": username, "password": password}, auth=False)
         self.token = str(answer.get("token", "")) if isinstance(answer, dict) else ""
@@ -124,7 +125,7 @@ class Remote:
         return lambda: self._call("GET", f"{link}/export", most=MAX_FILE)
 
     def _call(self, method: str, path: str, body: Any = None, *, auth: bool = True, most: int = MAX_PAGE) -> Any:
-        headers = {"Accept": "application/json", "Host": self._host_header()}
+        headers = {"Accept": "application/json"}
         data = None
         if body is not None:
             data = json.dumps(body).encode()
@@ -165,9 +166,9 @@ class Remote:
         left = deadline - time.monotonic()
         if left <= 0:
             raise self._too_slow(method, target)
-        if self.origin.scheme == "https":
+        if self.tls is not None:
             connection: http.client.HTTPConnection = http.client.HTTPSConnection(
-                self.origin.host, self.origin.port, timeout=left, context=ssl.create_default_context()
+                self.origin.host, self.origin.port, timeout=left, context=self.tls
             )
         else:
             connection = http.client.HTTPConnection(self.origin.host, self.origin.port, timeout=left)
@@ -201,11 +202,6 @@ class Remote:
                 raise self._too_large(method, target, most)
             blocks.append(block)
         return b"".join(blocks)
-
-    def _host_header(self) -> str:
-        host = f"[{self.origin.host}]" if ":" in self.origin.host else self.origin.host
-        default = _DEFAULT_PORTS[self.origin.scheme] == self.origin.port
-        return host if default else f"{host}:{self.origin.port}"
 
     def _too_slow(self, method: str, target: str) -> errors.GalleryError:
         return errors.Unavailable(f"{self.base} took more than {self.timeout:g} s to answer {method} {target}; gave up")

@@ -19,10 +19,10 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from PIL import _imaging as pillow_core
 
@@ -36,8 +36,19 @@ from gallery.storage import files
 from gallery.storage.backends import open_blobs
 from gallery.storage.protocols import BlobStore, read_blob
 
-if TYPE_CHECKING:
-    from gallery.site.renderer import BackgroundRenders
+Rendering = Future[tuple[RenditionPlan, bool]]  # the plan made, and whether the picture may be see-through
+
+
+class Renders(Protocol):
+    """A pool of render processes that outlives builds (`renderer.BackgroundRenders`, the living site's)."""
+
+    def submit(
+        self, image: ImageInfo, options: Options, limits: DecodeLimits, settings: Settings, cache_root: Path
+    ) -> tuple[Rendering, bool]: ...
+
+    def wait(self, futures: list[Rendering]) -> None: ...
+
+    def taken(self, asked: list[Rendering], used: set[Rendering]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -173,7 +184,7 @@ def _outcomes(
     cache_root: Path,
     count: int,
     start_method: str | None,
-    renders: BackgroundRenders | None,
+    renders: Renders | None,
 ) -> Iterator[tuple[ImageInfo, Outcome | None]]:
     """Each pending image with the call that gives its result: from the living site's lasting pool (`renders`;
     None for an image still rendering when the build went on), in this process when one worker would do (a
@@ -292,7 +303,7 @@ def render_images(
     start_method: str | None = None,
     published: frozenset[str] = frozenset(),
     prune: bool = True,
-    renders: BackgroundRenders | None = None,
+    renders: Renders | None = None,
 ) -> Report:
     """Make sure every image has what the site needs in the cache; render only what is missing, spread over all
     cores (workers open the blob store `settings` names; `start_method` is multiprocessing's, for a caller with

@@ -15,7 +15,7 @@ import multiprocessing
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
@@ -23,10 +23,9 @@ from gallery.config import Settings
 from gallery.domain.model import ImageInfo
 from gallery.imaging import DecodeLimits
 from gallery.site import render
-from gallery.site.renditions import RenditionPlan
+from gallery.site.render import Rendering
 
 Key = tuple[str, render.Options, DecodeLimits, Path]  # the bytes (ETag), what is made of them, the limits, the cache
-Rendering = Future[tuple[RenditionPlan, bool]]  # the plan made and whether the picture may be see-through
 POLL_SECONDS = 0.05  # how often a waiting build asks whether the catalog moved
 
 

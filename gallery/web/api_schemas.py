@@ -5,6 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from gallery.domain.model import MAX_BYTES
+
+# A count of bytes, as the API takes one (a Java long, like ThingsBoard's).
+_BYTES: dict[str, Any] = {"type": "integer", "minimum": 0, "maximum": MAX_BYTES}
+
 
 def ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
@@ -156,7 +161,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "UploadStart": {
         "type": "object",
         "required": ["fileName", "size"],
-        "properties": {"fileName": {"type": "string"}, "size": {"type": "integer", "minimum": 1}},
+        "properties": {"fileName": {"type": "string"}, "size": {**_BYTES, "minimum": 1}},
     },
     "UploadForm": {
         "type": "object",
@@ -253,8 +258,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                         "type": "object",
                         "properties": {
                             "type": {"const": "DEFAULT"},
-                            "maxResourceSize": {"type": "integer", "description": "Largest image, bytes; 0: none"},
-                            "maxResourcesInBytes": {"type": "integer", "description": "All images, bytes; 0: none"},
+                            "maxResourceSize": {**_BYTES, "description": "Largest image, bytes; 0: none"},
+                            "maxResourcesInBytes": {**_BYTES, "description": "All images, bytes; 0: none"},
                         },
                     }
                 },
