@@ -6,6 +6,7 @@ import sys
 
 from benchmarks import (
     archive,
+    decode_costs,
     default_build,
     list_scale,
     live_site,
@@ -37,6 +38,7 @@ def main() -> int:
     for result in results:
         print(result.line())
     loaded = load.main()  # prints its own report: throughput, latencies, and any broken invariant
+    decode_costs.main([])  # prints its own table: each hostile layout before and after, beside a legitimate file
     return 0 if all(r.ok for r in results) and loaded == 0 else 1
 
 
