@@ -99,6 +99,8 @@ class BackgroundRenders:
             for key, future in list(self._futures.items()):
                 if future in used or (future.done() and future not in asked):
                     del self._futures[key]
+            if not any(future.done() for future in self._futures.values()):
+                self.finished.clear()  # every finished render is in this build: none asks for another
 
     def under_way(self) -> int:
         with self._lock:
