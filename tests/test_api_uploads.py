@@ -208,7 +208,10 @@ def test_a_customer_cannot_start_an_upload(client: FlaskClient, customer: Actor)
 
 @pytest.mark.parametrize(
     ("body", "message"),
-    [({"size": 10}, "should be specified"), ({"fileName": "a.png", "size": "big"}, "'size' must be a whole number of bytes from 1")],
+    [
+        ({"size": 10}, "should be specified"),
+        ({"fileName": "a.png", "size": "big"}, "'size' must be a whole number of bytes from 1"),
+    ],
 )
 def test_bad_start_requests_are_400(client: FlaskClient, admin: Actor, body: dict[str, Any], message: str) -> None:
     assert message in error_of(client.post("/api/image/uploads", json=body, headers=admin.headers), 400)["message"]
