@@ -84,6 +84,11 @@ class Tally:
         with self.lock:
             self.violations.append(text)
 
+    def answered(self) -> set[str]:
+        """The operations that have had at least one answer other than a server error."""
+        with self.lock:
+            return {op for (op, status), n in self.statuses.items() if status < 500 and n}
+
 
 class Unanswered(Exception):
     """The connection failed before an answer: the server may or may not have done it."""
@@ -322,15 +327,24 @@ class Outcome:
         return lines
 
 
-def run_load(served: Served, name: str, clients: int, seconds: float, kills: int = 0, seed: int = 1) -> Outcome:
+def run_load(
+    served: Served, name: str, clients: int, seconds: float, kills: int = 0, seed: int = 1, at_most: float = 0.0
+) -> Outcome:
+    """`seconds` of the mix; then, up to `at_most` seconds in all, until every operation has had an answer other
+    than a server error (a short run on a slow backend may otherwise never draw a rare one that succeeds)."""
     tally = Tally()
     token = served.token()
     workers = [Client(n, served, token, tally, seed) for n in range(clients)]
-    stop = time.monotonic() + seconds
+    started = time.monotonic()
+    stop, latest = started + seconds, started + max(seconds, at_most)
     outcome = Outcome(name, seconds, tally)
 
+    def going() -> bool:
+        now = time.monotonic()
+        return now < stop or (now < latest and not set(MIX) <= tally.answered())
+
     def drive(client: Client) -> None:
-        while time.monotonic() < stop:
+        while going():
             try:
                 client.step()
             except Unanswered:
@@ -347,6 +361,7 @@ def run_load(served: Served, name: str, clients: int, seconds: float, kills: int
         outcome.kills += 1
     for thread in threads:
         thread.join()
+    outcome.seconds = time.monotonic() - started
     verify(served, workers, outcome, token)
     return outcome
 
@@ -447,7 +462,12 @@ def main() -> int:
 
 
 def aws_run(
-    clients: int, seconds: float, work: Path, refuse: float = 0.1, on_line: Callable[[str], None] = print
+    clients: int,
+    seconds: float,
+    work: Path,
+    refuse: float = 0.1,
+    on_line: Callable[[str], None] = print,
+    at_most: float = 0.0,
 ) -> Outcome:
     """The same mix on the AWS backend: moto over loopback, ~`refuse` of the server's AWS calls refused."""
     import logging
@@ -475,7 +495,8 @@ def aws_run(
         served = Served.fresh(work / "aws" / "data", aws, ("--no-rebuild",), launcher, provision=True)
         served.start()
         try:
-            outcome = run_load(served, f"aws (moto), {refuse:.0%} of AWS calls refused", clients, seconds)
+            name = f"aws (moto), {refuse:.0%} of AWS calls refused"
+            outcome = run_load(served, name, clients, seconds, at_most=at_most)
         finally:
             served.stop()
     finally:

@@ -13,7 +13,7 @@ CLIENTS, SECONDS = 6, 5.0
 
 def assert_exercised(outcome: load.Outcome) -> None:
     assert outcome.tally.violations == [], outcome.tally.violations[:10]
-    done = {op for (op, status), n in outcome.tally.statuses.items() if status < 500 and n}
+    done = outcome.tally.answered()
     assert set(load.MIX) <= done, set(load.MIX) - done
     assert outcome.checked > 0
 
@@ -28,7 +28,9 @@ def test_nothing_acknowledged_is_lost_through_load_and_two_sigkills(tmp_path: Pa
 
 
 def test_on_aws_a_refused_call_is_a_503_and_never_half_a_write(tmp_path: Path) -> None:
-    outcome = load.aws_run(CLIENTS, SECONDS, tmp_path, on_line=lambda _: None)
+    # Rare operations (imports are 4% of the mix) may all draw a refusal in 5 s on moto: go on until each has
+    # succeeded once, 30 s at most.
+    outcome = load.aws_run(CLIENTS, SECONDS, tmp_path, on_line=lambda _: None, at_most=30.0)
     assert_exercised(outcome)
     refused = sum(n for (_, status), n in outcome.tally.statuses.items() if status == 503)
     assert refused > 0  # the stub did refuse, and each refusal was a clean 503
