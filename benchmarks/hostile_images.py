@@ -179,7 +179,7 @@ def rotated_jpeg() -> bytes:
 
 
 # --- files whose cost is not their pixels: scans, segments, chunks, directories, runs ------------------------------
-_END_OF_SCAN = re.compile(rb"\xff+[^\x00\xd0-\xd7\xff]")
+_END_OF_SCAN = re.compile(rb"\xff\xff*[^\x00\xd0-\xd7\xff]")
 
 
 def jpeg_scans(data: bytes) -> list[tuple[int, int]]:
