@@ -10,8 +10,8 @@ The remote is not trusted with more than the login it was given:
 - every request has `TIMEOUT` seconds in all, connecting, headers and body together (a body sent a byte a second
   is cut at the deadline, not after a per-read timeout that each byte resets);
 - an answer is at most `MAX_PAGE` bytes (a list page) or an export file's limit (an image), read a block at a time;
-- the listing stops, and the run with it, at `MAX_IMAGES` images, or at a page that says more follow but brings no
-  image not seen before (an endless `hasNext: true`);
+- the listing stops, and the run with it, at `MAX_IMAGES` images (or 64 MB of their links), or at a page that says
+  more follow but brings no image not seen before (an endless `hasNext: true`);
 - a link that is not an image's (control characters, another path) is one refused entry, and the rest go on.
 """
 
@@ -38,6 +38,8 @@ PAGE_SIZE = 100
 TIMEOUT = 60
 MAX_PAGE = 16 * 1024 * 1024
 MAX_IMAGES = 1_000_000
+MAX_LINK = 1024  # an image's link: its key is at most 255 characters, 765 percent-encoded
+MAX_LINKS_HELD = 64 * 1024 * 1024  # characters of links a listing keeps, all together
 MAX_REDIRECTS = 5
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -93,6 +95,7 @@ class Remote:
     def entries(self) -> Iterator[Entry]:
         """One entry per image the login can see, listed first (rows only), exported as each is read."""
         links: dict[str, None] = {}  # in the order listed, each once
+        held = 0  # characters of links kept
         for sub_type in SubType:  # the list shows one sub type at a time (IMAGE unless asked)
             page = 0
             while True:
@@ -103,9 +106,12 @@ class Remote:
                 before = len(links)
                 for image in found.get("data") or []:
                     link = image.get("link") if isinstance(image, dict) else None
-                    if isinstance(link, str):
-                        links.setdefault(link)
-                if len(links) > MAX_IMAGES:
+                    if isinstance(link, str) and link not in links:
+                        # A link longer than any image's is kept cut, and marked so that it is refused, not asked.
+                        kept = link if len(link) <= MAX_LINK else link[:MAX_LINK] + "\n"
+                        links.setdefault(kept)
+                        held += len(kept)
+                if len(links) > MAX_IMAGES or held > MAX_LINKS_HELD:
                     raise errors.BadRequest(f"{self.base} listed more than {MAX_IMAGES:,} images; gave up")
                 if not found.get("hasNext"):
                     break

@@ -457,6 +457,7 @@ def test_answers_that_are_not_what_was_asked_are_refused_entries(shell: Shell) -
         "/api/images/tenant/deep.png",
         "/api/images/tenant/a.png\r\nX-Injected: yes",
         "/api/images/tenant/../../api/auth/user",
+        "/api/images/tenant/" + "a" * 100_000 + ".png",  # longer than any key: kept cut, and refused
         "/api/images/tenant/later.png",
     ]
 
@@ -472,8 +473,8 @@ def test_answers_that_are_not_what_was_asked_are_refused_entries(shell: Shell) -
         done = copy_from(shell, url, check=1)
     assert "Traceback" not in done.stderr, done.stderr
     assert "imported 1 image(s)" in done.stdout
-    assert "4 refused" in done.stdout
-    assert done.stdout.count("is not an image's link; not requested") == 2
+    assert "5 refused" in done.stdout
+    assert done.stdout.count("is not an image's link; not requested") == 3
     assert done.stdout.count("Import body must be a JSON object") == 2
     assert "\r" not in done.stdout
     assert "X-Injected: yes\n" not in done.stdout
