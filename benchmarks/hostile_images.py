@@ -409,3 +409,18 @@ def svg_groups(depth: int) -> bytes:
 def svg_shapes(count: int) -> bytes:
     """An SVG of `count` shapes side by side (28 bytes each)."""
     return SVG_OPEN + b'<rect width="1" height="1"/>' * count + b"</svg>"
+
+
+def webp_with_exif(exif: bytes) -> bytes:
+    """A small WebP (extended format) carrying `exif` in its EXIF chunk."""
+    picture = encode(Image.new("RGB", (64, 48), (20, 90, 160)), "WEBP")[12:]
+    header = riff_chunk(b"VP8X", bytes([0x08, 0, 0, 0]) + u24(63) + u24(47))  # flags: EXIF
+    body = b"WEBP" + header + picture + riff_chunk(b"EXIF", exif)
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+def jpeg_with_mp_header(header: bytes) -> bytes:
+    """A small JPEG whose APP2 multi-picture segment holds `header` (a TIFF directory, as MPO files have)."""
+    data = small_jpeg()
+    mpf = b"MPF\x00" + header
+    return data[:2] + b"\xff\xe2" + struct.pack(">H", len(mpf) + 2) + mpf + data[2:]

@@ -35,6 +35,7 @@ from benchmarks.hostile_images import (
     interlaced_png,
     jpeg_with_exif,
     jpeg_with_fill,
+    jpeg_with_mp_header,
     jpeg_with_segments,
     long_runs,
     mpo,
@@ -61,6 +62,7 @@ from benchmarks.hostile_images import (
     tiled_tiff,
     tiny_frames,
     webp_with_chunks,
+    webp_with_exif,
 )
 from gallery import imaging
 from gallery.demo import as_principal
@@ -162,6 +164,12 @@ HOSTILE: dict[str, Hostile] = {
     ),
     "jpeg: EXIF of 500 entries naming one 50 KB value": Hostile(
         lambda: jpeg_with_exif(exif_naming_one_value(500, 50_000)), "name more bytes of values than the file holds"
+    ),
+    "jpeg: a multi-picture header of 500 entries naming one 50 KB value": Hostile(
+        lambda: jpeg_with_mp_header(exif_naming_one_value(500, 50_000)), "name more bytes of values than the file holds"
+    ),
+    "webp: EXIF of 60 entries naming one 10 MB value": Hostile(
+        lambda: webp_with_exif(exif_naming_one_value(60, 10_000_000)), "name more bytes of values than the file holds"
     ),
     "png: 100,000 empty chunks before the image data": Hostile(
         lambda: png_with_chunks(100_000), "The PNG is made of far more chunks than its size needs"
@@ -474,3 +482,11 @@ def wait_for(check: Callable[[], object], what: str, seconds: float = 120) -> An
             raise AssertionError(f"not seen after {seconds} s: {what}")
         time.sleep(0.02)
     return found
+
+
+def test_a_cursor_file_is_not_taken_for_an_icon() -> None:
+    """CUR (ICO's sibling, which the sniffing does not know) is refused as unsupported, never decoded."""
+    icon = encode(Image.new("RGBA", (32, 32), "red"), "ICO", sizes=[(32, 32)])
+    cursor = icon[:2] + b"\x02\x00" + icon[4:]
+    with pytest.raises(InvalidImage, match="not a supported image"):
+        imaging.inspect(cursor, LIMITS)

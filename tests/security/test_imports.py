@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from gallery.domain import errors
+from gallery.services import remote
 from tests.helpers import png
 from tests.test_archive import SCRIPT, THINGSBOARD_4, Shell, rows
 
@@ -505,3 +507,17 @@ def test_nested_json_from_the_server_is_a_refused_entry(shell: Shell) -> None:
     assert "Traceback" not in done.stderr
     assert "nested deeper than 64 levels" in done.stdout
     assert imported(shell) == {"later.png"}
+
+
+def test_the_listing_stops_at_its_most_images_and_an_export_at_its_most_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bounds as stated (1,000,000 images, 256 MiB an export), lowered here so a test can reach them."""
+    monkeypatch.setattr(remote, "MAX_IMAGES", 5)
+    monkeypatch.setattr(remote, "MAX_FILE", 1_000)
+    links = [f"/api/images/tenant/{n}.png" for n in range(6)]
+    with server(a_thingsboard(only_images(links[:5]), lambda link: {**THINGSBOARD_4, "pad": "x" * 2_000})) as (url, _):
+        found = list(remote.Remote(url, "u", "p").entries())
+        assert len(found) == 5
+        with pytest.raises(errors.BadRequest, match=r"/api/images/tenant/0.png/export with more than 1000 bytes"):
+            found[0].read()
+    with server(a_thingsboard(only_images(links))) as (url, _), pytest.raises(errors.BadRequest, match="more than 5"):
+        list(remote.Remote(url, "u", "p").entries())
