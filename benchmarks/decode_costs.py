@@ -4,7 +4,7 @@ of the same pixels: the time and peak memory of each, in a process of its own.
 "Before" is the code of a git revision (`--before`, by default the last commit before the counting), extracted into
 a temporary folder and run by the same interpreter; "after" is this working tree. Each file is made once, written
 to disk, and inspected by a fresh process per version (`/proc/self/status` VmHWM: the process's own peak, its
-interpreter and the file's bytes included, ~50 MB of it). A run that takes more than `--timeout` seconds is
+interpreter (~23 MB) and the file's bytes included). A run that takes more than `--timeout` seconds is
 stopped and shown as such.
 
 `python -m benchmarks.decode_costs` runs it alone (a few minutes: some "before" runs take a minute each).
