@@ -234,8 +234,8 @@ class _Runs:
             if encoded is not None:
                 counts = encoded[0][::2]
                 self.steps.take(len(counts))
-                if x + sum(counts) <= width:
-                    done, x = done + sum(counts), x + sum(counts)
+                if x + (pixels := sum(counts)) <= width:
+                    done, x = done + pixels, x + pixels
                 else:
                     for count in counts:  # capped at the row's end, as Pillow caps them
                         count = min(count, max(0, width - x))

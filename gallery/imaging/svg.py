@@ -55,9 +55,6 @@ class _Outline:
     def end(self, tag: str) -> None:
         self.depth -= 1
 
-    def close(self) -> tuple[str, dict[str, str]] | None:
-        return self.root
-
 
 def _svg_length(value: str | None) -> float | None:
     if value is None:

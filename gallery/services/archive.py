@@ -161,17 +161,27 @@ def _too_large(size: int) -> errors.GalleryError:
     )
 
 
-def _bounded(stream: IO[bytes]) -> bytes:
-    """At most `MAX_FILE` bytes of `stream`, read a block at a time; refused once there are more."""
+def read_bounded(read: Callable[[int], bytes], most: int, too_much: Callable[[], errors.GalleryError]) -> bytes:
+    """What `read` gives, a block at a time, until it gives nothing; `too_much()` is raised once there are more than
+    `most` bytes, so that what a source declares (a zip header, a Content-Length) never decides what is held."""
     blocks, total = [], 0
-    while block := stream.read(READ_BLOCK):
+    while block := read(READ_BLOCK):
         total += len(block)
-        if total > MAX_FILE:
-            raise errors.BadRequest(
-                f"unpacks to more than an export file holds ({errors.display_size(MAX_FILE)}), whatever it declares"
-            )
+        if total > most:
+            raise too_much()
         blocks.append(block)
     return b"".join(blocks)
+
+
+def _bounded(stream: IO[bytes]) -> bytes:
+    """At most `MAX_FILE` bytes of `stream`; refused once there are more, whatever it declares."""
+    return read_bounded(
+        stream.read,
+        MAX_FILE,
+        lambda: errors.BadRequest(
+            f"unpacks to more than an export file holds ({errors.display_size(MAX_FILE)}), whatever it declares"
+        ),
+    )
 
 
 def _parsed(raw: bytes) -> Any:

@@ -32,7 +32,7 @@ from urllib.parse import urljoin, urlsplit
 
 from gallery.domain import errors, json_text
 from gallery.domain.model import SubType
-from gallery.services.archive import MAX_FILE, READ_BLOCK, Entry
+from gallery.services.archive import MAX_FILE, Entry, read_bounded
 
 PAGE_SIZE = 100
 TIMEOUT = 60
@@ -201,13 +201,7 @@ class Remote:
         declared = response.getheader("Content-Length")
         if declared is not None and declared.isdigit() and int(declared) > most:
             raise self._too_large(method, target, most)
-        blocks, total = [], 0
-        while block := response.read1(READ_BLOCK):
-            total += len(block)
-            if total > most:
-                raise self._too_large(method, target, most)
-            blocks.append(block)
-        return b"".join(blocks)
+        return read_bounded(response.read1, most, lambda: self._too_large(method, target, most))
 
     def _too_slow(self, method: str, target: str) -> errors.GalleryError:
         return errors.Unavailable(f"{self.base} took more than {self.timeout:g} s to answer {method} {target}; gave up")

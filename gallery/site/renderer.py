@@ -102,10 +102,6 @@ class BackgroundRenders:
             if not any(future.done() for future in self._futures.values()):
                 self.finished.clear()  # every finished render is in this build: none asks for another
 
-    def under_way(self) -> int:
-        with self._lock:
-            return sum(not future.done() for future in self._futures.values())
-
     def close(self) -> None:
         with self._lock:
             if self._pool is not None:
