@@ -17,6 +17,7 @@ import stat
 import tempfile
 import zipfile
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -125,8 +126,8 @@ def entries(sources: Iterable[Path]) -> Iterator[Entry]:
     for source in sources:
         try:
             if source.is_dir():
-                found = [Entry(str(path), _file_reader(path)) for path in sorted(source.rglob("*.json"))]
-                yield from (entry for entry in found if Path(entry.label).name != MANIFEST)
+                files = sorted(path for path in source.rglob("*.json") if path.name != MANIFEST)
+                yield from [Entry(str(path), _file_reader(path)) for path in files]
             elif zipfile.is_zipfile(source):
                 yield from _members(source)
             elif source.is_file():
@@ -143,10 +144,8 @@ def _members(source: Path) -> list[Entry]:
     with zipfile.ZipFile(source) as archive:
         members = [i for i in archive.infolist() if i.filename.endswith(".json") and Path(i.filename).name != MANIFEST]
     members.sort(key=lambda info: info.filename)
-    named: dict[str, int] = {}
-    for info in members:
-        named[info.filename] = named.get(info.filename, 0) + 1
-    found, seen = [], dict.fromkeys(named, 0)
+    named, seen = Counter(info.filename for info in members), Counter[str]()
+    found = []
     for info in members:
         seen[info.filename] += 1
         copies = named[info.filename]
