@@ -57,6 +57,13 @@ def _origins(text: str) -> tuple[str, ...]:
     return origins
 
 
+def _parameter_path(text: str) -> str:
+    path = text.strip()
+    if path and not (path.startswith("/") and path.endswith("/") and "//" not in path):
+        raise ValueError(f"expected a parameter path such as /image-gallery/dev/, got {text!r}")
+    return path
+
+
 def _base_url(text: str) -> str:
     url = text.strip().rstrip("/")
     if not url:
@@ -74,6 +81,7 @@ class Setting:
     parse: Callable[[str], Any]
     default: str
     help: str
+    secret: bool = False  # may come from the parameter store instead (`GALLERY_SECRETS_PATH`)
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -116,6 +124,7 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "On Lambda: a secret your CloudFront distribution sends as the origin header `X-Gallery-Proxy`; requests "
         "carrying it are throttled by the viewer's address CloudFront reports, others by the connection's.",
+        secret=True,
     ),
     Setting(
         "site_bucket",
@@ -156,6 +165,16 @@ SETTINGS: tuple[Setting, ...] = (
         str,
         "",
         "HMAC key for tokens (32+ bytes). Empty: the local backend creates one in the data directory.",
+        secret=True,
+    ),
+    Setting(
+        "secrets_path",
+        "GALLERY_SECRETS_PATH",
+        _parameter_path,
+        "",
+        "An SSM Parameter Store path (`/image-gallery/dev/`) whose SecureString parameters `GALLERY_JWT_SECRET` and "
+        "`GALLERY_PROXY_SECRET` are read at start-up, so a function's environment holds where the secrets are, never "
+        "their values; a secret set in the environment wins. `make deploy` creates them.",
     ),
     Setting(
         "access_token_ttl",
@@ -269,6 +288,7 @@ class Settings:
     bucket: str
     aws_endpoint_url: str
     jwt_secret: str
+    secrets_path: str
     access_token_ttl: int
     refresh_token_ttl: int
     max_request_bytes: int
@@ -310,6 +330,10 @@ class Settings:
 
     def evolve(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
+
+
+def secret_settings() -> tuple[Setting, ...]:
+    return tuple(setting for setting in SETTINGS if setting.secret)
 
 
 def markdown_table() -> str:

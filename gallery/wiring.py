@@ -18,7 +18,7 @@ from gallery.services.images import ImageService
 from gallery.services.sessions import SessionService
 from gallery.services.transfer import TransferService
 from gallery.services.uploads import StagedUploads
-from gallery.storage.backends import open_storage
+from gallery.storage.backends import open_storage, with_secrets
 from gallery.storage.protocols import Storage
 
 _MIN_SECRET = 32
@@ -41,6 +41,8 @@ class Gallery:
         """`signing=False` for what never signs or checks a token (the static build): no secret is needed, and
         any token made with the throwaway one it gets is good nowhere."""
         settings = settings or Settings.from_env()
+        if signing:
+            settings = with_secrets(settings)
         storage = open_storage(settings)
         catalog = storage.catalog
         cache = EtagCache(settings.etag_cache_ttl * 60, settings.etag_cache_max_bytes)

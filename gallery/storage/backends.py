@@ -20,6 +20,15 @@ def open_storage(settings: Settings) -> Storage:
     raise ConfigError(f"Unknown GALLERY_BACKEND {settings.backend!r}")
 
 
+def with_secrets(settings: Settings) -> Settings:
+    """The secrets kept in SSM Parameter Store (`GALLERY_SECRETS_PATH`), read into the settings."""
+    if not settings.secrets_path:
+        return settings
+    from gallery.storage.aws.secrets import with_secrets as read
+
+    return read(settings)
+
+
 def open_blobs(settings: Settings) -> BlobStore:
     """The bytes alone: what a rendering worker reads, with no catalog opened (no database, no table)."""
     if settings.backend == "local":

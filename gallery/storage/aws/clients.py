@@ -20,6 +20,7 @@ from gallery.storage.aws.errors import translated
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_ssm import SSMClient
 
 _CONFIG = Config(signature_version="s3v4", retries={"max_attempts": 4, "mode": "standard"})
 
@@ -37,6 +38,12 @@ def s3_client(settings: Settings) -> S3Client:
     """S3 alone, for what touches no table (a rendering worker, `gallery publish`)."""
     with translated():
         return _s3(settings.aws_endpoint_url or None)
+
+
+def ssm_client(settings: Settings) -> SSMClient:
+    """Parameter Store, for the secrets read once at start-up."""
+    with translated():
+        return boto3.session.Session().client("ssm", endpoint_url=settings.aws_endpoint_url or None, config=_CONFIG)
 
 
 # Building a client loads botocore's service models (~0.1 s); clients are thread-safe, so one per service and
