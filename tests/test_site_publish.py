@@ -112,6 +112,8 @@ def test_publish_sets_types_and_cache_headers_then_uploads_nothing_the_second_ti
     assert stored["gallery.json"] == {"type": "application/json", "cache": "no-cache"}
     assert stored["assets/gallery.css"]["type"] == "text/css; charset=utf-8"
     assert stored["assets/gallery.js"]["type"] == "text/javascript; charset=utf-8"
+    # gzipped bytes named as what they are (as XML they would reach clients unreadable: S3 sends no encoding)
+    assert stored["sitemap.xml.gz"]["type"] == "application/gzip"
     # originals are named by their bytes (never by a key a user chose), so caches keep them for good
     immutable = "public, max-age=31536000, immutable"
     assert stored[f"originals/{photo.etag}.jpg"] == {"type": "image/jpeg", "cache": immutable}
@@ -175,7 +177,11 @@ def test_changes_upload_delete_and_invalidate_only_what_changed(
     assert f"/images/{logo.id}/" in paths
     assert "/index.html" in paths  # the index changed (one image fewer)
     assert "/" in paths
-    assert not any(path.startswith("/r/") for path in paths)  # hashed names are never invalidated
+    # the deleted image's content-named files are invalidated too: its original must not outlive it on the CDN
+    assert f"/originals/{logo.etag}.png" in paths
+    hashed = {path for path in paths if path.startswith(("/r/", "/originals/"))}
+    assert hashed, paths
+    assert not {path.lstrip("/") for path in hashed} & set(stored)  # only what is gone: a kept one never changes
 
 
 def test_an_interrupted_publish_is_finished_by_running_it_again(aws: dict[str, Any], site: Path) -> None:

@@ -66,6 +66,9 @@ _SITE_TYPES = {
     ".svg": SVG,
     ".ico": "image/x-icon",
     ".md": "text/markdown; charset=utf-8",
+    # A gzipped file (MkDocs' sitemap.xml.gz) is served as what it is: named by `mimetypes` from its inner
+    # type, it would reach clients as XML they cannot read, since nothing sends a Content-Encoding for it.
+    ".gz": "application/gzip",
 }
 OCTET_STREAM = "application/octet-stream"
 

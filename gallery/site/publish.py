@@ -187,14 +187,16 @@ def plan_publish(
                 plan.restamps.append(upload)
         else:
             plan.uploads.append(upload)
-            if key in remote:
+            if key in remote and not _is_hashed(key[len(prefix) :], ""):
                 plan.invalidations.extend(_cdn_paths(key[len(prefix) :], prefix))
     kept = {prefix + relative for relative in keep}
     plan.deletes = sorted(set(remote) - set(local) - kept)
     plan.manifest.update({key: plan.stamped[key] for key in kept if key in plan.stamped})
+    # A deleted object is invalidated even when content-named: an original deleted or made private must not stay
+    # on the CDN for the year its headers allow.
     for key in plan.deletes:
         plan.invalidations.extend(_cdn_paths(key[len(prefix) :], prefix))
-    plan.invalidations = [p for p in dict.fromkeys(plan.invalidations) if not _is_hashed(p, prefix)]
+    plan.invalidations = list(dict.fromkeys(plan.invalidations))
     # New headers on old bytes: the CDN's copies, hashed ones included, carry the old headers. Past a few paths,
     # one wildcard costs less than many (CloudFront bills invalidations by path).
     restamped = [p for upload in plan.restamps for p in _cdn_paths(upload.key[len(prefix) :], prefix)]
