@@ -47,8 +47,34 @@ def test_provision_creates_then_leaves_alone(mocked: None) -> None:
     rules = boto3.client("s3").get_bucket_lifecycle_configuration(Bucket="gallery-prov-bucket")["Rules"]
     expiring = [(r["Filter"]["Prefix"], r["Expiration"]["Days"], r["Status"]) for r in rules]
     assert expiring == [("staging/", 1, "Enabled")]
-    (cors,) = boto3.client("s3").get_bucket_cors(Bucket="gallery-prov-bucket")["CORSRules"]
-    assert (cors["AllowedMethods"], cors["AllowedOrigins"]) == (["POST"], ["*"])
+    uploads, downloads = boto3.client("s3").get_bucket_cors(Bucket="gallery-prov-bucket")["CORSRules"]
+    assert (uploads["AllowedMethods"], uploads["AllowedOrigins"]) == (["POST"], ["*"])
+    assert (downloads["AllowedMethods"], downloads["AllowedHeaders"]) == (["GET", "HEAD"], ["x-authorization"])
+    # the catalog is the one record of who owns which bytes: restorable, and not deleted by a slip
+    backups = boto3.client("dynamodb").describe_continuous_backups(TableName="gallery-prov")
+    recovery = backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
+    assert recovery["PointInTimeRecoveryStatus"] == "ENABLED"
+    assert table["DeletionProtectionEnabled"] is True
+    blocked = boto3.client("s3").get_public_access_block(Bucket="gallery-prov-bucket")
+    assert all(blocked["PublicAccessBlockConfiguration"].values())
+
+
+def test_provision_keeps_an_operators_own_bucket_rules(mocked: None) -> None:
+    assert run("provision")[0] == 0
+    s3 = boto3.client("s3")
+    theirs = {"ID": "their-rule", "Filter": {"Prefix": "logs/"}, "Status": "Enabled", "Expiration": {"Days": 30}}
+    rules = s3.get_bucket_lifecycle_configuration(Bucket="gallery-prov-bucket")["Rules"]
+    s3.put_bucket_lifecycle_configuration(
+        Bucket="gallery-prov-bucket", LifecycleConfiguration={"Rules": [theirs, *rules]}  # type: ignore[list-item]
+    )
+    cors = s3.get_bucket_cors(Bucket="gallery-prov-bucket")["CORSRules"]
+    their_cors = {"ID": "their-cors", "AllowedMethods": ["PUT"], "AllowedOrigins": ["https://them.example"]}
+    s3.put_bucket_cors(Bucket="gallery-prov-bucket", CORSConfiguration={"CORSRules": [*cors, their_cors]})  # type: ignore[list-item]
+    assert run("provision")[0] == 0
+    kept = s3.get_bucket_lifecycle_configuration(Bucket="gallery-prov-bucket")["Rules"]
+    assert [rule["ID"] for rule in kept] == ["their-rule", "expire-abandoned-staging-uploads"]
+    kept_cors = s3.get_bucket_cors(Bucket="gallery-prov-bucket")["CORSRules"]
+    assert [rule.get("ID") for rule in kept_cors] == ["presigned-uploads", "redirected-downloads", "their-cors"]
 
 
 def test_provisioned_backend_serves_the_cli(mocked: None) -> None:

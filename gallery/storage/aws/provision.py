@@ -1,10 +1,11 @@
-"""`gallery provision`: the table (its key schema, the two listing indexes, TTL, and a stream of its changes for the
-site publisher) and the bucket (a lifecycle rule for abandoned staging uploads, CORS for presigned POSTs from
-browsers). Idempotent: what exists is left as it is."""
+"""`gallery provision`: the table (its key schema, the two listing indexes, TTL, a stream of its changes for the
+site publisher, point-in-time recovery, deletion protection) and the bucket (public access blocked, a lifecycle
+rule for abandoned staging uploads, CORS for what browsers do with presigned URLs). Idempotent: what exists is kept,
+what is off is turned on, and an operator's own bucket rules stay."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from gallery.config import Settings
 from gallery.domain import errors
@@ -18,14 +19,52 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import StreamSpecificationTypeDef
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_s3.literals import BucketLocationConstraintType
+    from mypy_boto3_s3.type_defs import (
+        CORSRuleTypeDef,
+        LifecycleRuleTypeDef,
+        PublicAccessBlockConfigurationTypeDef,
+    )
 
 STAGING_DAYS = 1
 # Both images: the publisher reads only the keys, but a stream's view type cannot be changed without turning it off.
 STREAM: StreamSpecificationTypeDef = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
 
 
+# Browsers send large uploads straight to the bucket with a presigned POST (the management page): a multipart form
+# and no header of ours, so no preflight. A download over GALLERY_REDIRECT_ABOVE_BYTES is a 302 to a presigned GET,
+# which `fetch` follows carrying the caller's `X-Authorization`: a preflighted GET. The signature is the credential,
+# so any origin may do either; nothing else crosses origins. Rules of ours are found by their IDs.
+CORS_RULES: list[CORSRuleTypeDef] = [
+    {"ID": "presigned-uploads", "AllowedMethods": ["POST"], "AllowedOrigins": ["*"], "MaxAgeSeconds": 3600},
+    {
+        "ID": "redirected-downloads",
+        "AllowedMethods": ["GET", "HEAD"],
+        "AllowedOrigins": ["*"],
+        "AllowedHeaders": ["x-authorization"],
+        "MaxAgeSeconds": 3600,
+    },
+]
+LIFECYCLE_RULES: list[LifecycleRuleTypeDef] = [
+    {
+        "ID": "expire-abandoned-staging-uploads",
+        "Filter": {"Prefix": STAGING_PREFIX},
+        "Status": "Enabled",
+        "Expiration": {"Days": STAGING_DAYS},
+        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": STAGING_DAYS},
+    }
+]
+# Nothing in the bucket is public: bytes leave it through the API or a presigned URL, never an ACL or policy.
+PRIVATE: PublicAccessBlockConfigurationTypeDef = {
+    "BlockPublicAcls": True,
+    "IgnorePublicAcls": True,
+    "BlockPublicPolicy": True,
+    "RestrictPublicBuckets": True,
+}
+
+
 def provision(settings: Settings) -> list[str]:
-    """Create what is missing; returns one line per resource saying what happened."""
+    """Create what is missing and turn on what is off; returns one line per resource saying what happened. Rules an
+    operator added to the bucket (lifecycle, CORS) are kept: only ours, by their IDs, are put or replaced."""
     if not settings.bucket:
         raise errors.ConfigError("GALLERY_BUCKET must be set for the aws backend")
     dynamodb, s3 = clients(settings)
@@ -33,41 +72,64 @@ def provision(settings: Settings) -> list[str]:
     _enable_ttl(dynamodb, settings.table)
     done.append(f"TTL on {keys.TTL_ATTRIBUTE}: ended sessions and old failed sign-ins expire by themselves")
     done.append(f"stream {_enable_stream(dynamodb, settings.table)}: the site publisher's event source")
+    done.append(_protect_table(dynamodb, settings.table))
     done.append(_create_bucket(s3, settings.bucket))
     with translated():
-        s3.put_bucket_lifecycle_configuration(
-            Bucket=settings.bucket,
-            LifecycleConfiguration={
-                "Rules": [
-                    {
-                        "ID": "expire-abandoned-staging-uploads",
-                        "Filter": {"Prefix": STAGING_PREFIX},
-                        "Status": "Enabled",
-                        "Expiration": {"Days": STAGING_DAYS},
-                        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": STAGING_DAYS},
-                    }
-                ]
-            },
-        )
+        s3.put_public_access_block(Bucket=settings.bucket, PublicAccessBlockConfiguration=PRIVATE)
+    done.append("public access blocked on the bucket")
+    rules = _merged(_lifecycle_rules(s3, settings.bucket), LIFECYCLE_RULES)
+    if rules is not None:
+        with translated():
+            s3.put_bucket_lifecycle_configuration(Bucket=settings.bucket, LifecycleConfiguration={"Rules": rules})
     done.append(f"lifecycle rule: objects under {STAGING_PREFIX} expire after {STAGING_DAYS} day")
-    # Browsers send large uploads straight to the bucket with a presigned POST (the management page). The signed
-    # policy is the credential, so any origin may POST; nothing else is allowed across origins.
-    with translated():
-        s3.put_bucket_cors(
-            Bucket=settings.bucket,
-            CORSConfiguration={
-                "CORSRules": [
-                    {
-                        "ID": "presigned-uploads",
-                        "AllowedMethods": ["POST"],
-                        "AllowedOrigins": ["*"],
-                        "MaxAgeSeconds": 3600,
-                    }
-                ]
-            },
-        )
-    done.append("CORS rule: browsers may POST presigned uploads")
+    cors = _merged(_cors_rules(s3, settings.bucket), CORS_RULES)
+    if cors is not None:
+        with translated():
+            s3.put_bucket_cors(Bucket=settings.bucket, CORSConfiguration={"CORSRules": cors})
+    done.append("CORS rules: browsers may POST presigned uploads and follow redirected downloads")
     return done
+
+
+Rule = TypeVar("Rule", "CORSRuleTypeDef", "LifecycleRuleTypeDef")
+
+
+def _merged(existing: list[Rule], ours: list[Rule]) -> list[Rule] | None:
+    """`existing` with ours put in place by ID (others kept, in their order); None when nothing would change."""
+    by_id = {rule.get("ID"): rule for rule in ours}
+    merged = [by_id.pop(rule.get("ID"), rule) for rule in existing]
+    merged += list(by_id.values())
+    return None if merged == existing else merged
+
+
+def _lifecycle_rules(s3: S3Client, bucket: str) -> list[LifecycleRuleTypeDef]:
+    try:
+        with translated({"NoSuchLifecycleConfiguration": errors.NotFound()}):
+            return cast("list[LifecycleRuleTypeDef]", s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"])
+    except errors.NotFound:
+        return []
+
+
+def _cors_rules(s3: S3Client, bucket: str) -> list[CORSRuleTypeDef]:
+    try:
+        with translated({"NoSuchCORSConfiguration": errors.NotFound()}):
+            return cast("list[CORSRuleTypeDef]", s3.get_bucket_cors(Bucket=bucket)["CORSRules"])
+    except errors.NotFound:
+        return []
+
+
+def _protect_table(dynamodb: DynamoDBClient, table: str) -> str:
+    """Point-in-time recovery (35 days of restorable history) and deletion protection: the catalog is the one
+    copy of who owns which bytes. `make destroy --with-data` turns protection off first."""
+    with translated():
+        backups = dynamodb.describe_continuous_backups(TableName=table)["ContinuousBackupsDescription"]
+        recovery = backups.get("PointInTimeRecoveryDescription", {}).get("PointInTimeRecoveryStatus")
+        if recovery != "ENABLED":
+            dynamodb.update_continuous_backups(
+                TableName=table, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+            )
+        if not dynamodb.describe_table(TableName=table)["Table"].get("DeletionProtectionEnabled"):
+            dynamodb.update_table(TableName=table, DeletionProtectionEnabled=True)
+    return f"point-in-time recovery and deletion protection on {table}"
 
 
 def _create_table(dynamodb: DynamoDBClient, table: str) -> str:
