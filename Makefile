@@ -75,15 +75,17 @@ test-aws: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
+# The zips hold the pinned runtime (deploy/lambda-requirements.txt) and the project, nothing else: Zappa's command
+# line runs from the dev env and packages the Lambda env (VIRTUAL_ENV).
 package: $(STAMP) $(VENDOR)/.installed
 	rm -rf $(LAMBDA_VENV) && $(PYTHON) -m venv $(LAMBDA_VENV)
 	$(LAMBDA_VENV)/bin/pip install --quiet --upgrade pip
-	$(LAMBDA_VENV)/bin/pip install --quiet '.[aws,site]' 'zappa>=0.59'
+	$(LAMBDA_VENV)/bin/pip install --quiet --no-deps -r deploy/lambda-requirements.txt
+	$(LAMBDA_VENV)/bin/pip install --quiet --no-deps .
 	rm -rf build/lib build/bdist.* *.egg-info
 	mkdir -p build
 	for stage in $(STAGE) $(STAGE)_publisher; do \
-		VIRTUAL_ENV=$(abspath $(LAMBDA_VENV)) PATH=$(abspath $(LAMBDA_VENV))/bin:$$PATH \
-			$(LAMBDA_VENV)/bin/zappa package $$stage -o build/lambda-$$stage.zip || exit 1; \
+		VIRTUAL_ENV=$(abspath $(LAMBDA_VENV)) $(BIN)/zappa package $$stage -o build/lambda-$$stage.zip || exit 1; \
 	done
 	$(BIN)/python .ci/check_package.py build/lambda-$(STAGE).zip
 	$(BIN)/python .ci/check_package.py --publisher build/lambda-$(STAGE)_publisher.zip

@@ -65,7 +65,8 @@ def test_provision_keeps_an_operators_own_bucket_rules(mocked: None) -> None:
     theirs = {"ID": "their-rule", "Filter": {"Prefix": "logs/"}, "Status": "Enabled", "Expiration": {"Days": 30}}
     rules = s3.get_bucket_lifecycle_configuration(Bucket="gallery-prov-bucket")["Rules"]
     s3.put_bucket_lifecycle_configuration(
-        Bucket="gallery-prov-bucket", LifecycleConfiguration={"Rules": [theirs, *rules]}  # type: ignore[list-item]
+        Bucket="gallery-prov-bucket",
+        LifecycleConfiguration={"Rules": [theirs, *rules]},  # type: ignore[list-item]
     )
     cors = s3.get_bucket_cors(Bucket="gallery-prov-bucket")["CORSRules"]
     their_cors = {"ID": "their-cors", "AllowedMethods": ["PUT"], "AllowedOrigins": ["https://them.example"]}

@@ -55,6 +55,10 @@ def _dynamodb(endpoint: str | None) -> DynamoDBClient:
 
 @functools.cache
 def _s3(endpoint: str | None) -> S3Client:
-    # A custom endpoint (moto, LocalStack, MinIO) is an address, not a domain buckets can be subdomains of.
-    config = _CONFIG.merge(Config(s3={"addressing_style": "path"})) if endpoint else _CONFIG
+    # A custom endpoint (moto, LocalStack, MinIO) is an address, not a domain buckets can be subdomains of. On AWS,
+    # presigned URLs name the bucket's own region (`BUCKET.s3.REGION.amazonaws.com`, what the pages' CSP allows):
+    # the global name botocore would sign for answers a new bucket outside us-east-1 with a 307 for up to a day,
+    # which a browser's CORS request does not survive.
+    regional = Config(s3={"addressing_style": "virtual", "us_east_1_regional_endpoint": "regional"})
+    config = _CONFIG.merge(Config(s3={"addressing_style": "path"}) if endpoint else regional)
     return boto3.session.Session().client("s3", endpoint_url=endpoint, config=config)

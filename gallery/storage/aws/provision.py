@@ -87,6 +87,12 @@ def provision(settings: Settings) -> list[str]:
         with translated():
             s3.put_bucket_cors(Bucket=settings.bucket, CORSConfiguration={"CORSRules": cors})
     done.append("CORS rules: browsers may POST presigned uploads and follow redirected downloads")
+    if settings.site_bucket:
+        # The published site: read by CloudFront alone (origin access control), never public itself.
+        done.append(_create_bucket(s3, settings.site_bucket))
+        with translated():
+            s3.put_public_access_block(Bucket=settings.site_bucket, PublicAccessBlockConfiguration=PRIVATE)
+        done.append("public access blocked on the site bucket")
     return done
 
 

@@ -20,7 +20,8 @@ def with_secrets(settings: Settings) -> Settings:
     if not settings.secrets_path or not wanted:
         return settings
     names = {parameter_name(settings, setting.env): setting for setting in wanted}
-    refused = {"AccessDeniedException": errors.ConfigError(f"Not allowed to read the parameters under {settings.secrets_path}")}
+    denied = errors.ConfigError(f"Not allowed to read the parameters under {settings.secrets_path}")
+    refused = {"AccessDeniedException": denied}
     with translated(refused):
         answer = ssm_client(settings).get_parameters(Names=list(names), WithDecryption=True)
     changes = {}
