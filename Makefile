@@ -57,6 +57,7 @@ lint: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/cfn-lint deploy/stack.yaml
 	$(NODE_BIN)/tsc -p tsconfig.json
 	$(NODE_BIN)/eslint gallery/site/theme/assets tests/js
 

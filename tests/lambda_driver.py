@@ -34,9 +34,14 @@ def main() -> None:
         request: dict[str, Any] = json.loads(line)
         if request.get("unwrapped"):  # Zappa's handler alone: what a stage with Zappa's default handler runs
             handler = zappa_handler
+        elif request.get("publisher"):
+            from functions.publisher import lambda_handler as handler
         else:
             from functions.api import lambda_handler as handler
-        response = handler(request["event"], Context())
+        try:
+            response = handler(request["event"], Context())
+        except Exception as exc:  # what Lambda records of a failed invocation (and retries, for a stream)
+            response = {"errorType": type(exc).__name__, "errorMessage": str(exc)}
         sys.stdout.write(MARKER + json.dumps(response) + "\n")
         sys.stdout.flush()
 

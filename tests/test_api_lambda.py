@@ -45,10 +45,10 @@ class Container:
             text=True,
         )
 
-    def invoke(self, event: dict[str, Any], unwrapped: bool = False) -> dict[str, Any]:
+    def invoke(self, event: dict[str, Any], unwrapped: bool = False, publisher: bool = False) -> dict[str, Any]:
         assert self.process.stdin
         assert self.process.stdout
-        self.process.stdin.write(json.dumps({"event": event, "unwrapped": unwrapped}) + "\n")
+        self.process.stdin.write(json.dumps({"event": event, "unwrapped": unwrapped, "publisher": publisher}) + "\n")
         self.process.stdin.flush()
         for line in self.process.stdout:
             if line.startswith("@@response "):

@@ -9,7 +9,6 @@ validation, as they should (the bytes are an image); what must never happen is t
 from __future__ import annotations
 
 import io
-import json
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -219,27 +218,6 @@ def test_the_published_bucket_holds_the_same_types_and_no_private_image(
         status, headers, _ = fetch(signed)
         assert (status, headers["Content-Type"]) == (200, "image/gif")
         assert not any(hostile["private"].id in key or hostile["private"].etag in key for key in keys)
-
-
-@pytest.mark.parametrize(
-    ("policy", "paths"),
-    [("cloudfront-pages-headers.json", ["index.html", "manage/index.html"]), ("cloudfront-user-bytes-headers.json",
-      ["originals/x.svg", "exports/x.json", "originals/x.png", "r/x-320.webp", "originals/planted.html"])],
-)  # fmt: skip
-def test_the_documented_cloudfront_policies_send_what_gallery_serve_sends(policy: str, paths: list[str]) -> None:
-    """S3 cannot hold security headers, so CloudFront adds them on the published site; its policies (deploy/) must
-    say what `gallery serve` says, path for path."""
-    from gallery.domain.serving import site_headers
-
-    config = json.loads((ROOT / "deploy" / policy).read_text())["SecurityHeadersConfig"]
-    for path in paths:
-        served = site_headers(path, ("https://BUCKET.s3.REGION.amazonaws.com",))  # where big uploads go on AWS
-        assert config["ContentSecurityPolicy"]["ContentSecurityPolicy"] == served["Content-Security-Policy"]
-        assert served["X-Content-Type-Options"] == "nosniff"
-        assert config["ContentTypeOptions"]["Override"] is True
-        if "Referrer-Policy" in served:
-            assert config["ReferrerPolicy"]["ReferrerPolicy"] == served["Referrer-Policy"]
-            assert config["FrameOptions"]["FrameOption"] == served["X-Frame-Options"]
 
 
 def test_the_management_page_refuses_to_load_in_another_sites_frame(

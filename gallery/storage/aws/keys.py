@@ -79,6 +79,12 @@ def image_owner(key: Key) -> str | None:
     return None
 
 
+# The stream records of image items, as a Lambda event filter: the publisher is started by nothing else (sign-ins,
+# sessions, counters and expiries stay out). deploy/stack.yaml carries it; a test keeps the two equal. A superset of
+# `image_owner`, which the publisher still asks of each record.
+IMAGE_RECORDS = {"dynamodb": {"Keys": {"pk": {"S": [{"prefix": "T#"}]}, "sk": {"S": [{"prefix": IMAGES}]}}}}
+
+
 def listing(tenant_id: str, sub_type: SubType) -> str:
     return f"T#{tenant_id}#S#{sub_type.value}"
 
