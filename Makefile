@@ -26,7 +26,12 @@ NODE_BIN   := node_modules/.bin
 LAMBDA_VENV := .venv-lambda
 STAGE       ?= dev
 
-.PHONY: serve test test-aws lint bench package clean
+.PHONY: serve test test-aws lint bench package deploy destroy admin clean
+
+# `make deploy STAGE=dev [SITE_TENANT=Acme]`, `make destroy STAGE=dev [WITH_DATA=1]`, `make admin STAGE=dev
+# EMAIL=you@example.com`: AWS credentials and region as boto3 finds them (AWS_PROFILE, AWS_DEFAULT_REGION…).
+SITE_TENANT ?=
+WITH_DATA   ?=
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -65,7 +70,8 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
-test: lint $(CHROMIUM) $(VENDOR)/.installed
+# The Lambda zips first: the deploy's test deploys them (to a moto server).
+test: lint $(CHROMIUM) $(VENDOR)/.installed package
 	node --test tests/js/
 	$(BIN)/pytest
 	GALLERY_TEST_BACKEND=aws $(BIN)/pytest $(AWS_SUITES)
@@ -90,6 +96,18 @@ package: $(STAMP) $(VENDOR)/.installed
 	done
 	$(BIN)/python .ci/check_package.py build/lambda-$(STAGE).zip
 	$(BIN)/python .ci/check_package.py --publisher build/lambda-$(STAGE)_publisher.zip
+
+deploy: package
+	$(BIN)/python -m deploy up --stage $(STAGE) --site-tenant '$(SITE_TENANT)'
+
+destroy: $(STAMP)
+	$(BIN)/python -m deploy down --stage $(STAGE) $(if $(WITH_DATA),--with-data,)
+
+# The first administrator of a stage (a SYS_ADMIN; the password is asked for), from this machine: the `gallery`
+# command with the stage's settings, reading the token secret from SSM as the functions do.
+admin: $(STAMP)
+	@test -n "$(EMAIL)" || { echo "usage: make admin STAGE=dev EMAIL=you@example.com" >&2; exit 2; }
+	eval "$$($(BIN)/python -m deploy env --stage $(STAGE))" && $(BIN)/gallery users create '$(EMAIL)' --role SYS_ADMIN
 
 clean:
 	rm -rf $(VENV) $(LAMBDA_VENV) build .pytest_cache .mypy_cache .ruff_cache node_modules

@@ -165,7 +165,14 @@ def users() -> None:
 
 @users.command("create")
 @click.argument("email")
-@click.option("--password", required=True, help="At least 6 characters.")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    envvar="GALLERY_USER_PASSWORD",
+    help="At least 6 characters; asked for when not given (or GALLERY_USER_PASSWORD), kept out of shell history.",
+)
 @click.option("--role", required=True, type=click.Choice([a.value for a in Authority]))
 @click.option("--tenant", "tenant", default=None, help="Tenant name or id (not for SYS_ADMIN).")
 @_reported

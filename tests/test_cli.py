@@ -166,3 +166,17 @@ def test_gc_removes_uploads_staged_longer_ago_than_a_ticket_lives(env: dict[str,
     assert staging.read(fresh, 100) == b"partial"
     with pytest.raises(errors.NotFound):
         staging.read(old, 100)
+
+
+def test_users_create_asks_for_the_password_when_not_given(env: dict[str, str]) -> None:
+    """A password on the command line stays in shell history and `ps`: asked for, twice, without echo."""
+    result = CliRunner().invoke(
+        main, ["users", "create", "asked@example.com", "--role", "SYS_ADMIN"], env=env, input="pw123456\npw123456\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert "pw123456" not in result.output
+    gallery = open_gallery(env)
+    try:
+        assert gallery.sessions.login("asked@example.com", "pw123456", "127.0.0.1").token
+    finally:
+        gallery.close()

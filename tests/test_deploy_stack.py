@@ -130,8 +130,8 @@ def written(tmp_path: Path) -> Iterator[list[dict[str, Any]]]:
         settings = Settings.from_env(
             AWS_ENV, backend="aws", table="stream", bucket="stream-bytes", jwt_secret=JWT_SECRET, data_dir=tmp_path
         )
-        lines = provision(settings)
-        arn = next(line.split()[1] for line in lines if line.startswith("stream "))
+        provision(settings)
+        arn = boto3.client("dynamodb").describe_table(TableName="stream")["Table"]["LatestStreamArn"]
         gallery = Gallery.open(settings)
         tenant = gallery.accounts.create_tenant("Streamed")
         user = gallery.accounts.create_user("a@stream.example", "a-password", Authority.TENANT_ADMIN, tenant.id)

@@ -113,10 +113,10 @@ def publish_site(
     one the site shows (the configured tenant is resolved and added to `site_tenants` first)."""
     if not settings.site_bucket:
         raise errors.ConfigError("GALLERY_SITE_BUCKET is not set: there is no published site to keep current")
-    tenant = settings.site_tenant or None
+    tenant = _existing_tenant(settings, settings.site_tenant) if settings.site_tenant else None
     if site_tenants is not None and changed is not None:
         if tenant is not None:
-            site_tenants = site_tenants | {_tenant_id(settings, tenant)}
+            site_tenants = site_tenants | {tenant}
         if not changed & site_tenants:
             return Outcome(f"{reason}, none of them shown on the site")
     from gallery.storage.aws.clients import s3_client
@@ -160,11 +160,16 @@ def publish_site(
     )
 
 
-def _tenant_id(settings: Settings, name_or_id: str) -> str:
+def _existing_tenant(settings: Settings, name_or_id: str) -> str | None:
+    """The site's tenant's id; None, with a warning, while no tenant has that name (a first deploy names the
+    tenant before anyone made it): the system's images are published meanwhile, and the tenant's once it exists."""
     from gallery.wiring import Gallery
 
     gallery = Gallery.open(settings, signing=False)
     try:
         return gallery.accounts.resolve_tenant(name_or_id).id
+    except errors.NotFound:
+        log.warning("GALLERY_SITE_TENANT %r names no tenant yet: publishing the system's images only", name_or_id)
+        return None
     finally:
         gallery.close()
