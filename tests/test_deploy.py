@@ -137,7 +137,9 @@ def _tiny_zip() -> bytes:
     return buffer.getvalue()
 
 
-def test_make_deploy_makes_the_whole_stage_and_make_destroy_takes_it_away(endpoint: str, zips: None) -> None:
+def test_make_deploy_makes_the_whole_stage_and_make_destroy_takes_it_away(
+    endpoint: str, zips: None, tmp_path: Path
+) -> None:
     done = deploy(endpoint, "up", "--stage", STAGE, "--site-tenant", "Acme")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "API:    https://" in done.stdout
@@ -223,6 +225,34 @@ def test_make_deploy_makes_the_whole_stage_and_make_destroy_takes_it_away(endpoi
     # exactly what moto could not make, and nothing else
     skipped = set(requests.get(f"{endpoint}/moto-api/strict/skipped", timeout=10).json())
     assert skipped == NOT_MADE_BY_MOTO
+
+    # the first administrator, from the operator's machine: the stage's settings, the secret read from SSM
+    exports = deploy(endpoint, "env", "--stage", STAGE)
+    assert exports.returncode == 0, exports.stderr
+    stage_env = dict(
+        line.removeprefix("export ").replace("'", "").split("=", 1) for line in exports.stdout.split("\n") if line
+    )
+    assert not [value for key, value in stage_env.items() if "SECRET" in key and key != "GALLERY_SECRETS_PATH"]
+    made = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "gallery"), "users", "create", "root@example.com", "--role", "SYS_ADMIN"],
+        env={**_env(endpoint), **stage_env, "GALLERY_USER_PASSWORD": "first-admin-password"},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    from gallery.config import Settings
+    from gallery.wiring import Gallery
+
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in {**AWS_ENV, "AWS_ENDPOINT_URL": endpoint}.items():
+            patch.setenv(key, value)
+        gallery = Gallery.open(Settings.from_env({**stage_env, "AWS_ENDPOINT_URL": endpoint}))
+        try:
+            assert gallery.sessions.login("root@example.com", "first-admin-password", "127.0.0.1").token
+        finally:
+            gallery.close()
 
     # again: everything is updated in place
     again = deploy(endpoint, "up", "--stage", STAGE, "--site-tenant", "Acme")
