@@ -3,6 +3,7 @@ DynamoDB table and S3 bucket on a moto server), seeded with the same accounts.""
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Iterator
@@ -91,6 +92,41 @@ def moto_endpoint() -> Iterator[str]:
     server = start_moto()
     yield server.url
     server.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def api_role_allows_every_call() -> Iterator[None]:
+    """In the aws session, every AWS call the app makes while answering a request is recorded, and at the end held
+    against the API function's role in deploy/stack.yaml: a call the role would refuse fails the session (on AWS
+    it would be a 500). Each test's table and bucket share one name, so the role is read for that name."""
+    if TEST_BACKEND != "aws":
+        yield
+        return
+    import flask
+
+    from tests.iam_ledger import Call, record, refusals, role_statements
+
+    calls: list[Call] = []
+    with record(flask.has_request_context, calls.append):
+        yield
+
+    def statements(call: Call) -> list[dict[str, Any]]:
+        name = (
+            call.params.get("TableName")
+            or call.params.get("Bucket")
+            or next(iter(call.params.get("RequestItems", {})), "")
+        )
+        if call.operation == "TransactWriteItems":
+            name = next(iter(call.params["TransactItems"][0].values()))["TableName"]
+        parameters = {"Project": "image-gallery", "Stage": "dev", "Table": name, "DataBucket": name}
+        return role_statements("ApiRole", {**parameters, "SecretsPath": "/image-gallery/dev/"})
+
+    refused = refusals(calls, statements)
+    operations = sorted({f"{call.service}:{call.operation}" for call in calls})
+    Path("test-artifacts").mkdir(exist_ok=True)
+    Path("test-artifacts/api-role-calls.json").write_text(json.dumps({"operations": operations, "refused": refused}))
+    assert calls, "no AWS call was recorded: the ledger is not hooked in"
+    assert not refused, "the API's role would refuse:\n" + "\n".join(refused)
 
 
 @pytest.fixture(autouse=True)

@@ -56,6 +56,8 @@ def resolve(value: Any, parameters: dict[str, str]) -> Any:
         return value
     if set(value) == {"Ref"}:
         return parameters[value["Ref"]]
+    if set(value) == {"Fn::GetAtt"}:  # given as a parameter named `Resource.Attribute`
+        return parameters[".".join(value["Fn::GetAtt"])]
     if set(value) == {"Fn::Sub"}:
         return re.sub(r"\$\{([^}]+)\}", lambda m: parameters[m.group(1)], value["Fn::Sub"])
     return {key: resolve(item, parameters) for key, item in value.items()}

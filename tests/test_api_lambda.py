@@ -124,9 +124,17 @@ def container(tmp_path_factory: pytest.TempPathFactory, backend_env: dict[str, s
     gallery_command(
         "users", "create", EMAIL, "--password", PASSWORD, "--role", "TENANT_ADMIN", "--tenant", "Lambda", env=env
     )
+    ledger = settings_dir / "aws-calls.jsonl"
+    if backend_env:  # on the aws backend, every call the function makes is held against its role
+        env["GALLERY_IAM_LEDGER"] = str(ledger)
     running = Container(settings_dir, env)
     yield running
     running.close()
+    if backend_env:
+        from tests.iam_ledger import assert_role_allows
+
+        name = backend_env["GALLERY_TABLE"]
+        assert_role_allows(ledger, "ApiRole", {"Table": name, "DataBucket": name, "SecretsPath": "/image-gallery/dev/"})
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ from gallery.config import Settings
 from gallery.domain.errors import ConfigError
 from gallery.storage.aws.provision import provision
 from gallery.wiring import Gallery
+from tests.iam_ledger import Call, record, refusals, role_statements
 from tests.storage_fixtures import AWS_ENV, aws_env
 
 PATH = "/image-gallery/test/"
@@ -39,7 +40,14 @@ def put(name: str, value: str, kind: str = "SecureString") -> None:
 def test_the_secret_is_read_from_the_parameter_store(mocked: Settings) -> None:
     put("GALLERY_JWT_SECRET", SECRET)
     put("GALLERY_PROXY_SECRET", "the-proxy-secret")
-    gallery = Gallery.open(mocked)
+    calls: list[Call] = []
+    with record(lambda: True, calls.append):
+        gallery = Gallery.open(mocked)
+    # one request for the secrets at start-up, and all it did allowed by the API's role (deploy/stack.yaml)
+    assert [c.operation for c in calls if c.service == "ssm"] == ["GetParameters"]
+    names = {"Table": mocked.table, "DataBucket": mocked.bucket, "SecretsPath": PATH}
+    role = role_statements("ApiRole", {"Project": "image-gallery", "Stage": "test", **names})
+    assert refusals(calls, lambda _: role) == []
     assert (gallery.settings.jwt_secret, gallery.settings.proxy_secret) == (SECRET, "the-proxy-secret")
     assert mocked.jwt_secret == ""  # the settings read from the environment never held it
 

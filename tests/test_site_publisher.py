@@ -77,6 +77,7 @@ class World:
             **{by_field[k]: v for k, v in self.overrides.items()},
             "GALLERY_SITE_TENANT": "Published",
             "GALLERY_SITE_DISTRIBUTION": self.distribution,
+            "GALLERY_IAM_LEDGER": str(tmp / "aws-calls.jsonl"),  # every call the function makes, for its role
         }
         (tmp / "lambda-tmp").mkdir()
         self.settings_dir = tmp / "task"
@@ -140,6 +141,15 @@ def world(endpoint: str, tmp_path: Path) -> Iterator[World]:
     made = World(endpoint, tmp_path)
     yield made
     made.gallery.close()
+    from tests.iam_ledger import assert_role_allows
+
+    ledger = Path(made.env["GALLERY_IAM_LEDGER"])
+    if ledger.exists() and ledger.stat().st_size:  # what the publisher did, held against the role it is given
+        assert_role_allows(
+            ledger,
+            "PublisherRole",
+            {"Table": made.settings.table, "DataBucket": made.settings.bucket, "SiteBucket": made.settings.site_bucket},
+        )
 
 
 @pytest.fixture
