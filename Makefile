@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 AWS_SUITES := tests/test_api_*.py tests/test_permissions.py tests/test_bad_input.py tests/test_tb_rest_client.py \
 	tests/test_manage_actions.py tests/security/test_tokens.py tests/security/test_logins.py \
 	tests/security/test_public_links.py tests/security/test_staged_uploads.py tests/security/test_inputs.py \
-	tests/security/test_known_attacks.py
+	tests/security/test_known_attacks.py tests/test_manage_redirects.py
 
 # Browser tests drive Debian's Chromium (Playwright never downloads a browser here).
 CHROMIUM := /usr/bin/chromium

@@ -14,6 +14,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import make_server
 
 from tests.live import free_port, wait_until_up
+from tests.s3_cors import S3Cors, moto_rules
 
 
 class _OneAtATime:
@@ -31,7 +32,8 @@ class _OneAtATime:
 
 class MotoServer(ThreadedMotoServer):
     def _server_entry(self) -> None:
-        app = _OneAtATime(DomainDispatcherApplication(create_backend_app))
+        # Browsers reach the bucket through S3's CORS rules (moto answered any origin): see tests/s3_cors.py.
+        app = _OneAtATime(S3Cors(DomainDispatcherApplication(create_backend_app), moto_rules))
         self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
         self._server_ready_event.set()
         self._server.serve_forever()

@@ -160,3 +160,19 @@ def test_the_filter_admits_image_records_and_nothing_else(written: list[dict[str
     assert [r["eventName"] for r in images] == ["INSERT", "MODIFY", "REMOVE"]
     assert admitted == images
     assert len(written) > 3 * len(images)  # sessions, sign-ins, counters: the function no longer starts for them
+
+
+LAMBDA_PAYLOAD = 6_291_456  # bytes: Lambda's synchronous invocation payload (request and response), a quota
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_a_body_the_app_accepts_reaches_it_through_api_gateway(stage: str) -> None:
+    """API Gateway hands a binary body to Lambda base64-encoded inside the event: a body the app would accept but
+    Lambda's payload cannot carry fails before the app, with API Gateway's own error instead of our 413."""
+    from deploy.stage import SETTINGS, stage_settings
+
+    env = stage_settings(json.loads(SETTINGS.read_text()), stage)["aws_environment_variables"]
+    largest = Settings.from_env(env).max_request_bytes
+    encoded = -(-largest // 3) * 4
+    headers_and_event = 128 * 1024  # the event's other fields and headers, generously
+    assert encoded + headers_and_event <= LAMBDA_PAYLOAD, f"{largest} bytes is {encoded} in base64"
