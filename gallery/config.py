@@ -195,7 +195,16 @@ SETTINGS: tuple[Setting, ...] = (
         "GALLERY_MAX_REQUEST_BYTES",
         _positive_int,
         "52428800",
-        "Largest request body accepted (bytes); larger requests get 413.",
+        "Largest request body accepted (bytes); larger requests get 413. On Lambda a body must also fit its 6 MB "
+        "payload once base64-encoded: the stages set 4 MiB, and larger files take `POST /api/image/uploads`.",
+    ),
+    Setting(
+        "max_upload_bytes",
+        "GALLERY_MAX_UPLOAD_BYTES",
+        _positive_int,
+        "52428800",
+        "Largest file a large-upload form (`POST /api/image/uploads`) takes, when the tenant's profile sets no "
+        "smaller limit: the bytes go to storage directly (S3 on AWS), never through a request body.",
     ),
     Setting(
         "upload_ttl",
@@ -292,6 +301,7 @@ class Settings:
     access_token_ttl: int
     refresh_token_ttl: int
     max_request_bytes: int
+    max_upload_bytes: int
     upload_ttl: int
     max_open_uploads: int
     redirect_above_bytes: int

@@ -226,3 +226,24 @@ def test_the_local_endpoint_checks_its_ticket(client: FlaskClient, gallery: Gall
     else:  # the aws backend's clients upload to S3: our endpoint is not there for them
         error_of(client.post(LOCAL_STAGING_PATH, data={**forged, "ticket": form["uploadId"]}), 404)
     assert not is_staged(gallery, form)
+
+
+def test_a_large_upload_is_not_held_to_the_request_body_limit(gallery: Gallery, admin: Actor) -> None:
+    """On Lambda a request body stops at 4 MiB (its 6 MB payload, base64): files above it take the large-upload
+    form, whose limit is its own (GALLERY_MAX_UPLOAD_BYTES)."""
+    from tests.conftest import make_app
+
+    settings = gallery.settings.evolve(max_request_bytes=1_000_000, max_upload_bytes=3_000_000)
+    client = make_app(settings).test_client()
+    data = noise_png(2)
+    assert 1_000_000 < len(data) < 3_000_000
+    body, content_type = encode_multipart_formdata({"file": ("direct.png", data)})  # in memory, as `send` does
+    direct = client.post("/api/image", data=body, content_type=content_type, headers=admin.headers)
+    assert direct.status_code == 413
+    form = start(client, admin, "staged.png", len(data))
+    assert form["maxSize"] == 3_000_000
+    assert send(client, form, data) in {200, 201, 204}
+    info = ok_json(finish(client, admin, form["uploadId"], title="Staged"))
+    assert info["descriptor"]["size"] == len(data)
+    too_big = client.post("/api/image/uploads", json={"fileName": "x.png", "size": 3_000_001}, headers=admin.headers)
+    assert too_big.status_code == 400

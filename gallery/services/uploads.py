@@ -76,7 +76,7 @@ class StagedUploads:
         self.ledger = ledger
         self._secret = secret
         self._ttl = settings.upload_ttl
-        self._ceiling = settings.max_request_bytes
+        self._ceiling = settings.max_upload_bytes
         self._most_open = settings.max_open_uploads
 
     def start(self, principal: Principal, request: UploadStart) -> dict[str, Any]:

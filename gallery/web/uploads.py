@@ -50,9 +50,14 @@ def finish_update(scope: str, key: str, upload_id: str) -> Response:
     return jsonify(image.to_json())
 
 
+_FORM_OVERHEAD = 64 * 1024  # the ticket field, the part headers and the boundaries
+
+
 @bp.post(LOCAL_STAGING_PATH)
 def receive() -> Response:
-    """The signed ticket is the credential here, as a presigned policy is on S3: no bearer token."""
+    """The signed ticket is the credential here, as a presigned policy is on S3: no bearer token. The body may be as
+    large as a large upload may be (the form's fields and boundaries besides), not just a request's."""
+    request.max_content_length = gallery().settings.max_upload_bytes + _FORM_OVERHEAD
     ticket = request.form.get("ticket")
     upload = request.files.get("file")
     if not ticket or upload is None:
