@@ -35,7 +35,7 @@ UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 
 def _modules() -> list[str]:
     found = []
-    for package in ("gallery", "functions"):
+    for package in ("gallery", "functions", "deploy"):
         for path in sorted((ROOT / package).rglob("*.py")):
             parts = path.relative_to(ROOT).with_suffix("").parts
             if parts[-1] == "__main__":  # runs the command; `python -m gallery` is checked below
@@ -68,8 +68,9 @@ def imported_alone(tmp_path_factory: pytest.TempPathFactory) -> dict[str, subpro
     work = tmp_path_factory.mktemp("imports")
 
     def run(module: str) -> subprocess.CompletedProcess[str]:
-        # `functions` is the Lambda package's top level: there the project root is the path, as in the zip.
-        path = {"PYTHONPATH": str(ROOT)} if module.startswith("functions") else {}
+        # `functions` is the Lambda package's top level: there the project root is the path, as in the zip; `deploy`
+        # runs from the checkout (`python -m deploy`), its root the path too.
+        path = {"PYTHONPATH": str(ROOT)} if module.startswith(("functions", "deploy")) else {}
         env = _clean_env(work, GALLERY_DATA_DIR=str(work / module), **path)
         return subprocess.run(
             [sys.executable, "-W", "error", "-c", f"import {module}"],
