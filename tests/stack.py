@@ -4,6 +4,8 @@ parameters, as CloudFormation would when it creates the stack."""
 
 from __future__ import annotations
 
+import copy
+import functools
 import re
 from pathlib import Path
 from typing import Any
@@ -44,6 +46,12 @@ for _short, _long in {
 
 
 def template() -> dict[str, Any]:
+    """A fresh copy each time (callers may change it), parsed once."""
+    return copy.deepcopy(_parsed())
+
+
+@functools.cache
+def _parsed() -> dict[str, Any]:
     loaded: dict[str, Any] = yaml.load(TEMPLATE.read_text(), Loader=_Loader)  # noqa: S506 (a safe loader)
     return loaded
 
