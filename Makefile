@@ -26,7 +26,7 @@ NODE_BIN   := node_modules/.bin
 LAMBDA_VENV := .venv-lambda
 STAGE       ?= dev
 
-.PHONY: serve test test-aws lint bench package deploy destroy admin clean
+.PHONY: serve test test-aws lint bench package deploy destroy admin vendor clean
 
 # `make deploy STAGE=dev [SITE_TENANT=Acme]`, `make destroy STAGE=dev [WITH_DATA=1]`, `make admin STAGE=dev
 # EMAIL=you@example.com`: AWS credentials and region as boto3 finds them (AWS_PROFILE, AWS_DEFAULT_REGION…).
@@ -47,15 +47,16 @@ $(NODE_STAMP): package.json package-lock.json | $(NPM)
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
-# Swagger UI for the API browser (/api-docs/): pinned in package-lock.json, copied into the package's assets.
+# Swagger UI for the API browser (/api-docs/) is vendored in the package (with its licence), so a wheel built by
+# plain `pip wheel .` carries it and installing needs no npm. `make vendor` refreshes it from the version pinned in
+# package-lock.json; a test keeps the two equal.
 VENDOR := gallery/site/theme/assets/vendor/swagger-ui
-$(VENDOR)/.installed: $(NODE_STAMP)
-	mkdir -p $(VENDOR)
+vendor: $(NODE_STAMP)
 	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css \
 		node_modules/swagger-ui-dist/LICENSE $(VENDOR)/
-	touch $@
+	node -p 'require("./node_modules/swagger-ui-dist/package.json").version' > $(VENDOR)/VERSION
 
-serve: $(STAMP) $(VENDOR)/.installed
+serve: $(STAMP)
 	$(BIN)/gallery serve --demo
 
 lint: $(STAMP) $(NODE_STAMP)
@@ -71,7 +72,7 @@ $(CHROMIUM):
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
 # The Lambda zips first: the deploy's test deploys them (to a moto server).
-test: lint $(CHROMIUM) $(VENDOR)/.installed package
+test: lint $(CHROMIUM) package
 	node --test tests/js/
 	$(BIN)/pytest
 	GALLERY_TEST_BACKEND=aws $(BIN)/pytest $(AWS_SUITES)
@@ -84,7 +85,7 @@ bench: $(STAMP)
 
 # The zips hold the pinned runtime (deploy/lambda-requirements.txt) and the project, nothing else: Zappa's command
 # line runs from the dev env and packages the Lambda env (VIRTUAL_ENV).
-package: $(STAMP) $(VENDOR)/.installed
+package: $(STAMP)
 	rm -rf $(LAMBDA_VENV) && $(PYTHON) -m venv $(LAMBDA_VENV)
 	$(LAMBDA_VENV)/bin/pip install --quiet --upgrade pip
 	$(LAMBDA_VENV)/bin/pip install --quiet --no-deps -r deploy/lambda-requirements.txt

@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import globals from "globals";
 
 export default [
-  { ignores: ["gallery/site/theme/assets/vendor/**"] },  // third-party bundles, copied from npm by make
+  { ignores: ["gallery/site/theme/assets/vendor/**"] },  // third-party bundles, vendored from npm (make vendor)
   js.configs.recommended,
   {
     files: ["gallery/site/theme/assets/**/*.js"],

@@ -25,26 +25,30 @@ def parse_bool(text: str) -> bool:
         return True
     if lowered in {"false", "0", "no", "off"}:
         return False
-    raise ValueError(f"expected true or false, got {text!r}")
+    raise ValueError("expected true or false")
+
+
+def _whole_number(text: str, least: int) -> int:
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise ValueError(f"expected a whole number of at least {least}") from None
+    if value < least:
+        raise ValueError(f"expected a whole number of at least {least}")
+    return value
 
 
 def _non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise ValueError(f"must not be negative, got {value}")
-    return value
+    return _whole_number(text, 0)
 
 
 def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise ValueError(f"must be at least 1, got {value}")
-    return value
+    return _whole_number(text, 1)
 
 
 def _backend(text: str) -> str:
     if text not in {"local", "aws"}:
-        raise ValueError(f"expected 'local' or 'aws', got {text!r}")
+        raise ValueError("expected 'local' or 'aws'")
     return text
 
 
@@ -53,14 +57,14 @@ def _origins(text: str) -> tuple[str, ...]:
     for origin in origins:
         scheme, _, rest = origin.partition("://")
         if origin != "*" and (scheme not in {"http", "https"} or not rest or "/" in rest):
-            raise ValueError(f"expected origins such as https://gallery.example.com (or *), got {origin!r}")
+            raise ValueError(f"expected origins such as https://gallery.example.com (or *); {origin!r} is not one")
     return origins
 
 
 def _parameter_path(text: str) -> str:
     path = text.strip()
     if path and not (path.startswith("/") and path.endswith("/") and "//" not in path):
-        raise ValueError(f"expected a parameter path such as /image-gallery/dev/, got {text!r}")
+        raise ValueError("expected a parameter path such as /image-gallery/dev/")
     return path
 
 
@@ -70,7 +74,7 @@ def _base_url(text: str) -> str:
         return ""
     parsed = urlsplit(url)
     if parsed.scheme not in {"http", "https"} or not parsed.netloc or parsed.query or parsed.fragment:
-        raise ValueError(f"expected a base URL such as https://gallery.example.com, got {text!r}")
+        raise ValueError("expected a base URL such as https://gallery.example.com")
     return url
 
 
@@ -325,7 +329,9 @@ class Settings:
             try:
                 values[setting.field] = setting.parse(raw)
             except ValueError as exc:
-                raise ConfigError(f"{setting.env}: {exc}") from exc
+                # The setting's name, the value it got (a secret's never) and what it accepts.
+                shown = "(hidden)" if setting.secret else repr(raw)
+                raise ConfigError(f"{setting.env}={shown} is not accepted: {exc}") from exc
         return cls(**values, **overrides)
 
     def browser_ttl(self, system: bool) -> int:

@@ -53,3 +53,35 @@ def test_parse_bool(text: str, expected: bool) -> None:
 
 def test_readme_configuration_table_matches_the_declaration() -> None:
     assert markdown_table() in README.read_text()
+
+
+@pytest.mark.parametrize(
+    ("env", "value", "message"),
+    [
+        (
+            "GALLERY_MAX_PAGE_SIZE",
+            "abc",
+            "GALLERY_MAX_PAGE_SIZE='abc' is not accepted: expected a whole number of at least 1",
+        ),
+        (
+            "CACHE_SPECS_IMAGE_ETAGS_TTL",
+            "-5",
+            "CACHE_SPECS_IMAGE_ETAGS_TTL='-5' is not accepted: expected a whole number of at least 0",
+        ),
+        ("GALLERY_BACKEND", "s3", "GALLERY_BACKEND='s3' is not accepted: expected 'local' or 'aws'"),
+        ("GALLERY_PUBLIC_URL", "ftp://x", "GALLERY_PUBLIC_URL='ftp://x' is not accepted: expected a base URL such as"),
+    ],
+)
+def test_an_error_names_the_setting_the_value_and_what_it_accepts(env: str, value: str, message: str) -> None:
+    """What an operator reads: never Python's own words ("invalid literal for int() with base 10")."""
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_env({env: value})
+    assert str(raised.value.message).startswith(message)
+    assert "literal" not in raised.value.message
+
+
+def test_a_secret_is_never_echoed_in_an_error() -> None:
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_env({"GALLERY_SECRETS_PATH": "no-slashes"})
+    assert "no-slashes" in raised.value.message  # a path is not a secret
+    assert not [s for s in SETTINGS if s.secret and s.parse is not str]  # secrets take any text: nothing to echo

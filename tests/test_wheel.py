@@ -1,0 +1,122 @@
+"""What a user installs: a wheel built by plain `pip wheel` from a clean export of the repository (no make, no npm),
+installed with its `site` extra into a fresh virtual environment, its `gallery` script started from an empty
+folder. It carries everything the product serves — the API browser's Swagger UI included — and its licence."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tarfile
+import time
+import urllib.request
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.live import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+SWAGGER = "gallery/site/theme/assets/vendor/swagger-ui"
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Built from `git archive HEAD`: what a clean clone holds, not what this checkout happens to have lying
+    around (node_modules, build output)."""
+    work = tmp_path_factory.mktemp("wheel")
+    archive = work / "source.tar"
+    subprocess.run(["git", "archive", "--format=tar", "-o", str(archive), "HEAD"], cwd=ROOT, check=True)
+    source = work / "image-gallery"
+    with tarfile.open(archive) as tar:
+        tar.extractall(source, filter="data")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(work), str(source)],
+        check=True,
+        capture_output=True,
+    )
+    (built,) = work.glob("image_gallery-*.whl")
+    return built
+
+
+def test_the_wheel_carries_what_the_product_serves(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        licence = next(n for n in names if n.endswith(".dist-info/licenses/LICENSE") or n.endswith("dist-info/LICENSE"))
+        assert "Apache License" in archive.read(licence).decode()[:200]
+    for needed in (
+        f"{SWAGGER}/swagger-ui-bundle.js",
+        f"{SWAGGER}/swagger-ui.css",
+        f"{SWAGGER}/LICENSE",
+        "gallery/site/theme/api-docs.html",
+        "gallery/site/theme/manage.html",
+        "gallery/storage/local/schema.sql",
+        "gallery/site/default/mkdocs.yml",
+    ):
+        assert needed in names, needed
+    assert not [n for n in names if n.startswith(("tests/", "deploy/", "functions/", "benchmarks/"))]
+
+
+def test_the_vendored_swagger_ui_is_the_version_package_lock_pins() -> None:
+    """`make vendor` copies it from npm; the lock file and the copy never drift apart."""
+    import json
+
+    lock = json.loads((ROOT / "package-lock.json").read_text())
+    pinned = lock["packages"]["node_modules/swagger-ui-dist"]["version"]
+    assert (ROOT / SWAGGER / "VERSION").read_text().strip() == pinned
+    installed = ROOT / "node_modules" / "swagger-ui-dist" / "swagger-ui-bundle.js"
+    if installed.exists():  # after `npm ci` (make lint): byte for byte what npm installs
+        assert installed.read_bytes() == (ROOT / SWAGGER / "swagger-ui-bundle.js").read_bytes()
+
+
+@pytest.fixture(scope="module")
+def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    venv = tmp_path_factory.mktemp("venv") / "env"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run(
+        [str(venv / "bin" / "pip"), "install", "-q", f"{wheel}[site]"], check=True, capture_output=True, timeout=600
+    )
+    return venv
+
+
+def test_the_installed_script_serves_the_api_browser_from_an_empty_folder(installed: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    port = free_port()
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "GALLERY_DATA_DIR": str(tmp_path / "data"),
+           "GALLERY_SITE_DIR": str(tmp_path / "site")}  # fmt: skip
+    process = subprocess.Popen(
+        [str(installed / "bin" / "gallery"), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=empty,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        page = _when_built(f"{base}/api-docs/", process)
+        assert "swagger-ui-bundle.js" in page
+        assert "not installed" not in page
+        for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
+            with urllib.request.urlopen(f"{base}/assets/vendor/swagger-ui/{asset}", timeout=10) as answer:
+                assert answer.status == 200
+                assert len(answer.read()) > 100_000
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def _when_built(url: str, process: subprocess.Popen[bytes]) -> str:
+    """The page once the first build has made it (the server answers before that)."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "gallery serve exited"
+        try:
+            with urllib.request.urlopen(url, timeout=5) as answer:
+                body = answer.read().decode()
+                if answer.status == 200 and "swagger" in body.lower():
+                    return body
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"{url} never served the API browser")
