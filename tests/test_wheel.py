@@ -113,7 +113,7 @@ def _when_built(url: str, process: subprocess.Popen[bytes]) -> str:
         assert process.poll() is None, "gallery serve exited"
         try:
             with urllib.request.urlopen(url, timeout=5) as answer:
-                body = answer.read().decode()
+                body = str(answer.read().decode())
                 if answer.status == 200 and "swagger" in body.lower():
                     return body
         except OSError:
