@@ -86,27 +86,29 @@ def serve(
     stop = threading.Event()
     site = gallery.settings.site_dir
     shell = prepare_shell(gallery.settings.data_dir / "shell")
-    if not no_rebuild:
-        _keep_site_current(gallery, site, tenant, stop)
+    first_build = _keep_site_current(gallery, site, tenant, stop) if not no_rebuild else None
     click.echo(f"{gallery.settings.describe_storage()}", err=True)
     click.echo(
         f"Serving on http://{host}:{port}/ : the gallery at /, managing images at /manage/, the API at /api/", err=True
     )
     gallery.uploads.sweep_in_background(stop)
     try:
-        create_server(create_app(gallery=gallery, shell=shell), host, port, threads).run()
+        create_server(create_app(gallery=gallery, shell=shell, first_build=first_build), host, port, threads).run()
     finally:
         stop.set()
 
 
-def _keep_site_current(gallery: Gallery, site: Path, tenant: str | None, stop: threading.Event) -> None:
-    """The static gallery, built now and after each change, in the background (the API answers meanwhile)."""
+def _keep_site_current(
+    gallery: Gallery, site: Path, tenant: str | None, stop: threading.Event
+) -> Callable[[], str | None] | None:
+    """The static gallery, built now and after each change, in the background (the API answers meanwhile).
+    Returns what the first build is doing, for `/` to say until there is a page to show."""
     try:
         from gallery.site.live import LiveSite
         from gallery.site.plugin import BuildRequest
     except ImportError:
         click.echo("The gallery at / needs MkDocs (pip install 'image-gallery[site]'): serving the API only", err=True)
-        return
+        return None
     live = LiveSite(site, BuildRequest(tenant=tenant, system=True), gallery.images.change_count)
     live.generations.adopt()
     live.start(stop)
@@ -120,6 +122,7 @@ def _keep_site_current(gallery: Gallery, site: Path, tenant: str | None, stop: t
         click.echo(
             "The gallery at / is built once at start: on AWS the publisher keeps the published one current", err=True
         )
+    return live.first_build
 
 
 _BYTES = click.IntRange(min=0, max=MAX_BYTES)

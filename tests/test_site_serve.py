@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
+from gallery.config import Settings
 from gallery.domain.model import ImageInfo
 from gallery.wiring import Gallery
 from tests.conftest import JWT_SECRET, Actor, make_app
@@ -89,3 +90,46 @@ def test_serve_as_make_serve_runs_it_answers_at_once_and_builds_the_site(tmp_pat
         index = wait_for(f"{live.url}/", 'class="card')
     assert (site / "manage" / "index.html").is_file()
     assert index.count('class="card') >= 3
+
+
+def test_while_the_site_is_first_built_pages_say_so_in_html(tmp_path: Path) -> None:
+    """From the first answer on, `/` is a page a person can read: "being built" (reloading itself) until the
+    build is done, then the gallery. Never the API's JSON 404."""
+    import urllib.error
+
+    site = tmp_path / "out"
+    extra = {"GALLERY_SITE_DIR": str(site), "GALLERY_JWT_SECRET": JWT_SECRET}
+    answers: list[tuple[int, str, str]] = []
+    with live_server(tmp_path / "data", extra, args=("--demo",), cwd=tmp_path, rebuild=True) as live:
+        for _ in range(600):
+            try:
+                with urllib.request.urlopen(f"{live.url}/", timeout=5) as response:
+                    answers.append((response.status, response.headers["Content-Type"], response.read().decode()))
+            except urllib.error.HTTPError as refused:
+                answers.append((refused.code, refused.headers["Content-Type"], refused.read().decode()))
+            if answers[-1][0] == 200:
+                break
+    assert answers[-1][0] == 200
+    assert 'class="card' in answers[-1][2]
+    for status, content_type, body in answers:
+        assert content_type.startswith("text/html"), (status, content_type, body[:200])
+        assert not body.lstrip().startswith("{")
+    waiting = [body for status, _, body in answers if status == 503]
+    assert waiting  # the build takes seconds; the first answers come while it runs
+    for body in waiting:
+        assert "The gallery is being built" in body
+        assert 'http-equiv="refresh"' in body
+
+
+def test_a_first_build_that_failed_says_why_on_the_page(settings: Settings, tmp_path: Path) -> None:
+    app = make_app(settings.evolve(site_dir=tmp_path / "never-built"))
+    app.config["GALLERY_FIRST_BUILD"] = lambda: "MkDocs could not read <mkdocs.yml>"
+    answer = app.test_client().get("/")
+    asset = app.test_client().get("/assets/gallery.css")
+    assert answer.status_code == 503
+    assert answer.mimetype == "text/html"
+    body = answer.get_data(as_text=True)
+    assert "The gallery could not be built" in body
+    assert "&lt;mkdocs.yml&gt;" in body  # the reason, escaped
+    assert "refresh" not in body
+    assert asset.status_code == 404  # an asset is not a page: no HTML in its place

@@ -272,6 +272,15 @@ class LiveSite:
                 return
             self._build(count)
 
+    def first_build(self) -> str | None:
+        """While no build has finished: "building"; after a first build that failed, why; then None. What `/`
+        says while the site has no page to show (`gallery.web.site`)."""
+        if self.builds == 0:
+            return "building"
+        if self.last is not None and self.last.job is None and self.generations.current() is None:
+            return self.last.error or "the build failed"
+        return None
+
     def close(self) -> None:
         """Stop the render processes (what they were rendering is rendered again when next asked)."""
         self.renders.close()

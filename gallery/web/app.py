@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import Flask
@@ -12,12 +13,19 @@ from gallery.web.revalidation import Revalidation
 from gallery.wiring import Gallery
 
 
-def create_app(settings: Settings | None = None, gallery: Gallery | None = None, shell: Path | None = None) -> Flask:
+def create_app(
+    settings: Settings | None = None,
+    gallery: Gallery | None = None,
+    shell: Path | None = None,
+    first_build: Callable[[], str | None] | None = None,
+) -> Flask:
     """`shell`: a folder of site files served where the static gallery has none (the management page and its
-    assets, which `gallery serve` writes from the package)."""
+    assets, which `gallery serve` writes from the package). `first_build`: while the site is first built, what
+    that build is doing ("building", or why it failed), for the pages to say instead of a 404."""
     gallery = gallery or Gallery.open(settings)
     app = Flask(__name__)
     app.config["GALLERY_SHELL"] = shell
+    app.config["GALLERY_FIRST_BUILD"] = first_build
     app.config["MAX_CONTENT_LENGTH"] = gallery.settings.max_request_bytes
     # Multipart text fields (title, imageSubType) are small; the file part is bounded by MAX_CONTENT_LENGTH.
     app.config["MAX_FORM_MEMORY_SIZE"] = 1 << 20

@@ -10,6 +10,8 @@ gave them and never render as documents; pages get a strict Content-Security-Pol
 
 from __future__ import annotations
 
+import html
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, send_file
@@ -59,6 +61,10 @@ def page(path: str) -> Response:
         if (from_shell := _resolve(fallback, path)) is not None:
             root, found = fallback, from_shell
     if found is None:
+        first_build: Callable[[], str | None] | None = current_app.config.get("GALLERY_FIRST_BUILD")
+        state = first_build() if first_build is not None else None
+        if state is not None and _is_page(path) and not (settings.site_dir / "index.html").is_file():
+            return _not_built_yet(state)
         missing = root / "404.html"
         if missing.is_file():
             headers = site_headers("404.html")
@@ -71,3 +77,34 @@ def page(path: str) -> Response:
     response = send_file(found, mimetype=mimetype, conditional=True, etag=True, max_age=None)
     response.headers.update(headers)
     return response
+
+
+def _is_page(path: str) -> bool:
+    """What a person navigates to (a folder, or an HTML file), not an asset a page asks for."""
+    last = path.rsplit("/", 1)[-1]
+    return not last or last.endswith(".html") or "." not in last
+
+
+_WAITING = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">{refresh}<title>Image Gallery</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body><h1>{title}</h1><p>{text}</p>
+<p><a href="/manage/">Manage images</a> · <a href="/api-docs/">API</a></p></body></html>
+"""
+
+
+def _not_built_yet(state: str) -> Response:
+    """The site's first build is under way (a page that reloads itself), or failed: a page that says so, never the
+    API's JSON 404 a person cannot read."""
+    if state == "building":
+        title, text = "The gallery is being built…", "This page reloads itself in a moment."
+        refresh = '<meta http-equiv="refresh" content="2">'
+    else:
+        title = "The gallery could not be built"
+        text = f"{html.escape(state)}. The server's log says more; managing images works meanwhile."
+        refresh = ""
+    headers = site_headers("index.html")
+    headers.pop("Content-Type")
+    headers.update({"Cache-Control": "no-store", "Retry-After": "2"})
+    body = _WAITING.format(refresh=refresh, title=title, text=text)
+    return Response(body, status=503, headers=headers, mimetype="text/html")
