@@ -41,7 +41,8 @@ def _set_client_address(event: dict[str, Any]) -> None:
     for field in ("headers", "multiValueHeaders"):
         headers = event.get(field)
         if isinstance(headers, dict):
-            for name in [n for n in headers if n.lower() in {"x-forwarded-for", PROXY_HEADER}]:
+            # A client's X-Request-Id too: the id is API Gateway's (`context_header_mappings` in zappa_settings.json).
+            for name in [n for n in headers if n.lower() in {"x-forwarded-for", "x-request-id", PROXY_HEADER}]:
                 del headers[name]
             if address:
                 headers["X-Forwarded-For"] = address if field == "headers" else [address]

@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import click
 
@@ -20,6 +20,9 @@ from gallery.domain.access import Principal
 from gallery.domain.model import MAX_BYTES, NULL_UUID, SYSTEM_TENANT_ID, Authority, FileLimits
 from gallery.web.server import DEFAULT_THREADS, create_server
 from gallery.wiring import Gallery
+
+if TYPE_CHECKING:
+    from gallery.web.observe import Metrics
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -71,6 +74,7 @@ def serve(
     from gallery.demo import DEMO_TENANT, first_run
     from gallery.site.shell import prepare_shell
     from gallery.web.app import create_app
+    from gallery.web.observe import Metrics
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     gallery = _open()
@@ -86,20 +90,22 @@ def serve(
     stop = threading.Event()
     site = gallery.settings.site_dir
     shell = prepare_shell(gallery.settings.data_dir / "shell")
-    first_build = _keep_site_current(gallery, site, tenant, stop) if not no_rebuild else None
+    metrics = Metrics()
+    first_build = _keep_site_current(gallery, site, tenant, stop, metrics) if not no_rebuild else None
     click.echo(f"{gallery.settings.describe_storage()}", err=True)
     click.echo(
         f"Serving on http://{host}:{port}/ : the gallery at /, managing images at /manage/, the API at /api/", err=True
     )
     gallery.uploads.sweep_in_background(stop)
     try:
-        create_server(create_app(gallery=gallery, shell=shell, first_build=first_build), host, port, threads).run()
+        app = create_app(gallery=gallery, shell=shell, first_build=first_build, metrics=metrics)
+        create_server(app, host, port, threads).run()
     finally:
         stop.set()
 
 
 def _keep_site_current(
-    gallery: Gallery, site: Path, tenant: str | None, stop: threading.Event
+    gallery: Gallery, site: Path, tenant: str | None, stop: threading.Event, metrics: Metrics
 ) -> Callable[[], str | None] | None:
     """The static gallery, built now and after each change, in the background (the API answers meanwhile).
     Returns what the first build is doing, for `/` to say until there is a page to show."""
@@ -110,6 +116,7 @@ def _keep_site_current(
         click.echo("The gallery at / needs MkDocs (pip install 'image-gallery[site]'): serving the API only", err=True)
         return None
     live = LiveSite(site, BuildRequest(tenant=tenant, system=True), gallery.images.change_count)
+    live.on_built = lambda outcome: metrics.site_built(outcome.seconds, failed=outcome.job is None)
     live.generations.adopt()
     live.start(stop)
 

@@ -52,6 +52,12 @@ def _backend(text: str) -> str:
     return text
 
 
+def _log_format(text: str) -> str:
+    if text not in {"plain", "json"}:
+        raise ValueError("expected 'plain' or 'json'")
+    return text
+
+
 def _origins(text: str) -> tuple[str, ...]:
     origins = tuple(part.strip().rstrip("/") for part in text.split(",") if part.strip())
     for origin in origins:
@@ -104,6 +110,22 @@ SETTINGS: tuple[Setting, ...] = (
         "build/site",
         "The static gallery: where `gallery build` writes it, `gallery serve` serves it beside the API (same origin) "
         "and `gallery publish` reads it.",
+    ),
+    Setting(
+        "log_format",
+        "GALLERY_LOG_FORMAT",
+        _log_format,
+        "plain",
+        "The request log's lines (one per request: method, route, status, bytes, duration, request id, tenant): "
+        "`plain` or `json`.",
+    ),
+    Setting(
+        "request_id_header",
+        "GALLERY_REQUEST_ID_HEADER",
+        str,
+        "",
+        "A header your proxy or load balancer sets to a request id (`X-Request-Id`): its value is then the id the "
+        "log and the response carry. Empty: the server makes every id (a client's own header is not believed).",
     ),
     Setting(
         "cors_origins",
@@ -290,6 +312,8 @@ class Settings:
     backend: str
     data_dir: Path
     site_dir: Path
+    log_format: str
+    request_id_header: str
     cors_origins: tuple[str, ...]
     public_url: str
     proxy_secret: str

@@ -3,11 +3,13 @@ about HTTP. The one place that picks a backend (`open_storage`) and hands each s
 
 from __future__ import annotations
 
+import os
 import secrets
+import threading
 from dataclasses import dataclass
 
 from gallery.config import Settings
-from gallery.domain.errors import ConfigError
+from gallery.domain.errors import ConfigError, GalleryError
 from gallery.services.accounts import AccountService
 from gallery.services.blobs import BlobKeeper
 from gallery.services.credentials import Tokens, derive_key, load_or_create_secret
@@ -62,6 +64,23 @@ class Gallery:
             DashboardService(catalog),
             StagedUploads(images, storage.staging, storage.uploads, ticket_key, settings),
         )
+
+    def health(self) -> list[str]:
+        """What keeps this process from serving, for `/healthz` (empty: nothing): the catalog answers a read,
+        and on the embedded default the data folder takes a write."""
+        problems = []
+        try:
+            self.storage.catalog.default_profile()  # a read of one small item, on both backends
+        except GalleryError as exc:
+            problems.append(f"the catalog does not answer: {exc.message}")
+        if self.settings.backend == "local":
+            probe = self.settings.data_dir / f".health-{os.getpid()}-{threading.get_ident()}"
+            try:
+                probe.write_bytes(b"")
+                probe.unlink()
+            except OSError as exc:
+                problems.append(f"the data folder takes no writes: {exc.strerror or exc}")
+        return problems
 
     def close(self) -> None:
         self.storage.close()

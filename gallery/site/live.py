@@ -214,6 +214,7 @@ class LiveSite:
         self.quiet, self.patience, self.poll = quiet, patience, poll
         self.builds = 0
         self.last: Outcome | None = None
+        self.on_built: Callable[[Outcome], None] | None = None  # told of every build (the server's metrics)
         self.built_for: int | None = None  # the change count the served site was built from
 
     def rebuild(self) -> Outcome:
@@ -302,6 +303,8 @@ class LiveSite:
 
     def _build(self, count: int | None) -> None:
         outcome = self.rebuild()
+        if self.on_built is not None:
+            self.on_built(outcome)
         # Failed or not, this count has had its try: the next change tries again (a failing build is not retried
         # in a loop that would fill the log).
         self.built_for = count

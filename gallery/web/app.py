@@ -9,6 +9,7 @@ from flask import Flask
 
 from gallery.config import Settings
 from gallery.web import register
+from gallery.web.observe import Metrics, Observed
 from gallery.web.revalidation import Revalidation
 from gallery.wiring import Gallery
 
@@ -18,6 +19,7 @@ def create_app(
     gallery: Gallery | None = None,
     shell: Path | None = None,
     first_build: Callable[[], str | None] | None = None,
+    metrics: Metrics | None = None,
 ) -> Flask:
     """`shell`: a folder of site files served where the static gallery has none (the management page and its
     assets, which `gallery serve` writes from the package). `first_build`: while the site is first built, what
@@ -34,7 +36,11 @@ def create_app(
     register(app)
     if gallery.settings.cors_origins:
         _allow_cross_origin(app, gallery.settings.cors_origins)
-    app.wsgi_app = Revalidation(app.wsgi_app, gallery)  # type: ignore[method-assign]
+    observed = metrics or Metrics()
+    app.extensions["gallery_metrics"] = observed
+    revalidating = Revalidation(app.wsgi_app, gallery)
+    settings = gallery.settings
+    app.wsgi_app = Observed(revalidating, observed, settings.log_format, settings.request_id_header)  # type: ignore[method-assign]
     return app
 
 

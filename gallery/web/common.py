@@ -11,6 +11,7 @@ from flask import current_app, g, request
 
 from gallery.domain import errors
 from gallery.domain.access import Action, Principal
+from gallery.web.observe import TENANT
 from gallery.wiring import Gallery
 
 P = ParamSpec("P")
@@ -49,6 +50,7 @@ def requires(action: Action) -> Callable[[Callable[P, R]], Callable[P, R]]:
             caller = gallery().sessions.principal(token)
             caller.require(action)
             g.principal = caller
+            request.environ[TENANT] = caller.tenant_id
             return view(*args, **kwargs)
 
         return wrapper

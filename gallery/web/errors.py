@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from gallery.domain import errors
+from gallery.web.observe import REQUEST_ID
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ def render(error: errors.GalleryError) -> Response:
 
 def _gallery_error(error: errors.GalleryError) -> Response:
     if error.status >= 500:
-        log.error("request failed: %s", error.message)
+        log.error("request %s failed: %s", _request_id(), error.message)
     return render(error)
 
 
@@ -46,9 +47,13 @@ def _http_error(error: HTTPException) -> Response:
 
 
 def _unexpected(error: Exception) -> Response:
-    # Internals stay in the log; the client gets the standard body and no stack trace.
-    log.exception("unexpected error", exc_info=error)
+    # Internals stay in the log, under the id the response carries (X-Request-Id): a user's report finds them.
+    log.exception("request %s: unexpected error", _request_id(), exc_info=error)
     return render(errors.GalleryError())
+
+
+def _request_id() -> str:
+    return str(request.environ.get(REQUEST_ID, "-"))
 
 
 def init_app(app: Flask) -> None:

@@ -9,6 +9,7 @@ from gallery.domain.access import Action
 from gallery.services.transfer import ImportRequest
 from gallery.web import delivery
 from gallery.web.common import caller, gallery, requires
+from gallery.web.observe import UPLOADED
 from gallery.web.parsing import bool_arg, bool_value, file_part, image_targets, json_object, page_arg
 
 bp = Blueprint("images", __name__)
@@ -23,6 +24,7 @@ def upload() -> Response:
     image = gallery().images.upload(
         caller(), file_name, data, request.form.get("title"), request.form.get("imageSubType")
     )
+    request.environ[UPLOADED] = image.original.size
     return jsonify(image.to_json())
 
 
@@ -31,6 +33,7 @@ def upload() -> Response:
 def update(scope: str, key: str) -> Response:
     file_name, data = file_part()
     image = gallery().images.update_bytes(caller(), validation.scope(scope), key, file_name, data)
+    request.environ[UPLOADED] = image.original.size
     return jsonify(image.to_json())
 
 

@@ -22,6 +22,7 @@ from gallery.services.downloads import Download
 from gallery.web import delivery
 from gallery.web.common import bearer_token
 from gallery.web.hardening import DEFAULT_HEADERS
+from gallery.web.observe import ROUTE, TENANT
 from gallery.wiring import Gallery
 
 if TYPE_CHECKING:
@@ -69,11 +70,16 @@ class Revalidation:
             return None
         try:
             if parts[3] == "public":
-                return (self.gallery.downloads.public(parts[4]), False) if not preview else None
+                if preview:
+                    return None
+                environ[ROUTE] = "/api/images/public/<public_key>"
+                return self.gallery.downloads.public(parts[4]), False
             token = bearer_token(lambda name: _header(environ, name))
             if token is None:
                 return None
             principal = self.gallery.sessions.principal(token)
+            environ[ROUTE] = "/api/images/<scope>/<key>" + ("/preview" if preview else "")
+            environ[TENANT] = principal.tenant_id
             scope = validation.scope(parts[3])
             # The download service checks the role table itself (VIEW_IMAGES), as it does for the view.
             return self.gallery.downloads.image(principal, scope, parts[4], preview), True

@@ -17,6 +17,7 @@ from gallery.domain.access import Action
 from gallery.domain.fields import optional_text
 from gallery.services.uploads import LOCAL_STAGING_PATH
 from gallery.web.common import caller, gallery, requires
+from gallery.web.observe import UPLOADED
 from gallery.web.parsing import json_object, upload_start
 
 bp = Blueprint("uploads", __name__)
@@ -40,6 +41,7 @@ def finish_new(upload_id: str) -> Response:
     image = gallery().uploads.finish_new(
         caller(), upload_id, optional_text(body, "title"), optional_text(body, "imageSubType")
     )
+    request.environ[UPLOADED] = image.original.size
     return jsonify(image.to_json())
 
 
@@ -47,6 +49,7 @@ def finish_new(upload_id: str) -> Response:
 @requires(Action.MANAGE_IMAGES)
 def finish_update(scope: str, key: str, upload_id: str) -> Response:
     image = gallery().uploads.finish_update(caller(), validation.scope(scope), key, upload_id)
+    request.environ[UPLOADED] = image.original.size
     return jsonify(image.to_json())
 
 
