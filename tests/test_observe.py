@@ -14,7 +14,6 @@ import pytest
 from flask import Flask
 
 from gallery.config import Settings
-from gallery.wiring import Gallery
 from tests.conftest import Actor, make_app
 from tests.helpers import png
 
@@ -137,4 +136,3 @@ def test_the_stages_take_api_gateways_request_id() -> None:
     stage = stage_settings(json.loads(SETTINGS.read_text()), "dev")
     assert stage["context_header_mappings"] == {"X-Request-Id": "requestId"}
     assert stage["aws_environment_variables"]["GALLERY_REQUEST_ID_HEADER"] == "X-Request-Id"
-    assert Gallery  # the wiring the app is built on
