@@ -56,8 +56,9 @@ vendor: $(NODE_STAMP)
 		node_modules/swagger-ui-dist/LICENSE $(VENDOR)/
 	node -p 'require("./node_modules/swagger-ui-dist/package.json").version' > $(VENDOR)/VERSION
 
+# The checkout's own data folder (`gallery` alone uses the user's data folder, never the one it starts in).
 serve: $(STAMP)
-	$(BIN)/gallery serve --demo
+	GALLERY_DATA_DIR=$${GALLERY_DATA_DIR:-.gallery} $(BIN)/gallery serve --demo
 
 lint: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check .

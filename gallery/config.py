@@ -52,6 +52,17 @@ def _backend(text: str) -> str:
     return text
 
 
+def _data_dir(text: str) -> Path:
+    if text.strip():
+        return Path(text.strip()).expanduser()
+    home = os.environ.get("XDG_DATA_HOME", "").strip()
+    return (Path(home) if home else Path.home() / ".local" / "share") / "image-gallery"
+
+
+def _optional_path(text: str) -> Path | None:
+    return Path(text.strip()).expanduser() if text.strip() else None
+
+
 def _log_format(text: str) -> str:
     if text not in {"plain", "json"}:
         raise ValueError("expected 'plain' or 'json'")
@@ -99,17 +110,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "data_dir",
         "GALLERY_DATA_DIR",
-        Path,
-        ".gallery",
-        "Where the local backend keeps its database and files.",
+        _data_dir,
+        "",
+        "Where the embedded default keeps its database, files, rendition cache and living site. Empty: the user's "
+        "data folder, `$XDG_DATA_HOME/image-gallery` (`~/.local/share/image-gallery`): never the folder a command "
+        "was started from.",
     ),
     Setting(
         "site_dir",
         "GALLERY_SITE_DIR",
-        Path,
-        "build/site",
+        _optional_path,
+        "",
         "The static gallery: where `gallery build` writes it, `gallery serve` serves it beside the API (same origin) "
-        "and `gallery publish` reads it.",
+        "and `gallery publish` reads it. Empty: `site` in the data folder.",
     ),
     Setting(
         "log_format",
@@ -356,6 +369,8 @@ class Settings:
                 # The setting's name, the value it got (a secret's never) and what it accepts.
                 shown = "(hidden)" if setting.secret else repr(raw)
                 raise ConfigError(f"{setting.env}={shown} is not accepted: {exc}") from exc
+        if "site_dir" not in overrides and values.get("site_dir") is None:
+            values["site_dir"] = Path(overrides.get("data_dir") or values["data_dir"]) / "site"
         return cls(**values, **overrides)
 
     def browser_ttl(self, system: bool) -> int:

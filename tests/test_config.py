@@ -21,7 +21,8 @@ def test_every_declared_setting_is_a_field_and_back() -> None:
 def test_defaults() -> None:
     settings = Settings.from_env({})
     assert settings.backend == "local"
-    assert settings.data_dir == Path(".gallery")
+    assert settings.data_dir == Path.home() / ".local" / "share" / "image-gallery"
+    assert settings.site_dir == settings.data_dir / "site"
     assert settings.etag_cache_ttl == 44640
     assert settings.system_browser_ttl == settings.tenant_browser_ttl == 0
 
@@ -85,3 +86,12 @@ def test_a_secret_is_never_echoed_in_an_error() -> None:
         Settings.from_env({"GALLERY_SECRETS_PATH": "no-slashes"})
     assert "no-slashes" in raised.value.message  # a path is not a secret
     assert not [s for s in SETTINGS if s.secret and s.parse is not str]  # secrets take any text: nothing to echo
+
+
+def test_nothing_defaults_to_the_folder_a_command_starts_in(tmp_path: Path) -> None:
+    settings = Settings.from_env({"XDG_DATA_HOME": "ignored: read from the process"}, data_dir=tmp_path / "d")
+    assert settings.site_dir == tmp_path / "d" / "site"  # the site follows the data folder
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+        assert Settings.from_env({}).data_dir == tmp_path / "xdg" / "image-gallery"
+    assert Settings.from_env({"GALLERY_SITE_DIR": "~/public"}).site_dir == Path.home() / "public"

@@ -182,7 +182,9 @@ def test_tenants_users_build_and_gc_on_the_embedded_default(shell: Path) -> None
     assert "0 image(s)" in built
     assert (shell / "site" / "index.html").is_file()
     assert (shell / "site" / "manage" / "index.html").is_file()
-    assert (shell / ".gallery" / "catalog.sqlite3").is_file()  # the default data directory, where the shell is
+    # the default data folder: the user's (under HOME, here the shell's folder), never the one the command ran in
+    assert (shell / ".local" / "share" / "image-gallery" / "catalog.sqlite3").is_file()
+    assert sorted(p.name for p in shell.iterdir()) == [".local", "site"]  # and `site` only because --out asked
     assert ok(gallery(shell, "gc")).splitlines() == [
         "removed 0 unreferenced blob(s)",
         "removed 0 abandoned upload(s)",

@@ -79,44 +79,102 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return venv
 
 
-def test_the_installed_script_serves_the_api_browser_from_an_empty_folder(installed: Path, tmp_path: Path) -> None:
-    empty = tmp_path / "empty"
+def test_the_installed_script_from_an_empty_folder(installed: Path, tmp_path: Path) -> None:
+    """`gallery serve --demo` as a newcomer runs it: from an empty folder, no setting given. It serves the API
+    browser, writes nothing where it was started (after an upload and the rebuild it causes), answers /healthz and
+    /metrics, and logs each request under the id the response carried."""
+    import json
+
+    empty, home = tmp_path / "empty", tmp_path / "home"
     empty.mkdir()
+    home.mkdir()
     port = free_port()
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "GALLERY_DATA_DIR": str(tmp_path / "data"),
-           "GALLERY_SITE_DIR": str(tmp_path / "site")}  # fmt: skip
-    process = subprocess.Popen(
-        [str(installed / "bin" / "gallery"), "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=empty,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    log = tmp_path / "serve.log"
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8"}
+    with open(log, "wb") as sink:
+        process = subprocess.Popen(
+            [str(installed / "bin" / "gallery"), "serve", "--demo", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=empty,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
-        page = _when_built(f"{base}/api-docs/", process)
+        page = _when_built(f"{base}/api-docs/", process, "swagger")
         assert "swagger-ui-bundle.js" in page
         assert "not installed" not in page
         for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
             with urllib.request.urlopen(f"{base}/assets/vendor/swagger-ui/{asset}", timeout=10) as answer:
                 assert answer.status == 200
                 assert len(answer.read()) > 100_000
+        token = _post_json(f"{base}/api/auth/login", {"username": "tenant@thingsboard.org", "password": "tenant"})
+        headers = {"X-Authorization": f"Bearer {token['token']}"}
+        uploaded = _upload(f"{base}/api/image", headers, _png())
+        assert uploaded["title"] == "newcomer.png"
+        _when_built(f"{base}/", process, "newcomer.png")  # the rebuild the upload caused
+        with urllib.request.urlopen(f"{base}/healthz", timeout=10) as answer:
+            assert (answer.status, json.loads(answer.read())["status"]) == (200, "ok")
+            health_id = answer.headers["X-Request-Id"]
+        with urllib.request.urlopen(f"{base}/metrics", timeout=10) as answer:
+            metrics = answer.read().decode()
+        assert 'gallery_http_requests_total{method="POST",route="/api/image",status="200"} 1.0' in metrics
+        assert "gallery_uploads_total 1.0" in metrics
+        assert 'gallery_site_builds_total{outcome="done"}' in metrics
     finally:
         process.terminate()
         process.wait(timeout=20)
+    assert list(empty.iterdir()) == []  # nothing written where it was started
+    assert (home / ".local" / "share" / "image-gallery" / "site" / "index.html").exists()
+    logged = log.read_text()
+    assert "GET /healthz 200 " in logged
+    assert f"id={health_id}" in logged
 
 
-def _when_built(url: str, process: subprocess.Popen[bytes]) -> str:
-    """The page once the first build has made it (the server answers before that)."""
+def _post_json(url: str, body: dict[str, str]) -> dict[str, str]:
+    import json
+
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        found: dict[str, str] = json.loads(answer.read())
+    return found
+
+
+def _png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 60, 30)).save(out, "PNG")
+    return out.getvalue()
+
+
+def _upload(url: str, headers: dict[str, str], data: bytes) -> dict[str, str]:
+    import json
+
+    from urllib3 import encode_multipart_formdata
+
+    body, content_type = encode_multipart_formdata({"file": ("newcomer.png", data, "image/png")})
+    request = urllib.request.Request(url, data=body, headers={**headers, "Content-Type": content_type}, method="POST")
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        found: dict[str, str] = json.loads(answer.read())
+    return found
+
+
+def _when_built(url: str, process: subprocess.Popen[bytes], text: str) -> str:
+    """The page once a build has put `text` in it (the server answers before that)."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         assert process.poll() is None, "gallery serve exited"
         try:
             with urllib.request.urlopen(url, timeout=5) as answer:
                 body = str(answer.read().decode())
-                if answer.status == 200 and "swagger" in body.lower():
+                if answer.status == 200 and text in body.lower():
                     return body
         except OSError:
             pass
         time.sleep(0.5)
-    raise AssertionError(f"{url} never served the API browser")
+    raise AssertionError(f"{url} never showed {text!r}")
