@@ -13,7 +13,13 @@ AWS_SUITES := tests/test_api_*.py tests/test_permissions.py tests/test_bad_input
 
 # Browser tests drive Debian's Chromium (Playwright never downloads a browser here).
 CHROMIUM := /usr/bin/chromium
-SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# A tool that is missing comes from Debian: as root, or through sudo where there is one; otherwise make says what to
+# install and stops. Where the tools are present nothing is installed (and nothing asks for sudo).
+APT_INSTALL = if [ "$$(id -u)" = 0 ]; then apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1); \
+	elif command -v sudo >/dev/null 2>&1; then sudo apt-get update -qq && \
+		sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1); \
+	else echo "make needs: $(1). Install it (Debian: apt-get install $(1)), then run make again." >&2; exit 1; fi
 
 # The browser code ships as it is; TypeScript (reading its JSDoc), ESLint and Node's test runner check it. Pinned in
 # package-lock.json, installed from npm, used from node_modules/.bin.
@@ -40,8 +46,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 $(NPM):
-	$(SUDO) apt-get update -qq
-	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm
+	@$(call APT_INSTALL,nodejs npm)
 
 $(NODE_STAMP): package.json package-lock.json | $(NPM)
 	npm ci --no-audit --no-fund --loglevel=error
@@ -69,8 +74,7 @@ lint: $(STAMP) $(NODE_STAMP)
 	$(NODE_BIN)/eslint gallery/site/theme/assets tests/js
 
 $(CHROMIUM):
-	$(SUDO) apt-get update -qq
-	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+	@$(call APT_INSTALL,chromium)
 
 # The Lambda zips first: the deploy's test deploys them (to a moto server).
 test: lint $(CHROMIUM) package
