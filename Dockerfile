@@ -7,18 +7,20 @@
 FROM python:3.11-slim-bookworm AS wheel
 WORKDIR /src
 COPY . .
-RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
+RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels . \
+    && cp requirements/runtime.txt /wheels/constraints.txt
 
 FROM python:3.11-slim-bookworm
 RUN useradd --system --uid 10001 --home-dir /data --no-create-home gallery \
     && mkdir /data && chown gallery:gallery /data
 COPY --from=wheel /wheels /wheels
+# Its dependencies at the versions the project pins (requirements/runtime.txt), as the Lambda zips have them.
 RUN wheel="$(ls /wheels/image_gallery-*.whl)" \
-    && pip install --no-cache-dir "${wheel}[site]" \
+    && pip install --no-cache-dir --constraint /wheels/constraints.txt "${wheel}[site]" \
     && rm -rf /wheels
 ENV GALLERY_DATA_DIR=/data \
     PYTHONUNBUFFERED=1
-USER gallery
+USER 10001:10001
 WORKDIR /data
 VOLUME ["/data"]
 EXPOSE 8080

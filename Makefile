@@ -70,6 +70,7 @@ lint: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/cfn-lint deploy/stack.yaml
+	$(BIN)/hadolint Dockerfile
 	$(NODE_BIN)/tsc -p tsconfig.json
 	$(NODE_BIN)/eslint gallery/site/theme/assets tests/js
 
@@ -88,12 +89,12 @@ test-aws: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
-# The zips hold the pinned runtime (deploy/lambda-requirements.txt) and the project, nothing else: Zappa's command
+# The zips hold the pinned runtime (requirements/runtime.txt) and the project, nothing else: Zappa's command
 # line runs from the dev env and packages the Lambda env (VIRTUAL_ENV).
 package: $(STAMP)
 	rm -rf $(LAMBDA_VENV) && $(PYTHON) -m venv $(LAMBDA_VENV)
 	$(LAMBDA_VENV)/bin/pip install --quiet --upgrade pip
-	$(LAMBDA_VENV)/bin/pip install --quiet --no-deps -r deploy/lambda-requirements.txt
+	$(LAMBDA_VENV)/bin/pip install --quiet --no-deps -r requirements/runtime.txt
 	$(LAMBDA_VENV)/bin/pip install --quiet --no-deps .
 	rm -rf build/lib build/bdist.* *.egg-info
 	mkdir -p build

@@ -71,3 +71,6 @@ def test_what_docker_copies_leaves_the_checkouts_environments_out() -> None:
     whole = (ROOT / "Dockerfile").read_text()
     assert "RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels ." in whole  # as `pip wheel .`: no npm
     assert "COPY --from=wheel /wheels /wheels" in whole
+    # its dependencies at the versions the project pins, as the Lambda zips have them
+    assert "cp requirements/runtime.txt /wheels/constraints.txt" in whole
+    assert '--constraint /wheels/constraints.txt "${wheel}[site]"' in whole
