@@ -11,6 +11,7 @@ import time
 import urllib.request
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +19,7 @@ from tests.live import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SWAGGER = "gallery/site/theme/assets/vendor/swagger-ui"
+EMAIL, PASSWORD = "newcomer@example.com", "a-newcomers-password"
 
 
 @pytest.fixture(scope="module")
@@ -79,11 +81,14 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return venv
 
 
-def test_the_installed_script_from_an_empty_folder(installed: Path, tmp_path: Path) -> None:
+def test_the_installed_script_from_an_empty_folder(installed: Path, tmp_path: Path, page: Any) -> None:
     """`gallery serve --demo` as a newcomer runs it: from an empty folder, no setting given. It serves the API
-    browser, writes nothing where it was started (after an upload and the rebuild it causes), answers /healthz and
-    /metrics, and logs each request under the id the response carried."""
+    browser ("Try it out" works in Chromium with the token the management page keeps), writes nothing where it was
+    started (after an upload and the rebuild it causes), answers /healthz and /metrics, and logs each request under
+    the id the response carried."""
     import json
+
+    from playwright.sync_api import expect
 
     empty, home = tmp_path / "empty", tmp_path / "home"
     empty.mkdir()
@@ -108,11 +113,30 @@ def test_the_installed_script_from_an_empty_folder(installed: Path, tmp_path: Pa
             with urllib.request.urlopen(f"{base}/assets/vendor/swagger-ui/{asset}", timeout=10) as answer:
                 assert answer.status == 200
                 assert len(answer.read()) > 100_000
-        token = _post_json(f"{base}/api/auth/login", {"username": "tenant@thingsboard.org", "password": "tenant"})
+        made = subprocess.run(
+            [str(installed / "bin" / "gallery"), "users", "create", EMAIL, "--role", "TENANT_ADMIN", "--tenant",
+             "Demo tenant"], cwd=empty, env={**env, "GALLERY_USER_PASSWORD": PASSWORD}, capture_output=True,
+            text=True, check=False,
+        )  # fmt: skip
+        assert made.returncode == 0, made.stderr
+        token = _post_json(f"{base}/api/auth/login", {"username": EMAIL, "password": PASSWORD})
         headers = {"X-Authorization": f"Bearer {token['token']}"}
         uploaded = _upload(f"{base}/api/image", headers, _png())
         assert uploaded["title"] == "newcomer.png"
         _when_built(f"{base}/", process, "newcomer.png")  # the rebuild the upload caused
+        page.goto(f"{base}/manage/")  # signed in there, the token is in the page's storage for /api-docs/
+        page.get_by_label("Email").fill(EMAIL)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("heading", name="Images")).to_be_visible()
+        page.goto(f"{base}/api-docs/")
+        listing = page.locator("#operations-images-getImages")
+        listing.locator(".opblock-summary").click()
+        listing.get_by_role("button", name="Try it out").click()
+        listing.get_by_role("button", name="Execute").click()
+        expect(listing.locator(".responses-wrapper .live-responses-table .microlight").first).to_contain_text(
+            '"title": "newcomer.png"'
+        )
         with urllib.request.urlopen(f"{base}/healthz", timeout=10) as answer:
             assert (answer.status, json.loads(answer.read())["status"]) == (200, "ok")
             health_id = answer.headers["X-Request-Id"]
