@@ -106,9 +106,9 @@ def test_the_installed_script_from_an_empty_folder(installed: Path, tmp_path: Pa
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        page = _when_built(f"{base}/api-docs/", process, "swagger")
-        assert "swagger-ui-bundle.js" in page
-        assert "not installed" not in page
+        docs = _when_built(f"{base}/api-docs/", process, "swagger")
+        assert "swagger-ui-bundle.js" in docs
+        assert "not installed" not in docs
         for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
             with urllib.request.urlopen(f"{base}/assets/vendor/swagger-ui/{asset}", timeout=10) as answer:
                 assert answer.status == 200
