@@ -22,16 +22,35 @@ SWAGGER = "gallery/site/theme/assets/vendor/swagger-ui"
 EMAIL, PASSWORD = "newcomer@example.com", "a-newcomers-password"
 
 
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Built from `git archive HEAD`: what a clean clone holds, not what this checkout happens to have lying
-    around (node_modules, build output)."""
-    work = tmp_path_factory.mktemp("wheel")
+def test_the_sdist_carries_them_too(tmp_path: Path) -> None:
+    """The source distribution (`python -m build --sdist`, as setuptools' backend makes it) from the same export."""
+    source = _export(tmp_path)
+    script = "import sys; from setuptools import build_meta; print(build_meta.build_sdist(sys.argv[1]))"
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)], cwd=source, check=True, capture_output=True, text=True
+    )
+    name = done.stdout.strip().splitlines()[-1]
+    with tarfile.open(tmp_path / name) as sdist:
+        names = {member.split("/", 1)[1] for member in sdist.getnames() if "/" in member}
+    assert {f"{SWAGGER}/swagger-ui-bundle.js", f"{SWAGGER}/swagger-ui.css", f"{SWAGGER}/LICENSE", "LICENSE"} <= names
+
+
+def _export(work: Path) -> Path:
+    """`git archive HEAD`, unpacked: what a clean clone holds."""
     archive = work / "source.tar"
     subprocess.run(["git", "archive", "--format=tar", "-o", str(archive), "HEAD"], cwd=ROOT, check=True)
     source = work / "image-gallery"
     with tarfile.open(archive) as tar:
         tar.extractall(source, filter="data")
+    return source
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Built from `git archive HEAD`: what a clean clone holds, not what this checkout happens to have lying
+    around (node_modules, build output)."""
+    work = tmp_path_factory.mktemp("wheel")
+    source = _export(work)
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(work), str(source)],
         check=True,
