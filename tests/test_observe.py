@@ -136,3 +136,24 @@ def test_the_stages_take_api_gateways_request_id() -> None:
     stage = stage_settings(json.loads(SETTINGS.read_text()), "dev")
     assert stage["context_header_mappings"] == {"X-Request-Id": "requestId"}
     assert stage["aws_environment_variables"]["GALLERY_REQUEST_ID_HEADER"] == "X-Request-Id"
+
+
+def test_an_unexpected_error_is_logged_under_the_id_the_answer_carried(
+    app: Flask, admin: Actor, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A user reports the id their failed request carried; the log finds the traceback by it."""
+    images = app.extensions["gallery"].images
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(images, "list_images", broken)
+    with caplog.at_level(logging.INFO):
+        answer = app.test_client().get("/api/images?pageSize=5&page=0", headers=admin.headers)
+    assert answer.status_code == 500
+    assert "a bug" not in answer.get_data(as_text=True)  # internals stay in the log
+    request_id = answer.headers["X-Request-Id"]
+    failures = [r for r in caplog.records if r.exc_info and request_id in r.getMessage()]
+    assert failures
+    assert "a bug" in str(failures[0].exc_info[1])  # type: ignore[index]
+    assert any(f"id={request_id}" in r.getMessage() and " 500 " in r.getMessage() for r in caplog.records)
