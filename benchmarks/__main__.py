@@ -16,6 +16,7 @@ from benchmarks import (
     rebuild_scale,
     rendition_quality,
     revalidate,
+    startup,
     static_build,
     upload_memory,
 )
@@ -25,6 +26,7 @@ def main() -> int:
     results = [
         *preview.run(),
         *revalidate.run(),
+        *startup.run(),
         *upload_memory.run(),
         *rendition_quality.run(),
         *static_build.run(),

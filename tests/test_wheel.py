@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tarfile
 import time
+import urllib.error
 import urllib.request
 import zipfile
 from pathlib import Path
@@ -125,6 +126,8 @@ def test_the_installed_script_from_an_empty_folder(installed: Path, tmp_path: Pa
         )
     base = f"http://127.0.0.1:{port}"
     try:
+        for status, content_type in _answers_until_built(f"{base}/", process):  # from the very first answer
+            assert content_type.startswith("text/html"), (status, content_type)
         docs = _when_built(f"{base}/api-docs/", process, "swagger")
         assert "swagger-ui-bundle.js" in docs
         assert "not installed" not in docs
@@ -161,6 +164,16 @@ def test_the_installed_script_from_an_empty_folder(installed: Path, tmp_path: Pa
         with urllib.request.urlopen(f"{base}/healthz", timeout=10) as answer:
             assert (answer.status, json.loads(answer.read())["status"]) == (200, "ok")
             health_id = answer.headers["X-Request-Id"]
+        data = home / ".local" / "share" / "image-gallery"
+        data.rename(home / "moved-away")  # the data folder gone from under the server: it takes no writes
+        try:
+            urllib.request.urlopen(f"{base}/healthz", timeout=10).close()
+        except urllib.error.HTTPError as sick:
+            assert sick.code == 503
+        else:
+            raise AssertionError("/healthz said 200 without its data folder")
+        finally:
+            (home / "moved-away").rename(data)
         with urllib.request.urlopen(f"{base}/metrics", timeout=10) as answer:
             metrics = answer.read().decode()
         assert 'gallery_http_requests_total{method="POST",route="/api/image",status="200"} 1.0' in metrics
@@ -174,6 +187,24 @@ def test_the_installed_script_from_an_empty_folder(installed: Path, tmp_path: Pa
     logged = log.read_text()
     assert "GET /healthz 200 " in logged
     assert f"id={health_id}" in logged
+
+
+def _answers_until_built(url: str, process: subprocess.Popen[bytes]) -> list[tuple[int, str]]:
+    """Every answer `url` gives, from the server's first, until a 200."""
+    answers: list[tuple[int, str]] = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "gallery serve exited"
+        try:
+            with urllib.request.urlopen(url, timeout=5) as answer:
+                answers.append((answer.status, answer.headers["Content-Type"]))
+                return answers
+        except urllib.error.HTTPError as refused:
+            answers.append((refused.code, refused.headers["Content-Type"]))
+        except OSError:
+            pass  # not listening yet
+        time.sleep(0.05)
+    raise AssertionError(f"{url} never answered 200: {answers[-5:]}")
 
 
 def _post_json(url: str, body: dict[str, str]) -> dict[str, str]:
