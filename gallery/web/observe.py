@@ -82,7 +82,6 @@ class Observed:
 
         def respond(status: str, headers: list[tuple[str, str]], *args: Any) -> Any:
             answered["status"] = int(status.split(" ", 1)[0])
-            answered["length"] = next((v for k, v in headers if k.lower() == "content-length"), None)
             return start_response(status, [*headers, ("X-Request-Id", request_id)], *args)
 
         try:
