@@ -29,7 +29,9 @@ def _first_ok(url: str, process: subprocess.Popen[bytes], deadline: float) -> fl
             with urllib.request.urlopen(url, timeout=5) as answer:
                 if answer.status == 200:
                     return time.monotonic()
-        except (urllib.error.HTTPError, OSError):
+        except urllib.error.HTTPError as refused:  # the "being built" page, until it is
+            refused.close()
+        except OSError:
             pass
         time.sleep(0.02)
     raise RuntimeError(f"{url} never answered 200")

@@ -106,7 +106,8 @@ def test_while_the_site_is_first_built_pages_say_so_in_html(tmp_path: Path) -> N
                 with urllib.request.urlopen(f"{live.url}/", timeout=5) as response:
                     answers.append((response.status, response.headers["Content-Type"], response.read().decode()))
             except urllib.error.HTTPError as refused:
-                answers.append((refused.code, refused.headers["Content-Type"], refused.read().decode()))
+                with refused:
+                    answers.append((refused.code, refused.headers["Content-Type"], refused.read().decode()))
             if answers[-1][0] == 200:
                 break
     assert answers[-1][0] == 200

@@ -171,6 +171,7 @@ def test_the_installed_script_from_an_empty_folder(installed: Path, tmp_path: Pa
                 urllib.request.urlopen(f"{base}/healthz", timeout=10).close()
         finally:
             (home / "moved-away").rename(data)
+        sick.value.close()
         assert sick.value.code == 503
         with urllib.request.urlopen(f"{base}/metrics", timeout=10) as answer:
             metrics = answer.read().decode()
@@ -199,6 +200,7 @@ def _answers_until_built(url: str, process: subprocess.Popen[bytes]) -> list[tup
                 return answers
         except urllib.error.HTTPError as refused:
             answers.append((refused.code, refused.headers["Content-Type"]))
+            refused.close()
         except OSError:
             pass  # not listening yet
         time.sleep(0.05)
@@ -248,6 +250,8 @@ def _when_built(url: str, process: subprocess.Popen[bytes], text: str) -> str:
                 body = str(answer.read().decode())
                 if answer.status == 200 and text in body.lower():
                     return body
+        except urllib.error.HTTPError as refused:  # the "being built" page, until it is
+            refused.close()
         except OSError:
             pass
         time.sleep(0.5)
