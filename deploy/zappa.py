@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from deploy.stage import ROOT, SETTINGS, DeployError, Stage
@@ -41,9 +42,22 @@ def zip_of(zappa_stage: str) -> Path:
     return path
 
 
-def deploy_or_update(zappa_stage: str, exists: bool, settings: Path) -> None:
+# A role made seconds ago may not be usable by Lambda yet (IAM is eventually consistent): CreateFunction then says
+# the role "cannot be assumed by Lambda" for a while. That one answer is waited out; any other fails at once.
+ROLE_NOT_YET = "cannot be assumed by Lambda"
+ATTEMPTS, PAUSE = 6, 10.0
+
+
+def deploy_or_update(zappa_stage: str, exists: bool, settings: Path, pause: float = PAUSE) -> None:
     verb = "update" if exists else "deploy"
-    run(verb, zappa_stage, "-z", str(zip_of(zappa_stage)), "-s", str(settings))
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            run(verb, zappa_stage, "-z", str(zip_of(zappa_stage)), "-s", str(settings))
+            return
+        except DeployError as exc:
+            if ROLE_NOT_YET not in str(exc) or attempt == ATTEMPTS:
+                raise
+            time.sleep(pause)
 
 
 def undeploy(zappa_stage: str, settings: Path) -> None:
