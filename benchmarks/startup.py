@@ -11,30 +11,17 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from benchmarks.harness import Comparison
-from tests.live import free_port
+from tests.live import free_port, wait_for
 
 STARTS = 3
 
 
 def _first_ok(url: str, process: subprocess.Popen[bytes], deadline: float) -> float:
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("gallery serve exited")
-        try:
-            with urllib.request.urlopen(url, timeout=5) as answer:
-                if answer.status == 200:
-                    return time.monotonic()
-        except urllib.error.HTTPError as refused:  # the "being built" page, until it is
-            refused.close()
-        except OSError:
-            pass
-        time.sleep(0.02)
-    raise RuntimeError(f"{url} never answered 200")
+    wait_for(url, "", deadline - time.monotonic(), process, pause=0.02)  # any 200
+    return time.monotonic()
 
 
 def one_start() -> tuple[float, float]:

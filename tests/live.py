@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -28,6 +29,45 @@ def gallery_command(*args: str, env: dict[str, str]) -> str:
     )
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
+
+
+def wait_for(
+    url: str,
+    text: str,
+    seconds: float = 60,
+    process: subprocess.Popen[bytes] | None = None,
+    pause: float = 0.1,
+) -> str:
+    """The body of the first 200 from `url` that holds `text`; an error answer (a "being built" page) is waited out.
+    With the server's `process`: a server not listening yet is waited for too, and one that exits fails at once."""
+    deadline = time.monotonic() + seconds
+    body = ""
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode} while {url} was awaited")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                body = bytes(response.read()).decode()
+            if text in body:
+                return body
+        except urllib.error.HTTPError as error:
+            error.close()
+        except OSError:
+            if process is None:
+                raise
+        time.sleep(pause)
+    raise AssertionError(f"{text!r} not at {url} after {seconds} s; last:\n{body[:500]}")
+
+
+def sign_in(url: str, user: str, password: str) -> str:
+    """An access token for `user`, from the API at `url`."""
+    request = urllib.request.Request(
+        f"{url}/api/auth/login",
+        data=json.dumps({"username": user, "password": password}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request) as response:
+        return str(json.load(response)["token"])
 
 
 def wait_until_up(url: str, process: subprocess.Popen[bytes], name: str, log: Path | None = None) -> None:

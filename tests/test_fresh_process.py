@@ -23,10 +23,9 @@ import click
 import pytest
 
 from gallery.cli import main
-from tests.live import free_port, wait_for_line, wait_until_up
+from tests.live import free_port, wait_for, wait_for_line, wait_until_up
 from tests.moto_http import moto_subprocess
 from tests.storage_fixtures import AWS_ENV, aws_session
-from tests.test_site_live import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = Path(sys.executable).parent / "gallery"

@@ -5,7 +5,6 @@ package."""
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import signal
 import subprocess
@@ -32,7 +31,7 @@ from gallery.wiring import Gallery
 from tests.browser import screenshot
 from tests.conftest import JWT_SECRET, Seed
 from tests.helpers import png
-from tests.live import live_server
+from tests.live import live_server, sign_in, wait_for
 from tests.site_fixtures import build
 
 INDEX_FILES = {"index.html", "gallery.json", "gallery-version.json"}  # what any change to the list rewrites
@@ -466,31 +465,6 @@ def test_the_packaged_management_page_is_the_built_one(tmp_path: Path, env: dict
     assert code == 0, output
     assert manage_page() == (out / "manage" / "index.html").read_bytes()
     assert f"site_name: {SITE_NAME}\n" in PACKAGED_CONFIG.read_text()
-
-
-def wait_for(url: str, text: str, seconds: float = 60) -> str:
-    deadline = time.monotonic() + seconds
-    body = ""
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                body = bytes(response.read()).decode()
-            if text in body:
-                return body
-        except urllib.error.HTTPError as error:
-            error.close()
-        time.sleep(0.1)
-    raise AssertionError(f"{text!r} not at {url} after {seconds} s; last:\n{body[:500]}")
-
-
-def sign_in(url: str, user: str, password: str) -> str:
-    request = urllib.request.Request(
-        f"{url}/api/auth/login",
-        data=json.dumps({"username": user, "password": password}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request) as response:
-        return str(json.load(response)["token"])
 
 
 def upload(url: str, token: str, name: str, title: str) -> None:

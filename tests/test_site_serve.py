@@ -80,7 +80,7 @@ def test_missing_and_escaping_paths_get_the_site_404(served: FlaskClient, path: 
 def test_serve_as_make_serve_runs_it_answers_at_once_and_builds_the_site(tmp_path: Path) -> None:
     """`make serve` runs `gallery serve --demo --build` (`--build` is the default now, kept for old scripts): on a
     fresh machine /manage/ answers at once and / as soon as the background build is done."""
-    from tests.test_site_live import wait_for
+    from tests.live import wait_for
 
     site = tmp_path / "out"
     extra = {"GALLERY_SITE_DIR": str(site), "GALLERY_JWT_SECRET": JWT_SECRET}

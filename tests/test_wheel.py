@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.live import free_port
+from tests.live import free_port, sign_in, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 SWAGGER = "gallery/site/theme/assets/vendor/swagger-ui"
@@ -128,7 +128,7 @@ def test_the_installed_script_from_an_empty_folder(installed: Path, tmp_path: Pa
     try:
         for status, content_type in _answers_until_built(f"{base}/", process):  # from the very first answer
             assert content_type.startswith("text/html"), (status, content_type)
-        docs = _when_built(f"{base}/api-docs/", process, "swagger")
+        docs = wait_for(f"{base}/api-docs/", "swagger-ui-bundle.js", 120, process)
         assert "swagger-ui-bundle.js" in docs
         assert "not installed" not in docs
         for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
@@ -141,11 +141,10 @@ def test_the_installed_script_from_an_empty_folder(installed: Path, tmp_path: Pa
             text=True, check=False,
         )  # fmt: skip
         assert made.returncode == 0, made.stderr
-        token = _post_json(f"{base}/api/auth/login", {"username": EMAIL, "password": PASSWORD})
-        headers = {"X-Authorization": f"Bearer {token['token']}"}
+        headers = {"X-Authorization": f"Bearer {sign_in(base, EMAIL, PASSWORD)}"}
         uploaded = _upload(f"{base}/api/image", headers, _png())
         assert uploaded["title"] == "newcomer.png"
-        _when_built(f"{base}/", process, "newcomer.png")  # the rebuild the upload caused
+        wait_for(f"{base}/", "newcomer.png", 120, process)  # the rebuild the upload caused
         page.goto(f"{base}/manage/")  # signed in there, the token is in the page's storage for /api-docs/
         page.get_by_label("Email").fill(EMAIL)
         page.get_by_label("Password").fill(PASSWORD)
@@ -207,17 +206,6 @@ def _answers_until_built(url: str, process: subprocess.Popen[bytes]) -> list[tup
     raise AssertionError(f"{url} never answered 200: {answers[-5:]}")
 
 
-def _post_json(url: str, body: dict[str, str]) -> dict[str, str]:
-    import json
-
-    request = urllib.request.Request(
-        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
-    )
-    with urllib.request.urlopen(request, timeout=10) as answer:
-        found: dict[str, str] = json.loads(answer.read())
-    return found
-
-
 def _png() -> bytes:
     import io
 
@@ -238,21 +226,3 @@ def _upload(url: str, headers: dict[str, str], data: bytes) -> dict[str, str]:
     with urllib.request.urlopen(request, timeout=30) as answer:
         found: dict[str, str] = json.loads(answer.read())
     return found
-
-
-def _when_built(url: str, process: subprocess.Popen[bytes], text: str) -> str:
-    """The page once a build has put `text` in it (the server answers before that)."""
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "gallery serve exited"
-        try:
-            with urllib.request.urlopen(url, timeout=5) as answer:
-                body = str(answer.read().decode())
-                if answer.status == 200 and text in body.lower():
-                    return body
-        except urllib.error.HTTPError as refused:  # the "being built" page, until it is
-            refused.close()
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise AssertionError(f"{url} never showed {text!r}")
