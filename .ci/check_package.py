@@ -14,7 +14,6 @@ import tempfile
 import time
 import zipfile
 from pathlib import Path
-from typing import Any
 
 ZIPPED_LIMIT = 50 * 1024 * 1024
 UNZIPPED_LIMIT = 250 * 1024 * 1024
@@ -129,8 +128,11 @@ def _cold_start(path: Path, script: str, stage: str) -> list[str]:
     from moto.server import ThreadedMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request log
-    settings = json.loads((Path(__file__).resolve().parent.parent / "zappa_settings.json").read_text())
-    stage_env = _stage_environment(settings, stage)
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the checkout's `deploy`, run from anywhere
+    from deploy.stage import SETTINGS, stage_settings
+
+    settings = json.loads(SETTINGS.read_text())
+    stage_env = dict(stage_settings(settings, stage)["aws_environment_variables"])
     secrets = [name for name in stage_env if "SECRET" in name and name != "GALLERY_SECRETS_PATH"]
     if secrets:
         return [f"the stage's environment holds secrets: {secrets}"]
@@ -163,17 +165,6 @@ _AWS = {
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_DEFAULT_REGION": "us-east-1",
 }
-
-
-def _stage_environment(settings: dict[str, Any], stage: str) -> dict[str, str]:
-    """A stage's `aws_environment_variables`, following `extends` as Zappa does."""
-    found: dict[str, str] = {}
-    chain = [stage]
-    while "extends" in settings[chain[-1]]:
-        chain.append(settings[chain[-1]]["extends"])
-    for name in reversed(chain):
-        found.update(settings[name].get("aws_environment_variables", {}))
-    return found
 
 
 def _provision(stage_env: dict[str, str], aws: dict[str, str]) -> None:

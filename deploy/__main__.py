@@ -24,6 +24,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from deploy import cloudformation, secrets, zappa
 from deploy.stage import DeployError, Stage, load_stage
+from gallery.domain.errors import GalleryError
 
 
 def _session() -> Any:
@@ -202,11 +203,8 @@ def _reported(action: Any) -> Any:
         return action()
     except (DeployError, ClientError, BotoCoreError) as exc:
         raise click.ClickException(str(exc)) from exc
-    except Exception as exc:  # a GalleryError from provision or the first publish
-        message = getattr(exc, "message", None)
-        if message is None:
-            raise
-        raise click.ClickException(str(message)) from exc
+    except GalleryError as exc:  # from provision or the first publish
+        raise click.ClickException(exc.message) from exc
 
 
 @main.command("up")

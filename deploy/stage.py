@@ -8,10 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gallery.config import secret_settings
+from gallery.storage.aws.secrets import parameter_name
+
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = ROOT / "zappa_settings.json"
 TEMPLATE = ROOT / "deploy" / "stack.yaml"
-SECRETS = ("GALLERY_JWT_SECRET", "GALLERY_PROXY_SECRET")
+SECRETS = tuple(setting.env for setting in secret_settings())  # what the app reads from the parameter store
 
 
 class DeployError(Exception):
@@ -65,7 +68,7 @@ class Stage:
         return self.api_env["GALLERY_SECRETS_PATH"]
 
     def parameter(self, secret: str) -> str:
-        return f"{self.secrets_path}{secret}"
+        return parameter_name(self.secrets_path, secret)
 
     def gallery_env(self) -> dict[str, str]:
         """What the `gallery` command needs to work on this stage from an operator's machine: the publisher's

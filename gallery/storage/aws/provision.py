@@ -5,6 +5,7 @@ what is off is turned on, and an operator's own bucket rules stay."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar, cast
 
 from gallery.config import Settings
@@ -108,17 +109,23 @@ def _merged(existing: list[Rule], ours: list[Rule]) -> list[Rule] | None:
 
 
 def _lifecycle_rules(s3: S3Client, bucket: str) -> list[LifecycleRuleTypeDef]:
-    try:
-        with translated({"NoSuchLifecycleConfiguration": errors.NotFound()}):
-            return cast("list[LifecycleRuleTypeDef]", s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"])
-    except errors.NotFound:
-        return []
+    return _configured(
+        lambda: cast("list[LifecycleRuleTypeDef]", s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]),
+        "NoSuchLifecycleConfiguration",
+    )
 
 
 def _cors_rules(s3: S3Client, bucket: str) -> list[CORSRuleTypeDef]:
+    return _configured(
+        lambda: cast("list[CORSRuleTypeDef]", s3.get_bucket_cors(Bucket=bucket)["CORSRules"]), "NoSuchCORSConfiguration"
+    )
+
+
+def _configured(read: Callable[[], list[Rule]], missing: str) -> list[Rule]:
+    """A bucket's rules of one kind; none when S3 answers that it has no configuration of that kind."""
     try:
-        with translated({"NoSuchCORSConfiguration": errors.NotFound()}):
-            return cast("list[CORSRuleTypeDef]", s3.get_bucket_cors(Bucket=bucket)["CORSRules"])
+        with translated({missing: errors.NotFound()}):
+            return read()
     except errors.NotFound:
         return []
 

@@ -11,15 +11,16 @@ from gallery.storage.aws.clients import ssm_client
 from gallery.storage.aws.errors import translated
 
 
-def parameter_name(settings: Settings, env: str) -> str:
-    return f"{settings.secrets_path}{env}"
+def parameter_name(path: str, env: str) -> str:
+    """Where the secret read from `env` is kept under the path `GALLERY_SECRETS_PATH` names."""
+    return f"{path}{env}"
 
 
 def with_secrets(settings: Settings) -> Settings:
     wanted = [setting for setting in secret_settings() if not getattr(settings, setting.field)]
     if not settings.secrets_path or not wanted:
         return settings
-    names = {parameter_name(settings, setting.env): setting for setting in wanted}
+    names = {parameter_name(settings.secrets_path, setting.env): setting for setting in wanted}
     denied = errors.ConfigError(f"Not allowed to read the parameters under {settings.secrets_path}")
     refused = {"AccessDeniedException": denied}
     with translated(refused):
