@@ -54,13 +54,12 @@ flask.Flask("bare")
 print(f"{time.perf_counter() - started:.3f}")
 """
 
-# The publisher builds the site with MkDocs, the theme and the plugin (found by their entry points), in the zip.
+# The publisher builds the site with the site builder and the packaged theme, in the zip.
 PUBLISHER_REQUIRED = (
     "functions/publisher.py",
     "gallery/site/publisher.py",
     "gallery/site/theme/manage.html",
-    "gallery/site/default/mkdocs.yml",
-    "mkdocs/__init__.py",
+    "gallery/site/theme/gallery/image.html",
     "zappa_settings.py",
     "handler.py",
     "boto3/__init__.py",
@@ -70,8 +69,6 @@ import sys
 sys.path.insert(0, sys.argv[1])
 import handler, zappa_settings
 from functions.publisher import lambda_handler, UnknownEvent
-from mkdocs.plugins import get_plugins
-assert "gallery" in get_plugins()
 done = lambda_handler({"source": "aws.events", "detail-type": "Scheduled Event"}, None)
 # MkDocs, the theme and the plugin, from the zip
 assert done["error"] is None and "index.html" in done["uploaded"], done

@@ -27,26 +27,27 @@ def _measure(work: Path, count: int) -> tuple[float, float]:
     from gallery.config import Settings
     from gallery.demo import as_principal
     from gallery.domain.model import PageQuery
-    from gallery.site.build import run_build
+    from gallery.site.build import builder_for, selection_for
+    from gallery.site.builder import BuildRun, SiteOptions
     from gallery.site.live import LiveSite
-    from gallery.site.plugin import BuildRequest
     from gallery.wiring import Gallery
 
     data = work / f"data-{count}"
     _catalog(data, count)
     os.environ.update({"GALLERY_DATA_DIR": str(data), "GALLERY_JWT_SECRET": SECRET})
     gallery = Gallery.open(Settings.from_env())
-    request = BuildRequest(tenant="Bench", system=True, progress=False, start_method="forkserver")
-    live = LiveSite(work / f"site-{count}", request, gallery.images.change_count)
+    builder = builder_for(gallery, SiteOptions(selection_for(gallery, "Bench", system=True)))
+    live = LiveSite(work / f"site-{count}", builder, gallery.site.change_count)
     live.rebuild()  # the first build renders everything
     plain = work / f"plain-{count}"
-    run_build(None, plain, request, clean=False)
+    run = BuildRun(start_method="forkserver")
+    builder.build(plain, run)
     no_change = []
     for _ in range(ROUNDS):
         start = time.perf_counter()
-        job = run_build(None, plain, request, clean=False)
+        state = builder.build(plain, run)
         no_change.append(time.perf_counter() - start)
-        assert not job.written, job.written[:5]
+        assert not state.written, state.written[:5]
     admin = next(u for u in gallery.accounts.list_users(None, PageQuery(10, 0)).data if u.email == EMAIL)
     one = []
     for n in range(ROUNDS):

@@ -109,14 +109,13 @@ def _keep_site_current(
 ) -> Callable[[], str | None] | None:
     """The static gallery, built now and after each change, in the background (the API answers meanwhile).
     Returns what the first build is doing, for `/` to say until there is a page to show."""
-    try:
-        from gallery.site.live import LiveSite
-        from gallery.site.plugin import BuildRequest
-    except ImportError:
-        click.echo("The gallery at / needs MkDocs (pip install 'image-gallery[site]'): serving the API only", err=True)
-        return None
-    live = LiveSite(site, BuildRequest(tenant=tenant, system=True), gallery.images.change_count)
-    live.on_built = lambda outcome: metrics.site_built(outcome.seconds, failed=outcome.job is None)
+    from gallery.site.build import builder_for, selection_for
+    from gallery.site.builder import SiteOptions
+    from gallery.site.live import LiveSite
+
+    options = SiteOptions(selection_for(gallery, tenant, system=True))
+    live = LiveSite(site, builder_for(gallery, options), gallery.site.change_count)
+    live.on_built = lambda outcome: metrics.site_built(outcome.seconds, failed=outcome.state is None)
     live.generations.adopt()
     live.start(stop)
 
@@ -125,7 +124,7 @@ def _keep_site_current(
         live.close()  # its render processes, before the interpreter waits on them at exit
 
     threading.Thread(target=close_when_stopped, name="gallery-site-close", daemon=True).start()
-    if gallery.images.change_count() is None:
+    if gallery.site.change_count() is None:
         click.echo(
             "The gallery at / is built once at start: on AWS the publisher keeps the published one current", err=True
         )
@@ -209,14 +208,23 @@ def create_user(email: str, password: str, role: str, tenant: str | None) -> Non
     type=click.Path(file_okay=False, path_type=Path),
     help="Where the site goes (default: GALLERY_SITE_DIR, which `gallery serve` serves).",
 )
-@click.option("--config", "config_file", default=None, help="MkDocs config (default: the one the package ships).")
-@click.option("--clean", is_flag=True, help="Rewrite every page and file instead of only what changed.")
+@click.option("--clean", is_flag=True, help="Render every page again instead of only those whose inputs changed.")
 @click.option(
     "--cache",
     default=None,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Rendition cache (default: beside --config, else in the data dir).",
+    help="Rendition cache (default: site-cache in the data dir).",
 )
+@click.option(
+    "--templates",
+    default=None,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="A folder of templates that override the packaged theme's (e.g. gallery/image.html, main.html).",
+)
+@click.option("--site-name", default="Image Gallery", show_default=True, help="The site's name, in every title.")
+@click.option("--site-url", default="", help="Where the site is published: snippets get absolute URLs, and a sitemap.")
+@click.option("--api-url", default="", help="The API's origin when not the site's: public links and /manage/ use it.")
+@click.option("--page-size", default=48, show_default=True, type=click.IntRange(1, 10_000), help="Cards per page.")
 @_reported
 def build(
     tenant: str | None,
@@ -224,20 +232,42 @@ def build(
     include_private: bool,
     public_only: bool,
     out: Path | None,
-    config_file: str | None,
     clean: bool,
     cache: Path | None,
+    templates: Path | None,
+    site_name: str,
+    site_url: str,
+    api_url: str,
+    page_size: int,
 ) -> None:
-    """Build the static gallery with MkDocs and the gallery plugin (incremental unless --clean)."""
-    from gallery.config import Settings
-    from gallery.site.build import build_site
-    from gallery.site.plugin import BuildRequest
+    """Build the static gallery (incremental: only what changed is rendered and written)."""
+    from gallery.site.build import PRIVATE_WARNING, build_once, builder_for, selection_for
+    from gallery.site.builder import BuildRun, SiteOptions
+    from gallery.site.progress import progress_bar
 
-    out = out or Settings.from_env().site_dir
-    private = True if include_private else (False if public_only else None)
-    request = BuildRequest(tenant, system, include_private=private, cache_dir=cache)
-    summary = build_site(config_file, out, request, clean=clean)
-    click.echo(f"{summary}; site in {out}")
+    gallery = _open_catalog()
+    try:
+        selection = selection_for(gallery, tenant, system, include_private)
+        options = SiteOptions(
+            selection, page_size=page_size, site_name=site_name, site_url=site_url.rstrip("/"),
+            api_url=api_url.rstrip("/"),
+        )  # fmt: skip
+        if include_private:
+            click.echo(f"Warning: {PRIVATE_WARNING}", err=True)
+        out = out or gallery.settings.site_dir
+        builder = builder_for(gallery, options, cache, templates)
+        state = build_once(builder, out, BuildRun(progress=progress_bar("Rendering images")), clean=clean)
+    finally:
+        gallery.close()
+    click.echo(f"{state.summary()}; site in {out}")
+
+
+def _open_catalog() -> Gallery:
+    """The catalog for a command that signs nothing (it needs no token secret)."""
+    try:
+        return Gallery.open(signing=False)
+    except errors.GalleryError as exc:
+        raise errors.GalleryError(f"Cannot open the catalog: {exc.message}") from exc
 
 
 @main.command()

@@ -18,6 +18,7 @@ from gallery.services.downloads import DownloadService
 from gallery.services.etags import EtagCache
 from gallery.services.images import ImageService
 from gallery.services.sessions import SessionService
+from gallery.services.site_source import SiteSource
 from gallery.services.transfer import TransferService
 from gallery.services.uploads import StagedUploads
 from gallery.storage.backends import open_storage, with_secrets
@@ -37,6 +38,7 @@ class Gallery:
     accounts: AccountService
     dashboards: DashboardService
     uploads: StagedUploads
+    site: SiteSource  # what a static site reads of the catalog
 
     @classmethod
     def open(cls, settings: Settings | None = None, *, signing: bool = True) -> Gallery:
@@ -63,6 +65,7 @@ class Gallery:
             AccountService(catalog, sessions, images.release),
             DashboardService(catalog),
             StagedUploads(images, storage.staging, storage.uploads, ticket_key, settings),
+            SiteSource(catalog, images.decode_limits),
         )
 
     def health(self) -> list[str]:

@@ -18,7 +18,6 @@ from tests.helpers import jpeg, png, svg
 from tests.test_imaging_formats import animated_gif
 
 ROOT = Path(__file__).resolve().parent.parent
-CONFIG = str(ROOT / "site" / "mkdocs.yml")
 
 
 def rgba_png() -> bytes:
@@ -54,7 +53,7 @@ def uploaded(gallery: Gallery, seed: Seed) -> dict[str, ImageInfo]:
 def build(out: Path, *args: str) -> tuple[int, str]:
     """`gallery build` into `out`, with the rendition cache beside it (each test its own)."""
     cache = str(out.parent / "cache")
-    result = CliRunner().invoke(main, ["build", "--config", CONFIG, "--out", str(out), "--cache", cache, *args])
+    result = CliRunner().invoke(main, ["build", "--out", str(out), "--cache", cache, *args])
     return result.exit_code, result.output
 
 

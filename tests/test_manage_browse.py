@@ -435,10 +435,7 @@ def test_a_page_published_elsewhere_talks_to_the_api_across_origins(
     with static_server(out) as site_url:
         extra = {"GALLERY_JWT_SECRET": JWT_SECRET, "GALLERY_CORS_ORIGINS": site_url}
         with live_server(gallery.settings.data_dir, {**extra, **backend_env(gallery.settings)}) as api:
-            project = tmp_path / "project"
-            (project / "docs").mkdir(parents=True)
-            (project / "mkdocs.yml").write_text(ELSEWHERE.format(api=api.url))
-            code, output = build(out, "--config", str(project / "mkdocs.yml"))
+            code, output = build(out, "--site-name", "Published gallery", "--api-url", api.url)
             assert code == 0, output
             sign_in(page, LiveServer(site_url, {}, api.log, api.pid), seed.users["admin"].email)
             assert names(page) == ["Logo"]
@@ -457,15 +454,3 @@ def test_a_page_published_elsewhere_talks_to_the_api_across_origins(
             dialog.get_by_role("button", name="Upload", exact=True).click()
             expect(page.locator(".m-table tbody tr")).to_have_count(2)
     assert page.url.startswith(site_url)
-
-
-ELSEWHERE = """
-site_name: Published gallery
-docs_dir: docs
-theme:
-  name: gallery
-plugins:
-  - gallery:
-      api_url: {api}
-      progress: false
-"""

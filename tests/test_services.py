@@ -13,7 +13,8 @@ from gallery.domain import errors, fields
 from gallery.domain.access import PERMISSIONS, Action, Principal
 from gallery.domain.model import Authority, FileLimits, PageQuery, Scope, SubType, User
 from gallery.services.dashboards import DashboardDraft
-from gallery.services.images import MAX_BULK, Selection, shown
+from gallery.services.images import MAX_BULK
+from gallery.services.site_source import Selection, shown
 from gallery.storage.aws.provision import provision
 from gallery.wiring import Gallery
 from tests.conftest import Seed, make_settings
@@ -141,7 +142,7 @@ def test_a_build_opens_the_aws_backend_without_a_token_secret(tmp_path: Path) ->
         with pytest.raises(errors.ConfigError, match="GALLERY_JWT_SECRET"):
             Gallery.open(settings)
         reader = Gallery.open(settings, signing=False)
-        assert reader.images.for_site(Selection(system=True)) == []
+        assert reader.site.shown(Selection(system=True)) == []
         reader.close()
 
 
@@ -154,29 +155,29 @@ def test_a_sites_changes_are_what_its_selection_admits(
     admin, sysadmin, other = people["admin"], people["sysadmin"], people["other"]
     images = gallery.images
     selection = Selection(seed.tenants["A"].id, system=True)
-    cursor = images.change_cursor()
+    cursor = gallery.site.cursor()
     if cursor is None:  # DynamoDB: no log; its sites are read whole
-        assert images.site_changes(selection, 0) is None
+        assert gallery.site.changes(selection, 0) is None
         return
     mine = images.upload(admin, "logo.png", png(20, 10), "Mine", None)
     system = images.upload(sysadmin, "logo.png", png(30, 10), "System's", None)
     theirs = images.upload(other, "theirs.png", png(10, 10), "Theirs", None)
     secret = images.upload(admin, "secret.png", png(10, 10), "Secret", None)
     images.set_public(admin, Scope.TENANT, "secret.png", False)
-    changes = images.site_changes(selection, cursor)
+    changes = gallery.site.changes(selection, cursor)
     assert changes is not None
     assert {i.id for i in changes.admitted} == {mine.id, system.id}
     assert changes.dropped == {theirs.id, secret.id}
     assert [i.title for i in shown(changes.admitted)] == ["Mine"]  # the system's logo.png is shadowed
-    with_private = images.site_changes(Selection(seed.tenants["A"].id, include_private=True), cursor)
+    with_private = gallery.site.changes(Selection(seed.tenants["A"].id, include_private=True), cursor)
     assert with_private is not None
     assert {i.id for i in with_private.admitted} == {mine.id, secret.id}  # no system images asked for
     images.delete(admin, Scope.TENANT, "logo.png", force=True)
-    after = images.site_changes(selection, changes.cursor)
+    after = gallery.site.changes(selection, changes.cursor)
     assert after is not None
     assert after.admitted == ()
     assert after.dropped == {mine.id}
-    assert [i.id for i in shown(images.site_candidates(selection))] == [system.id]  # no longer shadowed
+    assert [i.id for i in shown(gallery.site.candidates(selection))] == [system.id]  # no longer shadowed
 
 
 def test_a_thingsboard_id_is_an_object_or_a_string_and_a_null_one_is_none() -> None:

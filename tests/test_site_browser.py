@@ -15,25 +15,12 @@ from gallery.cli import main
 from gallery.domain.model import ImageInfo
 from tests.browser import audit, screenshot, static_server
 
-SMALL_PAGES = """
-site_name: Test gallery
-docs_dir: docs
-theme:
-  name: gallery
-plugins:
-  - gallery:
-      page_size: 2
-      progress: false
-"""
-
 
 @pytest.fixture
 def served(tmp_path: Path, env: dict[str, str], uploaded: dict[str, ImageInfo], seed: Any) -> Iterator[str]:
-    (tmp_path / "project" / "docs").mkdir(parents=True)
-    config = tmp_path / "project" / "mkdocs.yml"
-    config.write_text(SMALL_PAGES)
     out = tmp_path / "site"
-    args = ["build", "--config", str(config), "--out", str(out), "--tenant", seed.tenants["A"].name, "--system"]
+    args = ["build", "--page-size", "2", "--site-name", "Test gallery", "--out", str(out)]
+    args += ["--tenant", seed.tenants["A"].name, "--system"]
     args += ["--cache", str(tmp_path / "cache")]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output

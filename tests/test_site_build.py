@@ -1,14 +1,12 @@
-"""The static gallery: `gallery build` (MkDocs + our plugin) over a real local catalog — pages, renditions, exports,
-incremental rebuilds, removals, bad images, and `mkdocs build` run the way MkDocs users run it."""
+"""The static gallery: `gallery build` (the site builder) over a real local catalog — pages, renditions, exports,
+incremental rebuilds, removals, bad images."""
 
 from __future__ import annotations
 
 import base64
 import json
-import os
+import pickle
 import re
-import subprocess
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -21,16 +19,17 @@ from gallery.demo import as_principal
 from gallery.domain.model import ImageInfo, Scope
 from gallery.domain.serving import extension_for
 from gallery.site import render as render_module
-from gallery.site.build import run_build
-from gallery.site.plugin import BuildRequest
+from gallery.site.build import builder_for, selection_for
+from gallery.site.builder import SiteOptions
 from gallery.site.render import Cache
-from gallery.storage.backends import open_blobs
+from gallery.storage.backends import BlobsOf
 from gallery.wiring import Gallery
 from tests.conftest import Seed, make_app, make_settings
 from tests.helpers import jpeg, png, sha256, svg
-from tests.site_fixtures import CONFIG, build
+from tests.site_fixtures import build
 from tests.storage_fixtures import AWS_ENV
 from tests.storage_fixtures import image as image_row
+from tests.test_layers import imported
 
 
 def page(site: Path, image: ImageInfo) -> str:
@@ -238,16 +237,8 @@ def test_a_rebuild_renders_exactly_the_pages_whose_inputs_changed_or_that_are_go
     rebuild()
     assert "Dusk" in page(site, photo)
     assert "Dusk" in (site / "index.html").read_text()
-    # what every page is made with: a config that sets site_url makes absolute snippets on every page
-    config = site.parent / "absolute.yml"
-    config.write_text(Path(CONFIG).read_text().replace('site_url: ""', 'site_url: "https://img.example/"', 1))
-    (site.parent / "docs").mkdir()
-    result = CliRunner().invoke(
-        main,
-        ["build", "--config", str(config), "--out", str(site), "--cache", str(site.parent / "cache"),
-         "--tenant", seed.tenants["A"].name, "--system"],
-    )  # fmt: skip
-    assert result.exit_code == 0, result.output
+    # what every page is made with: a site URL makes absolute snippets on every page
+    rebuild("--site-url", "https://img.example/")
     for name, image in uploaded.items():
         if name != "private":
             assert "https://img.example/" in page(site, image), name
@@ -258,15 +249,12 @@ def test_an_upload_leaves_the_index_pages_after_the_first_as_they_were(
 ) -> None:
     """Pages after the first are blocks counted from the oldest image, so a new image changes the first page only
     (until the newest block fills up): at 10,000 images an upload no longer rewrites 209 pages."""
-    config = tmp_path / "pages.yml"
-    config.write_text(Path(CONFIG).read_text().replace("page_size: 48", "page_size: 2"))
-    (tmp_path / "docs").mkdir()
     out = tmp_path / "paged"
     admin = as_principal(seed.users["admin"])
     tenant = seed.tenants["A"].name
 
     def build_and_read() -> dict[str, bytes]:
-        args = ["build", "--config", str(config), "--out", str(out), "--cache", str(tmp_path / "c"), "--tenant", tenant]
+        args = ["build", "--page-size", "2", "--out", str(out), "--cache", str(tmp_path / "c"), "--tenant", tenant]
         result = CliRunner().invoke(main, [*args, "--system"])
         assert result.exit_code == 0, result.output
         return {p.relative_to(out).as_posix(): p.read_bytes() for p in [out / "index.html", *out.glob("page/*/*")]}
@@ -282,10 +270,10 @@ def test_an_upload_leaves_the_index_pages_after_the_first_as_they_were(
 
     for key in ("sixth.png", "seventh.png", "logo.png"):  # 4 left: the first page and one block
         gallery.images.delete(admin, Scope.TENANT, key, force=True)
-    request = BuildRequest(tenant=tenant, system=True, cache_dir=tmp_path / "c", progress=False)
-    job = run_build(str(config), out, request, clean=False)
+    options = SiteOptions(selection_for(gallery, tenant, system=True), page_size=2)
+    state = builder_for(gallery, options, tmp_path / "c").build(out)
     assert not (out / "page" / "2").exists()
-    assert job.removed.count("page/2/index.html") == 1  # read in the folder and known from the fingerprints: once
+    assert state.removed.count("page/2/index.html") == 1  # read in the folder and known from the fingerprints: once
 
 
 def test_transparency_comes_from_the_catalog_and_an_older_row_learns_it_once(
@@ -304,14 +292,15 @@ def test_transparency_comes_from_the_catalog_and_an_older_row_learns_it_once(
 
 
 def test_rendering_workers_open_the_bytes_alone(tmp_path: Path) -> None:
-    """What a worker opens: the blob store, no database (the catalog is the parent's to read)."""
+    """What a worker is handed (pickled, as a process pool sends it) opens the blob store and no database (the
+    catalog is the parent's to read); the render code reaches storage through nothing else."""
     settings = make_settings(tmp_path / "fresh")
-    assert list(open_blobs(settings).etags()) == []
+    opener = pickle.loads(pickle.dumps(BlobsOf(settings)))  # noqa: S301 (our own bytes, just made)
+    assert opener == BlobsOf(settings)  # a lasting pool tells whether it serves the same store
+    assert list(opener().etags()) == []
     assert not (tmp_path / "fresh" / "catalog.sqlite3").exists()
-    source = Path(render_module.__file__).read_text()
-    assert "open_blobs(settings)" in source
-    assert "open_storage" not in source
-    assert "wiring" not in source
+    used = set(imported(Path(render_module.__file__)))
+    assert not {m for m in used if m.startswith(("gallery.wiring", "gallery.storage.backends", "gallery.services"))}
 
 
 def test_an_updated_image_is_rendered_again_and_its_old_files_go(
@@ -387,9 +376,9 @@ def test_mistakes_are_one_line_errors(tmp_path: Path, env: dict[str, str]) -> No
     code, output = build(tmp_path / "x", "--tenant", "No such tenant")
     assert code == 1
     assert "No tenant named or with id 'No such tenant'" in output
-    result = CliRunner().invoke(main, ["build", "--config", str(tmp_path / "missing.yml")])
+    result = CliRunner().invoke(main, ["build", "--templates", str(tmp_path / "missing")])
     assert result.exit_code == 1
-    assert "No MkDocs config" in result.output
+    assert "No folder of templates at" in result.output
     aws: dict[str, str | None] = {
         "GALLERY_BACKEND": "aws",
         "GALLERY_BUCKET": "b",
@@ -399,31 +388,8 @@ def test_mistakes_are_one_line_errors(tmp_path: Path, env: dict[str, str]) -> No
         ({**aws, "AWS_DEFAULT_REGION": None, "AWS_REGION": None}, "No AWS region is configured"),
         ({**aws, **AWS_ENV}, "Storage is temporarily unavailable"),
     ]:
-        result = CliRunner().invoke(main, ["build", "--config", CONFIG, "--out", str(tmp_path / "y")], env=env_extra)
+        result = CliRunner().invoke(main, ["build", "--out", str(tmp_path / "y")], env=env_extra)
         assert result.exit_code == 1
         assert result.output.startswith("Error: Cannot open the catalog: ")
         assert message in result.output
         assert len(result.output.strip().splitlines()) == 1
-
-
-def test_mkdocs_build_works_as_mkdocs_users_run_it(
-    tmp_path: Path, env: dict[str, str], uploaded: dict[str, ImageInfo]
-) -> None:
-    out = tmp_path / "mkdocs-site"
-    # The project's config, with the cache inside this test's directory.
-    (tmp_path / "docs").mkdir()
-    config = str(tmp_path / "mkdocs.yml")
-    Path(config).write_text(Path(CONFIG).read_text() + "      cache_dir: .cache/gallery\n")
-    done = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "-q", "-f", config, "-d", str(out)],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert (out / "index.html").is_file()
-    assert (out / "images" / uploaded["system"].id / "index.html").is_file()
-    assert (out / "assets" / "gallery.js").is_file()
-    assert not (out / "__init__.py").exists()

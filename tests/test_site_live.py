@@ -16,35 +16,34 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from gallery.demo import as_principal
-from gallery.domain import errors
 from gallery.domain.model import ImageInfo, Scope
-from gallery.site.build import run_build
+from gallery.site.build import builder_for, selection_for
+from gallery.site.builder import SiteBuilder, SiteOptions, SiteState
 from gallery.site.live import SHARED, Generations, LiveSite
-from gallery.site.plugin import BuildJob, BuildRequest
-from gallery.site.shell import SITE_NAME, manage_page
+from gallery.site.shell import manage_page
+from gallery.site.templates import Templates
 from gallery.wiring import Gallery
-from tests.browser import screenshot
 from tests.conftest import JWT_SECRET, Seed
 from tests.helpers import png
 from tests.live import live_server, sign_in, wait_for
 from tests.site_fixtures import build
 
 INDEX_FILES = {"index.html", "gallery.json", "gallery-version.json"}  # what any change to the list rewrites
-PACKAGED_CONFIG = Path(__file__).resolve().parent.parent / "gallery" / "site" / "default" / "mkdocs.yml"
 
 
 @pytest.fixture
 def live(tmp_path: Path, env: dict[str, str], uploaded: dict[str, ImageInfo], seed: Seed) -> Iterator[LiveSite]:
-    request = BuildRequest(tenant=seed.tenants["A"].name, system=True, cache_dir=tmp_path / "cache")
     gallery = Gallery.open()
-    site = LiveSite(tmp_path / "out" / "site", request, gallery.images.change_count)
+    options = SiteOptions(selection_for(gallery, seed.tenants["A"].name, system=True))
+    site = LiveSite(
+        tmp_path / "out" / "site", builder_for(gallery, options, tmp_path / "cache"), gallery.site.change_count
+    )
     first = site.rebuild()
-    assert first.job is not None, first.error
+    assert first.state is not None, first.error
     yield site
     site.close()
 
@@ -83,16 +82,16 @@ def test_an_upload_writes_its_own_files_and_the_index_and_nothing_else(
     before = fingerprints(live.generations.site.resolve())
     new = gallery.images.upload(admin, "new.png", png(120, 90, (200, 20, 20)), "Brand new", None)
     outcome = live.rebuild()
-    assert outcome.job is not None, outcome.error
-    assert outcome.job.report.rendered == 1
+    assert outcome.state is not None, outcome.error
+    assert outcome.state.rendered == 1
     after = fingerprints(live.generations.site.resolve())
     own = set(after) - set(before)  # the new image's page, original and renditions
     assert f"images/{new.id}/index.html" in own
     assert {p.split("/")[0] for p in own} == {"images", "originals", "r"}
-    assert set(outcome.job.written) == own | INDEX_FILES
+    assert set(outcome.state.written) == own | INDEX_FILES
     changed = {p for p in before if after[p] != before[p]}
     assert changed == INDEX_FILES
-    assert outcome.job.removed == []
+    assert outcome.state.removed == ()
     assert "Brand new" in served(live)
 
 
@@ -103,21 +102,21 @@ def test_a_rename_renders_nothing_and_a_delete_takes_its_files_away(
     logo = uploaded["logo"]
     gallery.images.rename(admin, Scope.TENANT, logo.resource_key, "Logo, renamed")
     renamed = live.rebuild()
-    assert renamed.job is not None
-    assert renamed.job.report.rendered == 0
-    assert not [w for w in renamed.job.written if w.startswith(("r/", "originals/"))]
-    assert f"images/{logo.id}/index.html" in renamed.job.written
+    assert renamed.state is not None
+    assert renamed.state.rendered == 0
+    assert not [w for w in renamed.state.written if w.startswith(("r/", "originals/"))]
+    assert f"images/{logo.id}/index.html" in renamed.state.written
     assert "Logo, renamed" in served(live)
 
     before = fingerprints(live.generations.site.resolve())
     gallery.images.delete(admin, Scope.TENANT, logo.resource_key, force=True)
     deleted = live.rebuild()
-    assert deleted.job is not None
-    assert f"images/{logo.id}/index.html" in deleted.job.removed
+    assert deleted.state is not None
+    assert f"images/{logo.id}/index.html" in deleted.state.removed
     assert not (live.generations.site / "images" / logo.id).exists()
-    assert set(deleted.job.written) == INDEX_FILES
+    assert set(deleted.state.written) == INDEX_FILES
     gone = set(before) - set(fingerprints(live.generations.site.resolve()))
-    assert gone == set(deleted.job.removed)
+    assert gone == set(deleted.state.removed)
 
 
 def test_a_build_from_memory_makes_the_site_a_build_from_nothing_makes(
@@ -126,18 +125,18 @@ def test_a_build_from_memory_makes_the_site_a_build_from_nothing_makes(
     """After each kind of change the living site rebuilds from what it remembers (reading only the changed rows
     from the catalog's change log, never the whole catalog), and serves exactly what `gallery build` makes from
     nothing in another folder: same files, same bytes; its cache holds what the site uses, no more."""
-    from gallery.services.images import ImageService
+    from gallery.services.site_source import SiteSource
 
     admin, sysadmin = as_principal(seed.users["admin"]), as_principal(seed.users["sysadmin"])
     other = as_principal(seed.users["other"])
     full_reads: list[object] = []
-    reading = ImageService.site_candidates
+    reading = SiteSource.candidates
 
-    def counted(self: ImageService, selection: object) -> object:
+    def counted(self: SiteSource, selection: object) -> object:
         full_reads.append(selection)
         return reading(self, selection)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(ImageService, "site_candidates", counted)
+    monkeypatch.setattr(SiteSource, "candidates", counted)
     images = gallery.images
     unreadable: dict[str, bytes] = {}
 
@@ -171,10 +170,10 @@ def test_a_build_from_memory_makes_the_site_a_build_from_nothing_makes(
     for what, change in changes:
         change()
         outcome = live.rebuild()
-        assert outcome.job is not None, (what, outcome.error)
+        assert outcome.state is not None, (what, outcome.error)
         assert live.memory.dirty is not None, what  # it went by its memory
-        failed = same_as_built_from_nothing(live, tmp_path, what).report.failures
-        assert [i.title for i, _ in outcome.job.report.failures] == [i.title for i, _ in failed], what
+        failed = same_as_built_from_nothing(live, tmp_path, what).failures
+        assert [i.title for i, _ in outcome.state.failures] == [i.title for i, _ in failed], what
         used = {p.name for p in site_files(live.generations.site.resolve()) if p.parent.name == "r"}
         assert {p.name for p in (cache / "r").iterdir()} == used, what  # nothing the site no longer uses
     assert full_reads == [request_selection(live)] * len(changes)  # the fresh builds' reads, the living site none
@@ -182,12 +181,9 @@ def test_a_build_from_memory_makes_the_site_a_build_from_nothing_makes(
 
     # What every page is made with changed (here the site's name; templates and code count the same): a build from
     # memory looks at every page again.
-    renamed = tmp_path / "mkdocs.yml"
-    text = PACKAGED_CONFIG.read_text().replace("site_name: Image Gallery", "site_name: Our pictures")
-    renamed.write_text(text.replace("docs_dir: docs", f"docs_dir: {PACKAGED_CONFIG.parent / 'docs'}"))
-    live.config_file = str(renamed)
+    live.builder = with_options(live.builder, site_name="Our pictures")
     outcome = live.rebuild()
-    assert outcome.job is not None, outcome.error
+    assert outcome.state is not None, outcome.error
     assert live.memory.dirty is not None
     same_as_built_from_nothing(live, tmp_path, "renamed site")
     assert "Our pictures" in served(live, f"images/{next(iter(live.memory.items))}/index.html")
@@ -199,7 +195,7 @@ def test_after_a_failed_build_or_another_process_build_the_memory_is_not_trusted
     """A build that failed part-way (its new image's files never placed) and a build by another process (which
     swapped in a site this one did not make) each leave the site other than the memory says: the next build reads
     everything again, and the site is what a build from nothing makes."""
-    from gallery.site import plugin
+    from gallery.site import builder as builder_module
 
     admin = as_principal(seed.users["admin"])
     gallery.images.upload(admin, "late.png", png(44, 33, (5, 200, 5)), "Placed late", None)
@@ -208,32 +204,30 @@ def test_after_a_failed_build_or_another_process_build_the_memory_is_not_trusted
         def refused(target: Path, source: Path) -> None:
             raise OSError(28, "No space left on device")
 
-        patched.setattr(plugin, "_place", refused)
-        assert live.rebuild().job is None
+        patched.setattr(builder_module, "_place", refused)
+        assert live.rebuild().state is None
     gallery.images.rename(admin, Scope.TENANT, "logo.png", "Logo, again")
-    assert live.rebuild().job is not None
+    assert live.rebuild().state is not None
     assert live.memory.dirty is None  # read everything
     same_as_built_from_nothing(live, tmp_path, "after a failed build")
 
-    other = LiveSite(live.generations.site, replace(live.request, memory=None), live.change_count)
+    other = LiveSite(live.generations.site, live.builder, live.change_count)
     gallery.images.upload(admin, "elsewhere.png", png(20, 20), "Built by the other", None)
-    assert other.rebuild().job is not None
+    assert other.rebuild().state is not None
     gallery.images.delete(admin, Scope.TENANT, "elsewhere.png", force=True)
-    assert live.rebuild().job is not None
+    assert live.rebuild().state is not None
     assert live.memory.dirty is None
     same_as_built_from_nothing(live, tmp_path, "after another process built")
     gallery.images.rename(admin, Scope.TENANT, "logo.png", "Logo, once more")
-    assert live.rebuild().job is not None
+    assert live.rebuild().state is not None
     assert live.memory.dirty is not None  # its own site again: by memory
     same_as_built_from_nothing(live, tmp_path, "by memory again")
 
 
-def paged_config(tmp_path: Path, size: int) -> str:
-    """The packaged config with `size` cards to an index page: a handful of images make several pages."""
-    config = tmp_path / f"mkdocs-{size}.yml"
-    text = PACKAGED_CONFIG.read_text().replace("docs_dir: docs", f"docs_dir: {PACKAGED_CONFIG.parent / 'docs'}")
-    config.write_text(text.replace("system: true", f"system: true\n      page_size: {size}"))
-    return str(config)
+def with_options(builder: SiteBuilder, **changed: object) -> SiteBuilder:
+    """The same builder with other options (`page_size=2`: a handful of images make several pages)."""
+    options = replace(builder.options, **changed)  # type: ignore[arg-type]
+    return SiteBuilder(builder.source, builder.blobs, options, builder.templates, builder.cache.root)
 
 
 @pytest.mark.parametrize("who", ["this process", "another process"])
@@ -244,16 +238,15 @@ def test_what_a_failed_build_wrote_into_shared_index_pages_does_not_outlive_it(
     has already changed them. Undone, a change brings back the very cards (and fingerprint) the page had before: the
     next build, whichever process makes it, renders every index page again rather than trust it, so a title from
     the failed build, or the card of an image made private again, does not stay."""
-    from gallery.site import plugin
+    from gallery.site import builder as builder_module
 
     admin = as_principal(seed.users["admin"])
     images = gallery.images
-    live.config_file = paged_config(tmp_path, 2)
+    live.builder = with_options(live.builder, page_size=2)
     for n in range(3):  # private.png's block off the first page
         images.upload(admin, f"pad-{n}.png", png(11 + n, 11), f"Pad {n}", None)
-    assert live.rebuild().job is not None
-    builder = live if who == "this process" else LiveSite(live.generations.site, live.request, live.change_count)
-    builder.config_file = live.config_file
+    assert live.rebuild().state is not None
+    builder = live if who == "this process" else LiveSite(live.generations.site, live.builder, live.change_count)
     images.rename(admin, Scope.TENANT, "photo.jpg", "Renamed in a failed build")
     images.set_public(admin, Scope.TENANT, "private.png", True)
     with monkeypatch.context() as patched:
@@ -261,30 +254,32 @@ def test_what_a_failed_build_wrote_into_shared_index_pages_does_not_outlive_it(
         def refused(target: Path, source: Path) -> None:
             raise OSError(28, "No space left on device")
 
-        patched.setattr(plugin, "_place", refused)
-        assert builder.rebuild().job is None
+        patched.setattr(builder_module, "_place", refused)
+        assert builder.rebuild().state is None
     index_pages = [p for p in site_files(live.generations.site.resolve()) if "page" in p.parts]
     assert any("Renamed in a failed build" in p.read_text() for p in index_pages)  # shared: served already
     images.rename(admin, Scope.TENANT, "photo.jpg", "Sunset & <sea>")  # undone
     images.set_public(admin, Scope.TENANT, "private.png", False)
     outcome = live.rebuild()
-    assert outcome.job is not None, outcome.error
+    assert outcome.state is not None, outcome.error
     same_as_built_from_nothing(live, tmp_path, "undone")
     served = live.generations.site.resolve()
     shown = [p for p in site_files(served) if p.suffix == ".html"]
     assert not [p for p in shown if "Private one" in p.read_text() or "Renamed in a failed" in p.read_text()]
-    assert len(outcome.job.removed) == len(set(outcome.job.removed))  # each file once
+    assert len(outcome.state.removed) == len(set(outcome.state.removed))  # each file once
     assert not live.generations.unfinished.exists()
 
 
-def same_as_built_from_nothing(live: LiveSite, tmp_path: Path, name: str) -> BuildJob:
-    """`gallery build` of the living site's catalog and config into a folder and cache of its own: the living site
+def same_as_built_from_nothing(live: LiveSite, tmp_path: Path, name: str) -> SiteState:
+    """`gallery build` of the living site's catalog and options into a folder and cache of its own: the living site
     must serve the very same files, byte for byte."""
     fresh = tmp_path / "fresh" / name
-    request = replace(live.request, memory=None, sweep=None, cache_dir=tmp_path / "fresh-cache")
-    job = run_build(live.config_file, fresh, request, clean=True)
+    builder = live.builder
+    state = SiteBuilder(
+        builder.source, builder.blobs, builder.options, builder.templates, tmp_path / "fresh-cache"
+    ).build(fresh)
     assert fingerprints(live.generations.site.resolve()) == fingerprints(fresh), name
-    return job
+    return state
 
 
 def request_selection(live: LiveSite) -> object:
@@ -294,8 +289,8 @@ def request_selection(live: LiveSite) -> object:
 
 def test_a_rebuild_with_no_change_writes_nothing(live: LiveSite) -> None:
     outcome = live.rebuild()
-    assert outcome.job is not None
-    assert (outcome.job.written, outcome.job.removed, outcome.job.report.rendered) == ([], [], 0)
+    assert outcome.state is not None
+    assert (outcome.state.written, outcome.state.removed, outcome.state.rendered) == ((), (), 0)
 
 
 def test_the_generation_being_served_is_never_written_through(live: LiveSite, gallery: Gallery, seed: Seed) -> None:
@@ -305,17 +300,16 @@ def test_the_generation_being_served_is_never_written_through(live: LiveSite, ga
     is a new file renamed over the old one, and nothing the old index links to goes before the swap."""
     old = live.generations.site.resolve()
     own = [p for p in site_files(old) if p.relative_to(old).parts[0] not in SHARED]
-    before = {p: (p.stat().st_ino, p.stat().st_mtime_ns, p.read_bytes()) for p in own}
+    before = {p: (p.stat().st_ino, p.read_bytes()) for p in own}
     shared_before = {p: (p.stat().st_ino, p.read_bytes()) for p in site_files(old) if p not in before}
     admin = as_principal(seed.users["admin"])
     gallery.images.upload(admin, "another.png", png(60, 40), "Another", None)
     gallery.images.rename(admin, Scope.TENANT, "logo.png", "Logo again")
-    time.sleep(0.01)  # a write now would show in the times
     outcome = live.rebuild()
-    assert outcome.job is not None
-    assert outcome.job.written
+    assert outcome.state is not None
+    assert outcome.state.written
     assert live.generations.site.resolve() != old
-    assert {p: (p.stat().st_ino, p.stat().st_mtime_ns, p.read_bytes()) for p in own} == before  # not even rewritten
+    assert {p: (p.stat().st_ino, p.read_bytes()) for p in own} == before  # not even rewritten (a write is a new inode)
     renamed_in = 0
     for path, (inode, content) in shared_before.items():
         assert path.exists(), path  # nothing the old generation shows is gone (nothing was deleted)
@@ -329,11 +323,14 @@ def test_the_generation_being_served_is_never_written_through(live: LiveSite, ga
 def test_a_failed_build_leaves_the_site_as_it_was(live: LiveSite, tmp_path: Path) -> None:
     current = live.generations.site.resolve()
     before = fingerprints(current)
-    broken = tmp_path / "broken.yml"
-    broken.write_text("site_name: Broken\nplugins:\n  - gallery:\n      no_such_option: 1\n")
-    live.config_file = str(broken)
+    broken = tmp_path / "broken-theme" / "gallery"
+    broken.mkdir(parents=True)
+    (broken / "index.html").write_text("{% if %}")  # a template that does not compile
+    live.builder = SiteBuilder(
+        live.builder.source, live.builder.blobs, live.builder.options, Templates(broken.parent), live.builder.cache.root
+    )
     outcome = live.rebuild()
-    assert outcome.job is None
+    assert outcome.state is None
     assert outcome.error
     assert "Could not update the static gallery" in outcome.describe()
     assert live.generations.site.resolve() == current
@@ -346,7 +343,7 @@ def test_pages_a_failed_build_left_in_the_shared_folders_go_when_their_image_doe
 ) -> None:
     """A build that fails after writing an image's page (into the folder every generation shares) leaves a page no
     fingerprint lists; if that image then goes private, the next build must still take its page away."""
-    from gallery.site import plugin
+    from gallery.site import builder as builder_module
 
     admin = as_principal(seed.users["admin"])
     secret = gallery.images.upload(admin, "plan.png", png(50, 40, (9, 9, 9)), "Soon private", None)
@@ -355,15 +352,15 @@ def test_pages_a_failed_build_left_in_the_shared_folders_go_when_their_image_doe
         raise OSError("disk full")
 
     with monkeypatch.context() as patched:
-        patched.setattr(plugin._Manifest, "save", broken)
-        assert live.rebuild().job is None  # failed after the page was written
+        patched.setattr(builder_module._Manifest, "save", broken)
+        assert live.rebuild().state is None  # failed after the page was written
     page = live.generations.site / "images" / secret.id / "index.html"
     assert page.is_file()  # shared: the served generation shows it already (its image was public then)
     gallery.images.set_public(admin, Scope.TENANT, "plan.png", False)
     outcome = live.rebuild()
-    assert outcome.job is not None, outcome.error
+    assert outcome.state is not None, outcome.error
     assert not page.exists()
-    assert f"images/{secret.id}/index.html" in outcome.job.removed
+    assert f"images/{secret.id}/index.html" in outcome.state.removed
 
 
 def test_a_visitor_never_finds_a_half_built_site(live: LiveSite, gallery: Gallery, seed: Seed) -> None:
@@ -390,7 +387,7 @@ def test_a_visitor_never_finds_a_half_built_site(live: LiveSite, gallery: Galler
         for n in range(6):
             gallery.images.upload(admin, f"burst-{n}.png", png(30 + n, 20), f"Burst {n}", None)
             outcome = live.rebuild()
-            assert outcome.job is not None, outcome.error
+            assert outcome.state is not None, outcome.error
     finally:
         done.set()
         reader.join()
@@ -430,8 +427,10 @@ def test_changes_from_any_process_start_one_debounced_build(
     thread = threading.Thread(target=live.run, args=(stop,))
     thread.start()
     try:
-        time.sleep(0.5)
-        builds = live.builds  # the build at start
+        deadline = time.monotonic() + 30
+        while live.builds == builds and time.monotonic() < deadline:  # the build at start
+            time.sleep(0.05)
+        builds = live.builds
         script = (
             "import sys\n"
             "from gallery.demo import as_principal\n"
@@ -464,7 +463,6 @@ def test_the_packaged_management_page_is_the_built_one(tmp_path: Path, env: dict
     code, output = build(out)
     assert code == 0, output
     assert manage_page() == (out / "manage" / "index.html").read_bytes()
-    assert f"site_name: {SITE_NAME}\n" in PACKAGED_CONFIG.read_text()
 
 
 def upload(url: str, token: str, name: str, title: str) -> None:
@@ -560,79 +558,3 @@ def test_gallery_serve_without_a_site_still_manages(tmp_path: Path) -> None:
         template.value.close()
         assert template.value.code == 404
     assert not (tmp_path / "nothing").exists()
-
-
-def test_replace_keeps_the_request_it_was_given() -> None:
-    request = BuildRequest(tenant="T", system=True)
-    live = LiveSite(Path("/nowhere/site"), request, lambda: None)
-    assert replace(live.request, progress=None, fail_on_skipped=True, start_method=None, sweep=None) == request
-
-
-def test_an_open_index_learns_of_a_new_image_when_looked_at_again(browser: Any, tmp_path: Path) -> None:
-    """A visitor's open index, in Chromium: an image uploaded meanwhile shows when the page is looked at again
-    (it asks for `gallery-version.json`), without a reload."""
-    from playwright.sync_api import expect
-
-    extra = {"GALLERY_JWT_SECRET": JWT_SECRET, "GALLERY_SITE_DIR": str(tmp_path / "site")}
-    with live_server(tmp_path / "data", extra, args=("--demo",), cwd=tmp_path, rebuild=True) as live:
-        wait_for(f"{live.url}/", 'class="card')
-        page = browser.new_context().new_page()
-        page.goto(live.url + "/")
-        expect(page.locator("#cards .card")).not_to_have_count(0)
-        page.evaluate("window.stillTheSamePage = true")
-        upload(live.url, sign_in(live.url, "tenant@thingsboard.org", "tenant"), "late.png", "Arrived later")
-        wait_for(f"{live.url}/gallery.json", "Arrived later")
-        page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")  # the tab is shown again
-        card = page.locator("#cards .card", has_text="Arrived later")
-        expect(card).to_be_visible()
-        expect(card.locator("img")).to_have_js_property("complete", True)
-        assert page.evaluate("window.stillTheSamePage") is True
-        assert "undefined" not in page.locator("#cards").inner_text()
-        screenshot(page, "index-learns-of-a-new-image")
-        page.context.close()
-
-
-def test_a_newcomer_uploads_in_manage_and_finds_it_under_all_images(browser: Any, tmp_path: Path) -> None:
-    """The issue's "done when", as a person does it after `make serve`: sign in on /manage/, upload a picture, follow
-    "All images", and it is there; nobody ran a build."""
-    from playwright.sync_api import expect
-
-    extra = {"GALLERY_JWT_SECRET": JWT_SECRET, "GALLERY_SITE_DIR": str(tmp_path / "site")}
-    with live_server(tmp_path / "data", extra, args=("--demo",), cwd=tmp_path, rebuild=True) as live:
-        page = browser.new_context().new_page()
-        page.goto(live.url + "/manage/")
-        page.get_by_label("Email").fill("tenant@thingsboard.org")
-        page.get_by_label("Password").fill("tenant")
-        page.get_by_role("button", name="Sign in").click()
-        expect(page.get_by_role("heading", name="Images")).to_be_visible()
-        page.locator("#m-upload").click()
-        dialog = page.get_by_role("dialog", name="Upload image")
-        picture = {"name": "sunrise.png", "mimeType": "image/png", "buffer": png(320, 200, (250, 160, 40))}
-        dialog.locator("input[type=file]").set_input_files(files=[picture])
-        dialog.get_by_role("textbox", name="Name for sunrise.png").fill("Sunrise over the plant")
-        dialog.get_by_role("button", name="Upload", exact=True).click()
-        expect(dialog).to_have_count(0)
-        expect(page.locator(".m-toast")).to_contain_text("Uploaded “Sunrise over the plant”")
-        wait_for(f"{live.url}/", "Sunrise over the plant")  # a person takes longer than the rebuild to click on
-        page.get_by_role("link", name="All images").click()
-        card = page.locator("#cards .card", has_text="Sunrise over the plant")
-        expect(card).to_be_visible()
-        expect(card.locator("img")).to_have_js_property("complete", True)
-        assert page.evaluate("document.querySelector('#cards .card img').naturalWidth") > 0
-        screenshot(page, "newcomer-finds-the-upload-under-all-images")
-        page.context.close()
-
-
-def test_a_folder_that_is_not_a_built_site_is_never_moved(tmp_path: Path) -> None:
-    """GALLERY_SITE_DIR pointed at a folder of other things by mistake: `gallery serve` refuses, touching nothing."""
-    precious = tmp_path / "documents"
-    precious.mkdir()
-    (precious / "thesis.txt").write_text("years of work")
-    with pytest.raises(errors.ConfigError, match="holds files but no built gallery"):
-        Generations(precious).adopt()
-    assert not precious.is_symlink()
-    assert (precious / "thesis.txt").read_text() == "years of work"
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    Generations(empty).adopt()
-    assert empty.is_symlink()

@@ -7,7 +7,7 @@ import random
 from dataclasses import replace
 
 from gallery.domain.model import SYSTEM_TENANT_ID, ImageInfo
-from gallery.services.images import shown
+from gallery.services.site_source import shown
 from gallery.site.memory import Shelf
 from tests.storage_fixtures import image
 

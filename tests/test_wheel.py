@@ -73,7 +73,7 @@ def test_the_wheel_carries_what_the_product_serves(wheel: Path) -> None:
         "gallery/site/theme/api-docs.html",
         "gallery/site/theme/manage.html",
         "gallery/storage/local/schema.sql",
-        "gallery/site/default/mkdocs.yml",
+        "gallery/site/theme/gallery/image.html",
     ):
         assert needed in names, needed
     assert not [n for n in names if n.startswith(("tests/", "deploy/", "functions/", "benchmarks/"))]

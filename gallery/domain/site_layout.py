@@ -17,8 +17,8 @@ SEARCH_VERSION = "gallery-version.json"
 # Fingerprints of the pages the site holds, kept with them (a living site's generations each have their own): a
 # build renders only pages whose fingerprint changed. Never served, never published (a dot file).
 PAGES_MANIFEST = ".gallery-pages.json"
-MANAGE_PAGE = "manage.md"  # the management app's page source; served at `manage/`
-API_PAGE = "api-docs.md"  # the API browser's page source (the OpenAPI document in Swagger UI); at `api-docs/`
+MANAGE_URL = "manage/"  # the management app's page
+API_URL = "api-docs/"  # the API browser's page (the OpenAPI document in Swagger UI)
 
 # Content-addressed folders: a name never holds other bytes, so caches keep them for good.
 HASHED_DIRS = (f"{RENDITIONS}/", f"{ORIGINALS}/")

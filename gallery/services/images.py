@@ -70,48 +70,6 @@ def candidate_keys(file_name: str) -> Iterable[str]:
 
 
 @dataclass(frozen=True)
-class Selection:
-    """Which images a static site shows: one tenant's (with or without system images), or the system's alone;
-    public ones only unless `include_private` (the site is for anonymous visitors: it holds nothing the API would
-    refuse them without a login)."""
-
-    tenant_id: str | None = None
-    system: bool = False
-    include_private: bool = False
-
-    @property
-    def owners(self) -> tuple[str, ...]:
-        """The tenants whose images it shows, the one a shadowing image comes from first."""
-        owners = (self.tenant_id,) if self.tenant_id else ()
-        return owners + ((SYSTEM_TENANT_ID,) if self.system or not self.tenant_id else ())
-
-    def admits(self, image: ImageInfo) -> bool:
-        """Whether the site may show `image` (it may still be shadowed: see `shown`)."""
-        return image.tenant_id in self.owners and (image.public or self.include_private)
-
-
-def shown(admitted: Iterable[ImageInfo]) -> list[ImageInfo]:
-    """What a site shows of the images its selection admits, newest first: a tenant image shadows a system image
-    with the same key (as a tenant's link to that key would find its own)."""
-    found: dict[str, ImageInfo] = {}
-    for image in admitted:
-        held = found.get(image.resource_key)
-        if held is None or (held.is_system and not image.is_system):
-            found[image.resource_key] = image
-    return sorted(found.values(), key=lambda i: (-i.created_time, i.id))
-
-
-@dataclass(frozen=True)
-class SiteChanges:
-    """What changed for a site since a cursor (`ImageService.site_changes`): images it admits as they are now, and
-    the ids of those it no longer does (removed, made private, moved out of its tenants)."""
-
-    cursor: int
-    admitted: tuple[ImageInfo, ...]
-    dropped: frozenset[str]
-
-
-@dataclass(frozen=True)
 class DeleteResult:
     success: bool
     references: dict[str, list[dict[str, Any]]] | None = None
@@ -199,50 +157,11 @@ class ImageService:
         query = ImageQuery(principal.tenant_id, sub_type, include_system and not principal.is_sysadmin)
         return self.catalog.list_images(query, page)
 
-    def change_count(self) -> int | None:
-        """Moves whenever an image is added, changed or removed, by any process (what keeps `gallery serve`'s site
-        current); None when the backend cannot say cheaply."""
-        return self.catalog.change_count()
-
-    def for_site(self, selection: Selection) -> list[ImageInfo]:
-        """The images a static site shows, newest first. For the operator's build: no caller, no paging."""
-        return shown(self.site_candidates(selection))
-
-    def site_candidates(self, selection: Selection) -> Iterator[ImageInfo]:
-        """Every image `selection` admits, shadowed ones too, read in one pass per tenant and sub type."""
-        for owner in selection.owners:
-            for sub_type in SubType:
-                yield from (image for image in self.catalog.every_image(owner, sub_type) if selection.admits(image))
-
-    def change_cursor(self) -> int | None:
-        """Where the catalog's change log ends: read it before `site_candidates` to take up from there with
-        `site_changes`. None where there is no log (DynamoDB)."""
-        return self.catalog.change_cursor()
-
-    def site_changes(self, selection: Selection, cursor: int) -> SiteChanges | None:
-        """What changed for `selection`'s site since `cursor`, by any process; None when the catalog cannot say
-        (no log, or one that no longer reaches back that far): read `site_candidates` again."""
-        changes = self.catalog.changes_since(cursor)
-        if changes is None:
-            return None
-        admitted = tuple(image for image in changes.changed if selection.admits(image))
-        kept = {image.id for image in admitted}
-        dropped = changes.removed | {image.id for image in changes.changed if image.id not in kept}
-        return SiteChanges(changes.cursor, admitted, frozenset(dropped))
-
     def every_image(self, tenant_id: str) -> Iterator[ImageInfo]:
         """Every image of one tenant (or of the system), sub type by sub type: for the operator's export, which has
         no caller and no paging."""
         for sub_type in SubType:
             yield from self.catalog.every_image(tenant_id, sub_type)
-
-    def record_alpha(self, learnt: dict[str, bool], images: Iterable[ImageInfo]) -> int:
-        """Keep what a build learnt by decoding images whose rows predate `has_alpha`, so the next build needs no
-        decoding. Only the flag is written, and only on the very row the build read (same id and version): an image
-        changed, deleted or uploaded again under its key meanwhile is left as it is. Returns how many were kept."""
-        return sum(
-            1 for image in images if image.id in learnt and self.catalog.learn_has_alpha(image, learnt[image.id])
-        )
 
     # --- writing ------------------------------------------------------------------------------------------------
     def prepare(self, data: bytes, limits: FileLimits) -> Prepared:

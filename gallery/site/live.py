@@ -7,9 +7,9 @@ background.
 - **Debounced:** a build starts once the count has been still for `quiet` seconds (a bulk delete or an import is
   one build), or after `patience` seconds of steady changes; one build at a time, and a change made during a
   build starts the next one.
-- **Incremental:** the build is `gallery build`'s (renditions come from the content-keyed cache; files are written
-  only when their bytes change), and it remembers what it made (`memory.py`): the next build reads from the
-  catalog's change log which images changed, and plans, renders and checks only those.
+- **Incremental:** the build is `gallery build`'s (`SiteBuilder`: renditions come from the content-keyed cache;
+  files are written only when their bytes change), and it remembers what it made (`memory.py`): the next build
+  reads from the catalog's change log which images changed, and plans, renders and checks only those.
 - **Swapped whole:** the site folder (`GALLERY_SITE_DIR`) is a symbolic link to a generation in a folder beside
   it. A build clones the current generation with hard links, rebuilds the clone (every write is a new file renamed
   into place, so the generation being served is never written through) and then points the link at it with one
@@ -40,9 +40,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from gallery.domain import errors, site_layout
-from gallery.site.build import run_build
+from gallery.site.builder import BuildRun, SiteBuilder, SiteState, remove_files
 from gallery.site.memory import SiteMemory
-from gallery.site.plugin import BuildJob, BuildRequest, remove_files
 from gallery.site.renderer import BackgroundRenders
 
 log = logging.getLogger("gallery.site")
@@ -52,6 +51,8 @@ PATIENCE_SECONDS = 2.0  # the longest a build waits for changes to stop
 POLL_SECONDS = 0.2
 # Folders of the site holding a file or folder per image (or per block of the index), shared by all generations.
 SHARED = (site_layout.RENDITIONS, site_layout.ORIGINALS, site_layout.IMAGE_PAGES, site_layout.INDEX_PAGES)
+# What a build sweeps itself; the shared folders' leftovers go only after the swap (`LiveSite.rebuild`).
+SWEPT = tuple(folder for folder in site_layout.MANAGED if folder not in SHARED)
 
 
 @dataclass(frozen=True)
@@ -171,24 +172,24 @@ def _clone(source: Path, target: Path, skip: frozenset[str] = frozenset()) -> No
 
 
 @dataclass
-class Outcome:
-    """One background build: what it did, for the log and for tests."""
+class LiveBuild:
+    """One background build: what it did (None when it failed, and why), for the log and for tests."""
 
-    job: BuildJob | None
+    state: SiteState | None
     seconds: float
     error: str | None = None
 
     def describe(self) -> str:
-        if self.job is None:
+        if self.state is None:
             return f"Could not update the static gallery: {self.error}"
-        report = self.job.report
+        state = self.state
         text = (
-            f"Static gallery updated in {self.seconds:.1f} s: {len(report.items)} image(s), {report.rendered} "
-            f"rendered, {len(self.job.written)} file(s) written, {len(self.job.removed)} removed"
+            f"Static gallery updated in {self.seconds:.1f} s: {state.images} image(s), {state.rendered} "
+            f"rendered, {len(state.written)} file(s) written, {len(state.removed)} removed"
         )
-        if report.deferred:
-            text += f", {len(report.deferred)} still rendering (shown once made)"
-        return text + "".join(f"\n  skipped {i.title} ({i.resource_key}): {why}" for i, why in report.failures)
+        if state.deferred:
+            text += f", {len(state.deferred)} still rendering (shown once made)"
+        return text + "".join(f"\n  skipped {i.title} ({i.resource_key}): {why}" for i, why in state.failures)
 
 
 class LiveSite:
@@ -197,10 +198,9 @@ class LiveSite:
     def __init__(
         self,
         site: Path,
-        request: BuildRequest,
+        builder: SiteBuilder,
         change_count: Callable[[], int | None],
         *,
-        config_file: str | None = None,
         quiet: float = QUIET_SECONDS,
         patience: float = PATIENCE_SECONDS,
         poll: float = POLL_SECONDS,
@@ -208,16 +208,15 @@ class LiveSite:
         self.generations = Generations(site)
         self.memory = SiteMemory()
         self.renders = BackgroundRenders()
-        self.request = replace(_in_background(request), memory=self.memory, renders=self.renders)
+        self.builder = builder
         self.change_count = change_count
-        self.config_file = config_file
         self.quiet, self.patience, self.poll = quiet, patience, poll
         self.builds = 0
-        self.last: Outcome | None = None
-        self.on_built: Callable[[Outcome], None] | None = None  # told of every build (the server's metrics)
+        self.last: LiveBuild | None = None
+        self.on_built: Callable[[LiveBuild], None] | None = None  # told of every build (the server's metrics)
         self.built_for: int | None = None  # the change count the served site was built from
 
-    def rebuild(self) -> Outcome:
+    def rebuild(self) -> LiveBuild:
         """One build into a new generation, swapped in if it completes; the served site is untouched otherwise."""
         started = time.perf_counter()
         # Renders wait only while the catalog stays as this build found it; one finishing later asks for a build.
@@ -232,17 +231,25 @@ class LiveSite:
                 # another process's) failed part-way after writing into the shared folders.
                 self.memory.forget()
             # After a failed build, every shared folder is read and every index page rendered again.
-            request = replace(self.request, walk_pages=unfinished)
+            run = BuildRun(
+                start_method="forkserver",  # never forked from a process full of server threads
+                walk_pages=unfinished,
+                sweep=SWEPT,
+                memory=self.memory,
+                renders=self.renders,
+            )
             fresh = self.generations.prepare()
             try:
-                job = run_build(self.config_file, fresh, request, clean=False)
+                state = self.builder.build(fresh, run)
+                if state.unplaced:
+                    raise errors.GalleryError(f"Some files could not be written: {'; '.join(state.unplaced)}")
             except Exception as exc:  # a bug must not end the thread that keeps the site current
                 self.generations.discard(fresh)
                 self.memory.forget()
                 if not isinstance(exc, errors.GalleryError):
                     log.exception("The static gallery's build failed")
                 why = exc.message if isinstance(exc, errors.GalleryError) else f"{type(exc).__name__}: {exc}"
-                outcome = Outcome(None, time.perf_counter() - started, why)
+                outcome = LiveBuild(None, time.perf_counter() - started, why)
                 # It may have written pages into the shared folders that no fingerprint lists: whoever builds next
                 # looks at them all.
                 self.generations.unfinished.touch()
@@ -253,8 +260,9 @@ class LiveSite:
                 if self.memory.dirty is None:  # it read the whole catalog: what it keeps lives as long as we do
                     _out_of_the_collectors_way()
                 # What no page of the served generation refers to any more, out of the shared folders only now.
-                job.removed.extend(remove_files(fresh, job.deferred))
-                outcome = Outcome(job, time.perf_counter() - started)
+                removed = remove_files(fresh, list(state.leftovers))
+                state = replace(state, removed=state.removed + tuple(removed), leftovers=())
+                outcome = LiveBuild(state, time.perf_counter() - started)
         self.builds += 1
         self.last = outcome
         return outcome
@@ -278,7 +286,7 @@ class LiveSite:
         says while the site has no page to show (`gallery.web.site`)."""
         if self.builds == 0:
             return "building"
-        if self.last is not None and self.last.job is None and self.generations.current() is None:
+        if self.last is not None and self.last.state is None and self.generations.current() is None:
             return self.last.error or "the build failed"
         return None
 
@@ -308,7 +316,7 @@ class LiveSite:
         # Failed or not, this count has had its try: the next change tries again (a failing build is not retried
         # in a loop that would fill the log).
         self.built_for = count
-        if outcome.job is None:
+        if outcome.state is None:
             log.error(outcome.describe())
         else:
             log.info(outcome.describe())
@@ -322,11 +330,3 @@ def _out_of_the_collectors_way() -> None:
     longer referred to is still freed (by reference counting: none of them is in a cycle)."""
     gc.collect()
     gc.freeze()
-
-
-def _in_background(request: BuildRequest) -> BuildRequest:
-    """A background build prints no progress bar, keeps going past images it cannot render, starts its render
-    workers fresh rather than forking a process full of server threads, and leaves the shared folders' leftovers
-    to `LiveSite.rebuild`, after the swap."""
-    sweep = tuple(folder for folder in site_layout.MANAGED if folder not in SHARED)
-    return replace(request, progress=False, fail_on_skipped=False, start_method="forkserver", sweep=sweep)

@@ -17,8 +17,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gallery.domain import site_layout
 from gallery.domain.model import ImageInfo
-from gallery.services.images import ImageService, Selection, shown
+from gallery.services.site_source import Selection, SiteSource, shown
 from gallery.site import contexts
 from gallery.site.render import Item, Options, Report, placements
 
@@ -109,7 +110,7 @@ class SiteMemory:
     uses: Counter[str] = field(default_factory=Counter)  # site path → how many items place it
     pages: dict[str, str] = field(default_factory=dict)  # the pages' fingerprints, as the last build left them
     index_pages: set[str] = field(default_factory=set)  # the names of the index's pages among them
-    theme: bytes = b""  # the theme digest the remembered pages were rendered with
+    theme: bytes = b""  # what the remembered pages were rendered with besides their data (templates, code)
     generation: str | None = None  # the name of the site folder the remembered build made (`live.py`)
     failed: set[str] = field(default_factory=set)  # shown images the last builds could not render
     shelf: Shelf = field(default_factory=Shelf)  # what the site shows of `admitted`, in order
@@ -121,17 +122,17 @@ class SiteMemory:
     def forget(self) -> None:
         self.__dict__.update(SiteMemory().__dict__)
 
-    def read(self, images: ImageService, frame: Frame) -> list[ImageInfo]:
+    def read(self, source: SiteSource, frame: Frame) -> list[ImageInfo]:
         """Catch up with the catalog; returns the images to plan and render: those changed since the last build
         (and those it could not render), or all of them."""
         changes = None
         if self.frame == frame and self.cursor is not None:
-            changes = images.site_changes(frame.selection, self.cursor)
+            changes = source.changes(frame.selection, self.cursor)
         if changes is None:
             self.forget()
             self.frame = frame
-            self.cursor = images.change_cursor()  # before reading: what changes meanwhile is read next time
-            self.admitted = {image.id: image for image in images.site_candidates(frame.selection)}
+            self.cursor = source.cursor()  # before reading: what changes meanwhile is read next time
+            self.admitted = {image.id: image for image in source.candidates(frame.selection)}
             self.shelf.load(self.admitted.values())
             return list(self.shelf.images.values())
         self.cursor = changes.cursor
@@ -184,6 +185,8 @@ class SiteMemory:
         return None if self.dirty is None else self.pages
 
     def pages_looked_at(self) -> set[str] | None:
-        """The pages this build renders again or drops, of those the last build left: the changed images' and the
-        index's (None: all of them)."""
-        return None if self.dirty is None else self.dirty | self.index_pages
+        """The pages this build renders again or drops, of those the last build left (by URL): the changed images'
+        and the index's (None: all of them)."""
+        if self.dirty is None:
+            return None
+        return {site_layout.image_page(image_id) for image_id in self.dirty} | self.index_pages

@@ -172,7 +172,7 @@ def plan_publish(
     keep: frozenset[str] = frozenset(),
     remote: dict[str, str] | None = None,
 ) -> PublishPlan:
-    """`keep`: site paths the site has although `site` does not hold them (published already, see `BuildJob.kept`).
+    """`keep`: site paths the site has although `site` does not hold them (published already, see `SiteState.kept`).
     `remote`: the bucket's `remote_objects` when the caller has just listed them."""
     plan = PublishPlan()
     remote = dict(remote) if remote is not None else remote_objects(s3, bucket, prefix)

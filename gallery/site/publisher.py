@@ -27,10 +27,12 @@ from gallery.config import Settings
 from gallery.domain import errors
 from gallery.domain.model import SYSTEM_TENANT_ID
 from gallery.domain.site_layout import HASHED_DIRS
-from gallery.site.build import run_build
-from gallery.site.plugin import BuildRequest
+from gallery.services.site_source import Selection
+from gallery.site.build import builder_for
+from gallery.site.builder import BuildRun, SiteOptions
 from gallery.site.publish import key_prefix, publish, remote_objects
 from gallery.storage.aws.stream import image_changes
+from gallery.wiring import Gallery
 
 log = logging.getLogger("gallery.publisher")
 
@@ -39,7 +41,7 @@ RETRIED = (errors.Unavailable, errors.TooManyRequests)  # raised for Lambda to r
 
 
 @dataclass
-class Outcome:
+class PublisherRun:
     """What one run did, as the function returns it (and logs it)."""
 
     reason: str
@@ -64,33 +66,33 @@ class Outcome:
         }
 
 
-def on_records(records: Iterable[Any], settings: Settings | None = None) -> Outcome:
+def on_records(records: Iterable[Any], settings: Settings | None = None) -> PublisherRun:
     """One batch of the table's stream: republish when it changed an image the site may show."""
     settings = settings or Settings.from_env()
     changes = image_changes(records)
     for described in changes.unreadable:
         log.error("Skipped a stream record that is not a change of the table: %s", described)
     if not changes.tenants:
-        return Outcome("no image changed", skipped_records=changes.unreadable)
+        return PublisherRun("no image changed", skipped_records=changes.unreadable)
     site_tenants = {SYSTEM_TENANT_ID}
     outcome = _guarded(settings, f"images of {len(changes.tenants)} tenant(s) changed", site_tenants, changes.tenants)
     outcome.skipped_records = changes.unreadable
     return outcome
 
 
-def reconcile(settings: Settings | None = None) -> Outcome:
+def reconcile(settings: Settings | None = None) -> PublisherRun:
     """The scheduled run: the whole site against the bucket, whatever happened."""
     return _guarded(settings or Settings.from_env(), "scheduled reconciliation", None, None)
 
 
-def _guarded(settings: Settings, reason: str, site_tenants: set[str] | None, changed: set[str] | None) -> Outcome:
+def _guarded(settings: Settings, reason: str, site_tenants: set[str] | None, changed: set[str] | None) -> PublisherRun:
     try:
         outcome = publish_site(settings, reason, site_tenants, changed)
     except RETRIED:
         raise
     except errors.GalleryError as exc:
         log.error("The site was not published (%s): %s", reason, exc.message)
-        return Outcome(reason, error=exc.message)
+        return PublisherRun(reason, error=exc.message)
     log.info(
         "Published (%s): %d rendered, %d uploaded, %d deleted, %d invalidated",
         reason,
@@ -107,69 +109,66 @@ def publish_site(
     reason: str = "publish",
     site_tenants: set[str] | None = None,
     changed: set[str] | None = None,
-) -> Outcome:
+) -> PublisherRun:
     """Build the site (`GALLERY_SITE_TENANT`'s public images and the system's) against what the bucket holds, and
     publish the difference. `site_tenants` and `changed`: with both, nothing happens unless a changed tenant is
     one the site shows (the configured tenant is resolved and added to `site_tenants` first)."""
     if not settings.site_bucket:
         raise errors.ConfigError("GALLERY_SITE_BUCKET is not set: there is no published site to keep current")
-    tenant = _existing_tenant(settings, settings.site_tenant) if settings.site_tenant else None
-    if site_tenants is not None and changed is not None:
-        if tenant is not None:
-            site_tenants = site_tenants | {tenant}
-        if not changed & site_tenants:
-            return Outcome(f"{reason}, none of them shown on the site")
+    gallery = Gallery.open(settings, signing=False)
+    try:
+        tenant = _existing_tenant(gallery, settings.site_tenant) if settings.site_tenant else None
+        if site_tenants is not None and changed is not None:
+            if tenant is not None:
+                site_tenants = site_tenants | {tenant}
+            if not changed & site_tenants:
+                return PublisherRun(f"{reason}, none of them shown on the site")
+        return _build_and_publish(gallery, settings, reason, Selection(tenant, system=True))
+    finally:
+        gallery.close()
+
+
+def _build_and_publish(gallery: Gallery, settings: Settings, reason: str, selection: Selection) -> PublisherRun:
     from gallery.storage.aws.clients import s3_client
 
     prefix = key_prefix(settings.site_prefix)
     remote = remote_objects(s3_client(settings), settings.site_bucket, prefix)  # listed once, for both uses
     published = frozenset(key[len(prefix) :] for key in remote if key[len(prefix) :].startswith(HASHED_DIRS))
-    cache = Path(tempfile.gettempdir()) / CACHE
+    builder = builder_for(gallery, SiteOptions(selection), Path(tempfile.gettempdir()) / CACHE)
     out = Path(tempfile.mkdtemp(prefix="gallery-site-"))
     try:
-        request = BuildRequest(
-            tenant=tenant,
-            system=True,
-            cache_dir=cache,
-            progress=False,
-            fail_on_skipped=False,
-            workers=1,  # Lambda has no /dev/shm: no process pool there
-            published=published,
-        )
-        job = run_build(None, out, request, clean=False)
-        for image, why in job.report.failures:
+        # One process: Lambda has no /dev/shm, so no process pool there.
+        state = builder.build(out, BuildRun(workers=1, published=published))
+        for image, why in state.failures:
             log.error("Skipped %s (%s): %s", image.title, image.resource_key, why)
+        if state.unplaced:
+            raise errors.GalleryError(f"Some files could not be written: {'; '.join(state.unplaced)}")
         plan = publish(
             out,
             settings,
             settings.site_bucket,
             prefix,
             settings.site_distribution or None,
-            keep=frozenset(job.kept),
+            keep=frozenset(state.kept),
             remote=remote,
         )
     finally:
         shutil.rmtree(out, ignore_errors=True)
-    return Outcome(
+    return PublisherRun(
         reason,
-        rendered=job.report.rendered,
+        rendered=state.rendered,
         uploaded=[upload.key for upload in plan.uploads],
         deleted=plan.deletes,
         invalidated=plan.invalidations,
-        kept=len(job.kept),
+        kept=len(state.kept),
     )
 
 
-def _existing_tenant(settings: Settings, name_or_id: str) -> str | None:
+def _existing_tenant(gallery: Gallery, name_or_id: str) -> str | None:
     """The site's tenant's id; None, with a warning, while no tenant has that name (a first deploy names the
     tenant before anyone made it): the system's images are published meanwhile, and the tenant's once it exists."""
-    from gallery.wiring import Gallery
-
-    gallery = Gallery.open(settings, signing=False)
     try:
         return gallery.accounts.resolve_tenant(name_or_id).id
     except errors.NotFound:
         log.warning("GALLERY_SITE_TENANT %r names no tenant yet: publishing the system's images only", name_or_id)
         return None
-    finally:
-        gallery.close()

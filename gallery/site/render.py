@@ -4,7 +4,7 @@ Everything made is kept in a cache directory keyed by content (`<cache>/r/<rendi
 so a rebuild with no change reads no image and renders nothing, an updated image (new
 ETag) gets new names, and what the site still needs is exactly what the catalog lists now. What an image needs is
 known from its catalog row (type, displayed size, transparency), so nothing is decoded to find out. Workers read
-bytes from the blob store alone: they open no catalog. The MkDocs plugin (`plugin.py`) turns this into pages and
+bytes from the blob store alone: they open no catalog. The site builder (`builder.py`) turns this into pages and
 files.
 """
 
@@ -26,24 +26,25 @@ from typing import Protocol
 
 from PIL import _imaging as pillow_core
 
-from gallery.config import Settings
 from gallery.domain import errors, site_layout
 from gallery.domain.model import ImageInfo
 from gallery.domain.serving import extension_for
 from gallery.imaging import DecodeLimits
 from gallery.site.renditions import DEFAULT_WIDTHS, RenditionPlan, plan_for, render
 from gallery.storage import files
-from gallery.storage.backends import open_blobs
 from gallery.storage.protocols import BlobStore, read_blob
 
 Rendering = Future[tuple[RenditionPlan, bool]]  # the plan made, and whether the picture may be see-through
+# Opens the blob store where it is called: picklable, so each worker process opens its own and image bytes never
+# pass through the parent (`gallery.storage.backends.BlobsOf`).
+BlobOpener = Callable[[], BlobStore]
 
 
 class Renders(Protocol):
     """A pool of render processes that outlives builds (`renderer.BackgroundRenders`, the living site's)."""
 
     def submit(
-        self, image: ImageInfo, options: Options, limits: DecodeLimits, settings: Settings, cache_root: Path
+        self, image: ImageInfo, options: Options, limits: DecodeLimits, blobs: BlobOpener, cache_root: Path
     ) -> tuple[Rendering, bool]: ...
 
     def wait(self, futures: list[Rendering]) -> None: ...
@@ -173,24 +174,24 @@ WORKER_IMAGE_BLOCKS = 16  # of Pillow's 16 MiB blocks, kept for reuse by a rende
 
 _worker: tuple[BlobStore, Cache] | None = None
 
-Outcome = Callable[[], tuple[RenditionPlan, bool]]
+RenderResult = Callable[[], tuple[RenditionPlan, bool]]
 
 
 def _outcomes(
     pending: list[ImageInfo],
     options: Options,
     limits: DecodeLimits,
-    settings: Settings,
+    blobs: BlobOpener,
     cache_root: Path,
     count: int,
     start_method: str | None,
     renders: Renders | None,
-) -> Iterator[tuple[ImageInfo, Outcome | None]]:
+) -> Iterator[tuple[ImageInfo, RenderResult | None]]:
     """Each pending image with the call that gives its result: from the living site's lasting pool (`renders`;
     None for an image still rendering when the build went on), in this process when one worker would do (a
     rebuild after one upload starts no pool), else from a pool of `count` processes, in order."""
     if renders is not None:
-        submitted = [(image, *renders.submit(image, options, limits, settings, cache_root)) for image in pending]
+        submitted = [(image, *renders.submit(image, options, limits, blobs, cache_root)) for image in pending]
         renders.wait([future for _, future, started in submitted if started])
         asked = [(image, future) for image, future, _ in submitted]
         used = {future for _, future in asked if future.done()}
@@ -199,26 +200,26 @@ def _outcomes(
             yield image, (future.result if future in used else None)
         return
     if count <= 1:
-        _start_worker(settings, cache_root)
+        _start_worker(blobs, cache_root)
         for image in pending:
             yield image, functools.partial(work, image, options, limits)
         return
     context = multiprocessing.get_context(start_method) if start_method else None
     with ProcessPoolExecutor(
-        count, context, initializer=start_pool_worker, initargs=(settings, cache_root, os.getpid())
+        count, context, initializer=start_pool_worker, initargs=(blobs, cache_root, os.getpid())
     ) as pool:
         futures = [(image, pool.submit(work, image, options, limits)) for image in pending]
         for image, future in futures:
             yield image, future.result
 
 
-def _start_worker(settings: Settings, cache_root: Path) -> None:
+def _start_worker(blobs: BlobOpener, cache_root: Path) -> None:
     """Each worker reads bytes from the blob store itself, so they never pass through the parent process."""
     global _worker
-    _worker = open_blobs(settings), Cache(cache_root)
+    _worker = blobs(), Cache(cache_root)
 
 
-def start_pool_worker(settings: Settings, cache_root: Path, owner: int) -> None:
+def start_pool_worker(blobs: BlobOpener, cache_root: Path, owner: int) -> None:
     """A worker of its own also keeps Pillow's freed image memory for the next image (`PILLOW_BLOCKS_MAX`): by
     default each 6 MP decode maps fresh pages from the kernel and faults them in, a seventh of a rendering's time
     (`benchmarks/default_build.py`). Not in a caller's process (`gallery serve`), which should give memory back.
@@ -227,7 +228,7 @@ def start_pool_worker(settings: Settings, cache_root: Path, owner: int) -> None:
     the owner was killed (it holds both ends of its own queue), and would wait, with the forkserver it keeps alive,
     for good."""
     pillow_core.set_blocks_max(WORKER_IMAGE_BLOCKS)
-    _start_worker(settings, cache_root)
+    _start_worker(blobs, cache_root)
     threading.Thread(target=_end_with, args=(owner,), name="gallery-render-owner", daemon=True).start()
 
 
@@ -294,7 +295,7 @@ def _keep_original(
 
 def render_images(
     images: list[ImageInfo],
-    settings: Settings,
+    blobs: BlobOpener,
     limits: DecodeLimits,
     cache_root: Path,
     options: Options = Options(),
@@ -306,7 +307,7 @@ def render_images(
     renders: Renders | None = None,
 ) -> Report:
     """Make sure every image has what the site needs in the cache; render only what is missing, spread over all
-    cores (workers open the blob store `settings` names; `start_method` is multiprocessing's, for a caller with
+    cores (workers open the blob store with `blobs`; `start_method` is multiprocessing's, for a caller with
     threads that must not be forked). A bad or missing image is reported and skipped; the rest go on.
 
     `published`: site paths already where the site goes (a bucket, for the publisher on AWS); a content-named file
@@ -318,23 +319,23 @@ def render_images(
     cache = Cache(cache_root)
     report = Report()
     pending: list[ImageInfo] = []
-    blobs: BlobStore | None = None
+    store: BlobStore | None = None
     for image in images:
         known = plan_for(image, options.widths, options.webp)
         if known is None or not (cache.rendered(known) or published.issuperset(rendition_paths(known))):
             pending.append(image)
             continue
         if _original_wanted(image, known, options, cache, published):  # made public, say: nothing to decode
-            blobs = blobs or open_blobs(settings)
+            store = store or blobs()
             try:
-                _keep_original(image, read_blob(blobs, image.etag), known, options, cache)
+                _keep_original(image, read_blob(store, image.etag), known, options, cache)
             except errors.GalleryError as exc:
                 report.failures.append((image, f"its bytes cannot be read ({exc.message})"))
                 continue
         report.items.append(Item(image, known))
     count = min(workers or os.cpu_count() or 1, len(pending))
     for done, (image, outcome) in enumerate(
-        _outcomes(pending, options, limits, settings, cache_root, count, start_method, renders), 1
+        _outcomes(pending, options, limits, blobs, cache_root, count, start_method, renders), 1
     ):
         if outcome is None:
             report.deferred.append(image)

@@ -19,11 +19,10 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-from gallery.config import Settings
 from gallery.domain.model import ImageInfo
 from gallery.imaging import DecodeLimits
 from gallery.site import render
-from gallery.site.render import Rendering
+from gallery.site.render import BlobOpener, Rendering
 
 Key = tuple[str, render.Options, DecodeLimits, Path]  # the bytes (ETag), what is made of them, the limits, the cache
 POLL_SECONDS = 0.05  # how often a waiting build asks whether the catalog moved
@@ -33,14 +32,14 @@ class BackgroundRenders:
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers or os.cpu_count() or 1
         self._pool: ProcessPoolExecutor | None = None
-        self._pool_for: tuple[Settings, Path] | None = None
+        self._pool_for: tuple[BlobOpener, Path] | None = None
         self._futures: dict[Key, Rendering] = {}
         self._lock = threading.Lock()
         self.finished = threading.Event()  # set when a render finishes; a build clears it before it asks
         self.interrupted: Callable[[], bool] = lambda: False  # whether a waiting build should go on without
 
     def submit(
-        self, image: ImageInfo, options: render.Options, limits: DecodeLimits, settings: Settings, cache_root: Path
+        self, image: ImageInfo, options: render.Options, limits: DecodeLimits, blobs: BlobOpener, cache_root: Path
     ) -> tuple[Rendering, bool]:
         """The render of `image`, and whether it is new: a render under way (or finished and not yet taken) was
         asked for by an earlier build, and the build asking again does not wait for it."""
@@ -49,16 +48,16 @@ class BackgroundRenders:
             future = self._futures.get(key)
             if future is not None:
                 return future, False
-            future = self._start(image, options, limits, settings, cache_root)
+            future = self._start(image, options, limits, blobs, cache_root)
             future.add_done_callback(lambda _: self.finished.set())
             self._futures[key] = future
             return future, True
 
     def _start(
-        self, image: ImageInfo, options: render.Options, limits: DecodeLimits, settings: Settings, cache_root: Path
+        self, image: ImageInfo, options: render.Options, limits: DecodeLimits, blobs: BlobOpener, cache_root: Path
     ) -> Rendering:
         for attempt in (1, 2):
-            pool = self._pool_of(settings, cache_root)
+            pool = self._pool_of(blobs, cache_root)
             try:
                 return pool.submit(render.work, image, options, limits)
             except BrokenProcessPool:  # a worker died (out of memory, say): the pool is done for, a new one is made
@@ -67,8 +66,8 @@ class BackgroundRenders:
                     raise
         raise AssertionError("unreachable")
 
-    def _pool_of(self, settings: Settings, cache_root: Path) -> ProcessPoolExecutor:
-        if self._pool is None or self._pool_for != (settings, cache_root):
+    def _pool_of(self, blobs: BlobOpener, cache_root: Path) -> ProcessPoolExecutor:
+        if self._pool is None or self._pool_for != (blobs, cache_root):
             if self._pool is not None:
                 self._pool.shutdown(wait=False, cancel_futures=True)
             # Started fresh (forkserver), never forked from a process full of server threads.
@@ -77,9 +76,9 @@ class BackgroundRenders:
                 self.workers,
                 context,
                 initializer=render.start_pool_worker,
-                initargs=(settings, cache_root, os.getpid()),
+                initargs=(blobs, cache_root, os.getpid()),
             )
-            self._pool_for = settings, cache_root
+            self._pool_for = blobs, cache_root
         return self._pool
 
     def wait(self, futures: list[Rendering]) -> None:

@@ -3,6 +3,8 @@ workers. Everything else sees the protocols."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from gallery.config import Settings
 from gallery.domain.errors import ConfigError
 from gallery.storage.protocols import BlobStore, Storage
@@ -27,6 +29,17 @@ def with_secrets(settings: Settings) -> Settings:
     from gallery.storage.aws.secrets import with_secrets as read
 
     return read(settings)
+
+
+@dataclass(frozen=True)
+class BlobsOf:
+    """`open_blobs` for these settings, as a value: picklable and comparable, so a render worker process can be
+    handed it (and open the store itself) and a lasting pool can tell whether it serves the same store."""
+
+    settings: Settings
+
+    def __call__(self) -> BlobStore:
+        return open_blobs(self.settings)
 
 
 def open_blobs(settings: Settings) -> BlobStore:

@@ -70,8 +70,9 @@ from gallery.domain.errors import InvalidImage
 from gallery.domain.model import ImageInfo, Scope
 from gallery.imaging import headers
 from gallery.site import renditions
+from gallery.site.build import builder_for, selection_for
+from gallery.site.builder import SiteOptions
 from gallery.site.live import LiveSite
-from gallery.site.plugin import BuildRequest
 from gallery.wiring import Gallery
 from tests.conftest import Actor, Seed
 from tests.helpers import error_of, ok_json
@@ -454,9 +455,11 @@ def test_an_image_made_private_leaves_the_site_while_other_images_render(
     for 15 s. Hostile files are refused now; but legitimate work takes time too (here ten 49-megapixel pictures,
     seconds of rendering), and an image made private while it renders must leave `/` at once, not after it."""
     admin = as_principal(seed.users["admin"])
-    request = BuildRequest(tenant=seed.tenants["A"].name, system=True, cache_dir=tmp_path / "cache")
-    live = LiveSite(tmp_path / "out" / "site", request, gallery.images.change_count)
-    assert live.rebuild().job is not None
+    options = SiteOptions(selection_for(gallery, seed.tenants["A"].name, system=True))
+    live = LiveSite(
+        tmp_path / "out" / "site", builder_for(gallery, options, tmp_path / "cache"), gallery.site.change_count
+    )
+    assert live.rebuild().state is not None
     assert "Sunset & <sea>" in cards(live)
     for shade in range(10):
         gallery.images.upload(admin, f"big{shade}.png", interlaced_png((7000, 7000), shade), f"Big {shade}", None)
