@@ -31,6 +31,13 @@ _TYPE_NAMES = {
 }
 
 
+def origin(url: str) -> str:
+    """Where the API is when no api_url names it: the site's origin ("https://x.example/pics" → "https://x.example";
+    "" or a path alone → "", root-relative)."""
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}" if rest else ""
+
+
 def _srcset(renditions: tuple[Rendition, ...], root: str) -> str:
     """`root`: the site's root as the page holding the srcset reaches it (relative, or the published URL)."""
     return ", ".join(f"{root}/{site_layout.rendition(r.name)} {r.width}w" for r in renditions)
@@ -69,7 +76,9 @@ def image_view(item: Item, api_url: str, site_url: str, options: Options) -> dic
         "export": _without_data(export_data(image, b"")) if options.exports_for(image) else None,
         "page_path": site_layout.image_page(image.id),
         "sizes": SIZES,
-        "public_link": f"{api_url or site_url}{image.public_link}" if image.public and image.public_link else None,
+        "public_link": f"{api_url or origin(site_url)}{image.public_link}"
+        if image.public_link and image.public
+        else None,
     }
     if plan.renditions:
         middle = _middle(plan.fallback)

@@ -10,6 +10,7 @@ when `nav: true`; the per-image pages never do. MkDocs writes everything, as it 
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -77,7 +78,8 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
                 Options(tuple(settings.widths), settings.webp, settings.originals, settings.exports),
                 settings.page_size,
                 config.site_name,
-                f"{site_url}/{self.prefix.rstrip('/')}".rstrip("/") if site_url else "",
+                # Snippets name the gallery's files where the gallery is (root-relative without a site_url).
+                f"{site_url}/{self.prefix}".rstrip("/"),
                 settings.api_url.rstrip("/"),
                 apps=False,
             )
@@ -111,13 +113,15 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
 
     def on_page_markdown(self, markdown: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         if page.file.src_uri in self.pages:
-            page.meta["title"] = self.pages[page.file.src_uri].title  # not front matter: titles are users' text
+            # Not front matter (titles are users' text), and escaped: a theme prints a page's title as HTML, as
+            # MkDocs makes it from a heading (`A &amp; B`).
+            page.meta["title"] = html.escape(self.pages[page.file.src_uri].title)
         return markdown
 
-    def on_page_content(self, html: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+    def on_page_content(self, content: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         ours = self.pages.get(page.file.src_uri)
         if ours is None or self.builder is None:
-            return html
+            return content
         root = ours.root  # the page sits in the gallery as in a site of its own: links relative to the gallery
         head = (
             f'<link rel="stylesheet" href="{root}/assets/gallery-pages.css">\n'
@@ -125,3 +129,4 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
         )
         variables: dict[str, Any] = ours.variables()
         return head + self.builder.templates.body(ours.body, root, **variables)
+
