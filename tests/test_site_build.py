@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import pickle
 import re
+import shutil
+import subprocess
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -393,3 +397,50 @@ def test_mistakes_are_one_line_errors(tmp_path: Path, env: dict[str, str]) -> No
         assert result.output.startswith("Error: Cannot open the catalog: ")
         assert message in result.output
         assert len(result.output.strip().splitlines()) == 1
+
+
+def inodes(site: Path) -> dict[str, int]:
+    """Every file by its inode: a build writes a changed file as a new one, so a changed inode is a write."""
+    found = [p for p in site.rglob("*") if p.is_file() and not p.name.startswith(".")]  # not the build's own
+    return {p.relative_to(site).as_posix(): p.stat().st_ino for p in found}
+
+
+def test_an_upgrade_renders_again_exactly_the_pages_it_changes(
+    site: Path, tmp_path: Path, env: dict[str, str], uploaded: dict[str, ImageInfo], seed: Seed
+) -> None:
+    """A page's fingerprint holds the templates it is drawn with and the code that makes it: a changed template
+    (a theme's override here) or rendering module (a package whose `contexts.py` changed, as an upgrade brings)
+    renders the pages made with it again, and writes exactly those whose bytes changed."""
+    scope = ("--tenant", seed.tenants["A"].name, "--system")
+    image_pages = {f"images/{image.id}/index.html" for name, image in uploaded.items() if name != "private"}
+    theme = tmp_path / "theme"
+    (theme / "gallery").mkdir(parents=True)
+    packaged = Path(render_module.__file__).parent / "theme" / "gallery" / "image.html"
+    (theme / "gallery" / "image.html").write_text(packaged.read_text().replace("<h2>Embed</h2>", "<h2>Embed it</h2>"))
+    before = inodes(site)
+    code, output = build(site, *scope, "--templates", str(theme))
+    assert code == 0, output
+    after = inodes(site)
+    assert {p for p in after if after[p] != before.get(p)} == image_pages
+    assert "<h2>Embed it</h2>" in page(site, uploaded["photo"])
+
+    package = tmp_path / "upgraded"
+    shutil.copytree(
+        Path(render_module.__file__).parents[1], package / "gallery", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    contexts = package / "gallery" / "site" / "contexts.py"
+    contexts.write_text(contexts.read_text().replace('SIZES = "(max-width: 700px) 100vw, 640px"', 'SIZES = "90vw"'))
+    before = inodes(site)
+    done = subprocess.run(
+        [sys.executable, "-m", "gallery", "build", "--out", str(site), "--cache", str(site.parent / "cache"), *scope],
+        env={**os.environ, **env, "PYTHONPATH": str(package)},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    after = inodes(site)
+    assert {p for p in after if after[p] != before.get(p)} == image_pages  # the index's cards have no `sizes`
+    assert 'sizes="90vw"' in page(site, uploaded["photo"])
