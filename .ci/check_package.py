@@ -57,7 +57,7 @@ print(f"{time.perf_counter() - started:.3f}")
 # The publisher builds the site with the site builder and the packaged theme, in the zip.
 PUBLISHER_REQUIRED = (
     "functions/publisher.py",
-    "gallery/site/publisher.py",
+    "gallery/publisher.py",
     "gallery/site/theme/manage.html",
     "gallery/site/theme/gallery/image.html",
     "zappa_settings.py",

@@ -77,7 +77,7 @@ def _stack_parameters(stage: Stage, stream_arn: str, api_id: str, proxy_secret: 
 
 def up(name: str, site_tenant: str) -> dict[str, str]:
     from gallery.config import Settings
-    from gallery.site.publisher import publish_site
+    from gallery.publisher import publish_site
     from gallery.storage.aws.provision import provision
 
     session = _session()

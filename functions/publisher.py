@@ -2,7 +2,7 @@
 `<stage>_publisher`). Its triggers are not Zappa's: `make deploy` maps the table's DynamoDB stream to it (a
 starting position, a batching window, a filter that admits only image items, bisect-on-error and a queue for what
 still fails) and schedules it hourly (`deploy/stack.yaml`). Lambda calls `lambda_handler`, which tells the two
-apart by the event's shape; both keep the static gallery in `GALLERY_SITE_BUCKET` current (`gallery.site.publisher`).
+apart by the event's shape; both keep the static gallery in `GALLERY_SITE_BUCKET` current (`gallery.publisher`).
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from gallery.site.publisher import on_records
-from gallery.site.publisher import reconcile as reconcile_site
+from gallery.publisher import on_records
+from gallery.publisher import reconcile as reconcile_site
 
 logging.getLogger("gallery").setLevel(logging.INFO)
 

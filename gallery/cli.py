@@ -286,17 +286,17 @@ def publish(bucket: str, prefix: str, distribution: str | None, dry_run: bool, s
     """Upload the built site to S3 with CDN cache headers; skip what is unchanged, delete what is gone."""
     from gallery.config import Settings
     from gallery.site.progress import progress_bar
-    from gallery.site.publish import publish as publish_site
+    from gallery.site.sync import publish as publish_site
+    from gallery.storage.aws.site_bucket import S3SiteBucket
 
     settings = Settings.from_env()
-    plan = publish_site(
-        site or settings.site_dir, settings, bucket, prefix, distribution, dry_run, progress_bar("Uploading")
-    )
+    target = S3SiteBucket(settings, bucket, prefix, distribution)
+    plan = publish_site(site or settings.site_dir, target, dry_run, progress_bar("Uploading"))
     if dry_run:
         for upload in plan.uploads:
-            click.echo(f"upload  {upload.key}  ({upload.content_type}; {upload.cache_control})")
+            click.echo(f"upload  {target.prefix}{upload.key}  ({upload.content_type}; {upload.cache_control})")
         for key in plan.deletes:
-            click.echo(f"delete  {key}")
+            click.echo(f"delete  {target.prefix}{key}")
     click.echo(plan.summary(dry_run))
 
 

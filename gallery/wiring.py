@@ -21,7 +21,7 @@ from gallery.services.sessions import SessionService
 from gallery.services.site_source import SiteSource
 from gallery.services.transfer import TransferService
 from gallery.services.uploads import StagedUploads
-from gallery.storage.backends import open_storage, with_secrets
+from gallery.storage.backends import BlobsOf, open_storage, with_secrets
 from gallery.storage.protocols import Storage
 
 _MIN_SECRET = 32
@@ -67,6 +67,11 @@ class Gallery:
             StagedUploads(images, storage.staging, storage.uploads, ticket_key, settings),
             SiteSource(catalog, images.decode_limits),
         )
+
+    @property
+    def blob_opener(self) -> BlobsOf:
+        """Opens this gallery's blob store wherever it is called: what a render worker process is handed."""
+        return BlobsOf(self.settings)
 
     def health(self) -> list[str]:
         """What keeps this process from serving, for `/healthz` (empty: nothing): the catalog answers a read,

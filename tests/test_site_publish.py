@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from gallery.demo import as_principal
 from gallery.domain.model import ImageInfo, Scope
-from gallery.site.publish import MANIFEST
+from gallery.storage.aws.site_bucket import MANIFEST
 from gallery.wiring import Gallery
 from tests.conftest import Seed
 from tests.moto_http import moto_subprocess

@@ -17,8 +17,8 @@ import pytest
 from gallery.config import SETTINGS, Settings
 from gallery.demo import as_principal
 from gallery.domain.model import Authority, ImageInfo, Scope
-from gallery.site.publish import MANIFEST
 from gallery.site.render import original_path
+from gallery.storage.aws.site_bucket import MANIFEST
 from gallery.wiring import Gallery
 from tests.conftest import JWT_SECRET
 from tests.helpers import png

@@ -13,7 +13,6 @@ from gallery.domain import errors, site_layout
 from gallery.services.site_source import Selection
 from gallery.site.builder import BuildRun, SiteBuilder, SiteOptions, SiteState
 from gallery.site.templates import Templates
-from gallery.storage.backends import BlobsOf
 from gallery.wiring import Gallery
 
 CACHE = "site-cache"  # the rendition cache's folder in the data folder
@@ -35,7 +34,7 @@ def builder_for(
     if templates is not None and not templates.is_dir():
         raise errors.ConfigError(f"No folder of templates at {templates}")
     cache = cache or gallery.settings.data_dir / CACHE
-    return SiteBuilder(gallery.site, BlobsOf(gallery.settings), options, Templates(templates), cache)
+    return SiteBuilder(gallery.site, gallery.blob_opener, options, Templates(templates), cache)
 
 
 def build_once(builder: SiteBuilder, out: Path, run: BuildRun, *, clean: bool = False) -> SiteState:

@@ -129,4 +129,3 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
         )
         variables: dict[str, Any] = ours.variables()
         return head + self.builder.templates.body(ours.body, root, **variables)
-

@@ -10,11 +10,12 @@ files.
 
 from __future__ import annotations
 
+import contextlib
 import functools
-import io
 import multiprocessing
 import os
 import shutil
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -31,7 +32,6 @@ from gallery.domain.model import ImageInfo
 from gallery.domain.serving import extension_for
 from gallery.imaging import DecodeLimits
 from gallery.site.renditions import DEFAULT_WIDTHS, RenditionPlan, plan_for, render
-from gallery.storage import files
 from gallery.storage.protocols import BlobStore, read_blob
 
 Rendering = Future[tuple[RenditionPlan, bool]]  # the plan made, and whether the picture may be see-through
@@ -149,11 +149,20 @@ def _keep_only(folder: Path, names: set[str]) -> None:
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    """Whole or not at all: a build stopped midway leaves no half file to publish. Not fsynced: all of it can be
-    made again (a power cut costs a re-render, not a picture). Readable by all, as a site's files are (a web
-    server in front of the folder may run as another user)."""
-    files.write_atomically(path, io.BytesIO(data), len(data), durable=False)
-    os.chmod(path, SITE_FILE_MODE)
+    """Whole or not at all: a build stopped midway leaves no half file to publish (a new file renamed into place).
+    Not fsynced: all of it can be made again (a power cut costs a re-render, not a picture). Readable by all, as a
+    site's files are (a web server in front of the folder may run as another user)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.chmod(temporary, SITE_FILE_MODE)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, BinaryIO, Protocol
 
 from gallery.domain.model import (
@@ -258,6 +259,35 @@ class BlobStore(Protocol):
     def download_url(self, etag: str, headers: Mapping[str, str], expires_in: int) -> str | None:
         """A short-lived URL that serves the bytes with these response headers, or None if the store cannot
         hand out one (then the app streams the bytes itself)."""
+        ...
+
+
+class SiteBucket(Protocol):
+    """Where a built static site is published (an S3 bucket behind a CDN). Keys are site paths ("index.html",
+    "r/<name>"): the bucket adds its own prefix. What a publish compares, uploads and invalidates."""
+
+    def objects(self) -> dict[str, str]:
+        """Every object of the site with the MD5 of its bytes, the manifest aside."""
+        ...
+
+    def read_manifest(self) -> dict[str, str]:
+        """What the last publish recorded of each object's headers (empty when it recorded nothing)."""
+        ...
+
+    def write_manifest(self, manifest: Mapping[str, str]) -> None: ...
+
+    def put(self, key: str, path: Path, md5: str, headers: Mapping[str, str]) -> None:
+        """Upload the file with these HTTP headers (those the store keeps: type, caching, disposition)."""
+        ...
+
+    def restamp(self, key: str, headers: Mapping[str, str]) -> None:
+        """Give an object already there new headers, its bytes unchanged."""
+        ...
+
+    def delete(self, keys: list[str]) -> None: ...
+
+    def invalidate(self, paths: list[str]) -> None:
+        """Drop these site paths ("*": all of them) from the CDN's caches, if there is one."""
         ...
 
 

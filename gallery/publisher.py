@@ -5,7 +5,7 @@ A Lambda container's disk is ephemeral, so what is published already is read fro
 Its content-named files (renditions, originals, exports: `site_layout.HASHED_DIRS`) say by their names alone what
 exists, so a build told of them renders only what is new and copies nothing it would not upload. Pages, the index
 and `gallery.json` are made from catalog rows (cheap, no image bytes) and uploaded only when their bytes differ;
-objects the site no longer has are deleted; only changed fixed paths are invalidated on CloudFront (`publish.py`).
+objects the site no longer has are deleted; only changed fixed paths are invalidated on CloudFront (`site/sync.py`).
 
 Each run builds the whole site from the catalog and compares it with the bucket, so it is idempotent: a batch
 delivered twice changes nothing the second time, and the hourly run repairs whatever a lost event missed. That is
@@ -30,7 +30,8 @@ from gallery.domain.site_layout import HASHED_DIRS
 from gallery.services.site_source import Selection
 from gallery.site.build import builder_for
 from gallery.site.builder import BuildRun, SiteOptions
-from gallery.site.publish import key_prefix, publish, remote_objects
+from gallery.site.sync import publish
+from gallery.storage.aws.site_bucket import S3SiteBucket
 from gallery.storage.aws.stream import image_changes
 from gallery.wiring import Gallery
 
@@ -129,11 +130,9 @@ def publish_site(
 
 
 def _build_and_publish(gallery: Gallery, settings: Settings, reason: str, selection: Selection) -> PublisherRun:
-    from gallery.storage.aws.clients import s3_client
-
-    prefix = key_prefix(settings.site_prefix)
-    remote = remote_objects(s3_client(settings), settings.site_bucket, prefix)  # listed once, for both uses
-    published = frozenset(key[len(prefix) :] for key in remote if key[len(prefix) :].startswith(HASHED_DIRS))
+    bucket = S3SiteBucket(settings, settings.site_bucket, settings.site_prefix, settings.site_distribution or None)
+    remote = bucket.objects()  # listed once, for both uses
+    published = frozenset(key for key in remote if key.startswith(HASHED_DIRS))
     builder = builder_for(gallery, SiteOptions(selection), Path(tempfile.gettempdir()) / CACHE)
     out = Path(tempfile.mkdtemp(prefix="gallery-site-"))
     try:
@@ -143,23 +142,15 @@ def _build_and_publish(gallery: Gallery, settings: Settings, reason: str, select
             log.error("Skipped %s (%s): %s", image.title, image.resource_key, why)
         if state.unplaced:
             raise errors.GalleryError(f"Some files could not be written: {'; '.join(state.unplaced)}")
-        plan = publish(
-            out,
-            settings,
-            settings.site_bucket,
-            prefix,
-            settings.site_distribution or None,
-            keep=frozenset(state.kept),
-            remote=remote,
-        )
+        plan = publish(out, bucket, keep=frozenset(state.kept), remote=remote)
     finally:
         shutil.rmtree(out, ignore_errors=True)
     return PublisherRun(
         reason,
         rendered=state.rendered,
-        uploaded=[upload.key for upload in plan.uploads],
-        deleted=plan.deletes,
-        invalidated=plan.invalidations,
+        uploaded=[bucket.prefix + upload.key for upload in plan.uploads],
+        deleted=[bucket.prefix + key for key in plan.deletes],
+        invalidated=[f"/{bucket.prefix}{path}" for path in plan.invalidations],
         kept=len(state.kept),
     )
 
