@@ -89,7 +89,9 @@ def test_every_module_is_found() -> None:
     assert {
         "gallery.cli",
         "gallery.domain.serving",
-        "gallery.site.publish",
+        "gallery.site.sync",
+        "gallery.publisher",
+        "gallery.site.plugin",
         "gallery.web.site",
         "functions.api",
     } <= set(MODULES)

@@ -7,6 +7,7 @@ Read from the source, not from imports at run time: every `import` counts, at mo
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -150,3 +151,33 @@ def test_the_rules_can_fail() -> None:
     ]
     assert violations(view, "from ..wiring import Gallery\n") == []
     assert violations(rule, "from ..wiring import Gallery\n") == ["gallery.wiring (wiring)"]
+
+
+def documented_layout() -> set[str]:
+    """The modules docs/architecture.md's layout names, as paths in the package: each name is read under the folder
+    whose line it continues (`  site/ …` then its indented lines)."""
+    text = (PACKAGE.parent / "docs" / "architecture.md").read_text()
+    block = text[text.index("```\ngallery/\n") + len("```\ngallery/\n") :]
+    block = block[: block.index("```")]
+    named: set[str] = set()
+    folder: list[str] = []
+    for line in block.splitlines():
+        if not line.startswith("  ") or line.startswith(("functions/", "zappa_", "deploy/")):
+            break  # past the package
+        head = re.match(r"( +)([a-z_]+)/ ", line)
+        if head:
+            depth = len(head.group(1)) // 2
+            folder = [*folder[: depth - 1], head.group(2)]
+        elif re.match(r"  [a-z_]+\.py ", line):
+            folder = []
+        named.update("/".join([*folder, name]) for name in re.findall(r"\b([a-z_]+\.py)\b", line))
+    return named
+
+
+def test_the_architecture_layout_names_every_module_and_only_those() -> None:
+    """The layout in docs/architecture.md, held to the tree the import rule walks: a module added or moved must be
+    described, and the layout names nothing that is not there."""
+    tree = {p.relative_to(PACKAGE).as_posix() for p in modules() if p.name != "__init__.py"}
+    named = {name for name in documented_layout() if not name.endswith("__init__.py")}
+    assert sorted(tree - named) == [], "modules the layout does not describe"
+    assert sorted(named - tree) == [], "the layout names modules that do not exist"
