@@ -10,9 +10,10 @@ from __future__ import annotations
 import mimetypes
 from pathlib import PurePosixPath
 
+from gallery.domain import formats
 from gallery.domain.site_layout import HASHED_DIRS, USER_BYTES_DIRS
 
-SVG = "image/svg+xml"
+SVG = formats.SVG.media_type
 NOSNIFF = "nosniff"
 # Image bytes never run as a document on our origin. An SVG is a document when opened directly, so it is also
 # sandboxed (no scripts, no same-origin access); its inline styles still apply.
@@ -42,17 +43,8 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 
 # Stored (sniffed) media type → the extension a site file of that type is named with, and back.
-EXTENSIONS = {
-    "image/png": "png",
-    "image/jpeg": "jpg",
-    "image/gif": "gif",
-    "image/webp": "webp",
-    "image/bmp": "bmp",
-    "image/x-icon": "ico",
-    "image/tiff": "tiff",
-    SVG: "svg",
-}
-RASTER_TYPES = frozenset(EXTENSIONS) - {SVG}
+EXTENSIONS = {f.media_type: f.extension for f in formats.FORMATS}
+RASTER_TYPES = formats.RASTER_TYPES
 _USER_BYTES_TYPES = {extension: media_type for media_type, extension in EXTENSIONS.items()} | {
     "json": "application/json"
 }
@@ -62,11 +54,11 @@ _SITE_TYPES = {
     ".js": "text/javascript; charset=utf-8",
     ".json": "application/json",
     ".xml": "application/xml",
-    ".webp": "image/webp",
+    ".webp": formats.WEBP.media_type,
     ".svg": SVG,
-    ".ico": "image/x-icon",
+    ".ico": formats.ICO.media_type,
     ".md": "text/markdown; charset=utf-8",
-    # A gzipped file (MkDocs' sitemap.xml.gz) is served as what it is: named by `mimetypes` from its inner
+    # A gzipped file (the sitemap.xml.gz) is served as what it is: named by `mimetypes` from its inner
     # type, it would reach clients as XML they cannot read, since nothing sends a Content-Encoding for it.
     ".gz": "application/gzip",
 }

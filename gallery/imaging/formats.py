@@ -7,33 +7,25 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from gallery.domain import formats
 from gallery.domain.model import Descriptor
 
-SVG = "image/svg+xml"
-
-
-PNG = "image/png"
-
-
+SVG = formats.SVG.media_type
+PNG = formats.PNG.media_type
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-# (magic test, Pillow format, media type), cheapest checks first.
-_RASTER: tuple[tuple[bytes, int, str, str], ...] = (
-    (PNG_MAGIC, 0, "PNG", PNG),
-    (b"\xff\xd8\xff", 0, "JPEG", "image/jpeg"),
-    (b"GIF87a", 0, "GIF", "image/gif"),
-    (b"GIF89a", 0, "GIF", "image/gif"),
-    (b"WEBP", 8, "WEBP", "image/webp"),
-    (b"BM", 0, "BMP", "image/bmp"),
-    (b"\x00\x00\x01\x00", 0, "ICO", "image/x-icon"),
-    (b"II*\x00", 0, "TIFF", "image/tiff"),
-    (b"MM\x00*", 0, "TIFF", "image/tiff"),
+# (magic test, its offset, the format), cheapest checks first.
+_RASTER: tuple[tuple[bytes, int, formats.ImageFormat], ...] = (
+    (PNG_MAGIC, 0, formats.PNG),
+    (b"\xff\xd8\xff", 0, formats.JPEG),
+    (b"GIF87a", 0, formats.GIF),
+    (b"GIF89a", 0, formats.GIF),
+    (b"WEBP", 8, formats.WEBP),
+    (b"BM", 0, formats.BMP),
+    (b"\x00\x00\x01\x00", 0, formats.ICO),
+    (b"II*\x00", 0, formats.TIFF),
+    (b"MM\x00*", 0, formats.TIFF),
 )
-
-
-SUPPORTED = "PNG, JPEG, GIF, WebP, BMP, ICO, TIFF and SVG"
-
+SUPPORTED = formats.SUPPORTED
 
 SVG_START = re.compile(
     rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*|<!DOCTYPE[^\[>]*(?:\[.*?\])?\s*>\s*)*<svg[\s>/]",
@@ -70,7 +62,9 @@ def sniff(data: bytes) -> str | None:
 
 
 def raster_format(data: bytes) -> tuple[str, str] | None:
-    for magic, offset, pillow_format, media_type in _RASTER:
-        if data[offset : offset + len(magic)] == magic and (pillow_format != "WEBP" or data[:4] == b"RIFF"):
-            return pillow_format, media_type
+    """(Pillow's format, media type) of a raster image's bytes, or None."""
+    for magic, offset, found in _RASTER:
+        if data[offset : offset + len(magic)] == magic and (found is not formats.WEBP or data[:4] == b"RIFF"):
+            assert found.pillow is not None
+            return found.pillow, found.media_type
     return None

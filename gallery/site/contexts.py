@@ -11,24 +11,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from gallery.domain import site_layout
+from gallery.domain import formats, site_layout
 from gallery.domain.embed import EmbedContext, Snippet, attribute, snippets
 from gallery.domain.errors import display_size
 from gallery.services.transfer import export_data
 from gallery.site.render import Item, Options, original_path
-from gallery.site.renditions import Rendition, RenditionPlan
+from gallery.site.renditions import WEBP, Rendition, RenditionPlan
 
 SIZES = "(max-width: 700px) 100vw, 640px"
-_TYPE_NAMES = {
-    "image/png": "PNG",
-    "image/jpeg": "JPEG",
-    "image/gif": "GIF",
-    "image/webp": "WebP",
-    "image/bmp": "BMP",
-    "image/x-icon": "ICO",
-    "image/tiff": "TIFF",
-    "image/svg+xml": "SVG",
-}
 
 
 def origin(url: str) -> str:
@@ -63,7 +53,7 @@ def image_view(item: Item, api_url: str, site_url: str, options: Options) -> dic
         "file_name": image.file_name,
         "system": image.is_system,
         "media_type": image.original.media_type,
-        "type_name": _TYPE_NAMES.get(image.original.media_type, image.original.media_type),
+        "type_name": formats.name_of(image.original.media_type),
         "width": width,
         "height": height,
         "size": image.size,
@@ -126,7 +116,7 @@ def _snippets(view: dict[str, Any], item: Item, api_url: str, site_url: str) -> 
 def _responsive(view: dict[str, Any], plan: RenditionPlan, site_url: str) -> str:
     source = ""
     if plan.webp:
-        source = f'\n  <source type="image/webp" srcset="{_srcset(plan.webp, site_url)}" sizes="{SIZES}">'
+        source = f'\n  <source type="{WEBP}" srcset="{_srcset(plan.webp, site_url)}" sizes="{SIZES}">'
     return (
         f'<picture>{source}\n  <img src="{site_url}/{view["src"]}" srcset="{_srcset(plan.fallback, site_url)}" '
         f'sizes="{SIZES}" alt="{attribute(view["title"])}" width="{view["src_width"]}" height="{view["src_height"]}" '

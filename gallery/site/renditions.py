@@ -14,13 +14,14 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageFile, ImageOps
 
+from gallery.domain import formats
 from gallery.domain.model import ImageInfo
 from gallery.imaging import SVG, DecodeLimits, alpha_mode, decoding, displayed_size, open_raster, raster_format
 
 # Bump when the output of `render` changes for the same input, so new names replace old files everywhere.
 RENDER_VERSION = "5"
 DEFAULT_WIDTHS = (320, 640, 1280)
-WEBP = "image/webp"
+WEBP = formats.WEBP.media_type
 WEBP_QUALITY = 80
 # libwebp's effort: method 0 is four times faster than 4 and measured the same PSNR at q80 (31.50 vs 31.46 dB at
 # 1280 px) for 3% more bytes; below ~150,000 pixels (the index's thumbnails, 48 to a page) method 2 saves a fifth of
@@ -73,7 +74,8 @@ def plan(
         chosen.append(width)
     spec = f"{etag}:{','.join(map(str, widths))}:{webp}:{RENDER_VERSION}"
     digest = hashlib.sha256(spec.encode()).hexdigest()[:16]
-    fallback_ext, fallback_type = ("png", "image/png") if has_alpha else ("jpg", "image/jpeg")
+    fallback = formats.PNG if has_alpha else formats.JPEG
+    fallback_ext, fallback_type = fallback.extension, fallback.media_type
     fitting = [w for w in chosen if w <= FALLBACK_WIDTH]
     fallback_widths = {fitting[-1] if fitting else chosen[0]} if webp else set(chosen)
     renditions = []
@@ -172,7 +174,7 @@ def _encode(image: Image.Image, media_type: str) -> bytes:
     if media_type == WEBP:
         small = image.width * image.height < WEBP_SMALL_PIXELS
         image.save(buffer, "WEBP", quality=WEBP_QUALITY, method=WEBP_METHOD_SMALL if small else WEBP_METHOD_LARGE)
-    elif media_type == "image/png":
+    elif media_type == formats.PNG.media_type:
         image.save(buffer, "PNG", compress_level=6)
     else:
         # Optimised Huffman tables get most of progressive JPEG's size saving at a fifth of its encoding time.

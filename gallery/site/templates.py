@@ -18,6 +18,8 @@ from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
+from gallery.domain import formats
+
 THEME = Path(__file__).resolve().parent / "theme"
 SITE_NAME = "Image Gallery"
 IMAGE_BODY = "gallery/image.html"
@@ -58,6 +60,9 @@ class Templates:
             autoescape=select_autoescape(),
             auto_reload=False,
         )
+        # What templates say of formats comes from the one list of them.
+        self.env.globals["WEBP"] = formats.WEBP.media_type
+        self.env.globals["IMAGE_FILE_NAMES"] = " ".join(name for f in formats.FORMATS for name in f.file_names)
 
     def body(self, name: str, base_url: str, **variables: Any) -> str:
         """A gallery page's body (`IMAGE_BODY`, `INDEX_BODY`), its links relative to the gallery's root."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
 
@@ -34,25 +35,26 @@ def create_app(
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["gallery"] = gallery
     register(app)
-    if gallery.settings.cors_origins:
-        _allow_cross_origin(app, gallery.settings.cors_origins)
+    cors = _allow_cross_origin(app, gallery.settings.cors_origins) if gallery.settings.cors_origins else None
     observed = metrics or Metrics()
     app.extensions["gallery_metrics"] = observed
-    revalidating = Revalidation(app.wsgi_app, gallery)
+    revalidating = Revalidation(app.wsgi_app, gallery, app, cors)
     settings = gallery.settings
     app.wsgi_app = Observed(revalidating, observed, settings.log_format, settings.request_id_header)  # type: ignore[method-assign]
     return app
 
 
-def _allow_cross_origin(app: Flask, origins: tuple[str, ...]) -> None:
+def _allow_cross_origin(app: Flask, origins: tuple[str, ...]) -> dict[str, Any]:
     """Browsers on these origins may call the API. Tokens travel in a header, never in cookies, so no credentials
-    mode is needed; the headers a client reads (ETag, the download's file name) are exposed."""
+    mode is needed; the headers a client reads (ETag, the download's file name) are exposed. Returns the options,
+    which the fast 304 path answers with too."""
     from flask_cors import CORS
 
-    CORS(
-        app,
-        resources={r"/api/*": {"origins": list(origins)}},
-        allow_headers=["X-Authorization", "Authorization", "Content-Type", "If-None-Match"],
-        expose_headers=["ETag", "Content-Disposition"],
-        max_age=3600,
-    )
+    options: dict[str, Any] = {
+        "origins": list(origins),
+        "allow_headers": ["X-Authorization", "Authorization", "Content-Type", "If-None-Match"],
+        "expose_headers": ["ETag", "Content-Disposition"],
+        "max_age": 3600,
+    }
+    CORS(app, resources={r"/api/*": options})
+    return options

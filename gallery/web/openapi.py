@@ -13,13 +13,14 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
+from gallery.domain import formats
 from gallery.domain.model import SORT_PROPERTIES
 from gallery.web.api_schemas import SCHEMAS, ref
 
 bp = Blueprint("openapi", __name__)
 
 JSON = "application/json"
-IMAGE_TYPES = ["image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml", "image/bmp", "image/x-icon"]
+IMAGE_TYPES = list(formats.MEDIA_TYPES)
 EXAMPLE_KEY = "logo.png"
 EXAMPLE_UUID = "784f394c-42b6-435a-983c-b7beff2784f9"
 

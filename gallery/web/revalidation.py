@@ -5,16 +5,22 @@ Dashboards revalidate every image they show on every load, so this is the API's 
 304 (`benchmarks/revalidate.py`). Here a conditional GET of `/api/images/{scope}/{key}[/preview]` or
 `/api/images/public/{publicResourceKey}` is checked by the same services the views use (the token and the session,
 the role table, the tenant's scope, the ETag cache) and answered with the same headers (`delivery` and `hardening`
-declare them; `tests/test_revalidation.py` holds the two answers equal). Anything else — no `If-None-Match`, a tag
-that no longer matches, any refusal, a path of another shape, a cross-origin request — goes to Flask untouched, which
-answers it as it always did, errors included.
+declare them, and a cross-origin request gets flask-cors's own, from the options the app gave it;
+`tests/test_revalidation.py` holds the two answers equal). The path is matched by the app's own routes (its
+Werkzeug `Map`, which needs no request), so one route table serves both. Anything else — no `If-None-Match`, a tag
+that no longer matches, any refusal, another route — goes to Flask untouched, which answers it as it always did,
+errors included.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from flask import Flask
+from flask_cors.core import get_cors_headers, get_cors_options
+from werkzeug.datastructures import EnvironHeaders
+from werkzeug.exceptions import HTTPException
 from werkzeug.http import parse_etags
 
 from gallery.domain import errors, validation
@@ -31,15 +37,22 @@ if TYPE_CHECKING:
 NOT_MODIFIED = "304 NOT MODIFIED"  # werkzeug's status line, so both paths read alike
 
 
+# The views whose answer this is (`endpoint` → preview), and the route each is named by in the log.
+ENDPOINTS = {"images.download": False, "images.download_preview": True, "public.download_public": False}
+
+
 class Revalidation:
-    def __init__(self, app: WSGIApplication, gallery: Gallery) -> None:
+    def __init__(
+        self, app: WSGIApplication, gallery: Gallery, flask: Flask, cors: Mapping[str, Any] | None = None
+    ) -> None:
+        """`flask`: the app whose routes name the paths; `cors`: the options flask-cors was given, if any."""
         self.app = app
         self.gallery = gallery
-        # Cross-origin answers carry CORS headers that only Flask (flask-cors) adds.
-        self.enabled = not gallery.settings.cors_origins
+        self.routes = flask.url_map
+        self.cors = get_cors_options(flask, cors) if cors else None
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        headers = self._not_modified(environ) if self.enabled else None
+        headers = self._not_modified(environ)
         if headers is None:
             return self.app(environ, start_response)
         start_response(NOT_MODIFIED, headers)
@@ -47,42 +60,40 @@ class Revalidation:
 
     def _not_modified(self, environ: WSGIEnvironment) -> list[tuple[str, str]] | None:
         tags = environ.get("HTTP_IF_NONE_MATCH")
-        if not tags or environ.get("REQUEST_METHOD") not in ("GET", "HEAD") or "HTTP_ORIGIN" in environ:
+        method = environ.get("REQUEST_METHOD", "")
+        if not tags or method not in ("GET", "HEAD") or ("HTTP_ORIGIN" in environ and self.cors is None):
             return None
         found = self._download(environ)
         if found is None or not delivery.not_modified(parse_etags(tags), found[0].etag):
             return None
         headers = delivery.not_modified_headers(self.gallery.settings, found[0], authenticated=found[1])
-        return [*headers.items(), *DEFAULT_HEADERS.items()]
+        answer = [*headers.items(), *DEFAULT_HEADERS.items()]
+        if self.cors is not None:  # as flask-cors adds them after the view: appended, Vary too
+            answer += [(k, str(v)) for k, v in get_cors_headers(self.cors, EnvironHeaders(environ), method).items()]
+        return answer
 
     def _download(self, environ: WSGIEnvironment) -> tuple[Download, bool] | None:
         """The download the path names and whether it is an authenticated one; None for any other path or any
         refusal (Flask then gives the refusal its usual answer)."""
         try:
-            # PEP 3333 hands the decoded path over as latin-1; werkzeug's routing reads it as UTF-8, as here.
-            parts = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8").split("/")
-        except UnicodeError:
+            rule, args = self.routes.bind_to_environ(environ).match(return_rule=True)
+        except HTTPException:  # no route, another method, a redirect: Flask's to answer
             return None
-        if len(parts) not in (5, 6) or parts[:3] != ["", "api", "images"] or "" in parts[3:]:
+        preview = ENDPOINTS.get(rule.endpoint)
+        if preview is None:
             return None
-        preview = len(parts) == 6
-        if preview and parts[5] != "preview":
-            return None
+        environ[ROUTE] = rule.rule
         try:
-            if parts[3] == "public":
-                if preview:
-                    return None
-                environ[ROUTE] = "/api/images/public/<public_key>"
-                return self.gallery.downloads.public(parts[4]), False
+            if "public_key" in args:
+                return self.gallery.downloads.public(args["public_key"]), False
             token = bearer_token(lambda name: _header(environ, name))
             if token is None:
                 return None
             principal = self.gallery.sessions.principal(token)
-            environ[ROUTE] = "/api/images/<scope>/<key>" + ("/preview" if preview else "")
             environ[TENANT] = principal.tenant_id
-            scope = validation.scope(parts[3])
+            scope = validation.scope(args["scope"])
             # The download service checks the role table itself (VIEW_IMAGES), as it does for the view.
-            return self.gallery.downloads.image(principal, scope, parts[4], preview), True
+            return self.gallery.downloads.image(principal, scope, args["key"], preview), True
         except errors.GalleryError:
             return None
 

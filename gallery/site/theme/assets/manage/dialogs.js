@@ -61,7 +61,10 @@ function dropZone({ accept, multiple, prompt, hint = null, onFiles }) {
   return zone;
 }
 
-const isImage = (file) => file.type.startsWith("image/") || /\.(svg|png|jpe?g|gif|webp|bmp|ico|tiff?)$/i.test(file.name);
+// The extensions of the formats the gallery takes, from the server's one list (`gallery/domain/formats.py`).
+const imageFiles = (document.getElementById("manage")?.dataset.imageFiles ?? "").split(" ").filter(Boolean);
+const isImage = (file) => file.type.startsWith("image/") ||
+  imageFiles.includes(file.name.toLowerCase().split(".").pop() ?? "");
 
 // Upload one or several new images, or (with `target`) new bytes for an image whose URL stays the same.
 export function uploadDialog(ui, { target = null } = {}) {
