@@ -64,10 +64,9 @@ def main() -> None:
     is_flag=True,
     help="Serve the static gallery in GALLERY_SITE_DIR as it is: do not build it, nor keep it current.",
 )
-@click.option("--build", "build_first", is_flag=True, hidden=True, help="The default now; kept for old scripts.")
 @_reported
 def serve(
-    host: str, port: int, threads: int, demo: bool, tenant: str | None, no_rebuild: bool, build_first: bool
+    host: str, port: int, threads: int, demo: bool, tenant: str | None, no_rebuild: bool
 ) -> None:
     """Serve the API (with waitress, a production WSGI server), the management page at /manage/ and the static
     gallery at /, which is built at start and rebuilt in the background after every change."""
@@ -201,7 +200,6 @@ def create_user(email: str, password: str, role: str, tenant: str | None) -> Non
     is_flag=True,
     help="Also PRIVATE images: anyone who can reach the site sees them, without signing in (default: public only).",
 )
-@click.option("--public-only", is_flag=True, hidden=True, help="The default now; kept so old scripts still run.")
 @click.option(
     "--out",
     default=None,
@@ -230,7 +228,6 @@ def build(
     tenant: str | None,
     system: bool,
     include_private: bool,
-    public_only: bool,
     out: Path | None,
     clean: bool,
     cache: Path | None,

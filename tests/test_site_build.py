@@ -369,7 +369,7 @@ def test_selection_by_system(tmp_path: Path, env: dict[str, str], uploaded: dict
     assert (out / "images" / uploaded["system"].id / "index.html").is_file()
     assert not (out / "images" / uploaded["photo"].id).exists()
     public = tmp_path / "public"
-    code, output = build(public, "--tenant", seed.tenants["A"].name, "--public-only")  # the default, still accepted
+    code, output = build(public, "--tenant", seed.tenants["A"].name)  # public images only: the default
     assert code == 0, output
     assert "\n4 image(s)" in output  # the tenant's five, less the private one; no system image
     assert not (public / "images" / uploaded["system"].id).exists()

@@ -84,7 +84,7 @@ def test_serve_as_make_serve_runs_it_answers_at_once_and_builds_the_site(tmp_pat
 
     site = tmp_path / "out"
     extra = {"GALLERY_SITE_DIR": str(site), "GALLERY_JWT_SECRET": JWT_SECRET}
-    with live_server(tmp_path / "data", extra, args=("--demo", "--build"), cwd=tmp_path, rebuild=True) as live:
+    with live_server(tmp_path / "data", extra, args=("--demo",), cwd=tmp_path, rebuild=True) as live:
         with urllib.request.urlopen(f"{live.url}/manage/") as response:
             assert "Sign in to manage images" in response.read().decode()
         index = wait_for(f"{live.url}/", 'class="card')

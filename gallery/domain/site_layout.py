@@ -7,8 +7,6 @@ from __future__ import annotations
 
 RENDITIONS = "r"  # content-hashed renditions: `<hash>-<width>.<ext>`
 ORIGINALS = "originals"  # the stored bytes, named by their SHA-256 and the extension of their sniffed type
-# Where builds before exports were assembled in the browser kept export JSON: swept from sites they left it in.
-RETIRED_EXPORTS = "exports"
 IMAGE_PAGES = "images"  # one page per image: `images/<id>/`
 INDEX_PAGES = "page"  # the index's pages after the first: `page/<block>/`, blocks counted from the oldest (paging.py)
 SEARCH_INDEX = "gallery.json"  # every card, for the index page's search
@@ -24,9 +22,9 @@ API_URL = "api-docs/"  # the API browser's page (the OpenAPI document in Swagger
 HASHED_DIRS = (f"{RENDITIONS}/", f"{ORIGINALS}/")
 # Folders whose files are users' bytes (or made from them): typed by what we stored, and never rendered as a
 # document on the origin the site shares with the API and the management page.
-USER_BYTES_DIRS = (f"{RENDITIONS}/", f"{ORIGINALS}/", f"{RETIRED_EXPORTS}/")
+USER_BYTES_DIRS = (f"{RENDITIONS}/", f"{ORIGINALS}/")
 # Folders the build owns whole: after a build, whatever in them this build did not produce goes.
-MANAGED = (RENDITIONS, ORIGINALS, RETIRED_EXPORTS, IMAGE_PAGES, INDEX_PAGES)
+MANAGED = (RENDITIONS, ORIGINALS, IMAGE_PAGES, INDEX_PAGES)
 
 
 def rendition(name: str) -> str:

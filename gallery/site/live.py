@@ -119,12 +119,7 @@ class Generations:
         fresh.mkdir()
         for name in SHARED:
             shared = self.shared / name
-            if not shared.is_dir():
-                legacy = current / name if current is not None else None
-                if legacy is not None and legacy.is_dir() and not legacy.is_symlink():
-                    _clone(legacy, shared)  # a generation from before folders were shared: once
-                else:
-                    shared.mkdir(parents=True)
+            shared.mkdir(parents=True, exist_ok=True)
             (fresh / name).symlink_to(Path("..") / self.shared.name / name, target_is_directory=True)
         if current is not None:
             _clone(current, fresh, skip=frozenset(SHARED))

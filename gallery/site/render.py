@@ -14,7 +14,6 @@ import contextlib
 import functools
 import multiprocessing
 import os
-import shutil
 import tempfile
 import threading
 import time
@@ -110,9 +109,6 @@ class Cache:
             (root / part).mkdir(parents=True, exist_ok=True)
         self._held: dict[str, set[str]] = {}
         self._asked: Counter[str] = Counter()
-        for retired in ("m", "x"):  # what probes learnt before the catalog kept it; exports before browsers made them
-            shutil.rmtree(root / retired, ignore_errors=True)
-        (root / "pages.json").unlink(missing_ok=True)  # the pages' fingerprints, kept with the site since
 
     def rendition(self, name: str) -> Path:
         return self.root / "r" / name
