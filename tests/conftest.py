@@ -3,6 +3,7 @@ DynamoDB table and S3 bucket on a moto server), seeded with the same accounts.""
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import uuid
@@ -247,3 +248,19 @@ def customer(actors: dict[str, Actor]) -> Actor:
 @pytest.fixture
 def other(actors: dict[str, Actor]) -> Actor:
     return actors["other"]
+
+
+# `make test-fast` runs what needs no browser, no server and no process of its own (`-m "not slow"`): a test is slow
+# when it uses the browser or the moto server, or when its own body starts a server or a process.
+SLOW_FIXTURES = {"browser", "moto_endpoint"}
+SLOW_CALLS = ("live_server(", "static_server(", "start_moto(", "subprocess.", "mkdocs_build(", "ThreadedMotoServer(")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        function = getattr(item, "function", None)
+        source = inspect.getsource(function) if function is not None else ""
+        module = getattr(item, "module", None)
+        slow = SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or any(call in source for call in SLOW_CALLS)
+        if slow or getattr(module, "SLOW", False):
+            item.add_marker(pytest.mark.slow)

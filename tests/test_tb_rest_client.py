@@ -17,7 +17,6 @@ from tests.helpers import jpeg, png, sha256, svg
 from tests.live import LiveServer, gallery_command, live_server
 
 pytestmark = [
-    pytest.mark.live,
     # The client's generated code and its dependencies predate current Python and urllib3 warnings.
     pytest.mark.filterwarnings("ignore::DeprecationWarning"),
 ]
