@@ -65,9 +65,7 @@ def main() -> None:
     help="Serve the static gallery in GALLERY_SITE_DIR as it is: do not build it, nor keep it current.",
 )
 @_reported
-def serve(
-    host: str, port: int, threads: int, demo: bool, tenant: str | None, no_rebuild: bool
-) -> None:
+def serve(host: str, port: int, threads: int, demo: bool, tenant: str | None, no_rebuild: bool) -> None:
     """Serve the API (with waitress, a production WSGI server), the management page at /manage/ and the static
     gallery at /, which is built at start and rebuilt in the background after every change."""
     from gallery.demo import DEMO_TENANT, first_run

@@ -1,6 +1,6 @@
 """Export and import in ThingsBoard's file format, both ways in one place: what `export_data` writes (the API's
-export, the static site's Export JSON button), `ImportRequest.from_export` reads back — ThingsBoard's `ResourceExportData`
-and the older 3.6.2 `ImageExportData` (`isPublic` instead of `public`).
+export, the static site's Export JSON button), `ImportRequest.from_export` reads back — ThingsBoard's
+`ResourceExportData` and the older 3.6.2 `ImageExportData` (`isPublic` instead of `public`).
 """
 
 from __future__ import annotations

@@ -262,7 +262,7 @@ def work(image: ImageInfo, options: Options, limits: DecodeLimits) -> tuple[Rend
     rendered = render(data, image.etag, options.widths, options.webp, limits)
     for name, content in rendered.files.items():
         write_atomically(cache.rendition(name), content)
-    _keep_original(image, data, rendered.plan, options, cache)
+    _keep_original(image, rendered.plan, options, cache, blobs, data)
     return rendered.plan, rendered.has_alpha
 
 
@@ -292,10 +292,22 @@ def _original_wanted(
 
 
 def _keep_original(
-    image: ImageInfo, data: bytes, rendition_plan: RenditionPlan, options: Options, cache: Cache
+    image: ImageInfo,
+    rendition_plan: RenditionPlan,
+    options: Options,
+    cache: Cache,
+    blobs: BlobStore,
+    data: bytes | None = None,
 ) -> None:
-    if options.needs_original(image, rendition_plan) and not cache.original(image.etag).is_file():
-        write_atomically(cache.original(image.etag), data)
+    """The original in the cache: another name for the stored file where the store can give one (then readable by
+    all, as the site's files are: these bytes are published), else the bytes written (read when not at hand)."""
+    target = cache.original(image.etag)
+    if not options.needs_original(image, rendition_plan) or target.is_file():
+        return
+    if blobs.link(image.etag, target):
+        os.chmod(target, SITE_FILE_MODE)
+    else:
+        write_atomically(target, data if data is not None else read_blob(blobs, image.etag))
 
 
 def render_images(
@@ -333,7 +345,7 @@ def render_images(
         if _original_wanted(image, known, options, cache, published):  # made public, say: nothing to decode
             store = store or blobs()
             try:
-                _keep_original(image, read_blob(store, image.etag), known, options, cache)
+                _keep_original(image, known, options, cache, store)
             except errors.GalleryError as exc:
                 report.failures.append((image, f"its bytes cannot be read ({exc.message})"))
                 continue

@@ -261,6 +261,12 @@ class BlobStore(Protocol):
         hand out one (then the app streams the bytes itself)."""
         ...
 
+    def link(self, etag: str, target: Path) -> bool:
+        """Give the stored bytes a second name at `target` (the static site's copy of an original): a hard link,
+        where the store is a folder on the same file system. False where it cannot (S3, another file system): the
+        caller writes the bytes. Raises `NotFound`."""
+        ...
+
 
 class SiteBucket(Protocol):
     """Where a built static site is published (an S3 bucket behind a CDN). Keys are site paths ("index.html",

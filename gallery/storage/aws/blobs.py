@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, cast
 
 from gallery.domain import errors
@@ -65,6 +66,9 @@ class S3BlobStore:
     def remove_leftovers(self, before: float) -> int:
         """An S3 put is whole or absent: nothing is ever half-written."""
         return 0
+
+    def link(self, etag: str, target: Path) -> bool:
+        return False  # no file to name twice: the caller writes the bytes it read
 
     def download_url(self, etag: str, headers: Mapping[str, str], expires_in: int) -> str | None:
         params = {"Bucket": self.bucket, "Key": self.key(etag)}
