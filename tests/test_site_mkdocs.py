@@ -9,15 +9,18 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
 from gallery.domain.model import ImageInfo
+from tests.browser import audit, screenshot, static_server
 from tests.conftest import Seed
 
 MKDOCS = Path(sys.executable).parent / "mkdocs"
-THEMES = {"mkdocs": 'class="navbar', "readthedocs": 'class="wy-nav-side'}  # a mark each theme's pages carry
+# A mark each theme's pages carry. Material for MkDocs is a dev dependency (it installs from PyPI everywhere CI runs).
+THEMES = {"mkdocs": 'class="navbar', "readthedocs": 'class="wy-nav-side', "material": 'class="md-container'}
 
 
 def project(folder: Path, theme: str, gallery: str, extra: str = "") -> Path:
@@ -99,6 +102,7 @@ def test_the_gallery_joins_a_users_site_in_their_theme(
     for shown in (out / "gallery").rglob("index.html"):
         assert broken_links(out, shown) == [], shown
     assert (out / "gallery" / "gallery.json").is_file()
+    assert (out / "gallery" / "assets" / "gallery-img.js").is_file()  # what the web component's snippet loads
     assert not (out / "gallery" / "manage").exists()  # the management app is not another site's
     assert not (out / "gallery" / "images" / uploaded["private"].id).exists()
     # Search (beside us) indexed the gallery's pages as well as theirs.
@@ -142,3 +146,35 @@ def test_a_misconfiguration_is_one_line(tmp_path: Path, env: dict[str, str], opt
     errors = [line for line in done.stderr.splitlines() if line.startswith("ERROR")]
     assert len(errors) == 1, done.stderr
     assert message in errors[0]
+
+
+@pytest.mark.parametrize("theme", sorted(THEMES))
+def test_in_each_theme_the_cards_are_a_grid_a_person_can_read(
+    tmp_path: Path, env: dict[str, str], uploaded: dict[str, ImageInfo], seed: Seed, browser: Any, theme: str
+) -> None:
+    """Documentation themes style lists their own way (Material's lists are not grids, Read the Docs bullets them):
+    the gallery's cards still sit side by side, without bullets, every one visible and readable, in Chromium."""
+    folder = project(
+        tmp_path / theme, theme, f"  - gallery:\n      tenant: {seed.tenants['A'].name}\n      system: true\n"
+    )
+    (folder / "docs" / "index.md").write_text("# Handbook\n")
+    done = mkdocs_build(folder, env)
+    assert done.returncode == 0, done.stderr
+    # Reduced motion: the mkdocs theme scrolls smoothly otherwise, and a button scrolled to is checked mid-way.
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, reduced_motion="reduce")
+    with static_server(folder / "out") as url:
+        page.goto(f"{url}/gallery/")
+        cards = page.locator("#cards .card")
+        assert cards.count() == 5  # the tenant's public images and the system's
+        tops = [box["y"] for box in (cards.nth(i).bounding_box() for i in range(3)) if box]
+        assert len(tops) == 3
+        assert max(tops) - min(tops) < 1  # three side by side at 1280 px
+        assert cards.first.evaluate("e => getComputedStyle(e).listStyleType") == "none"
+        assert audit(page.locator(".gallery-page")) == []
+        screenshot(page, f"mkdocs-theme-{theme}-index")
+        page.locator("#cards .card a").first.click()
+        page.wait_for_url("**/gallery/images/**")
+        assert page.locator(".gallery-page h1").is_visible()
+        assert audit(page.locator(".gallery-page")) == []
+        screenshot(page, f"mkdocs-theme-{theme}-image")
+    page.close()

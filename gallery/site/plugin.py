@@ -33,7 +33,7 @@ from gallery.wiring import Gallery
 
 log = get_plugin_logger(__name__)
 # The theme's files the gallery's pages use (the management app and Swagger UI are not part of another site).
-ASSETS = ("assets/gallery-pages.css", "assets/gallery.js", "assets/lib/")
+ASSETS = ("assets/gallery-pages.css", "assets/gallery.js", "assets/gallery-img.js", "assets/lib/")
 
 
 class GalleryConfig(base.Config):  # type: ignore[no-untyped-call]
