@@ -32,7 +32,7 @@ NODE_BIN   := node_modules/.bin
 LAMBDA_VENV := .venv-lambda
 STAGE       ?= dev
 
-.PHONY: serve test test-aws lint bench package deploy destroy admin vendor clean
+.PHONY: serve test test-fast test-aws lint bench package deploy destroy admin vendor clean
 
 # `make deploy STAGE=dev [SITE_TENANT=Acme]`, `make destroy STAGE=dev [WITH_DATA=1]`, `make admin STAGE=dev
 # EMAIL=you@example.com`: AWS credentials and region as boto3 finds them (AWS_PROFILE, AWS_DEFAULT_REGION…).
@@ -82,6 +82,11 @@ test: lint $(CHROMIUM) package
 	node --test tests/js/
 	$(BIN)/pytest
 	GALLERY_TEST_BACKEND=aws $(BIN)/pytest $(AWS_SUITES)
+
+# The quick loop while working: no browser, no server, no process, no AWS emulation (tests/conftest.py says which
+# tests are slow); under a minute. `make test` runs everything.
+test-fast: $(STAMP)
+	$(BIN)/pytest -q -m "not slow"
 
 test-aws: $(STAMP)
 	GALLERY_TEST_BACKEND=aws $(BIN)/pytest $(AWS_SUITES)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import inspect
 import json
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -181,9 +182,23 @@ def backend_env(request: pytest.FixtureRequest) -> dict[str, str]:
     return {**AWS_ENV, **{by_field[name]: value for name, value in overrides.items()}}
 
 
+@pytest.fixture(scope="session")
+def seeded_folder(tmp_path_factory: pytest.TempPathFactory, seed: Seed) -> Path:
+    """A data folder on the embedded default holding the seeded catalog, made once: each test gets a copy (a
+    file copy costs a fraction of making the schema and the accounts again)."""
+    folder = tmp_path_factory.mktemp("seeded") / "data"
+    storage = open_storage(make_settings(folder))
+    seed.store(storage.catalog)
+    storage.close()
+    return folder
+
+
 @pytest.fixture
-def settings(data_dir: Path, backend_overrides: dict[str, str], seed: Seed) -> Settings:
+def settings(data_dir: Path, backend_overrides: dict[str, str], seed: Seed, request: pytest.FixtureRequest) -> Settings:
     settings = make_settings(data_dir, **backend_overrides)
+    if settings.backend == "local":
+        shutil.copytree(request.getfixturevalue("seeded_folder"), data_dir)
+        return settings
     storage = open_storage(settings)
     seed.store(storage.catalog)
     storage.close()
@@ -250,17 +265,27 @@ def other(actors: dict[str, Actor]) -> Actor:
     return actors["other"]
 
 
-# `make test-fast` runs what needs no browser, no server and no process of its own (`-m "not slow"`): a test is slow
-# when it uses the browser or the moto server, or when its own body starts a server or a process.
+# `make test-fast` runs what needs no browser, no server, no process and no AWS emulation of its own, in under a
+# minute (`-m "not slow"`): a test is slow when it uses the browser or the moto server, when it runs on the aws
+# backend, when its own body starts a server or a process, or when its module is one of these (each measures real
+# costs or drives servers and processes through helpers).
 SLOW_FIXTURES = {"browser", "moto_endpoint"}
 SLOW_CALLS = ("live_server(", "static_server(", "start_moto(", "subprocess.", "mkdocs_build(", "ThreadedMotoServer(")
+SLOW_MODULES = {
+    "test_aws_costs", "test_aws_faults", "test_aws_secrets", "test_aws_keys", "test_provision", "test_load",
+    "test_imports", "test_decoding_costs", "test_static_site", "test_site_publisher", "test_site_publish",
+    "test_fresh_process", "test_api_lambda", "test_deploy", "test_deploy_steps", "test_deploy_stack",
+    "test_iam_ledger", "test_archive", "test_tb_rest_client", "test_site_live", "test_wheel", "test_container",
+    "test_makefile", "test_logins", "test_tokens",
+}  # fmt: skip
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         function = getattr(item, "function", None)
         source = inspect.getsource(function) if function is not None else ""
-        module = getattr(item, "module", None)
+        module = item.nodeid.split("::")[0].rsplit("/", 1)[-1].removesuffix(".py")
+        on_aws = "aws" in getattr(getattr(item, "callspec", None), "id", "")
         slow = SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or any(call in source for call in SLOW_CALLS)
-        if slow or getattr(module, "SLOW", False):
+        if slow or on_aws or module in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)

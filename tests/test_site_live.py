@@ -62,10 +62,6 @@ def fingerprints(folder: Path) -> dict[str, str]:
     return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in site_files(folder)}
 
 
-def touched(folder: Path) -> dict[str, int]:
-    return {p.relative_to(folder).as_posix(): p.stat().st_mtime_ns for p in site_files(folder)}
-
-
 def test_the_site_is_a_link_to_a_whole_generation(live: LiveSite, uploaded: dict[str, ImageInfo]) -> None:
     site = live.generations.site
     assert site.is_symlink()
