@@ -16,7 +16,7 @@ RUN useradd --system --uid 10001 --home-dir /data --no-create-home gallery \
 COPY --from=wheel /wheels /wheels
 # Its dependencies at the versions the project pins (requirements/runtime.txt), as the Lambda zips have them.
 RUN wheel="$(ls /wheels/image_gallery-*.whl)" \
-    && pip install --no-cache-dir --constraint /wheels/constraints.txt "${wheel}[site]" \
+    && pip install --no-cache-dir --constraint /wheels/constraints.txt "${wheel}" \
     && rm -rf /wheels
 ENV GALLERY_DATA_DIR=/data \
     PYTHONUNBUFFERED=1

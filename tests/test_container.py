@@ -73,4 +73,4 @@ def test_what_docker_copies_leaves_the_checkouts_environments_out() -> None:
     assert "COPY --from=wheel /wheels /wheels" in whole
     # its dependencies at the versions the project pins, as the Lambda zips have them
     assert "cp requirements/runtime.txt /wheels/constraints.txt" in whole
-    assert '--constraint /wheels/constraints.txt "${wheel}[site]"' in whole
+    assert '--constraint /wheels/constraints.txt "${wheel}"' in whole  # no extras: the product needs no MkDocs

@@ -1,5 +1,5 @@
 """What a user installs: a wheel built by plain `pip wheel` from a clean export of the repository (no make, no npm),
-installed with its `site` extra into a fresh virtual environment, its `gallery` script started from an empty
+installed without extras into a fresh virtual environment (no MkDocs), its `gallery` script started from an empty
 folder. It carries everything the product serves — the API browser's Swagger UI included — and its licence."""
 
 from __future__ import annotations
@@ -96,9 +96,18 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     venv = tmp_path_factory.mktemp("venv") / "env"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     subprocess.run(
-        [str(venv / "bin" / "pip"), "install", "-q", f"{wheel}[site]"], check=True, capture_output=True, timeout=600
+        [str(venv / "bin" / "pip"), "install", "-q", str(wheel)], check=True, capture_output=True, timeout=600
     )
     return venv
+
+
+def test_the_product_needs_no_mkdocs(installed: Path) -> None:
+    """The site builds and serves with the wheel alone: MkDocs comes only with the `site` extra (for the plugin)."""
+    found = subprocess.run(
+        [str(installed / "bin" / "python"), "-c", "import mkdocs"], capture_output=True, text=True, check=False
+    )
+    assert found.returncode == 1
+    assert "No module named 'mkdocs'" in found.stderr
 
 
 def test_the_installed_script_from_an_empty_folder(installed: Path, tmp_path: Path, page: Any) -> None:
