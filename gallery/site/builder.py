@@ -30,15 +30,14 @@ import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 from xml.sax.saxutils import escape
 
 from gallery.domain import errors, site_layout
 from gallery.domain.model import ImageInfo
-from gallery.imaging import DecodeLimits
-from gallery.services.site_source import Selection, SiteChanges
+from gallery.services.site_source import Selection
 from gallery.site import contexts
-from gallery.site.memory import Frame, SiteMemory
+from gallery.site.memory import Frame, ImageSource, SiteMemory
 from gallery.site.paging import index_pages
 from gallery.site.render import (
     BlobOpener,
@@ -59,20 +58,6 @@ log = logging.getLogger("gallery.site")
 
 INDEX_TITLE = "Image gallery"
 SITEMAP = "sitemap.xml"
-
-
-class ImageSource(Protocol):
-    """What a build reads of the catalog (`gallery.services.site_source.SiteSource`)."""
-
-    decode_limits: DecodeLimits
-
-    def candidates(self, selection: Selection) -> Any: ...
-
-    def cursor(self) -> int | None: ...
-
-    def changes(self, selection: Selection, cursor: int) -> SiteChanges | None: ...
-
-    def record_alpha(self, learnt: dict[str, bool], images: Any) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -187,7 +172,7 @@ class SiteBuilder:
         frame = Frame(
             options.selection, options.files, self.cache.root, options.api_url, options.site_url, options.page_size
         )
-        pending = memory.read(self.source, frame)  # type: ignore[arg-type]
+        pending = memory.read(self.source, frame)
         report = render_images(
             pending,
             self.blobs,

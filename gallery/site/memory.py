@@ -13,15 +13,31 @@ from __future__ import annotations
 import bisect
 import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from gallery.domain import site_layout
 from gallery.domain.model import ImageInfo
-from gallery.services.site_source import Selection, SiteSource, shown
+from gallery.imaging import DecodeLimits
+from gallery.services.site_source import Selection, SiteChanges, shown
 from gallery.site import contexts
 from gallery.site.render import Item, Options, Report, placements
+
+
+class ImageSource(Protocol):
+    """What a build reads of the catalog (`gallery.services.site_source.SiteSource`)."""
+
+    decode_limits: DecodeLimits
+
+    def candidates(self, selection: Selection) -> Iterator[ImageInfo]: ...
+
+    def cursor(self) -> int | None: ...
+
+    def changes(self, selection: Selection, cursor: int) -> SiteChanges | None: ...
+
+    def record_alpha(self, learnt: dict[str, bool], images: Iterable[ImageInfo]) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -122,7 +138,7 @@ class SiteMemory:
     def forget(self) -> None:
         self.__dict__.update(SiteMemory().__dict__)
 
-    def read(self, source: SiteSource, frame: Frame) -> list[ImageInfo]:
+    def read(self, source: ImageSource, frame: Frame) -> list[ImageInfo]:
         """Catch up with the catalog; returns the images to plan and render: those changed since the last build
         (and those it could not render), or all of them."""
         changes = None
