@@ -4,6 +4,8 @@ folder. It carries everything the product serves — the API browser's Swagger U
 
 from __future__ import annotations
 
+import base64
+import json
 import subprocess
 import sys
 import tarfile
@@ -16,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from tests.helpers import png
 from tests.live import free_port, sign_in, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -235,3 +238,35 @@ def _upload(url: str, headers: dict[str, str], data: bytes) -> dict[str, str]:
     with urllib.request.urlopen(request, timeout=30) as answer:
         found: dict[str, str] = json.loads(answer.read())
     return found
+
+
+def test_the_plugin_runs_unchanged_under_properdocs(installed: Path, tmp_path: Path) -> None:
+    """ProperDocs, the maintained fork of MkDocs 1.x, builds a project with the gallery plugin as it is, with no
+    MkDocs installed (it maps `mkdocs.*` imports to its own): the installed wheel, one image imported with the
+    installed `gallery` command, `properdocs build` from the project's folder."""
+    pip = [str(installed / "bin" / "pip"), "install", "-q", "properdocs>=1.6,<2"]
+    subprocess.run(pip, check=True, capture_output=True, timeout=600)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "LANG": "C.UTF-8", "GALLERY_DATA_DIR": str(tmp_path / "d")}
+    export = {"title": "Dot", "fileName": "dot.png", "public": True, "data": base64.b64encode(png(40, 30)).decode()}
+    (tmp_path / "dot.json").write_text(json.dumps(export))  # a ThingsBoard export file
+    imported = subprocess.run(
+        [str(installed / "bin" / "gallery"), "import", str(tmp_path / "dot.json"), "--system"],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert imported.returncode == 0, imported.stderr
+    project = tmp_path / "project"
+    (project / "docs").mkdir(parents=True)
+    (project / "docs" / "index.md").write_text("# Handbook\n")
+    (project / "mkdocs.yml").write_text(
+        "site_name: Handbook\ntheme:\n  name: gallery\nplugins:\n  - search\n  - gallery:\n      system: true\n"
+    )
+    assert subprocess.run([str(installed / "bin" / "python"), "-c", "import mkdocs"], check=False).returncode == 1
+    done = subprocess.run(
+        [str(installed / "bin" / "properdocs"), "build", "--site-dir", "out"],
+        env=env, cwd=project, capture_output=True, text=True, timeout=180, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    index = (project / "out" / "gallery" / "index.html").read_text()
+    assert '<span class="name">Dot</span>' in index
+    assert list((project / "out" / "gallery" / "r").glob("*.webp"))
