@@ -155,6 +155,11 @@ class SiteContent:
     search_index: bytes  # `gallery.json`
     theme: bytes  # what every page is made with besides its data
 
+    @property
+    def search_version(self) -> bytes:
+        """`gallery-version.json`: a few bytes an open index page asks for to learn that `gallery.json` moved."""
+        return json.dumps(hashlib.sha256(self.search_index).hexdigest()[:16]).encode()
+
 
 class SiteBuilder:
     def __init__(
@@ -271,8 +276,7 @@ class SiteBuilder:
         writer = _Writer(out, self, content, memory, run)
         writer.place_files()
         writer.write(site_layout.SEARCH_INDEX, content.search_index)
-        version = json.dumps(hashlib.sha256(content.search_index).hexdigest()[:16]).encode()
-        writer.write(site_layout.SEARCH_VERSION, version)
+        writer.write(site_layout.SEARCH_VERSION, content.search_version)
         writer.pages()
         if self.options.apps:
             writer.apps()

@@ -9,9 +9,7 @@ when `nav: true`; the per-image pages never do. MkDocs writes everything, as it 
 
 from __future__ import annotations
 
-import hashlib
 import html
-import json
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -101,8 +99,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
             inclusion = InclusionLevel.INCLUDED if listed else InclusionLevel.NOT_IN_NAV
             files.append(File.generated(config, src, content="", inclusion=inclusion))
             self.pages[src] = page
-        version = json.dumps(hashlib.sha256(content.search_index).hexdigest()[:16]).encode()
-        generated = {site_layout.SEARCH_INDEX: content.search_index, site_layout.SEARCH_VERSION: version}
+        generated = {site_layout.SEARCH_INDEX: content.search_index, site_layout.SEARCH_VERSION: content.search_version}
         for relative, data in generated.items():
             files.append(File.generated(config, self.prefix + relative, content=data))
         cached = {relative: self.builder.cache.root / source for relative, source in content.placed.items()}
