@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -178,3 +179,17 @@ def test_in_each_theme_the_cards_are_a_grid_a_person_can_read(
         assert audit(page.locator(".gallery-page")) == []
         screenshot(page, f"mkdocs-theme-{theme}-image")
     page.close()
+
+
+def test_the_repositorys_example_project_builds(
+    tmp_path: Path, env: dict[str, str], uploaded: dict[str, ImageInfo]
+) -> None:
+    """`site/` in this repository is the README's example of an MkDocs project with the gallery in it."""
+    example = Path(__file__).resolve().parent.parent / "site"
+    shutil.copytree(example, tmp_path / "site")
+    done = mkdocs_build(tmp_path / "site", env)
+    assert done.returncode == 0, done.stderr
+    out = tmp_path / "site" / "out"
+    assert 'href="gallery/"' in (out / "index.html").read_text()  # its own page links the gallery
+    assert "System image" in (out / "gallery" / "index.html").read_text()
+    assert (out / "gallery" / "images" / uploaded["system"].id / "index.html").is_file()
