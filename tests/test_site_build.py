@@ -4,6 +4,7 @@ incremental rebuilds, removals, bad images."""
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 import os
 import pickle
@@ -439,3 +440,24 @@ def test_an_upgrade_renders_again_exactly_the_pages_it_changes(
     after = inodes(site)
     assert {p for p in after if after[p] != before.get(p)} == image_pages  # the index's cards have no `sizes`
     assert 'sizes="90vw"' in page(site, uploaded["photo"])
+
+
+def test_a_site_url_gives_a_sitemap_absolute_snippets_and_a_404_that_works_at_any_depth(
+    tmp_path: Path, env: dict[str, str], uploaded: dict[str, ImageInfo], seed: Seed
+) -> None:
+    out = tmp_path / "published"
+    code, output = build(out, "--tenant", seed.tenants["A"].name, "--system", "--site-url", "https://img.example/pics/")
+    assert code == 0, output
+    sitemap = (out / "sitemap.xml").read_text()
+    photo = uploaded["photo"]
+    assert f"<loc>https://img.example/pics/images/{photo.id}/</loc>" in sitemap
+    assert "<loc>https://img.example/pics/</loc>" in sitemap
+    assert gzip.decompress((out / "sitemap.xml.gz").read_bytes()).decode() == sitemap
+    assert uploaded["private"].id not in sitemap
+    # The API is at the site's origin, not under its path; the site's own files are under the path.
+    assert f"https://img.example/api/images/public/{photo.public_key}" in page(out, photo)
+    assert "https://img.example/pics/r/" in page(out, photo)
+    # A 404 is served for any missing path, so its links are root-absolute (MkDocs made them `//assets/…`).
+    missing = (out / "404.html").read_text()
+    assert 'href="/pics/assets/gallery.css"' in missing
+    assert "//assets" not in missing
