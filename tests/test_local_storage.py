@@ -14,7 +14,7 @@ import pytest
 from gallery.config import Settings
 from gallery.domain import errors
 from gallery.domain.model import SYSTEM_TENANT_ID, Dashboard, PageQuery, Tenant, TenantProfile
-from gallery.storage.files import TEMPORARY_PREFIX, write_atomically
+from gallery.files import TEMPORARY_PREFIX, write_atomically
 from gallery.storage.local import open_local
 from gallery.storage.local.accounts import SqliteAccounts
 from gallery.storage.local.auth import SqliteAuthStore

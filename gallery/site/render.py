@@ -10,11 +10,10 @@ files.
 
 from __future__ import annotations
 
-import contextlib
 import functools
+import io
 import multiprocessing
 import os
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -26,6 +25,7 @@ from typing import Protocol
 
 from PIL import _imaging as pillow_core
 
+from gallery import files
 from gallery.domain import errors, site_layout
 from gallery.domain.model import ImageInfo
 from gallery.domain.serving import extension_for
@@ -145,20 +145,11 @@ def _keep_only(folder: Path, names: set[str]) -> None:
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    """Whole or not at all: a build stopped midway leaves no half file to publish (a new file renamed into place).
-    Not fsynced: all of it can be made again (a power cut costs a re-render, not a picture). Readable by all, as a
-    site's files are (a web server in front of the folder may run as another user)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.chmod(temporary, SITE_FILE_MODE)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
+    """Whole or not at all: a build stopped midway leaves no half file to publish. Not fsynced: all of it can be
+    made again (a power cut costs a re-render, not a picture). Readable by all, as a site's files are (a web server
+    in front of the folder may run as another user)."""
+    files.write_atomically(path, io.BytesIO(data), len(data), durable=False)
+    os.chmod(path, SITE_FILE_MODE)
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from gallery.cli import main
 from gallery.config import Settings
-from gallery.storage.files import TEMPORARY_PREFIX
+from gallery.files import TEMPORARY_PREFIX
 from gallery.wiring import Gallery
 from tests import test_archive
 from tests.conftest import JWT_SECRET

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from gallery.domain import errors
-from gallery.storage.files import remove_leftovers, write_atomically
+from gallery.files import remove_leftovers, write_atomically
 
 _ETAG = re.compile(r"^[0-9a-f]{64}$")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import IO
 
 from gallery.domain import errors
-from gallery.storage.files import remove_leftovers, write_atomically
+from gallery.files import remove_leftovers, write_atomically
 from gallery.storage.staging_names import checked_staging_name, is_staging_name, nothing_staged
 
 

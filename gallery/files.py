@@ -1,7 +1,8 @@
 """Files written whole or not at all, for every file the local backend writes (blobs, staged uploads) and for the
-static site's build cache: a temporary file in the target's folder, fsync, then a rename over the target, so a
-reader never sees half a file and a crash leaves only a temporary file, which `remove_leftovers` sweeps later.
-Not a backend: the site's build writes through it too, on whichever backend the catalog is."""
+static site's files and its build cache: a temporary file in the target's folder, fsync, then a rename over the
+target, so a reader never sees half a file and a crash leaves only a temporary file, which `remove_leftovers` sweeps
+later. A layer of its own below storage and the site, not a backend: the site writes through it on whichever backend
+the catalog is."""
 
 from __future__ import annotations
 
