@@ -140,8 +140,7 @@ def _build_and_publish(gallery: Gallery, settings: Settings, reason: str, select
         state = builder.build(out, BuildRun(workers=1, published=published))
         for image, why in state.failures:
             log.error("Skipped %s (%s): %s", image.title, image.resource_key, why)
-        if state.unplaced:
-            raise errors.GalleryError(f"Some files could not be written: {'; '.join(state.unplaced)}")
+        state.placed()
         plan = publish(out, bucket, keep=frozenset(state.kept), remote=remote)
     finally:
         shutil.rmtree(out, ignore_errors=True)

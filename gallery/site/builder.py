@@ -117,6 +117,13 @@ class SiteState:
     def complete(self) -> bool:
         return not self.failures and not self.unplaced
 
+    def placed(self) -> SiteState:
+        """Itself, when every file was written; raises when the disk refused one: the output is not a whole site
+        (images that could not be rendered are reported, and leave a whole site without them)."""
+        if self.unplaced:
+            raise errors.GalleryError(f"Some files could not be written: {'; '.join(self.unplaced)}")
+        return self
+
     def summary(self) -> str:
         text = f"{self.images} image(s), {self.rendered} rendered, {len(self.failures)} failed"
         text += "".join(f"\n  {i.title} ({i.resource_key}): {why}" for i, why in self.failures)

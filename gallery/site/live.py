@@ -235,9 +235,7 @@ class LiveSite:
             )
             fresh = self.generations.prepare()
             try:
-                state = self.builder.build(fresh, run)
-                if state.unplaced:
-                    raise errors.GalleryError(f"Some files could not be written: {'; '.join(state.unplaced)}")
+                state = self.builder.build(fresh, run).placed()
             except Exception as exc:  # a bug must not end the thread that keeps the site current
                 self.generations.discard(fresh)
                 self.memory.forget()
