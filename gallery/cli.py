@@ -18,6 +18,7 @@ import click
 from gallery.domain import errors
 from gallery.domain.access import Principal
 from gallery.domain.model import MAX_BYTES, NULL_UUID, SYSTEM_TENANT_ID, Authority, FileLimits
+from gallery.site.templates import SITE_NAME
 from gallery.web.server import DEFAULT_THREADS, create_server
 from gallery.wiring import Gallery
 
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 P = ParamSpec("P")
 R = TypeVar("R")
+FOLDER = click.Path(file_okay=False, path_type=Path)  # a folder's path (made if missing), never a file's
 
 
 def _reported(command: Callable[P, R]) -> Callable[P, R]:
@@ -201,23 +203,23 @@ def create_user(email: str, password: str, role: str, tenant: str | None) -> Non
 @click.option(
     "--out",
     default=None,
-    type=click.Path(file_okay=False, path_type=Path),
+    type=FOLDER,
     help="Where the site goes (default: GALLERY_SITE_DIR, which `gallery serve` serves).",
 )
 @click.option("--clean", is_flag=True, help="Render every page again instead of only those whose inputs changed.")
 @click.option(
     "--cache",
     default=None,
-    type=click.Path(file_okay=False, path_type=Path),
+    type=FOLDER,
     help="Rendition cache (default: site-cache in the data dir).",
 )
 @click.option(
     "--templates",
     default=None,
-    type=click.Path(file_okay=False, path_type=Path),
+    type=FOLDER,
     help="A folder of templates that override the packaged theme's (e.g. gallery/image.html, main.html).",
 )
-@click.option("--site-name", default="Image Gallery", show_default=True, help="The site's name, in every title.")
+@click.option("--site-name", default=SITE_NAME, show_default=True, help="The site's name, in every title.")
 @click.option("--site-url", default="", help="Where the site is published: snippets get absolute URLs, and a sitemap.")
 @click.option("--api-url", default="", help="The API's origin when not the site's: public links and /manage/ use it.")
 @click.option("--page-size", default=48, show_default=True, type=click.IntRange(1, 10_000), help="Cards per page.")
@@ -273,7 +275,7 @@ def _open_catalog() -> Gallery:
 @click.option(
     "--site",
     default=None,
-    type=click.Path(file_okay=False, path_type=Path),
+    type=FOLDER,
     help="The built site (default: GALLERY_SITE_DIR, where `gallery build` puts it).",
 )
 @_reported
