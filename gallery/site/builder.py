@@ -31,6 +31,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
 from gallery.domain import errors, site_layout
@@ -428,8 +429,7 @@ class _Writer:
 
 def _path_of(url: str) -> str:
     """The path of a URL without its trailing slash ("https://x.example/pics/" → "/pics"; "" → "")."""
-    after_host = url.split("://", 1)[-1]
-    return ("/" + after_host.split("/", 1)[1]).rstrip("/") if "/" in after_host else ""
+    return urlsplit(url).path.rstrip("/")
 
 
 class _Manifest:

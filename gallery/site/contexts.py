@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from gallery.domain import formats, site_layout
 from gallery.domain.embed import EmbedContext, Snippet, attribute, snippets
@@ -24,8 +25,8 @@ SIZES = "(max-width: 700px) 100vw, 640px"
 def origin(url: str) -> str:
     """Where the API is when no api_url names it: the site's origin ("https://x.example/pics" → "https://x.example";
     "" or a path alone → "", root-relative)."""
-    scheme, _, rest = url.partition("://")
-    return f"{scheme}://{rest.split('/', 1)[0]}" if rest else ""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
 
 
 def _srcset(renditions: tuple[Rendition, ...], root: str) -> str:
