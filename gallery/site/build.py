@@ -44,6 +44,8 @@ def build_once(builder: SiteBuilder, out: Path, run: BuildRun, *, clean: bool = 
         (out / site_layout.PAGES_MANIFEST).unlink(missing_ok=True)
     try:
         state = builder.build(out, run)
+    except errors.InsufficientStorage:
+        raise  # the output's disk, not the catalog: it says so itself
     except errors.GalleryError as exc:
         raise type(exc)(f"Cannot read the catalog: {exc.message}") from exc
     if not state.complete:
