@@ -112,6 +112,9 @@ def image(
     created: int = 1,
     sub_type: SubType = SubType.IMAGE,
     public_key: str | None = None,
+    tags: tuple[str, ...] = (),
+    alt_text: str = "",
+    description: str = "",
 ) -> ImageInfo:
     payload = data if data is not None else key.encode()
     original = descriptor(payload)
@@ -128,4 +131,7 @@ def image(
         preview=original,
         created_time=created,
         updated_time=created,
+        tags=tags,
+        alt_text=alt_text,
+        description=description,
     )

@@ -25,6 +25,9 @@ def test_export_shape(client: FlaskClient, admin: Actor) -> None:
         "public": True,
         "mediaType": "image/png",
         "data": base64.b64encode(data).decode(),
+        "altText": "",
+        "description": "",
+        "tags": [],
     }
 
 

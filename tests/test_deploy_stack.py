@@ -17,6 +17,7 @@ from gallery.config import Settings
 from gallery.demo import as_principal
 from gallery.domain.model import Authority
 from gallery.domain.serving import site_headers
+from gallery.services.images import InfoChange
 from gallery.storage.aws import keys
 from gallery.storage.aws.provision import provision
 from gallery.wiring import Gallery
@@ -140,7 +141,7 @@ def written(tmp_path: Path) -> Iterator[list[dict[str, Any]]]:
         gallery.images.upload(admin, "one.png", png(20, 20), "One", None)
         from gallery.domain.model import Scope
 
-        gallery.images.rename(admin, Scope.TENANT, "one.png", "Uno")
+        gallery.images.update_info(admin, Scope.TENANT, "one.png", InfoChange(title="Uno"))
         gallery.images.delete(admin, Scope.TENANT, "one.png", force=True)
         streams = boto3.client("dynamodbstreams")
         shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]

@@ -13,7 +13,7 @@ import pytest
 
 from gallery.config import Settings
 from gallery.domain import errors
-from gallery.domain.model import SYSTEM_TENANT_ID, Dashboard, PageQuery, Tenant, TenantProfile
+from gallery.domain.model import SYSTEM_TENANT_ID, Dashboard, ImageQuery, PageQuery, SubType, Tenant, TenantProfile
 from gallery.files import TEMPORARY_PREFIX, write_atomically
 from gallery.storage.local import open_local
 from gallery.storage.local.accounts import SqliteAccounts
@@ -108,6 +108,10 @@ INSERT INTO tenants (id, name, profile_id, created_time) VALUES ('t', 'Old', 'p'
 INSERT INTO users (id, email, authority, tenant_id, customer_id, password_hash, created_time)
     VALUES ('u', 'old@example.com', 'TENANT_ADMIN', 't', 'c', 'hash', 1);
 INSERT INTO login_failures VALUES ('old@example.com', 2, 5.0);
+-- The index of titles alone that the index of every searchable text replaced.
+CREATE VIRTUAL TABLE image_titles USING fts5(title, content = 'images', content_rowid = 'rowid', tokenize = 'trigram');
+CREATE TRIGGER image_titles_added AFTER INSERT ON images
+BEGIN INSERT INTO image_titles (rowid, title) VALUES (new.rowid, new.title); END;
 """
 
 
@@ -127,7 +131,15 @@ def test_an_older_file_gains_the_new_columns_tables_and_registry_on_open(tmp_pat
     old_image = storage.catalog.get_image("t", "old.png")
     assert old_image is not None
     assert old_image.has_alpha is None  # not known for an image stored before it was recorded
-    storage.catalog.insert_image(image("t", "a.png", public_key="k" * 32), 0)
+    assert (old_image.alt_text, old_image.description, old_image.tags) == ("", "", ())
+    storage.catalog.insert_image(image("t", "a.png", public_key="k" * 32, tags=("older",)), 0)
+    for needle in ("old", "OL"):  # through the new index, and scanned
+        found = storage.catalog.list_images(ImageQuery("t"), PageQuery(10, 0, text_search=needle)).data
+        assert sorted(i.resource_key for i in found) == ["a.png", "old.png"]
+    assert storage.catalog.tag_counts("t", SubType.IMAGE) == {"older": 1}
+    tables = {row[0] for row in sqlite3.connect(path).execute("SELECT name FROM sqlite_master")}
+    assert "image_titles" not in tables
+    assert "image_titles_added" not in tables
     storage.close()
 
     # An image row written before the public-key registry existed is registered to its tenant on the next open.

@@ -22,6 +22,7 @@ from gallery.cli import main
 from gallery.demo import as_principal
 from gallery.domain.model import ImageInfo, Scope
 from gallery.domain.serving import extension_for
+from gallery.services.images import InfoChange
 from gallery.site import render as render_module
 from gallery.site.build import builder_for, selection_for
 from gallery.site.builder import SiteOptions
@@ -233,7 +234,9 @@ def test_a_rebuild_renders_exactly_the_pages_whose_inputs_changed_or_that_are_go
 
     before, _ = rebuild()
     photo = uploaded["photo"]
-    gallery.images.rename(as_principal(seed.users["admin"]), Scope.TENANT, photo.resource_key, "Dusk")
+    gallery.images.update_info(
+        as_principal(seed.users["admin"]), Scope.TENANT, photo.resource_key, InfoChange(title="Dusk")
+    )
     after, _ = rebuild()
     changed = {p.relative_to(site).as_posix() for p in before if after[p] != before[p]}
     assert changed == {f"images/{photo.id}/index.html", "index.html"}

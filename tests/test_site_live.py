@@ -21,6 +21,7 @@ import pytest
 
 from gallery.demo import as_principal
 from gallery.domain.model import ImageInfo, Scope
+from gallery.services.images import InfoChange
 from gallery.site.build import builder_for, selection_for
 from gallery.site.builder import SiteBuilder, SiteOptions, SiteState
 from gallery.site.live import SHARED, Generations, LiveSite
@@ -96,7 +97,7 @@ def test_a_rename_renders_nothing_and_a_delete_takes_its_files_away(
 ) -> None:
     admin = as_principal(seed.users["admin"])
     logo = uploaded["logo"]
-    gallery.images.rename(admin, Scope.TENANT, logo.resource_key, "Logo, renamed")
+    gallery.images.update_info(admin, Scope.TENANT, logo.resource_key, InfoChange(title="Logo, renamed"))
     renamed = live.rebuild()
     assert renamed.state is not None
     assert renamed.state.rendered == 0
@@ -145,17 +146,20 @@ def test_a_build_from_memory_makes_the_site_a_build_from_nothing_makes(
     def bytes_back_and_another_change() -> None:
         for etag, data in unreadable.items():
             (gallery.settings.data_dir / "blobs" / etag[:2] / etag[2:4] / etag).write_bytes(data)
-        images.rename(admin, Scope.TENANT, "photo.jpg", "Photo, renamed")
+        images.update_info(admin, Scope.TENANT, "photo.jpg", InfoChange(title="Photo, renamed"))
 
     changes: list[tuple[str, Callable[[], object]]] = [
         ("upload", lambda: images.upload(admin, "new.png", png(90, 60, (200, 20, 20)), "New one", None)),
-        ("rename", lambda: images.rename(admin, Scope.TENANT, "new.png", "New one, renamed")),
+        ("rename", lambda: images.update_info(admin, Scope.TENANT, "new.png", InfoChange(title="New one, renamed"))),
         ("system image under a tenant key", lambda: images.upload(sysadmin, "new.png", png(70, 50), "Sys", None)),
         ("the tenant image that shadows it deleted", lambda: images.delete(admin, Scope.TENANT, "new.png", True)),
         ("made private", lambda: images.set_public(admin, Scope.TENANT, "logo.png", False)),
         ("made public", lambda: images.set_public(admin, Scope.TENANT, "private.png", True)),
         ("new bytes in place", lambda: images.update_bytes(admin, Scope.TENANT, "photo.jpg", "p.png", png(64, 48))),
-        ("a system image renamed", lambda: images.rename(sysadmin, Scope.SYSTEM, "system.png", "System, renamed")),
+        (
+            "a system image renamed",
+            lambda: images.update_info(sysadmin, Scope.SYSTEM, "system.png", InfoChange(title="System, renamed")),
+        ),
         ("a tenant image over a system image's key", lambda: images.upload(admin, "system.png", png(5, 5), "M", None)),
         ("another tenant's upload", lambda: images.upload(other, "b.png", png(9, 9), "B", None)),
         ("deleted", lambda: images.delete(admin, Scope.TENANT, "spinner.gif", True)),
@@ -202,7 +206,7 @@ def test_after_a_failed_build_or_another_process_build_the_memory_is_not_trusted
 
         patched.setattr(builder_module, "_place", refused)
         assert live.rebuild().state is None
-    gallery.images.rename(admin, Scope.TENANT, "logo.png", "Logo, again")
+    gallery.images.update_info(admin, Scope.TENANT, "logo.png", InfoChange(title="Logo, again"))
     assert live.rebuild().state is not None
     assert live.memory.dirty is None  # read everything
     same_as_built_from_nothing(live, tmp_path, "after a failed build")
@@ -214,7 +218,7 @@ def test_after_a_failed_build_or_another_process_build_the_memory_is_not_trusted
     assert live.rebuild().state is not None
     assert live.memory.dirty is None
     same_as_built_from_nothing(live, tmp_path, "after another process built")
-    gallery.images.rename(admin, Scope.TENANT, "logo.png", "Logo, once more")
+    gallery.images.update_info(admin, Scope.TENANT, "logo.png", InfoChange(title="Logo, once more"))
     assert live.rebuild().state is not None
     assert live.memory.dirty is not None  # its own site again: by memory
     same_as_built_from_nothing(live, tmp_path, "by memory again")
@@ -243,7 +247,7 @@ def test_what_a_failed_build_wrote_into_shared_index_pages_does_not_outlive_it(
         images.upload(admin, f"pad-{n}.png", png(11 + n, 11), f"Pad {n}", None)
     assert live.rebuild().state is not None
     builder = live if who == "this process" else LiveSite(live.generations.site, live.builder, live.change_count)
-    images.rename(admin, Scope.TENANT, "photo.jpg", "Renamed in a failed build")
+    images.update_info(admin, Scope.TENANT, "photo.jpg", InfoChange(title="Renamed in a failed build"))
     images.set_public(admin, Scope.TENANT, "private.png", True)
     with monkeypatch.context() as patched:
 
@@ -254,7 +258,7 @@ def test_what_a_failed_build_wrote_into_shared_index_pages_does_not_outlive_it(
         assert builder.rebuild().state is None
     index_pages = [p for p in site_files(live.generations.site.resolve()) if "page" in p.parts]
     assert any("Renamed in a failed build" in p.read_text() for p in index_pages)  # shared: served already
-    images.rename(admin, Scope.TENANT, "photo.jpg", "Sunset & <sea>")  # undone
+    images.update_info(admin, Scope.TENANT, "photo.jpg", InfoChange(title="Sunset & <sea>"))  # undone
     images.set_public(admin, Scope.TENANT, "private.png", False)
     outcome = live.rebuild()
     assert outcome.state is not None, outcome.error
@@ -300,7 +304,7 @@ def test_the_generation_being_served_is_never_written_through(live: LiveSite, ga
     shared_before = {p: (p.stat().st_ino, p.read_bytes()) for p in site_files(old) if p not in before}
     admin = as_principal(seed.users["admin"])
     gallery.images.upload(admin, "another.png", png(60, 40), "Another", None)
-    gallery.images.rename(admin, Scope.TENANT, "logo.png", "Logo again")
+    gallery.images.update_info(admin, Scope.TENANT, "logo.png", InfoChange(title="Logo again"))
     outcome = live.rebuild()
     assert outcome.state is not None
     assert outcome.state.written

@@ -17,6 +17,7 @@ import pytest
 from gallery.config import SETTINGS, Settings
 from gallery.demo import as_principal
 from gallery.domain.model import Authority, ImageInfo, Scope
+from gallery.services.images import InfoChange
 from gallery.site.render import original_path
 from gallery.storage.aws.site_bucket import MANIFEST
 from gallery.wiring import Gallery
@@ -197,7 +198,7 @@ def test_each_change_publishes_exactly_what_it_changed(world: World, lambda_cont
     assert world.site() == after
 
     # a rename renders nothing: its page and the index change, no image file
-    world.gallery.images.rename(world.admin, Scope.TENANT, "first.png", "First, renamed")
+    world.gallery.images.update_info(world.admin, Scope.TENANT, "first.png", InfoChange(title="First, renamed"))
     done = on_stream(lambda_container, world.records())
     assert done["rendered"] == 0
     assert set(done["uploaded"]) == {f"images/{first.id}/index.html"} | INDEX_FILES

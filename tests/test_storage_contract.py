@@ -27,6 +27,7 @@ from gallery.domain.model import (
     TenantProfile,
     User,
 )
+from gallery.storage.aws import keys
 from gallery.storage.aws.catalog import DynamoCatalog
 from gallery.storage.protocols import Storage, read_blob
 from tests.storage_fixtures import backend, image
@@ -234,6 +235,119 @@ def test_title_search_finds_substrings_whatever_their_case(storage: Storage, ten
     assert "Logo light" in found("ogo")
     storage.catalog.delete_image(tenant, "t0.png")
     assert found("ogo") == ["logo dark", "Logo light"]
+
+
+def test_alt_text_description_and_tags_are_kept_and_changed_with_the_row(storage: Storage, tenant: str) -> None:
+    row = image(tenant, "a.png", alt_text="A red pump", description="Line one\nline two", tags=("pump", "red"))
+    storage.catalog.insert_image(row, 0)
+    assert storage.catalog.get_image(tenant, "a.png") == row
+    changed = replace(row, alt_text="", description="", tags=("blue",), version=2)
+    storage.catalog.update_image(changed, 1, 0)
+    assert storage.catalog.get_image(tenant, "a.png") == changed
+    assert next(storage.catalog.every_image(tenant, SubType.IMAGE)) == changed
+
+
+def test_search_matches_title_alt_text_description_and_tags_but_not_across_them(storage: Storage, tenant: str) -> None:
+    rows = [
+        image(tenant, "t.png", title="Boiler room", created=1),
+        image(tenant, "a.png", title="One", alt_text="A BOILER seen from above", created=2),
+        image(tenant, "d.png", title="Two", description="Installed in 2019.\nThe boiler is red.", created=3),
+        image(tenant, "g.png", title="Three", tags=("boiler", "heating"), created=4),
+        image(tenant, "n.png", title="Four", alt_text="heat", tags=("ing",), created=5),
+    ]
+    for row in rows:
+        storage.catalog.insert_image(row, 0)
+
+    def found(needle: str, tags: tuple[str, ...] = ()) -> list[str]:
+        listed = storage.catalog.list_images(ImageQuery(tenant, tags=tags), PageQuery(10, 0, text_search=needle))
+        return [i.resource_key for i in listed.data]
+
+    assert found("boiler") == ["t.png", "a.png", "d.png", "g.png"]
+    assert found("oil") == ["t.png", "a.png", "d.png", "g.png"]  # short needles are scanned: same answers
+    assert found("heating") == ["g.png"]
+    assert found("heating", ("ing",)) == []  # "heat" + "ing" are two fields, not one word
+    assert found("boiler", ("heating",)) == ["g.png"]
+    assert found("red") == ["d.png"]
+
+
+def _listed(storage: Storage, query: ImageQuery, **paging: object) -> tuple[int, list[str]]:
+    """Every page of a list put together, and the total each page gave (all equal)."""
+    seen: list[str] = []
+    totals = set()
+    for size in (2, 3):
+        keys, number = [], 0
+        while True:
+            listed = storage.catalog.list_images(query, PageQuery(size, number, **paging))  # type: ignore[arg-type]
+            totals.add(listed.total_elements)
+            keys += [i.resource_key for i in listed.data]
+            if not listed.has_next:
+                break
+            number += 1
+        seen = seen or keys
+        assert keys == seen
+    assert len(totals) == 1
+    return totals.pop(), seen
+
+
+@pytest.mark.parametrize("with_system", [False, True])
+def test_a_tag_filter_lists_the_images_carrying_every_tag_in_every_order(
+    storage: Storage, tenant: str, with_system: bool
+) -> None:
+    palette = [("pump",), ("pump", "red"), ("red",), (), ("pump", "red", "big"), ("pump",), ("red", "pump")]
+    own = [
+        image(tenant, f"k{n}.png", title=f"{'Bb' if n % 2 else 'aa'} {n}", created=100 + n // 2, tags=tags)
+        for n, tags in enumerate(palette)
+    ]
+    system = [image(SYSTEM_TENANT_ID, f"s{n}.png", created=101 + n, tags=("pump", "red")) for n in range(2)]
+    system.append(image(SYSTEM_TENANT_ID, "k1.png", created=102, tags=("pump", "red")))  # shadowed by the tenant's
+    for row in own + system:
+        storage.catalog.insert_image(row, 0)
+    try:
+        listed = own + (system[:2] if with_system else [])
+        for tags in [("pump",), ("red", "pump"), ("big", "pump"), ("none",), ("pump", "red", "big")]:
+            carrying = [i for i in listed if set(tags) <= set(i.tags)]
+            query = ImageQuery(tenant, include_system=with_system, tags=tags)
+            for prop, key in (("createdTime", lambda i: i.created_time), ("title", lambda i: i.title.casefold())):
+                for order in SortOrder:
+                    expected = sorted(carrying, key=lambda i: (key(i), i.id), reverse=order is SortOrder.DESC)  # type: ignore[no-untyped-call]
+                    total, seen = _listed(storage, query, sort_property=prop, sort_order=order)
+                    assert (total, seen) == (len(expected), [i.resource_key for i in expected]), (tags, prop, order)
+            total, seen = _listed(storage, query, sort_property="fileName")
+            assert (total, seen) == (len(carrying), sorted(i.resource_key for i in carrying))
+    finally:
+        for row in system:
+            storage.catalog.delete_image(SYSTEM_TENANT_ID, row.resource_key)
+
+
+def test_tag_counts_follow_every_write(storage: Storage, tenant: str) -> None:
+    catalog = storage.catalog
+    first = image(tenant, "a.png", tags=("pump", "red"))
+    second = image(tenant, "b.png", tags=("pump",))
+    catalog.insert_image(first, 0)
+    catalog.insert_image(second, 0)
+    assert catalog.tag_counts(tenant, SubType.IMAGE) == {"pump": 2, "red": 1}
+    catalog.update_image(replace(first, tags=("red", "blue"), title="Renamed", version=2), 1, 0)
+    assert catalog.tag_counts(tenant, SubType.IMAGE) == {"blue": 1, "pump": 1, "red": 1}
+    assert _listed(storage, ImageQuery(tenant, tags=("blue", "red")))[1] == ["a.png"]
+    catalog.update_image(replace(second, sub_type=SubType.SCADA_SYMBOL, version=2), 1, 0)
+    assert catalog.tag_counts(tenant, SubType.IMAGE) == {"blue": 1, "red": 1}
+    assert catalog.tag_counts(tenant, SubType.SCADA_SYMBOL) == {"pump": 1}
+    assert _listed(storage, ImageQuery(tenant, SubType.SCADA_SYMBOL, tags=("pump",)))[1] == ["b.png"]
+    assert _listed(storage, ImageQuery(tenant, tags=("pump",))) == (0, [])
+    catalog.delete_image(tenant, "a.png")
+    assert catalog.tag_counts(tenant, SubType.IMAGE) == {}
+    assert _listed(storage, ImageQuery(tenant, tags=("red",))) == (0, [])
+    assert catalog.tag_counts(make_tenant(storage, "Other"), SubType.SCADA_SYMBOL) == {}
+
+
+def test_twenty_tags_all_replaced_commit_in_one_write(storage: Storage, tenant: str) -> None:
+    """The most one write moves (on DynamoDB, one transaction: the row, 20 entries out, 20 in, 40 counts)."""
+    row = image(tenant, "a.png", tags=tuple(f"old{n}" for n in range(20)))
+    storage.catalog.insert_image(row, 0)
+    new_tags = tuple(f"new{n}" for n in range(20))
+    storage.catalog.update_image(replace(row, tags=new_tags, sub_type=SubType.SCADA_SYMBOL, version=2), 1, 0)
+    assert storage.catalog.tag_counts(tenant, SubType.SCADA_SYMBOL) == dict.fromkeys(sorted(new_tags), 1)
+    assert storage.catalog.tag_counts(tenant, SubType.IMAGE) == {}
 
 
 def test_keys_are_unique_per_tenant_and_public_keys_everywhere(storage: Storage, tenant: str) -> None:
@@ -462,7 +576,7 @@ def test_tenants(storage: Storage) -> None:
 
 def test_delete_tenant_removes_its_images_users_and_dashboards(storage: Storage, tenant: str) -> None:
     catalog = storage.catalog
-    row = image(tenant, "a.png")
+    row = image(tenant, "a.png", tags=("pump", "red"))
     catalog.insert_image(row, 0)
     user = User(str(uuid.uuid4()), "a@acme.example", Authority.TENANT_ADMIN, tenant, "hash")
     catalog.insert_user(user)
@@ -474,6 +588,9 @@ def test_delete_tenant_removes_its_images_users_and_dashboards(storage: Storage,
     assert catalog.find_public_image(row.public_key) is None
     assert not catalog.blob_in_use(row.etag)
     assert catalog.dashboards_referring("tb-image;/api/images/tenant/a.png", None, 10) == []
+    assert catalog.tag_counts(tenant, SubType.IMAGE) == {}
+    if isinstance(catalog, DynamoCatalog):  # nothing of the tenant's is left behind: its tags' counts neither
+        assert list(catalog.table.partition(keys.tenant_partition(tenant))) == []
     with pytest.raises(errors.NotFound):
         catalog.delete_tenant(tenant)
 

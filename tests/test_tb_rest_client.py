@@ -5,8 +5,11 @@ Every image method of the reference's §10.3 runs over real HTTP on loopback.
 
 from __future__ import annotations
 
+import json
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -135,3 +138,37 @@ def test_errors_reach_the_client_as_api_exceptions(client) -> None:  # type: ign
     with pytest.raises(ApiException) as bad_scope:
         client.get_image_info("customer", "x.png")
     assert bad_scope.value.status == 400
+
+
+def test_alt_text_description_and_tags_survive_a_client_that_knows_only_titles(  # type: ignore[no-untyped-def]
+    client, server: LiveServer, tmp_path: Path
+) -> None:
+    """Our additive keys do not trouble the client's models, and its rename (a body with a title alone) leaves them."""
+    from tb_rest_client.models.tb_resource_info import TbResourceInfo
+
+    info = client.upload_image(write(tmp_path, "pump.png", png(40, 30)), title="Pump")
+    token = call(server.url, "POST", "/api/auth/login", {"username": EMAIL, "password": PASSWORD})["token"]
+    texts = {"altText": "A red pump", "description": "In the boiler room.", "tags": ["Pump", "boiler room"]}
+    described = call(server.url, "PUT", f"/api/images/tenant/{info.resource_key}/info", texts, token)
+    assert described["tags"] == ["pump", "boiler-room"]
+
+    renamed = client.update_image_info("tenant", info.resource_key, TbResourceInfo(title="Pump, renamed"))
+    assert renamed.title == "Pump, renamed"
+    assert client.get_images(10, 0, text_search="boiler").data[0].resource_key == info.resource_key
+    kept = call(server.url, "GET", f"/api/images/tenant/{info.resource_key}/info", None, token)
+    assert (kept["title"], kept["altText"], kept["description"], kept["tags"]) == (
+        "Pump, renamed",
+        "A red pump",
+        "In the boiler room.",
+        ["pump", "boiler-room"],
+    )
+
+
+def call(base: str, method: str, path: str, body: object, token: str | None = None) -> Any:
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["X-Authorization"] = f"Bearer {token}"
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(base + path, data=data, method=method, headers=headers)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)

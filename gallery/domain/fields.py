@@ -28,6 +28,16 @@ def text(body: JsonObject, name: str, default: str = "") -> str:
     return default if found is None else found
 
 
+def optional_texts(body: JsonObject, name: str) -> list[str] | None:
+    """A list of strings, or None when the field is absent or null."""
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise BadRequest(f"'{name}' must be a list of strings")
+    return value
+
+
 def required_text(body: JsonObject, name: str) -> str:
     found = optional_text(body, name)
     if not found:

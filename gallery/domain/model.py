@@ -79,6 +79,11 @@ class ImageInfo:
     # See-through pixels (an alpha channel or a transparent colour), found when the bytes were inspected; None for
     # an image stored before it was recorded. Not part of ThingsBoard's JSON: the static build reads it.
     has_alpha: bool | None = None
+    # Ours, additive to ThingsBoard's JSON (`altText`, `description`, `tags`): what a screen reader says for the
+    # picture, a longer text for its page, and short labels to find it by (`domain/validation.py` has the limits).
+    alt_text: str = ""
+    description: str = ""
+    tags: tuple[str, ...] = ()
 
     @property
     def is_system(self) -> bool:
@@ -108,6 +113,17 @@ class ImageInfo:
     def blob_refs(self) -> frozenset[str]:
         return frozenset({self.original.etag, self.preview.etag})
 
+    @property
+    def alt(self) -> str:
+        """What an `<img alt>` says: the alt text, or the title while it has none."""
+        return self.alt_text or self.title
+
+    @property
+    def search_text(self) -> str:
+        """Everything `textSearch` matches, case-folded: title, alt text, description and tags, joined by a control
+        character the other fields may not hold (a needle does not match across two of them)."""
+        return FIELD_SEPARATOR.join([self.title, self.alt_text, self.description, *self.tags]).casefold()
+
     def revised(self) -> ImageInfo:
         """The next revision of this row (changed with `dataclasses.replace`): stamped now, one version on — what
         the catalog's update is checked against."""
@@ -133,6 +149,9 @@ class ImageInfo:
             "name": self.title,
             "link": self.link,
             "publicLink": self.public_link,
+            "altText": self.alt_text,
+            "description": self.description,
+            "tags": list(self.tags),
         }
 
 
@@ -151,6 +170,10 @@ def images_path(scope: Scope) -> str:
 
 def image_link(scope: Scope, key: str) -> str:
     return images_path(scope) + path_segment(key)
+
+
+# Joins an image's texts for search.
+FIELD_SEPARATOR = "\x1f"
 
 
 # ThingsBoard keeps byte counts in Java longs, and SQLite in 64-bit integers: no count of bytes goes beyond.
@@ -353,6 +376,7 @@ class ImageQuery:
     tenant_id: str
     sub_type: SubType = SubType.IMAGE
     include_system: bool = False
+    tags: tuple[str, ...] = ()  # images carrying every one of these (validated, folded, without repeats)
 
 
 @dataclass(frozen=True)

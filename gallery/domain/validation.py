@@ -9,6 +9,14 @@ from gallery.domain.model import SORT_PROPERTIES, PageQuery, Scope, SortOrder, S
 
 MAX_NAME = 255
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MAX_ALT_TEXT = 500
+MAX_DESCRIPTION = 4000
+MAX_TAGS = 20
+MAX_TAG = 40
+# A tag is a word people type and a folder of the static site (`tags/<tag>/`): letters and digits of any script
+# with `-`, `_` and `.` between them, so it is never `.` or `..`, never holds a `/` and needs no quoting in a list.
+_TAG = re.compile(r"[^\W_](?:[\w.-]*[^\W_])?")
 _SORT_PROPERTY = re.compile(r"^[\w-]+$")
 
 
@@ -30,6 +38,45 @@ def title(value: str | None) -> str:
     if len(value) > MAX_NAME:
         raise BadRequest(f"Resource title is longer than {MAX_NAME} characters")
     return value
+
+
+def alt_text(value: str) -> str:
+    """What a screen reader says for the picture: one line, at most MAX_ALT_TEXT characters."""
+    if _CONTROL.search(value):
+        raise BadRequest("Alt text must be one line without control characters")
+    if len(value) > MAX_ALT_TEXT:
+        raise BadRequest(f"Alt text is longer than {MAX_ALT_TEXT} characters")
+    return value.strip()
+
+
+def description(value: str) -> str:
+    if _CONTROL_BUT_LINES.search(value):
+        raise BadRequest("Description contains control characters")
+    if len(value) > MAX_DESCRIPTION:
+        raise BadRequest(f"Description is longer than {MAX_DESCRIPTION} characters")
+    return value.strip()
+
+
+def tag(value: str) -> str:
+    """A tag as it is kept: lowercase, runs of spaces made one `-` ("Solar Panel" is `solar-panel`)."""
+    folded = "-".join(value.split()).lower()
+    if len(folded) > MAX_TAG:
+        raise BadRequest(f"Tag '{folded[:MAX_TAG]}…' is longer than {MAX_TAG} characters")
+    if not _TAG.fullmatch(folded):
+        raise BadRequest(
+            f"Tag {folded[:MAX_TAG]!r} must be letters and digits, with '-', '_' or '.' between them"
+            if folded
+            else "A tag must not be empty"
+        )
+    return folded
+
+
+def tags(values: list[str]) -> tuple[str, ...]:
+    """An image's tags: each checked and folded, repeats dropped (the first kept in place), at most MAX_TAGS."""
+    kept = tuple(dict.fromkeys(tag(value) for value in values))
+    if len(kept) > MAX_TAGS:
+        raise BadRequest(f"An image carries at most {MAX_TAGS} tags")
+    return kept
 
 
 def resource_key(value: str) -> str:

@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 from gallery import imaging
 from gallery.config import Settings
-from gallery.domain import errors, validation
+from gallery.domain import errors, fields, validation
 from gallery.domain.access import Action, Principal
 from gallery.domain.model import (
     SYSTEM_TENANT_ID,
@@ -70,6 +70,44 @@ def candidate_keys(file_name: str) -> Iterable[str]:
 
 
 @dataclass(frozen=True)
+class InfoChange:
+    """What `PUT …/info` (or an export file) says of an image's texts; None leaves a field as it is, so a client
+    that knows only ThingsBoard's `title` never clears the alt text, description or tags it does not send."""
+
+    title: str | None = None
+    alt_text: str | None = None
+    description: str | None = None
+    tags: tuple[str, ...] | None = None
+
+    @classmethod
+    def from_json(cls, body: fields.JsonObject, with_title: bool = True) -> InfoChange:
+        """The fields a body names, each checked; `title` only `with_title` (an export file's has its own rule)."""
+        title = fields.optional_text(body, "title") if with_title else None
+        alt_text = fields.optional_text(body, "altText")
+        description = fields.optional_text(body, "description")
+        tags = fields.optional_texts(body, "tags")
+        return cls(
+            title=None if title is None else validation.title(title),
+            alt_text=None if alt_text is None else validation.alt_text(alt_text),
+            description=None if description is None else validation.description(description),
+            tags=None if tags is None else validation.tags(tags),
+        )
+
+    @property
+    def empty(self) -> bool:
+        return self == InfoChange()
+
+    def applied(self, image: ImageInfo) -> ImageInfo:
+        return replace(
+            image,
+            title=image.title if self.title is None else self.title,
+            alt_text=image.alt_text if self.alt_text is None else self.alt_text,
+            description=image.description if self.description is None else self.description,
+            tags=image.tags if self.tags is None else self.tags,
+        )
+
+
+@dataclass(frozen=True)
 class DeleteResult:
     success: bool
     references: dict[str, list[dict[str, Any]]] | None = None
@@ -79,14 +117,24 @@ class DeleteResult:
 
 
 @dataclass(frozen=True)
-class BulkDeleteResult:
-    """Each image's outcome, in the order asked: one in use or forbidden does not stop the rest."""
+class BulkResult:
+    """Each image's outcome, in the order asked: one in use, missing or forbidden does not stop the rest. `done`
+    names the count of successes in the answer (`deleted`, `updated`)."""
 
+    done: str
     outcomes: list[dict[str, Any]] = field(default_factory=list)
 
+    @classmethod
+    def checked(cls, done: str, targets: Sequence[tuple[Scope, str]]) -> BulkResult:
+        if not targets:
+            raise errors.BadRequest("Name at least one image")
+        if len(targets) > MAX_BULK:
+            raise errors.BadRequest(f"At most {MAX_BULK} images can be named in one request")
+        return cls(done)
+
     def to_json(self) -> dict[str, Any]:
-        deleted = sum(1 for outcome in self.outcomes if outcome["success"])
-        return {"success": deleted == len(self.outcomes), "deleted": deleted, "results": self.outcomes}
+        succeeded = sum(1 for outcome in self.outcomes if outcome["success"])
+        return {"success": succeeded == len(self.outcomes), self.done: succeeded, "results": self.outcomes}
 
 
 class ImageService:
@@ -151,11 +199,33 @@ class ImageService:
         return self._find(principal, scope, key)
 
     def list_images(
-        self, principal: Principal, page: PageQuery, sub_type: SubType, include_system: bool
+        self,
+        principal: Principal,
+        page: PageQuery,
+        sub_type: SubType,
+        include_system: bool,
+        tags: Sequence[str] = (),
     ) -> Page[ImageInfo]:
         principal.require(Action.MANAGE_IMAGES)
-        query = ImageQuery(principal.tenant_id, sub_type, include_system and not principal.is_sysadmin)
+        query = self._query(principal, sub_type, include_system, tags)
         return self.catalog.list_images(query, page)
+
+    def tag_counts(self, principal: Principal, sub_type: SubType, include_system: bool) -> dict[str, int]:
+        """The tags the caller's list can filter by, each with how many of its images carry it, by name."""
+        principal.require(Action.MANAGE_IMAGES)
+        query = self._query(principal, sub_type, include_system, ())
+        owners = [query.tenant_id, SYSTEM_TENANT_ID] if query.include_system else [query.tenant_id]
+        counts: dict[str, int] = {}
+        for owner in owners:
+            for tag, count in self.catalog.tag_counts(owner, sub_type).items():
+                counts[tag] = counts.get(tag, 0) + count
+        return dict(sorted(counts.items()))
+
+    @staticmethod
+    def _query(principal: Principal, sub_type: SubType, include_system: bool, tags: Sequence[str]) -> ImageQuery:
+        return ImageQuery(
+            principal.tenant_id, sub_type, include_system and not principal.is_sysadmin, validation.tags(list(tags))
+        )
 
     def every_image(self, tenant_id: str) -> Iterator[ImageInfo]:
         """Every image of one tenant (or of the system), sub type by sub type: for the operator's export, which has
@@ -264,10 +334,41 @@ class ImageService:
         ).revised()
         return self.commit_revision(image, updated, prepared, limits)
 
-    def rename(self, principal: Principal, scope: Scope, key: str, title: str | None) -> ImageInfo:
-        image = self._writable(principal, scope, key)
+    def update_info(self, principal: Principal, scope: Scope, key: str, change: InfoChange) -> ImageInfo:
+        """ThingsBoard's rename, and our texts beside the title. A body naming nothing is refused as ThingsBoard
+        refuses one without a title; one that changes nothing writes nothing."""
+        if change.empty:
+            validation.title(None)
+        return self._revise(self._writable(principal, scope, key), change)
+
+    def _revise(self, image: ImageInfo, change: InfoChange) -> ImageInfo:
+        updated = change.applied(image)
+        if updated == image:
+            return image
         # The size is unchanged, so no limit can be passed: the tenant's profile is not read.
-        return self.commit_revision(image, replace(image, title=validation.title(title)).revised(), None, UNLIMITED)
+        return self.commit_revision(image, updated.revised(), None, UNLIMITED)
+
+    def retag(
+        self, principal: Principal, targets: Sequence[tuple[Scope, str]], add: Sequence[str], remove: Sequence[str]
+    ) -> BulkResult:
+        """Add and remove tags on many images, each on its own: the whole request is checked first, then one image
+        that is missing, forbidden or would pass the tag limit does not stop the rest."""
+        principal.require(Action.MANAGE_IMAGES)
+        adding, removing = validation.tags(list(add)), validation.tags(list(remove))
+        if not adding and not removing:
+            raise errors.BadRequest("Name a tag to add or to remove")
+        result = BulkResult.checked("updated", targets)
+        for scope, key in targets:
+            outcome: dict[str, Any] = {"type": scope.value, "key": key}
+            try:
+                image = self._writable(principal, scope, key)
+                kept = [t for t in image.tags if t not in removing]
+                self._revise(image, InfoChange(tags=validation.tags(kept + list(adding))))
+                outcome["success"] = True
+            except errors.GalleryError as error:
+                outcome |= {"success": False, "error": error.to_json()}
+            result.outcomes.append(outcome)
+        return result
 
     def set_public(self, principal: Principal, scope: Scope, key: str, public: bool) -> ImageInfo:
         image = self._writable(principal, scope, key)
@@ -306,14 +407,10 @@ class ImageService:
         self.release([removed])
         return DeleteResult(success=True)
 
-    def delete_many(self, principal: Principal, targets: Sequence[tuple[Scope, str]], force: bool) -> BulkDeleteResult:
+    def delete_many(self, principal: Principal, targets: Sequence[tuple[Scope, str]], force: bool) -> BulkResult:
         """Each image deleted on its own, after the whole list was checked (the caller parsed it)."""
         principal.require(Action.MANAGE_IMAGES)
-        if not targets:
-            raise errors.BadRequest("Name at least one image to delete")
-        if len(targets) > MAX_BULK:
-            raise errors.BadRequest(f"At most {MAX_BULK} images can be deleted in one request")
-        result = BulkDeleteResult()
+        result = BulkResult.checked("deleted", targets)
         for scope, key in targets:
             outcome: dict[str, Any] = {"type": scope.value, "key": key}
             try:

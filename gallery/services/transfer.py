@@ -7,13 +7,20 @@ from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from gallery.domain import errors, fields, validation
 from gallery.domain.access import Action, Principal
 from gallery.domain.model import ImageInfo, Scope, SubType
-from gallery.services.images import PUBLIC_KEY_LENGTH, ImageService, candidate_keys, is_public_key, new_public_key
+from gallery.services.images import (
+    PUBLIC_KEY_LENGTH,
+    ImageService,
+    InfoChange,
+    candidate_keys,
+    is_public_key,
+    new_public_key,
+)
 
 
 def export_data(image: ImageInfo, data: bytes) -> dict[str, Any]:
@@ -29,6 +36,10 @@ def export_data(image: ImageInfo, data: bytes) -> dict[str, Any]:
         "public": image.public,
         "mediaType": image.original.media_type,
         "data": base64.b64encode(data).decode("ascii"),
+        # Ours, beside ThingsBoard's keys (its import ignores keys it does not know).
+        "altText": image.alt_text,
+        "description": image.description,
+        "tags": list(image.tags),
     }
 
 
@@ -41,6 +52,7 @@ class ImportRequest:
     public: bool
     resource_key: str | None  # the key to write (an image there is overwritten); None: a free key from the name
     public_key: str | None  # the public key asked for; used only when it is the tenant's to use
+    texts: InfoChange = field(default_factory=InfoChange)  # alt text, description, tags: what a file lacks stays
 
     @classmethod
     def from_export(cls, body: Any) -> ImportRequest:
@@ -57,7 +69,7 @@ class ImportRequest:
         public_key = fields.optional_text(body, "publicResourceKey") or None
         if public_key and not is_public_key(public_key):
             raise errors.BadRequest("publicResourceKey must be letters and digits only")
-        return cls(data, name, title, sub_type, public, key, public_key)
+        return cls(data, name, title, sub_type, public, key, public_key, InfoChange.from_json(body, with_title=False))
 
 
 class TransferService:
@@ -78,7 +90,7 @@ class TransferService:
         public_key = self._usable_public_key(request.public_key, existing, principal.tenant_id)
         if existing is not None:
             updated = replace(
-                existing,
+                request.texts.applied(existing),
                 title=request.title,
                 file_name=request.file_name,
                 sub_type=request.sub_type,
@@ -98,7 +110,8 @@ class TransferService:
             public_key,
             prepared,
         )
-        return images.commit_new(draft, prepared, [key] if key else candidate_keys(request.file_name), limits)
+        keys = [key] if key else candidate_keys(request.file_name)
+        return images.commit_new(request.texts.applied(draft), prepared, keys, limits)
 
     def _usable_public_key(self, wanted: str | None, existing: ImageInfo | None, tenant_id: str) -> str:
         """The requested public key when it is this tenant's to use: never held by another tenant (a public link

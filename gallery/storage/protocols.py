@@ -69,7 +69,15 @@ class ImageCatalog(Protocol):
         """Remove the row and release its size; returns what was removed, or None if nothing was there."""
         ...
 
-    def list_images(self, scope: ImageQuery, page: PageQuery) -> Page[ImageInfo]: ...
+    def list_images(self, scope: ImageQuery, page: PageQuery) -> Page[ImageInfo]:
+        """A page of the images `scope` sees (with its `tags` all carried), matching `page.text_search` in any of
+        their texts (`ImageInfo.search_text`), in the page's order; ties go by id the same way."""
+        ...
+
+    def tag_counts(self, tenant_id: str, sub_type: SubType) -> dict[str, int]:
+        """Every tag one tenant's (or the system's) images of `sub_type` carry, with how many carry it: kept as
+        the images are written, not counted when asked."""
+        ...
 
     def every_image(self, tenant_id: str, sub_type: SubType) -> Iterator[ImageInfo]:
         """Every image of one tenant (or the system) and sub type, oldest first, read in one pass however many

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from gallery.domain.model import MAX_BYTES
+from gallery.domain.validation import MAX_ALT_TEXT, MAX_DESCRIPTION, MAX_TAG, MAX_TAGS
 
 # A count of bytes, as the API takes one (a Java long, like ThingsBoard's).
 _BYTES: dict[str, Any] = {"type": "integer", "minimum": 0, "maximum": MAX_BYTES}
@@ -36,6 +37,53 @@ def _page(item: str) -> dict[str, Any]:
             "totalPages": {"type": "integer", "minimum": 0},
             "totalElements": {"type": "integer", "minimum": 0},
             "hasNext": {"type": "boolean"},
+        },
+    }
+
+
+_TAG = {"type": "string", "maxLength": MAX_TAG, "examples": ["boiler-room"]}
+_TEXTS = {
+    "altText": {"type": "string", "maxLength": MAX_ALT_TEXT, "description": "What a screen reader says (one line)"},
+    "description": {"type": "string", "maxLength": MAX_DESCRIPTION},
+    "tags": {
+        "type": "array",
+        "maxItems": MAX_TAGS,
+        "items": _TAG,
+        "description": f"Lowercase; letters and digits with '-', '_' or '.' between them, at most {MAX_TAG} "
+        "characters; spaces become '-'",
+    },
+}
+_IMAGE_TARGETS = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["type", "key"],
+        "properties": {"type": {"enum": ["tenant", "system"]}, "key": {"type": "string"}},
+    },
+}
+
+
+def _bulk_result(done: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["success", done, "results"],
+        "properties": {
+            "success": {"type": "boolean"},
+            done: {"type": "integer"},
+            "results": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["type", "key", "success"],
+                    "properties": {
+                        "type": {"type": "string"},
+                        "key": {"type": "string"},
+                        "success": {"type": "boolean"},
+                        "references": _nullable({"type": "object"}),
+                        "error": ref("Error"),
+                    },
+                },
+            },
         },
     }
 
@@ -91,6 +139,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "externalId": {"type": "null"},
             "link": {"type": "string", "examples": ["/api/images/tenant/logo.png"]},
             "publicLink": _nullable({"type": "string"}),
+            **_TEXTS,
         },
     },
     "PageDataTbResourceInfo": _page("TbResourceInfo"),
@@ -111,6 +160,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "isPublic": {"type": "boolean"},
             "mediaType": {"type": "string"},
             "data": {"type": "string", "contentEncoding": "base64"},
+            **_TEXTS,
         },
     },
     "DeleteResult": {
@@ -124,39 +174,14 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "BulkDeleteRequest": {
         "type": "object",
         "required": ["images"],
-        "properties": {
-            "images": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["type", "key"],
-                    "properties": {"type": {"enum": ["tenant", "system"]}, "key": {"type": "string"}},
-                },
-            },
-            "force": {"type": "boolean", "default": False},
-        },
+        "properties": {"images": _IMAGE_TARGETS, "force": {"type": "boolean", "default": False}},
     },
-    "BulkDeleteResult": {
+    "BulkDeleteResult": _bulk_result("deleted"),
+    "BulkTagsResult": _bulk_result("updated"),
+    "TagCounts": {
         "type": "object",
-        "required": ["success", "deleted", "results"],
-        "properties": {
-            "success": {"type": "boolean"},
-            "deleted": {"type": "integer"},
-            "results": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["type", "key", "success"],
-                    "properties": {
-                        "type": {"type": "string"},
-                        "key": {"type": "string"},
-                        "success": {"type": "boolean"},
-                        "references": _nullable({"type": "object"}),
-                        "error": ref("Error"),
-                    },
-                },
-            },
-        },
+        "description": "Each tag, with how many images of the list carry it",
+        "additionalProperties": {"type": "integer", "minimum": 1},
     },
     "UploadStart": {
         "type": "object",
@@ -284,7 +309,21 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         },
     },
     "PageDataDashboardInfo": _page("Dashboard"),
-    "ImageTitle": {"type": "object", "required": ["title"], "properties": {"title": {"type": "string"}}},
+    "ImageInfoUpdate": {
+        "type": "object",
+        "description": "ThingsBoard sends the title alone; the fields a body leaves out stay as they are (at least "
+        "one is required).",
+        "properties": {"title": {"type": "string", "minLength": 1, "maxLength": 255}, **_TEXTS},
+    },
+    "BulkTagsRequest": {
+        "type": "object",
+        "required": ["images"],
+        "properties": {
+            "images": _IMAGE_TARGETS,
+            "add": {"type": "array", "items": _TAG},
+            "remove": {"type": "array", "items": _TAG},
+        },
+    },
     "DashboardDraft": {
         "type": "object",
         "required": ["title"],

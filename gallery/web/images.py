@@ -6,11 +6,12 @@ from flask import Blueprint, Response, jsonify, request
 
 from gallery.domain import fields, validation
 from gallery.domain.access import Action
+from gallery.services.images import InfoChange
 from gallery.services.transfer import ImportRequest
 from gallery.web import delivery
 from gallery.web.common import caller, gallery, requires
 from gallery.web.observe import UPLOADED
-from gallery.web.parsing import bool_arg, bool_value, file_part, image_targets, json_object, page_arg
+from gallery.web.parsing import bool_arg, bool_value, file_part, image_targets, json_object, list_arg, page_arg
 
 bp = Blueprint("images", __name__)
 
@@ -40,8 +41,8 @@ def update(scope: str, key: str) -> Response:
 @bp.put(f"{IMAGE}/info")
 @requires(Action.MANAGE_IMAGES)
 def update_info(scope: str, key: str) -> Response:
-    title = fields.optional_text(json_object(), "title")
-    image = gallery().images.rename(caller(), validation.scope(scope), key, title)
+    change = InfoChange.from_json(json_object())
+    image = gallery().images.update_info(caller(), validation.scope(scope), key, change)
     return jsonify(image.to_json())
 
 
@@ -95,8 +96,16 @@ def list_images() -> Response:
     page = page_arg()
     sub_type = validation.sub_type(request.args.get("imageSubType"))
     include_system = bool_arg("includeSystemImages")
-    result = gallery().images.list_images(caller(), page, sub_type, include_system)
+    result = gallery().images.list_images(caller(), page, sub_type, include_system, list_arg("tags"))
     return jsonify(result.to_json(lambda image: image.to_json()))
+
+
+@bp.get("/api/images/tags")
+@requires(Action.MANAGE_IMAGES)
+def tags() -> Response:
+    """The tags a list can be filtered by: `{"tag": count, …}` (ours; ThingsBoard has no tags)."""
+    sub_type = validation.sub_type(request.args.get("imageSubType"))
+    return jsonify(gallery().images.tag_counts(caller(), sub_type, bool_arg("includeSystemImages")))
 
 
 @bp.delete(IMAGE)
@@ -120,3 +129,14 @@ def bulk_delete() -> Response:
     targets = image_targets(body)
     force = fields.flag(body, "force", False)
     return jsonify(gallery().images.delete_many(caller(), targets, force).to_json())
+
+
+@bp.post("/api/images/bulkTags")
+@requires(Action.MANAGE_IMAGES)
+def bulk_tags() -> Response:
+    """Add and remove tags on many images: `{"images": [{"type", "key"}, …], "add": ["a"], "remove": ["b"]}`,
+    answered as a bulk delete is (`updated` for `deleted`)."""
+    body = json_object()
+    targets = image_targets(body)
+    add, remove = fields.optional_texts(body, "add") or [], fields.optional_texts(body, "remove") or []
+    return jsonify(gallery().images.retag(caller(), targets, add, remove).to_json())

@@ -48,6 +48,11 @@ def bool_arg(name: str, default: bool = False) -> bool:
     return bool_value(name, request.args.get(name), default)
 
 
+def list_arg(name: str) -> list[str]:
+    """A comma-separated parameter (`tags=a,b`), or repeated (`tags=a&tags=b`); empty items dropped."""
+    return [item for raw in request.args.getlist(name) for item in raw.split(",") if item.strip()]
+
+
 def page_arg(sort_properties: frozenset[str] | None = None) -> PageQuery:
     extra = {} if sort_properties is None else {"sort_properties": sort_properties}
     return validation.page_query(

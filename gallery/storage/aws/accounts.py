@@ -258,6 +258,8 @@ class DynamoAccounts(TableStore):
                 dashboards.delete_dashboard(tenant_id, item["id"])
             elif item["sk"].startswith(keys.MEMBERS):
                 self.delete_user(item["id"])
+            elif item["sk"].startswith(keys.TAG_COUNTS):
+                self.table.delete(keys.Key(item["pk"], item["sk"]))  # its images' deletes have counted it down
         tx = Transaction(self.table)
         tx.delete(keys.tenant(tenant_id), "attribute_exists(pk)", errors.NotFound())
         _release_name(tx, keys.tenant_name(tenant.name), keys.tenant_entry(tenant.name, tenant_id))

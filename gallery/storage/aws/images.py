@@ -9,6 +9,8 @@ tenant's partition projected to what filtering and sorting need; either way only
 
 from __future__ import annotations
 
+import itertools
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -42,7 +44,10 @@ _SORT_KEYS: dict[str, Callable[[Item], Any]] = {
     "size": lambda row: row["original"]["size"],
 }
 # What filtering and sorting a listing need of a row (the rest is read for the page's rows alone).
-_SLIM = "pk, sk, id, resource_key, title_fold, file_name, sub_type, tenant_id, created_time, original.size"
+_SLIM = (
+    "pk, sk, id, resource_key, title_fold, search_fold, tags, file_name, sub_type, tenant_id, created_time,"
+    " original.size"
+)
 
 
 def image_item(image: ImageInfo) -> Item:
@@ -64,6 +69,10 @@ def image_item(image: ImageInfo) -> Item:
         "updated_time": image.updated_time,
         "version": image.version,
         "has_alpha": image.has_alpha,  # None (unknown, an image from before it was recorded) is left out
+        "alt_text": image.alt_text,
+        "description": image.description,
+        "tags": list(image.tags),
+        "search_fold": image.search_text,
     }
 
 
@@ -83,7 +92,15 @@ def image_from(item: Item) -> ImageInfo:
         updated_time=item["updated_time"],
         version=item["version"],
         has_alpha=None if item.get("has_alpha") is None else bool(item["has_alpha"]),
+        # Items from before these were kept have none.
+        alt_text=item.get("alt_text", ""),
+        description=item.get("description", ""),
+        tags=tuple(item.get("tags", ())),
     )
+
+
+def _search_text(row: Item) -> str:
+    return str(row.get("search_fold", row["title_fold"]))  # an item from before search_fold: its title
 
 
 def _charge(tx: Transaction, tenant_id: str, delta: int, max_total: int, counts: dict[str, int]) -> None:
@@ -106,6 +123,26 @@ def _charge(tx: Transaction, tenant_id: str, delta: int, max_total: int, counts:
 def _refs(tx: Transaction, etags: frozenset[str], step: int) -> None:
     for etag in sorted(etags):
         tx.update(keys.blob(etag), "ADD refs :step", {":step": step})
+
+
+def _retag(tx: Transaction, old: ImageInfo | None, new: ImageInfo | None) -> None:
+    """Keep the image's tag entries and its tenant's tag counts with its row, in the row's transaction: the entries
+    of dropped tags deleted, every entry written again when anything they carry changed (the title and sub type
+    place them in the indexes; the tags let a filter by several read one tag's entries)."""
+    counts: Counter[tuple[str, SubType, str]] = Counter()
+    for image, step in ((old, -1), (new, 1)):
+        if image is not None:
+            for tag in image.tags:
+                counts[image.tenant_id, image.sub_type, tag] += step
+    if old is not None:
+        for tag in sorted(set(old.tags) - set(new.tags if new else ())):
+            tx.delete(keys.tag_entry(old.tenant_id, tag, old.resource_key))
+    if new is not None and (old is None or (old.sub_type, old.title, old.tags) != (new.sub_type, new.title, new.tags)):
+        for tag in new.tags:
+            tx.put({**keys.tagged(new, tag), "tags": list(new.tags)})
+    for (tenant_id, sub_type, tag), step in sorted(counts.items()):
+        if step:
+            tx.update(keys.tag_count(tenant_id, sub_type, tag), "ADD #c :step", {":step": step}, names={"#c": "count"})
 
 
 def _claim_public_key(tx: Transaction, image: ImageInfo) -> None:
@@ -148,6 +185,7 @@ class DynamoImages(TableStore):
         _claim_public_key(tx, image)
         _charge(tx, image.tenant_id, image.size, max_total, {image.sub_type.value: 1})
         _refs(tx, image.blob_refs, 1)
+        _retag(tx, None, image)
         tx.commit()
 
     def update_image(self, image: ImageInfo, expected_version: int, max_total: int) -> None:
@@ -168,6 +206,7 @@ class DynamoImages(TableStore):
             _charge(tx, image.tenant_id, image.size - old.size, max_total, counts)
         _refs(tx, image.blob_refs - old.blob_refs, 1)
         _refs(tx, old.blob_refs - image.blob_refs, -1)
+        _retag(tx, old, image)
         tx.commit()
 
     def learn_has_alpha(self, image: ImageInfo, has_alpha: bool) -> bool:
@@ -189,6 +228,7 @@ class DynamoImages(TableStore):
             _retire_public_key(tx, old.public_key)
             _charge(tx, tenant_id, -old.size, 0, {old.sub_type.value: -1})
             _refs(tx, old.blob_refs, -1)
+            _retag(tx, old, None)
             try:
                 tx.commit()
             except errors.Conflict:
@@ -216,33 +256,56 @@ class DynamoImages(TableStore):
     def list_images(self, scope: ImageQuery, page: PageQuery) -> Page[ImageInfo]:
         include_system = scope.include_system and scope.tenant_id != SYSTEM_TENANT_ID
         if not include_system and not page.text_search and page.sort_property in {None, "createdTime", "title", "name"}:
-            return self._indexed_page(scope, page)
+            return self._tagged_page(scope, page) if scope.tags else self._indexed_page(scope, page)
         return self._filtered_page(scope, page, include_system)
+
+    def tag_counts(self, tenant_id: str, sub_type: SubType) -> dict[str, int]:
+        prefix = keys.tag_count(tenant_id, sub_type, "").sk
+        counted = self.table.partition(keys.tenant_partition(tenant_id), prefix)
+        return {keys.counted_tag(item["sk"]): int(item["count"]) for item in counted if item.get("count", 0) > 0}
+
+    def _index(self, lpk: str, page: PageQuery, limit: int | None, **request: Any) -> Iterator[Item]:
+        """A listing in the page's order, from its start, about `limit` items a request (all of them: None)."""
+        index = keys.BY_TITLE if page.sort_property in {"title", "name"} else keys.BY_CREATED
+        return self.table.query(
+            IndexName=index,
+            KeyConditionExpression=f"{keys.LISTING} = :lpk",
+            ExpressionAttributeValues=dump({":lpk": lpk}),
+            ScanIndexForward=page.sort_order is not SortOrder.DESC,
+            **({"Limit": min(limit, _QUERY_LIMIT)} if limit else {}),
+            **request,
+        )
 
     def _indexed_page(self, scope: ImageQuery, page: PageQuery) -> Page[ImageInfo]:
         """One tenant, no filter: the count comes from the tenant item and the page from an index, reading only
         as far as the page's end. The first page is one query for whole rows; a later page skips ahead reading
         keys alone and then fetches its own rows, so the rows before it never cross the wire."""
-        index = keys.BY_TITLE if page.sort_property in {"title", "name"} else keys.BY_CREATED
         tenant = self.table.get(keys.tenant(scope.tenant_id)) or {}
         total = int(tenant.get(f"n_{scope.sub_type.value}", 0))
         wanted = page.offset + page.page_size
         projection = {"ProjectionExpression": "pk, sk"} if page.offset else {}
-        rows: list[Item] = []
-        for item in self.table.query(
-            IndexName=index,
-            KeyConditionExpression=f"{keys.LISTING} = :lpk",
-            ExpressionAttributeValues=dump({":lpk": keys.listing(scope.tenant_id, scope.sub_type)}),
-            ScanIndexForward=page.sort_order is not SortOrder.DESC,
-            Limit=min(wanted, _QUERY_LIMIT),
-            **projection,
-        ):
-            rows.append(item)
-            if len(rows) >= wanted:
-                break
-        chosen = rows[page.offset : wanted]
+        listing = keys.listing(scope.tenant_id, scope.sub_type)
+        chosen = list(itertools.islice(self._index(listing, page, wanted, **projection), page.offset, wanted))
         images = self._whole(chosen) if page.offset else [image_from(item) for item in chosen]
         return Page(images, total, page)
+
+    def _tagged_page(self, scope: ImageQuery, page: PageQuery) -> Page[ImageInfo]:
+        """One tenant, tags: the rarest tag's entries in the page's order (each names its image and carries its
+        tags), then the page's rows. One tag reads as far as the page's end, its count kept; several read the
+        rarest one's entries through, as many as carry it, to count those that carry the rest."""
+        counted = {tag: self.table.get(keys.tag_count(scope.tenant_id, scope.sub_type, tag)) for tag in scope.tags}
+        rarest = min(scope.tags, key=lambda tag: int((counted[tag] or {}).get("count", 0)))
+        listing = keys.tag_listing(scope.tenant_id, scope.sub_type, rarest)
+        wanted = page.offset + page.page_size
+        limit = wanted if len(scope.tags) == 1 else None
+        entries = self._index(listing, page, limit, ProjectionExpression="pk, image_sk, tags")
+        if len(scope.tags) == 1:
+            total = int((counted[rarest] or {}).get("count", 0))
+            chosen = list(itertools.islice(entries, page.offset, wanted))
+        else:
+            matching = [entry for entry in entries if set(scope.tags) <= set(entry["tags"])]
+            total, chosen = len(matching), matching[page.offset : wanted]
+        return Page(self._whole([{"pk": entry["pk"], "sk": entry["image_sk"]} for entry in chosen]), total, page)
 
     def every_image(self, tenant_id: str, sub_type: SubType) -> Iterator[ImageInfo]:
         """The creation-time index read straight through: whole rows (the index projects them all), about a
@@ -262,9 +325,11 @@ class DynamoImages(TableStore):
         if include_system:
             own = {row["resource_key"] for row in self._slim_rows(scope.tenant_id, None)}
             rows += [r for r in self._slim_rows(SYSTEM_TENANT_ID, scope.sub_type) if r["resource_key"] not in own]
+        if scope.tags:
+            rows = [row for row in rows if set(scope.tags) <= set(row.get("tags", ()))]
         if page.text_search:
             needle = page.text_search.casefold()
-            rows = [row for row in rows if needle in row["title_fold"]]
+            rows = [row for row in rows if needle in _search_text(row)]
         order = _SORT_KEYS[page.sort_property or "createdTime"]
         # Ties go the list's way, as the indexes order them (their sort keys end with the id).
         rows.sort(key=lambda row: (order(row), row["id"]), reverse=page.sort_order is SortOrder.DESC)

@@ -6,6 +6,9 @@ Item layout (pk, sk):
 - `T#<tenant>`, `TENANT`        the tenant: name, profile, usage in bytes, image counts per sub type
 - `T#<tenant>`, `I#<key>`       an image; GSI `by_created` (lpk, csk) and `by_title` (lpk, tsk) order a sub type, with
                                 lpk `T#<tenant>#S#<sub type>`
+- `T#<tenant>`, `G#<tag>#<key>` an image's tag: on the same indexes with lpk `T#<tenant>#S#<sub type>#G#<tag>`, so
+                                a tag filter reads in creation or title order; `image_sk` names the image
+- `T#<tenant>`, `N#<sub type>#<tag>`  how many of the tenant's images of that sub type carry the tag
 - `T#<tenant>`, `D#<id>`        a dashboard;  `T#<tenant>`, `U#<email>#<id>`  a user's membership
 - `P#<public key>`, `P`         public key → (tenant, key); its existence makes public keys unique, and when its
                                 image goes it stays, without a key, reserving the public key to its tenant for good
@@ -38,7 +41,7 @@ LISTING = "lpk"
 BY_CREATED, BY_TITLE = "by_created", "by_title"
 INDEXES = {BY_CREATED: "csk", BY_TITLE: "tsk"}
 # Sort-key prefixes of what a tenant's partition holds besides the tenant item.
-IMAGES, DASHBOARDS, MEMBERS = "I#", "D#", "U#"
+IMAGES, DASHBOARDS, MEMBERS, TAGGED, TAG_COUNTS = "I#", "D#", "U#", "G#", "N#"
 USERS, PROFILES, TENANTS = "USERS", "PROFILES", "TENANTS"
 _SYSTEM_LINK = TB_IMAGE_PREFIX + images_path(Scope.SYSTEM)
 
@@ -98,6 +101,35 @@ def image_fields(info: ImageInfo) -> dict[str, str]:
         # NUL sorts below every character a title may hold (titles cannot contain it), so "a" precedes "a b".
         INDEXES[BY_TITLE]: f"{info.title.casefold()}\x00{info.id}",
     }
+
+
+def tag_listing(tenant_id: str, sub_type: SubType, tag: str) -> str:
+    return f"{listing(tenant_id, sub_type)}#{TAGGED}{tag}"
+
+
+def tagged(info: ImageInfo, tag: str) -> dict[str, str]:
+    """An image's entry under one of its tags, ordered in both indexes as the image is (tags hold no `#`)."""
+    fields = image_fields(info)
+    return {
+        **tag_entry(info.tenant_id, tag, info.resource_key)._asdict(),
+        LISTING: tag_listing(info.tenant_id, info.sub_type, tag),
+        INDEXES[BY_CREATED]: fields[INDEXES[BY_CREATED]],
+        INDEXES[BY_TITLE]: fields[INDEXES[BY_TITLE]],
+        "image_sk": fields["sk"],
+    }
+
+
+def tag_entry(tenant_id: str, tag: str, resource_key: str) -> Key:
+    return Key(tenant_partition(tenant_id), f"{TAGGED}{tag}#{resource_key}")
+
+
+def tag_count(tenant_id: str, sub_type: SubType, tag: str) -> Key:
+    return Key(tenant_partition(tenant_id), f"{TAG_COUNTS}{sub_type.value}#{tag}")
+
+
+def counted_tag(sk: str) -> str:
+    """The tag a `tag_count` item counts."""
+    return sk.split("#", 2)[2]
 
 
 def dashboard(tenant_id: str, dashboard_id: str) -> Key:

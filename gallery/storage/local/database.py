@@ -33,9 +33,16 @@ DERIVED = resources.files("gallery.storage.local").joinpath("derived.sql").read_
 COLUMNS_SINCE = {
     "users": {"token_generation": "INTEGER NOT NULL DEFAULT 0", "enabled": "INTEGER NOT NULL DEFAULT 1"},
     "login_failures": {"previous": "REAL"},
-    "images": {"has_alpha": "INTEGER", "title_fold": "TEXT"},
+    "images": {
+        "has_alpha": "INTEGER",
+        "title_fold": "TEXT",
+        "alt_text": "TEXT NOT NULL DEFAULT ''",
+        "description": "TEXT NOT NULL DEFAULT ''",
+        "tags": "TEXT NOT NULL DEFAULT '[]'",
+        "search_fold": "TEXT",
+    },
 }
-BACKFILLED = 1  # the backfills of `_upgrade` a file has had (its user_version)
+BACKFILLED = 2  # the backfills of `_upgrade` a file has had (its user_version)
 
 
 def _statements(script: str) -> list[str]:
@@ -104,10 +111,18 @@ class SqliteDatabase:
                         conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
             # Rows written by older releases, filled in once (each reads every image: not on every open). The file
             # says how far it was brought (SQLite's user_version, 0 in a new or an older file).
-            if conn.execute("PRAGMA user_version").fetchone()[0] < BACKFILLED:
+            backfilled = conn.execute("PRAGMA user_version").fetchone()[0]
+            if backfilled < 1:
                 # Files from before the public-key registry: the keys in use are registered as held.
                 conn.execute("INSERT OR IGNORE INTO public_keys SELECT public_key, tenant_id FROM images")
                 conn.execute("UPDATE images SET title_fold = casefold(title) WHERE title_fold IS NULL")
+            if backfilled < 2:
+                # Files from before alt text, descriptions and tags: what search reads is the title alone (joined
+                # as ImageInfo.search_text joins it, with the empty fields after it).
+                conn.execute(
+                    "UPDATE images SET search_fold = casefold(title) || char(31) || char(31) WHERE search_fold IS NULL"
+                )
+            if backfilled < BACKFILLED:
                 conn.execute(f"PRAGMA user_version = {BACKFILLED}")
             existed = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
             for statement in _statements(DERIVED):
@@ -117,8 +132,14 @@ class SqliteDatabase:
                     "INSERT INTO image_counts (tenant_id, sub_type, count)"
                     " SELECT tenant_id, sub_type, count(*) FROM images GROUP BY tenant_id, sub_type"
                 )
-            if "image_titles" not in existed:
-                conn.execute("INSERT INTO image_titles (image_titles) VALUES ('rebuild')")
+            if "image_search" not in existed:
+                conn.execute("INSERT INTO image_search (image_search) VALUES ('rebuild')")
+            if "image_tags" not in existed:
+                conn.execute(
+                    "INSERT INTO image_tags (tenant_id, sub_type, tag, created_time, title_fold, id)"
+                    " SELECT i.tenant_id, i.sub_type, j.value, i.created_time, i.title_fold, i.id"
+                    " FROM images i, json_each(i.tags) j"
+                )
 
     def conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)

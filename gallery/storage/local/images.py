@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from typing import Any
 
 from gallery.domain import errors
@@ -44,44 +45,71 @@ _CHUNK = 1000  # rows per read of `every_image`
 _INDEXED_ORDERS = {"createdTime": "created_time", "title": "title_fold", "name": "title_fold"}
 
 
-def _count(conn: sqlite3.Connection, owner: str, sub_type: SubType, shadowed_by: str | None) -> int:
-    """How many images `owner` lists of `sub_type`: kept in `image_counts`, or counted among the system's few when
-    a tenant's own keys shadow some of them."""
-    if shadowed_by is None:
-        row = conn.execute(
-            "SELECT count FROM image_counts WHERE tenant_id = ? AND sub_type = ?", (owner, sub_type.value)
-        ).fetchone()
-        return 0 if row is None else int(row[0])
-    return int(
-        conn.execute(
-            "SELECT count(*) FROM images s WHERE s.tenant_id = ? AND s.sub_type = ?" + _NOT_SHADOWED,  # noqa: S608
-            (owner, sub_type.value, shadowed_by),
-        ).fetchone()[0]
-    )
-
-
 _NOT_SHADOWED = " AND NOT EXISTS (SELECT 1 FROM images x WHERE x.tenant_id = ? AND x.resource_key = s.resource_key)"
+# Another tag the image must carry, looked up by the row's key in image_tags.
+_ALSO_TAGGED = (
+    " AND EXISTS (SELECT 1 FROM image_tags u WHERE u.tenant_id = t.tenant_id AND u.sub_type = t.sub_type"
+    " AND u.tag = ? AND u.created_time = t.created_time AND u.id = t.id)"
+)
 
 
-def _ordered(
-    conn: sqlite3.Connection,
-    arm: tuple[str, str | None],
-    sub_type: SubType,
-    column: str,
-    descending: bool,
-    limit: int,
-    offset: int,
-) -> list[sqlite3.Row]:
-    """One owner's rows in index order (`column`, then id, both one way), `limit` of them after `offset`."""
-    owner, shadowed_by = arm
-    direction = "DESC" if descending else "ASC"
-    order = f"s.{column} {direction}, s.id {direction}"
-    where = "s.tenant_id = ? AND s.sub_type = ?" + (_NOT_SHADOWED if shadowed_by else "")
-    params = (owner, sub_type.value, *((shadowed_by,) if shadowed_by else ()), limit, offset)
-    return conn.execute(
-        f"SELECT * FROM images s WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",  # noqa: S608
-        params,
-    ).fetchall()
+@dataclass(frozen=True)
+class _Arm:
+    """One owner's part of a list: a tenant's own images, or the system's with the tenant's keys shadowing them;
+    with tags, read through image_tags by the rarest of them (the others looked up for each of its rows)."""
+
+    owner: str
+    sub_type: SubType
+    shadowed_by: str | None = None
+    tags: tuple[str, ...] = ()
+
+    def rarest_first(self, conn: sqlite3.Connection) -> _Arm:
+        if len(self.tags) < 2:
+            return self
+        counts = dict(
+            conn.execute(
+                "SELECT tag, count FROM image_tag_counts WHERE tenant_id = ? AND sub_type = ? AND tag IN"  # noqa: S608
+                f" ({', '.join('?' * len(self.tags))})",
+                (self.owner, self.sub_type.value, *self.tags),
+            ).fetchall()
+        )
+        return replace(self, tags=tuple(sorted(self.tags, key=lambda tag: counts.get(tag, 0))))
+
+    def source(self) -> tuple[str, tuple[Any, ...], str]:
+        """FROM … WHERE … for this arm's rows (as `s`), its parameters, and the alias whose index orders it."""
+        shadow = (_NOT_SHADOWED, (self.shadowed_by,)) if self.shadowed_by else ("", ())
+        if not self.tags:
+            sql = "images s WHERE s.tenant_id = ? AND s.sub_type = ?" + shadow[0]
+            return sql, (self.owner, self.sub_type.value, *shadow[1]), "s"
+        sql = (
+            "image_tags t JOIN images s ON s.id = t.id WHERE t.tenant_id = ? AND t.sub_type = ? AND t.tag = ?"
+            + _ALSO_TAGGED * (len(self.tags) - 1)
+            + shadow[0]
+        )
+        return sql, (self.owner, self.sub_type.value, *self.tags, *shadow[1]), "t"
+
+    def count(self, conn: sqlite3.Connection) -> int:
+        """How many rows the arm has: kept in `image_counts` or `image_tag_counts` for one owner's images or one
+        tag of them, counted otherwise (the system's few images, or the rarest tag's rows for several)."""
+        if self.shadowed_by is None and len(self.tags) < 2:
+            table, where = ("image_tag_counts", " AND tag = ?") if self.tags else ("image_counts", "")
+            row = conn.execute(
+                f"SELECT count FROM {table} WHERE tenant_id = ? AND sub_type = ?{where}",  # noqa: S608
+                (self.owner, self.sub_type.value, *self.tags),
+            ).fetchone()
+            return 0 if row is None else int(row[0])
+        sql, params, _ = self.source()
+        return int(conn.execute(f"SELECT count(*) FROM {sql}", params).fetchone()[0])  # noqa: S608
+
+    def ordered(self, conn: sqlite3.Connection, column: str, descending: bool, limit: int, offset: int) -> list[Any]:
+        """The arm's rows in index order (`column`, then id, both one way), `limit` of them after `offset`."""
+        sql, params, alias = self.source()
+        direction = "DESC" if descending else "ASC"
+        return conn.execute(
+            f"SELECT s.* FROM {sql} ORDER BY {alias}.{column} {direction}, {alias}.id {direction}"  # noqa: S608
+            " LIMIT ? OFFSET ?",
+            (*params, limit, offset),
+        ).fetchall()
 
 
 class SqliteImages(SqliteStore):
@@ -155,14 +183,15 @@ class SqliteImages(SqliteStore):
         return self._any_page(scope, page)
 
     def _indexed_page(self, scope: ImageQuery, page: PageQuery, column: str) -> Page[ImageInfo]:
-        """Creation or title order, no search: the total from `image_counts` (and the few system images), the rows
-        through an index from whichever end of the list is nearer, so the last page costs what the first does.
-        With system images, each owner's rows are read in order and merged here."""
+        """Creation or title order, no search: the total from `image_counts` or `image_tag_counts` (and the few
+        system images), the rows through an index from whichever end of the list is nearer, so the last page
+        costs what the first does. With system images, each owner's rows are read in order and merged here."""
         conn = self.db.conn()
-        arms: list[tuple[str, str | None]] = [(scope.tenant_id, None)]
+        arms = [_Arm(scope.tenant_id, scope.sub_type, None, scope.tags).rarest_first(conn)]
         if scope.include_system and scope.tenant_id != SYSTEM_TENANT_ID:
-            arms.append((SYSTEM_TENANT_ID, scope.tenant_id))  # a tenant image shadows the system one with its key
-        total = sum(_count(conn, owner, scope.sub_type, shadow) for owner, shadow in arms)
+            # A tenant image shadows the system one with its key.
+            arms.append(_Arm(SYSTEM_TENANT_ID, scope.sub_type, scope.tenant_id, scope.tags).rarest_first(conn))
+        total = sum(arm.count(conn) for arm in arms)
         if page.offset >= total:
             return Page([], total, page)
         from_end = page.offset + page.page_size / 2 > total / 2
@@ -170,9 +199,9 @@ class SqliteImages(SqliteStore):
         skip = total - page.offset - take if from_end else page.offset
         descending = (page.sort_order is SortOrder.DESC) != from_end
         if len(arms) == 1:
-            rows = _ordered(conn, arms[0], scope.sub_type, column, descending, take, skip)
+            rows = arms[0].ordered(conn, column, descending, take, skip)
         else:
-            rows = [r for arm in arms for r in _ordered(conn, arm, scope.sub_type, column, descending, skip + take, 0)]
+            rows = [r for arm in arms for r in arm.ordered(conn, column, descending, skip + take, 0)]
             rows.sort(key=lambda r: (r[column], r["id"]), reverse=descending)
             rows = rows[skip : skip + take]
         if from_end:
@@ -191,16 +220,22 @@ class SqliteImages(SqliteStore):
             params["system"] = SYSTEM_TENANT_ID
         else:
             where.append("i.tenant_id = :tenant_id")
+        for n, tag in enumerate(scope.tags):
+            where.append(
+                "EXISTS (SELECT 1 FROM image_tags t WHERE t.tenant_id = i.tenant_id AND t.sub_type = i.sub_type"  # noqa: S608
+                f" AND t.tag = :tag{n} AND t.created_time = i.created_time AND t.id = i.id)"
+            )
+            params[f"tag{n}"] = tag
         if page.text_search:
             needle = page.text_search.casefold()
-            where.append("instr(i.title_fold, :needle) > 0")
+            where.append("instr(i.search_fold, :needle) > 0")
             params["needle"] = needle
             if len(needle) >= 3 and needle.isascii():
                 # The trigram index finds the candidates (their number, not the tenant's size, is the cost);
                 # shorter or non-ASCII needles, whose folding SQLite might do otherwise than Python, are scanned.
                 # A unary + keeps SQLite from walking the tenant's index instead of looking the candidates up.
                 where = [w.replace("i.tenant_id", "+i.tenant_id").replace("i.sub_type", "+i.sub_type") for w in where]
-                where.insert(0, "i.rowid IN (SELECT rowid FROM image_titles WHERE image_titles MATCH :match)")
+                where.insert(0, "i.rowid IN (SELECT rowid FROM image_search WHERE image_search MATCH :match)")
                 params["match"] = '"' + needle.replace('"', '""') + '"'
 
         column = _SORT_COLUMNS[page.sort_property] if page.sort_property else "i.created_time"
@@ -208,6 +243,17 @@ class SqliteImages(SqliteStore):
         table = f"images i WHERE {' AND '.join(where)}"
         # Ties go the list's way (id after the column, in the same direction), as DynamoDB's index orders them.
         return self.db.page(table, params, f"{column} {direction}, i.id {direction}", page, image_from_row)
+
+    def tag_counts(self, tenant_id: str, sub_type: SubType) -> dict[str, int]:
+        rows = (
+            self.db.conn()
+            .execute(
+                "SELECT tag, count FROM image_tag_counts WHERE tenant_id = ? AND sub_type = ? ORDER BY tag",
+                (tenant_id, sub_type.value),
+            )
+            .fetchall()
+        )
+        return {row["tag"]: int(row["count"]) for row in rows}
 
     def every_image(self, tenant_id: str, sub_type: SubType) -> Iterator[ImageInfo]:
         # In chunks by key (created time, id), each from where the last ended: no cursor held open between them.

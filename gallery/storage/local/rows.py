@@ -33,6 +33,10 @@ IMAGE_COLUMNS = [
     "version",
     "has_alpha",
     "title_fold",
+    "alt_text",
+    "description",
+    "tags",
+    "search_fold",
 ]
 
 
@@ -58,6 +62,9 @@ def image_from_row(row: sqlite3.Row) -> ImageInfo:
         updated_time=row["updated_time"],
         version=row["version"],
         has_alpha=None if row["has_alpha"] is None else bool(row["has_alpha"]),
+        alt_text=row["alt_text"],
+        description=row["description"],
+        tags=tuple(json.loads(row["tags"])),
     )
 
 
@@ -86,6 +93,10 @@ def image_params(image: ImageInfo) -> dict[str, Any]:
         "updated_time": image.updated_time,
         "version": image.version,
         "has_alpha": None if image.has_alpha is None else int(image.has_alpha),
+        "alt_text": image.alt_text,
+        "description": image.description,
+        "tags": json.dumps(list(image.tags)),
+        "search_fold": image.search_text,
     }
 
 

@@ -57,7 +57,11 @@ CREATE TABLE IF NOT EXISTS images (
     updated_time INTEGER NOT NULL,
     version INTEGER NOT NULL,
     has_alpha INTEGER,  -- NULL: stored before it was recorded
-    title_fold TEXT,  -- the title case-folded (Python's casefold): what title order and search read
+    title_fold TEXT,  -- the title case-folded (Python's casefold): what title order reads
+    alt_text TEXT NOT NULL DEFAULT '',
+    description TEXT NOT NULL DEFAULT '',
+    tags TEXT NOT NULL DEFAULT '[]',  -- a JSON array of tags, as validation.tags made them
+    search_fold TEXT,  -- ImageInfo.search_text: title, alt text, description and tags, folded: what search reads
     UNIQUE (tenant_id, resource_key)
 );
 -- Every public key ever used, and the tenant it belongs to for good: a deleted image's link is never anyone else's.
