@@ -17,6 +17,7 @@ from gallery.config import Settings
 from gallery.demo import as_principal
 from gallery.domain import errors
 from gallery.domain.model import Authority, FileLimits, ImageInfo, Scope
+from gallery.services.images import InfoChange
 from gallery.wiring import Gallery
 from tests.conftest import JWT_SECRET
 from tests.helpers import jpeg, png, svg
@@ -90,6 +91,8 @@ def source(tmp_path: Path) -> Shell:
     images.upload(admin, "photo.jpg", jpeg(800, 500), "Photo", None)
     images.upload(admin, "icon.svg", svg(32, 32), "Icon", "SCADA_SYMBOL")
     images.set_public(admin, Scope.TENANT, "photo.jpg", False)
+    texts = InfoChange(alt_text="A sunset over the sea", description="Taken\nin May", tags=("sunset", "sea"))
+    images.update_info(admin, Scope.TENANT, "photo.jpg", texts)
     gallery.close()
     return shell
 
@@ -113,6 +116,7 @@ def same_images(a: dict[str, ImageInfo], b: dict[str, ImageInfo]) -> None:
             image.sub_type,
             image.public,
         )
+        assert (other.alt_text, other.description, other.tags) == (image.alt_text, image.description, image.tags)
 
 
 def test_a_tenant_moves_to_another_gallery_with_two_commands(source: Shell, tmp_path: Path) -> None:
@@ -128,7 +132,7 @@ def test_a_tenant_moves_to_another_gallery_with_two_commands(source: Shell, tmp_
     assert manifest["bytes"] == sum(i.size for i in exported.values())
     assert {e["etag"] for e in manifest["images"]} == {i.etag for i in exported.values()}
     assert manifest["tool"].startswith("image-gallery ")
-    assert set(first) == set(THINGSBOARD_4)  # the export API's own shape
+    assert set(first) == set(THINGSBOARD_4) | {"altText", "description", "tags"}  # the export API's own shape
     assert not list(tmp_path.glob(".plant.zip*"))  # no partial file left
 
     target = Shell(tmp_path / "target-shell", tmp_path / "target-data")
@@ -140,10 +144,23 @@ def test_a_tenant_moves_to_another_gallery_with_two_commands(source: Shell, tmp_
     # another gallery: the public links are kept (nobody there holds them)
     assert moved["logo.png"].public_key == exported["logo.png"].public_key
 
+    assert moved["photo.jpg"].tags == ("sunset", "sea")
+
     again = target("import", str(archive), "--tenant", "Plant")
     assert "imported 0 image(s)" in again.stdout
     assert "3 already there with the same bytes" in again.stdout
     assert {k: i.version for k, i in rows(target, "Plant").items()} == {k: i.version for k, i in moved.items()}
+
+    # Texts changed here since are the archive's again after an import: the bytes alone do not make it the same.
+    gallery = target.gallery()
+    admin = as_principal(
+        gallery.accounts.create_user("a@plant.example", PASSWORD, Authority.TENANT_ADMIN, moved["photo.jpg"].tenant_id)
+    )
+    gallery.images.update_info(admin, Scope.TENANT, "photo.jpg", InfoChange(tags=("changed",)))
+    gallery.close()
+    done = target("import", str(archive), "--tenant", "Plant")
+    assert "imported 1 image(s)" in done.stdout
+    assert rows(target, "Plant")["photo.jpg"].tags == ("sunset", "sea")
 
 
 def test_an_interrupted_import_is_finished_by_running_it_again(source: Shell, tmp_path: Path) -> None:

@@ -269,8 +269,8 @@ def import_entries(
     total: int = 0,
 ) -> ImportReport:
     """Import each entry as `PUT /api/image/import` would for `principal`; a refused one is reported and the rest
-    go on. An image whose key holds the same bytes already is left alone; one whose key holds other bytes is
-    replaced only with `overwrite`. With `dry_run`, every check runs (the file, the image, the size limit) and
+    go on. An image whose key holds the same bytes and texts already is left alone (its other texts are written);
+    one whose key holds other bytes is replaced only with `overwrite`. With `dry_run`, every check runs (the file, the image, the size limit) and
     nothing is written."""
     report = ImportReport()
     images = transfer.images
@@ -280,9 +280,10 @@ def import_entries(
             existing = (
                 images.catalog.get_image(principal.tenant_id, request.resource_key) if request.resource_key else None
             )
-            if existing is not None and existing.etag == etag_of(request.data):
+            same_bytes = existing is not None and existing.etag == etag_of(request.data)
+            if existing is not None and same_bytes and request.texts.applied(existing) == existing:
                 report.unchanged.append(entry.label)
-            elif existing is not None and not overwrite:
+            elif existing is not None and not same_bytes and not overwrite:
                 raise errors.AlreadyExists(
                     f"the key {request.resource_key!r} holds other bytes already (--overwrite replaces them)"
                 )
