@@ -84,7 +84,7 @@ def test_dropped_files_upload_together_with_names_prefilled_and_the_size_limit_c
     dialog.get_by_role("button", name="Remove notes.txt").click()
     dialog.get_by_role("button", name="Cancel").click()
     expect(page.locator(".m-table tbody tr")).to_have_count(2)
-    assert sorted(page.locator(".m-name").all_inner_texts()) == ["Company logo", "icon.svg"]
+    assert sorted(page.locator(".m-name .m-title").all_inner_texts()) == ["Company logo", "icon.svg"]
     assert sum(1 for r in seen if r == "POST api/image") == 2  # the refused ones never left the browser
     assert [(i.title, i.original.media_type) for i in listed(gallery, user)] == [
         ("Company logo", "image/png"),
@@ -236,20 +236,19 @@ def test_the_edit_dialog_renames_with_undo_and_updates_the_bytes_in_place(
     page.locator("tr", has_text="Logo").get_by_role("button", name="Edit image: Logo").click()
     dialog = page.get_by_role("dialog", name="Edit image")
     expect(dialog.locator(".m-meta")).to_have_text(re.compile(r"^40×30 \| \d+ bytes$"))
-    name = dialog.get_by_role("textbox", name="Name")
-    undo, save = dialog.get_by_role("button", name="Undo name change"), dialog.get_by_role("button", name="Save name")
-    expect(undo).to_be_hidden()
+    name = dialog.get_by_role("textbox", name="Name", exact=True)
+    save = dialog.get_by_role("button", name="Save")
+    expect(save).to_be_disabled()
     name.fill("Company logo")
-    expect(undo).to_be_visible()
-    undo.click()
-    expect(name).to_have_value("Logo")
-    expect(save).to_be_hidden()
+    expect(save).to_be_enabled()
+    name.fill("Logo")
+    expect(save).to_be_disabled()  # back as it was: nothing to save
     name.fill("Company logo")
     screenshot(page, "manage-edit-dialog")
-    save.click()
-    expect(page.locator(".m-toast")).to_contain_text("Renamed to “Company logo”")
-    expect(save).to_be_hidden()
-    expect(page.locator(".m-table .m-name")).to_have_text("Company logo")
+    name.press("Enter")
+    expect(page.locator(".m-toast")).to_contain_text("Saved “Company logo”")
+    expect(save).to_be_disabled()
+    expect(page.locator(".m-table .m-title")).to_have_text("Company logo")
     assert gallery.images.info(admin, Scope.TENANT, logo.resource_key).title == "Company logo"
     # update image: new bytes, same key, same links
     new = tmp_path / "wider.png"

@@ -27,7 +27,7 @@ AddImages = Callable[..., list[ImageInfo]]
 
 
 def names(page: Any) -> list[str]:
-    found: list[str] = page.locator(".m-table tbody .m-name").all_inner_texts()
+    found: list[str] = page.locator(".m-table tbody .m-title").all_inner_texts()
     return found
 
 
@@ -78,9 +78,13 @@ def test_tenant_users_see_system_images_read_only(
     expect(system_row.locator(".m-system .badge")).to_have_text("System")
     expect(system_row.get_by_role("button", name="Delete image: Platform icon")).to_be_disabled()
     expect(system_row.get_by_role("checkbox")).to_be_disabled()
-    system_row.get_by_role("button", name="Image details: Platform icon").click()
+    expect(system_row.get_by_role("button", name="Edit image: Platform icon")).to_have_count(0)  # no pencil
+    system_row.get_by_role("button", name="Image details: Platform icon (read-only)").click()
     dialog = page.get_by_role("dialog", name="Image details")
-    expect(dialog.get_by_role("textbox", name="Name")).to_have_attribute("readonly", "")
+    expect(dialog.get_by_role("note")).to_contain_text("only the system administrator can change it")
+    for field in ("Name", "Alt text", "Description"):
+        expect(dialog.get_by_role("textbox", name=field, exact=True)).to_have_attribute("readonly", "")
+    expect(dialog.get_by_role("button", name="Save")).to_have_count(0)
     expect(dialog.get_by_role("button", name="Update image")).to_have_count(0)
     dialog.get_by_role("button", name="Embed").click()
     expect(page.get_by_role("dialog", name="Embed image").get_by_role("switch")).to_be_disabled()
@@ -359,8 +363,8 @@ def test_api_failures_are_put_in_plain_words(
     page.locator("tr", has_text="Logo").get_by_role("button", name="Edit image: Logo").click()
     dialog = page.get_by_role("dialog", name="Edit image")
     gallery.images.delete(as_principal(seed.users["admin"]), Scope.TENANT, logo.resource_key, False)
-    dialog.get_by_role("textbox", name="Name").fill("Renamed")
-    dialog.get_by_role("button", name="Save name").click()
+    dialog.get_by_role("textbox", name="Name", exact=True).fill("Renamed")
+    dialog.get_by_role("button", name="Save").click()
     expect(dialog.get_by_role("alert")).to_have_text(
         "That image no longer exists: someone may have deleted it. Refresh to see the current list."
     )

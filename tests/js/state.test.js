@@ -16,7 +16,8 @@ test("every state comes back from its own query", () => {
     for (const pageSize of PAGE_SIZES) {
       for (const [property, direction] of [["createdTime", "desc"], ["title", "asc"], ["title", "desc"]]) {
         for (const textSearch of ["", "logo", "a&b=c #d", "ünï 图"]) {
-          const state = { view, page: 3, pageSize, property, direction, textSearch, system: textSearch === "" };
+          const tags = textSearch === "logo" ? ["pump", "boiler-room"] : [];
+          const state = { view, page: 3, pageSize, property, direction, textSearch, system: textSearch === "", tags };
           assert.deepEqual(parseState(`?${stateQuery(state)}`, null), state);
         }
       }
@@ -27,6 +28,11 @@ test("every state comes back from its own query", () => {
 test("only what differs from the defaults is written, and the view always", () => {
   assert.equal(stateQuery(DEFAULTS), "view=list");
   assert.equal(stateQuery({ ...DEFAULTS, textSearch: "logo", system: true }), "view=list&textSearch=logo&includeSystemImages=true");
+});
+
+test("a tag filter is a list without blanks or repeats", () => {
+  assert.deepEqual(parseState("?tags=pump,,red,pump, ", null).tags, ["pump", "red"]);
+  assert.equal(stateQuery({ ...DEFAULTS, tags: ["pump", "red"] }), "view=list&tags=pump%2Cred");
 });
 
 test("values a page cannot show fall back to the defaults", () => {

@@ -26,6 +26,9 @@
  * @property {string} [fileName]
  * @property {number} createdTime
  * @property {Descriptor} [descriptor]
+ * @property {string} [altText] ours, beside ThingsBoard's fields
+ * @property {string} [description]
+ * @property {string[]} [tags]
  */
 
 /**
@@ -52,6 +55,10 @@
  * @property {string | null} v WebP thumbnail
  * @property {number} iw thumbnail width
  * @property {number} ih thumbnail height
+ * @property {string} [a] alt text, when it is not the title
+ * @property {string[]} [g] tags
+ * @property {string} [d] the opening of the description
+ * @property {string} [x] the viewer's srcset, from the site's root (none for an SVG: `i` is the picture itself)
  */
 
 export {};

@@ -203,14 +203,22 @@ export class Api {
   exportJson(path) { return this.request("GET", `${path}/export`); }
   /** @param {unknown} data @returns {Promise<Image>} */
   importJson(data) { return this.request("PUT", "/api/image/import", { json: data }); }
-  /** @param {string} path @param {string} title @returns {Promise<Image>} */
-  rename(path, title) { return this.request("PUT", `${path}/info`, { json: { title } }); }
+  /**
+   * Change what is said of an image: the fields given (title, altText, description, tags); the rest stay.
+   * @param {string} path @param {{title?: string, altText?: string, description?: string, tags?: string[]}} fields
+   * @returns {Promise<Image>}
+   */
+  updateInfo(path, fields) { return this.request("PUT", `${path}/info`, { json: fields }); }
+  /** @param {boolean} includeSystemImages @returns {Promise<Record<string, number>>} each tag and how many carry it */
+  tags(includeSystemImages) { return this.request("GET", "/api/images/tags", { query: { includeSystemImages } }); }
   /** @param {string} path @param {boolean} isPublic @returns {Promise<Image>} */
   setPublic(path, isPublic) { return this.request("PUT", `${path}/public/${isPublic}`); }
   /** @param {string} path */
   delete(path, force = false) { return this.request("DELETE", path, { query: { force } }); }
   /** @param {{type: string, key: string}[]} images */
   bulkDelete(images, force = false) { return this.request("POST", "/api/images/bulkDelete", { json: { images, force } }); }
+  /** @param {{type: string, key: string}[]} images @param {string[]} add @param {string[]} remove */
+  bulkTags(images, add, remove) { return this.request("POST", "/api/images/bulkTags", { json: { images, add, remove } }); }
 
   // --- administration (system administrator) ------------------------------------------------------------------
   /** @param {string} what "tenants", "tenantProfiles" or "users" @returns {Promise<any[]>} every entry, page by page */

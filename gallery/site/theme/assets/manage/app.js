@@ -6,7 +6,7 @@ import "../gallery-img.js";
 import { debounce, saveFile } from "../lib/util.js";
 import { Api, ApiError } from "./api.js";
 import { h, icon } from "./dom.js";
-import { confirm, editDialog, embedDialog, importDialog, referenceList, uploadDialog } from "./dialogs.js";
+import { bulkTagDialog, confirm, editDialog, embedDialog, importDialog, referenceList, uploadDialog } from "./dialogs.js";
 import { formatSize, imageId, imagePath, isSystem, plainError } from "./format.js";
 import { readState, rememberView, writeState } from "./state.js";
 import { showSection } from "./admin.js";
@@ -88,7 +88,8 @@ const ui = {
   exportJson: (image) => api.exportJson(imagePath(image)).then(
     (data) => saveFile(new Blob([JSON.stringify(data, null, 2)], { type: "application/json" }), `${image.resourceKey}.json`), failed),
   embed: (image) => embedDialog(ui, image),
-  edit: (image) => editDialog(ui, image),
+  edit: (image, focus) => editDialog(ui, image, { focus }),
+  filterTag: (tag) => { if (!state.tags.includes(tag)) update({ tags: [...state.tags, tag], page: 0 }); },
   remove: (image) => removeOne(image),
   sort: (property) => {
     const toggle = state.property === property;
@@ -110,7 +111,7 @@ function update(changes, { push = true } = {}) {
   // While someone types, the search box is the truth: any other change (a view, a sort, a page) takes what it
   // holds now, before the debounce has passed it on, so nothing writes an older text back.
   if (!("textSearch" in changes) && typedSearch() !== state.textSearch) changes = { ...changes, textSearch: typedSearch(), page: 0 };
-  const resets = "textSearch" in changes || "system" in changes;
+  const resets = "textSearch" in changes || "system" in changes || "tags" in changes;
   if (resets) selected.clear();
   state = { ...state, ...changes };
   writeState(state, { push });
@@ -127,6 +128,7 @@ async function load({ quiet = false } = {}) {
     const query = {
       pageSize: state.pageSize, page: state.page, sortProperty: state.property, sortOrder: state.direction.toUpperCase(),
       textSearch: state.textSearch.trim(), includeSystemImages: state.system && !ui.sysadmin ? "true" : undefined,
+      tags: state.tags.length ? state.tags.join(",") : undefined,
     };
     const found = await api.list(query, controller.signal);
     if (controller.signal.aborted) return;
@@ -142,6 +144,7 @@ async function load({ quiet = false } = {}) {
   }
   results.removeAttribute("aria-busy");
   render();
+  showTags();
   // After a change (a quiet reload), what the images take has moved too.
   if (quiet && !ui.sysadmin) api.params().then(showUsage, () => {});
 }
@@ -154,11 +157,14 @@ function render() {
   const count = selected.size;
   $("#m-selection").hidden = count === 0 || state.view !== "list";
   $("#m-selected").textContent = `${count} image${count === 1 ? "" : "s"} selected`;
+  showFilters();
   if (page.data.length === 0) {
     const searching = state.textSearch.trim();
+    const filtered = searching || state.tags.length;
+    const tagged = state.tags.length ? ` tagged ${state.tags.map((tag) => `“${tag}”`).join(" and ")}` : "";
     results.replaceChildren(h("div", { class: "m-empty" },
-      h("p", {}, searching ? `No images match “${searching}”.` : "No images yet."),
-      !searching && ui.canWrite && h("button", { type: "button", class: "primary", onclick: upload }, icon("upload"), "Upload image")));
+      h("p", {}, filtered ? `No images${tagged}${searching ? ` match “${searching}”` : ""}.` : "No images yet."),
+      !filtered && ui.canWrite && h("button", { type: "button", class: "primary", onclick: upload }, icon("upload"), "Upload image")));
   } else {
     // Keep focus where it was when the page is redrawn (a checkbox, a sort button) for keyboard users.
     const holder = document.activeElement?.closest?.("[data-key]");
@@ -169,6 +175,46 @@ function render() {
     if (again instanceof HTMLElement) again.focus();
   }
   $("#m-pager").replaceChildren(...pager(page, state, ui));
+}
+
+// The tags the list is filtered by, each a chip that takes it off the filter.
+function showFilters() {
+  const bar = $("#m-filters");
+  bar.hidden = state.tags.length === 0;
+  $("#m-filter-tags").replaceChildren(...state.tags.map((tag) => h("li", { class: "m-chip" }, h("span", {}, tag),
+    h("button", { type: "button", class: "icon-button", "aria-label": `Stop filtering by ${tag}`, title: `Stop filtering by ${tag}`,
+      onclick: () => update({ tags: state.tags.filter((t) => t !== tag), page: 0 }) }, icon("close")))));
+}
+
+// The tags the list can be filtered by, with how many images carry each, in the toolbar's menu.
+async function showTags() {
+  const menu = $("#m-tag", HTMLSelectElement);
+  const counts = await api.tags(state.system && !ui.sysadmin).catch(() => ({}));
+  const choices = Object.entries(counts).filter(([tag]) => !state.tags.includes(tag));
+  menu.replaceChildren(h("option", { value: "" }, choices.length ? "Filter by tag…" : "No tags yet"),
+    ...choices.map(([tag, n]) => h("option", { value: tag }, `${tag} (${n})`)));
+  menu.disabled = choices.length === 0;
+}
+
+/** @param {"add" | "remove"} mode */
+async function retagSelected(mode) {
+  const images = [...selected.values()];
+  const tag = await bulkTagDialog(ui, images.length, mode);
+  if (!tag) return;
+  const targets = images.map((image) => ({ type: isSystem(image) ? "system" : "tenant", key: image.resourceKey }));
+  try {
+    const result = await api.bulkTags(targets, mode === "add" ? [tag] : [], mode === "remove" ? [tag] : []);
+    const n = result.updated;
+    notify(`${mode === "add" ? "Tagged" : "Untagged"} ${n} image${n === 1 ? "" : "s"} “${tag}”`);
+    const refused = result.results.filter((r) => !r.success);
+    const titles = new Map(images.map((image) => [imageId(image), image.title]));
+    if (refused.length) {
+      notify(`${refused.length} could not be changed: ${refused.map((r) => `${titles.get(`${r.type}/${r.key}`) ?? r.key} (${r.error?.message ?? "refused"})`).join(", ")}`, "error");
+    }
+  } catch (error) {
+    failed(error);
+  }
+  load({ quiet: true });
 }
 
 async function upload() {
@@ -339,6 +385,10 @@ function wire() {
     if (images.length) { notify(`Imported ${images.length} image${images.length === 1 ? "" : "s"}`); load({ quiet: true }); }
   });
   $("#m-bulk-delete").addEventListener("click", removeSelected);
+  $("#m-bulk-tag").addEventListener("click", () => retagSelected("add"));
+  $("#m-bulk-untag").addEventListener("click", () => retagSelected("remove"));
+  const tagMenu = $("#m-tag", HTMLSelectElement);
+  tagMenu.addEventListener("change", () => { if (tagMenu.value) ui.filterTag(tagMenu.value); });
   $("#m-clear").addEventListener("click", () => { selected.clear(); render(); });
   window.addEventListener("popstate", () => { state = readState(); showState(); if (user) load(); });
 }

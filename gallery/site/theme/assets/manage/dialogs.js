@@ -67,6 +67,7 @@ const isImage = (file) => file.type.startsWith("image/") ||
   imageFiles.includes(file.name.toLowerCase().split(".").pop() ?? "");
 
 // Upload one or several new images, or (with `target`) new bytes for an image whose URL stays the same.
+/** @param {any} ui @param {{target?: import("../lib/types.js").Image | null}} [options] @returns {Promise<any[]>} */
 export function uploadDialog(ui, { target = null } = {}) {
   return new Promise((resolve) => {
     const done = [];
@@ -253,10 +254,52 @@ export function embedDialog(ui, image) {
   });
 }
 
-export function editDialog(ui, image) {
+// The tag rule the server applies (`domain/validation.py`: lowercase, runs of spaces one '-'); it says what else
+// a tag may not hold.
+export const normalTag = (text) => text.trim().split(/\s+/).filter(Boolean).join("-").toLowerCase();
+
+// Tags as chips, each with a button that removes it, and a field that adds one on Enter or a comma (Backspace in
+// the empty field takes the last back). Suggestions: the tags the gallery already has.
+export function tagEditor(initial, { readOnly = false, onchange = () => {}, suggestions = Promise.resolve({}) } = {}) {
+  let tags = [...initial];
+  const id = `tags-${++counter}`;
+  const chips = h("ul", { class: "m-tags m-chips", "aria-label": "Tags" });
+  const options = h("datalist", { id: `${id}-known` });
+  const input = h("input", { id, type: "text", list: `${id}-known`, placeholder: readOnly ? "" : "Add a tag", readonly: readOnly,
+    autocomplete: "off", enterkeyhint: "done", "aria-describedby": `${id}-hint` });
+  const draw = () => chips.replaceChildren(...tags.map((tag) => h("li", { class: "m-chip" }, h("span", {}, tag),
+    !readOnly && iconButton("close", `Remove tag ${tag}`, () => { tags = tags.filter((t) => t !== tag); draw(); onchange(); input.focus(); }))));
+  const take = () => {
+    const tag = normalTag(input.value.replace(/,/g, " "));
+    input.value = "";
+    if (tag && !tags.includes(tag)) { tags.push(tag); draw(); }
+    onchange();
+  };
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" || event.key === ",") { event.preventDefault(); take(); }
+    else if (event.key === "Backspace" && !input.value && tags.length && !readOnly) { tags.pop(); draw(); onchange(); }
+  });
+  input.addEventListener("input", () => { if (input.value.includes(",")) take(); else onchange(); });
+  suggestions.then((counts) => options.replaceChildren(...Object.keys(counts).map((tag) => h("option", { value: tag }))), () => {});
+  draw();
+  return {
+    element: h("div", { class: "m-tag-editor" }, chips, input, options),
+    input,
+    /** The tags, with what is typed but not yet added. */
+    value: () => { const typed = normalTag(input.value.replace(/,/g, " ")); return typed && !tags.includes(typed) ? [...tags, typed] : [...tags]; },
+    reset: (next) => { tags = [...next]; input.value = ""; draw(); },
+  };
+}
+
+/**
+ * @param {import("./views.js").Ui} ui @param {import("../lib/types.js").Image} image
+ * @param {{focus?: "altText" | null}} [options] a field to start in
+ */
+export function editDialog(ui, image, { focus = null } = {}) {
   let current = image;
   const readOnly = ui.readOnly(image) || !ui.canWrite;
   const dialog = modal(readOnly ? "Image details" : "Edit image", { className: "m-edit" });
+  const formId = `${dialog.element.getAttribute("aria-labelledby")}-form`;
   const error = errorLine();
   const big = h("div", { class: "m-large" });
   const meta = h("p", { class: "m-meta" });
@@ -264,29 +307,51 @@ export function editDialog(ui, image) {
     big.replaceChildren(preview(current, ui, "m-large-img"));
     meta.textContent = summary(current);
   };
-  const name = h("input", { id: `edit-name-${++counter}`, type: "text", value: image.title, readonly: readOnly, required: true });
-  const undo = iconButton("undo", "Undo name change", () => { name.value = current.title; dirty(); name.focus(); }, { hidden: true });
-  const save = iconButton("check", "Save name", () => rename(), { hidden: true });
-  const dirty = () => {
-    const changed = name.value !== current.title;
-    undo.hidden = save.hidden = !changed;
-    save.disabled = !name.value.trim();
+  const id = ++counter;
+  const name = h("input", { id: `edit-name-${id}`, type: "text", value: image.title, readonly: readOnly, required: true, maxlength: 255 });
+  const alt = h("input", { id: `edit-alt-${id}`, type: "text", value: image.altText ?? "", readonly: readOnly, maxlength: 500,
+    "aria-describedby": `edit-alt-hint-${id}` });
+  const description = h("textarea", { id: `edit-description-${id}`, rows: 3, readonly: readOnly, maxlength: 4000 }, image.description ?? "");
+  const tags = tagEditor(image.tags ?? [], { readOnly, onchange: () => dirty(), suggestions: ui.api.tags(false) });
+  const save = h("button", { type: "submit", class: "primary", form: formId, disabled: true }, "Save");
+  // Only what changed is sent: a field left alone is never written over by a stale copy.
+  const changes = () => {
+    const fields = {};
+    if (name.value.trim() !== current.title) fields.title = name.value.trim();
+    if (alt.value.trim() !== (current.altText ?? "")) fields.altText = alt.value.trim();
+    if (description.value.trim() !== (current.description ?? "")) fields.description = description.value.trim();
+    if (tags.value().join(",") !== (current.tags ?? []).join(",")) fields.tags = tags.value();
+    return fields;
   };
-  const rename = async () => {
-    if (readOnly || name.value === current.title || !name.value.trim()) return;
+  const dirty = () => { save.disabled = readOnly || !name.value.trim() || Object.keys(changes()).length === 0; };
+  const saveInfo = async () => {
+    const fields = changes();
+    if (readOnly || !name.value.trim() || Object.keys(fields).length === 0) return;
     error.textContent = "";
+    save.disabled = true;
     try {
-      current = await ui.api.rename(imagePath(current), name.value.trim());
+      current = await ui.api.updateInfo(imagePath(current), fields);
       name.value = current.title;
+      alt.value = current.altText ?? "";
+      description.value = current.description ?? "";
+      tags.reset(current.tags ?? []);
       ui.changed(current);
-      ui.notify(`Renamed to “${current.title}”`);
+      ui.notify(`Saved “${current.title}”`);
     } catch (failure) {
       error.textContent = plainError(failure);
     }
     dirty();
   };
-  name.addEventListener("input", dirty);
-  name.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); rename(); } });
+  for (const field of [name, alt, description]) field.addEventListener("input", dirty);
+  /** @param {string} label @param {HTMLElement} control @param {string | null} [hint] */
+  const labelled = (label, control, hint = null) => h("div", { class: "m-field" }, h("label", { for: control.id }, label), control,
+    hint && h("p", { class: "m-hint", id: `${control.id}-hint` }, hint));
+  const form = h("form", { id: formId, class: "m-form", onsubmit: (event) => { event.preventDefault(); saveInfo(); } },
+    labelled("Name", name),
+    labelled("Alt text", alt, readOnly ? null : "What the picture shows, for people who cannot see it. Without it, screen readers say only the name."),
+    labelled("Description", description),
+    h("div", { class: "m-field" }, h("label", { for: tags.input.id }, "Tags"), tags.element,
+      !readOnly && h("p", { class: "m-hint", id: `${tags.input.id}-hint` }, "Press Enter or type a comma after each tag.")));
   const button = (iconName, label, onclick) => h("button", { type: "button", onclick }, icon(iconName), label);
   // ThingsBoard's "Copy link": the image's own link (for signed-in use: the API, `<gallery-img>`), and its public
   // link while it has one. A field the old-style copy can select where the Clipboard API is refused.
@@ -300,12 +365,14 @@ export function editDialog(ui, image) {
   const showLinks = () => links.replaceChildren(
     button("link", "Copy link", () => copyLink(ui.api.url(imagePath(current)), "link")),
     ...(current.public && current.publicLink
-      ? [button("link", "Copy public link", () => copyLink(ui.api.url(current.publicLink), "public link"))] : []),
+      ? [button("link", "Copy public link", () => copyLink(ui.api.url(current.publicLink ?? ""), "public link"))] : []),
     fallback);
   showLinks();
   append(dialog.body,
     big, meta,
-    h("div", { class: "m-name-field" }, h("label", { for: name.id }, "Name"), h("div", { class: "m-inline" }, name, undo, save)),
+    readOnly && ui.readOnly(image) && h("p", { class: "m-warning", role: "note" },
+      "A system image: you can use it, and only the system administrator can change it."),
+    form,
     error,
     h("div", { class: "m-buttons" },
       button("download", "Download", () => ui.download(current)),
@@ -317,6 +384,31 @@ export function editDialog(ui, image) {
       })),
     links);
   show();
-  append(dialog.footer, h("button", { type: "button", class: "primary", onclick: () => dialog.close() }, "Close"));
+  append(dialog.footer, h("button", { type: "button", onclick: () => dialog.close() }, "Close"), !readOnly && save);
   dialog.show();
+  if (focus === "altText" && !readOnly) alt.focus();
+}
+
+// Ask for one tag to add to (or take from) the selected images.
+export function bulkTagDialog(ui, count, mode) {
+  return new Promise((resolve) => {
+    let answer = null;
+    const adding = mode === "add";
+    const images = `${count} image${count === 1 ? "" : "s"}`;
+    const dialog = modal(adding ? `Add a tag to ${images}` : `Remove a tag from ${images}`, { onClose: () => resolve(answer) });
+    const formId = `${dialog.element.getAttribute("aria-labelledby")}-form`;
+    const known = h("datalist", { id: `${formId}-known` });
+    const input = h("input", { id: `${formId}-tag`, type: "text", list: known.id, required: true, autocomplete: "off" });
+    ui.api.tags(false).then((counts) => known.replaceChildren(...Object.keys(counts).map((tag) => h("option", { value: tag }))), () => {});
+    const form = h("form", { id: formId, class: "m-form", onsubmit: (event) => {
+      event.preventDefault();
+      const tag = normalTag(input.value);
+      if (tag) { answer = tag; dialog.close(); }
+    } }, h("div", { class: "m-field" }, h("label", { for: input.id }, "Tag"), input, known));
+    append(dialog.body, form);
+    append(dialog.footer, h("button", { type: "button", onclick: () => dialog.close() }, "Cancel"),
+      h("button", { type: "submit", class: "primary", form: formId }, adding ? "Add tag" : "Remove tag"));
+    dialog.show();
+    input.focus();
+  });
 }

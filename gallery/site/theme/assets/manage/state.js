@@ -17,10 +17,11 @@ export const PAGE_SIZES = [10, 20, 30];
  * @property {"asc" | "desc"} direction
  * @property {string} textSearch
  * @property {boolean} system
+ * @property {string[]} tags images carrying all of these
  */
 
 /** @type {State} */
-export const DEFAULTS = { view: "list", page: 0, pageSize: 10, property: "createdTime", direction: "desc", textSearch: "", system: false };
+export const DEFAULTS = { view: "list", page: 0, pageSize: 10, property: "createdTime", direction: "desc", textSearch: "", system: false, tags: [] };
 
 /**
  * The state a query string describes; `savedView` is the view chosen last, for when the query names none.
@@ -44,6 +45,7 @@ export function parseState(search, savedView) {
     direction: params.get("direction")?.toLowerCase() === "asc" ? "asc" : "desc",
     textSearch: params.get("textSearch") ?? "",
     system: params.get("includeSystemImages") === "true",
+    tags: [...new Set((params.get("tags") ?? "").split(",").map((tag) => tag.trim()).filter(Boolean))],
   };
 }
 
@@ -60,6 +62,7 @@ export function stateQuery(state) {
   if (state.direction !== DEFAULTS.direction) params.set("direction", state.direction);
   if (state.textSearch) params.set("textSearch", state.textSearch);
   if (state.system) params.set("includeSystemImages", "true");
+  if (state.tags.length) params.set("tags", state.tags.join(","));
   return params.toString();
 }
 

@@ -27,7 +27,8 @@ import { PAGE_SIZES } from "./state.js";
  * @property {(image: Image) => Promise<void>} download
  * @property {(image: Image) => Promise<void>} exportJson
  * @property {(image: Image) => Promise<Image>} embed
- * @property {(image: Image) => void} edit
+ * @property {(image: Image, focus?: "altText") => void} edit
+ * @property {(tag: string) => void} filterTag show only the images carrying this tag too
  * @property {(image: Image) => Promise<void>} remove
  * @property {(property: "createdTime" | "title") => void} sort
  * @property {(image: Image, on: boolean) => void} select
@@ -56,8 +57,26 @@ function actions(image, ui, { withEdit = true } = {}) {
     iconButton("download", named("Download image"), () => ui.download(image)),
     iconButton("export", named("Export image to JSON"), () => ui.exportJson(image)),
     iconButton("embed", named("Embed image"), () => ui.embed(image)),
-    withEdit && iconButton("edit", named(readOnly ? "Image details" : "Edit image"), () => ui.edit(image)),
+    withEdit && (readOnly
+      ? iconButton("details", `${named("Image details")} (read-only)`, () => ui.edit(image))
+      : iconButton("edit", named("Edit image"), () => ui.edit(image))),
     iconButton("delete", named("Delete image"), () => ui.remove(image), { disabled: readOnly || !ui.canWrite }),
+  ];
+}
+
+/**
+ * The image's tags as buttons that filter the list by them, and, for an image the caller may edit, a gentle word
+ * that it has no alt text yet (screen readers then announce only its name, or nothing).
+ * @param {Image} image @param {Ui} ui
+ */
+function texts(image, ui) {
+  const tags = image.tags ?? [];
+  return [
+    tags.length > 0 && h("ul", { class: "m-tags", "aria-label": `Tags of ${image.title}` }, tags.map((tag) =>
+      h("li", {}, h("button", { type: "button", class: "m-tag", title: `Show images tagged ${tag}`,
+        "aria-label": `Show images tagged ${tag}`, onclick: () => ui.filterTag(tag) }, tag)))),
+    !image.altText && !ui.readOnly(image) && h("button", { type: "button", class: "link m-alt-missing",
+      "aria-label": `Add alt text: ${image.title}`, onclick: () => ui.edit(image, "altText") }, "Add alt text"),
   ];
 }
 
@@ -103,7 +122,7 @@ export function table(page, state, ui) {
     return h("tr", { class: selected ? "selected" : null, "aria-selected": ui.canWrite ? String(selected) : null, dataset: { key: id } },
       h("td", { class: "m-check" }, checkbox),
       h("td", { class: "m-preview" }, preview(image, ui)),
-      h("td", { class: "m-name" }, image.title),
+      h("td", { class: "m-name" }, h("span", { class: "m-title" }, image.title), texts(image, ui)),
       h("td", { class: "m-created" }, h("time", { datetime: new Date(image.createdTime).toISOString() }, formatDate(image.createdTime))),
       h("td", { class: "m-resolution" }, resolution(image)),
       h("td", { class: "m-size" }, formatSize(image.descriptor?.size ?? 0)),
@@ -125,11 +144,14 @@ export function grid(page, ui) {
         isSystem(image) && !ui.sysadmin && h("span", { class: "badge" }, "System")),
       h("div", { class: "m-card-body" },
         h("span", { class: "m-card-name" }, image.title),
-        h("span", { class: "m-card-meta" }, summary(image))),
+        h("span", { class: "m-card-meta" }, summary(image)),
+        texts(image, ui)),
       h("div", { class: "m-card-actions" },
         actions(image, ui, { withEdit: false }),
-        h("button", { type: "button", class: "m-card-edit", onclick: () => ui.edit(image) },
-          icon("edit"), readOnly ? "Image details" : "Edit image")));
+        // Named with the image (the visible words first, as a voice user says them): one card of many.
+        h("button", { type: "button", class: "m-card-edit", onclick: () => ui.edit(image),
+          "aria-label": readOnly ? `Image details: ${image.title} (read-only)` : `Edit image: ${image.title}` },
+        icon(readOnly ? "details" : "edit"), readOnly ? "Image details" : "Edit image")));
   }));
 }
 
