@@ -30,7 +30,7 @@ class Layout:
 # Every format is read here rather than by Pillow, whose seeking composites the canvas (GIF, APNG), decodes every
 # frame before it (WebP) or reads every directory entry and value in Python (TIFF), and whose opening decodes (ICO).
 # Each reader finds at least the frames Pillow would find: where Pillow tolerates a quirk, so does the reader.
-_GIF_BLOCK = re.compile(rb"[!,;]")
+GIF_BLOCK = re.compile(rb"[!,;]")
 
 
 def _gif_layout(data: bytes, limits: DecodeLimits) -> Layout:
@@ -40,17 +40,17 @@ def _gif_layout(data: bytes, limits: DecodeLimits) -> Layout:
     steps = Steps(
         sized_budget(len(data), 64, 10_000), "The GIF is made of far more blocks than its size needs; it is not read"
     )
-    return Layout("frame", _gif_frames(data, 13 + _gif_palette_size(flags), steps), (width, height))
+    return Layout("frame", _gif_frames(data, 13 + gif_palette_size(flags), steps), (width, height))
 
 
-def _gif_palette_size(flags: int) -> int:
+def gif_palette_size(flags: int) -> int:
     return 3 << (flags & 7) + 1 if flags & 0x80 else 0
 
 
 def _gif_frames(data: bytes, pos: int, steps: Steps) -> Iterator[Rect]:
     first = True
     # Pillow skips any byte that starts no block rather than stopping, so a frame can follow stray bytes.
-    while (block := _GIF_BLOCK.search(data, pos)) is not None and block[0] != b";":
+    while (block := GIF_BLOCK.search(data, pos)) is not None and block[0] != b";":
         steps.take()
         pos = block.end()
         if block[0] == b"!":
@@ -59,7 +59,7 @@ def _gif_frames(data: bytes, pos: int, steps: Steps) -> Iterator[Rect]:
         left, top, width, height, flags = struct.unpack_from("<4HB", data, pos)
         yield left, top, width, height
         first = False
-        pos = _skip_gif_sub_blocks(data, pos + 9 + _gif_palette_size(flags) + 1, steps)  # + 1: the LZW code size
+        pos = skip_gif_sub_blocks(data, pos + 9 + gif_palette_size(flags) + 1, steps)  # + 1: the LZW code size
 
 
 def _skip_gif_extension(data: bytes, pos: int, first_frame: bool, steps: Steps) -> int:
@@ -67,18 +67,18 @@ def _skip_gif_extension(data: bytes, pos: int, first_frame: bool, steps: Steps) 
     sub-blocks even when that first one was the terminator. Reading the extension any other way would let the bytes
     Pillow skips hide frames from us, or hide from us the frames Pillow finds."""
     label = data[pos]
-    block, pos = _gif_sub_block(data, pos + 1)
+    block, pos = gif_sub_block(data, pos + 1)
     if label == 0xFE:  # a comment reads up to its terminator and no further
         while block:
             steps.take()
-            block, pos = _gif_sub_block(data, pos)
+            block, pos = gif_sub_block(data, pos)
         return pos
     if label == 0xFF and first_frame and block is not None and block.startswith(b"NETSCAPE2.0"):
-        _, pos = _gif_sub_block(data, pos)
-    return _skip_gif_sub_blocks(data, pos, steps)
+        _, pos = gif_sub_block(data, pos)
+    return skip_gif_sub_blocks(data, pos, steps)
 
 
-def _gif_sub_block(data: bytes, pos: int) -> tuple[bytes | None, int]:
+def gif_sub_block(data: bytes, pos: int) -> tuple[bytes | None, int]:
     """One sub-block as `GifImageFile.data` reads it: None for the terminator or the end of the file."""
     if pos >= len(data) or not data[pos]:
         return None, pos + 1
@@ -86,15 +86,15 @@ def _gif_sub_block(data: bytes, pos: int) -> tuple[bytes | None, int]:
     return data[pos + 1 : end], end
 
 
-def _skip_gif_sub_blocks(data: bytes, pos: int, steps: Steps) -> int:
-    block, pos = _gif_sub_block(data, pos)
+def skip_gif_sub_blocks(data: bytes, pos: int, steps: Steps) -> int:
+    block, pos = gif_sub_block(data, pos)
     while block:
         steps.take()
-        block, pos = _gif_sub_block(data, pos)
+        block, pos = gif_sub_block(data, pos)
     return pos
 
 
-def _chunk_steps(data: bytes, noun: str) -> Steps:
+def chunk_steps(data: bytes, noun: str) -> Steps:
     """Pillow reads a PNG's chunks, and this module a PNG's or WebP's, one at a time in Python: 3 million empty
     chunks (36 MB) took 19 s. Encoders write image data in chunks of kilobytes (libpng: 8 KB), or a chunk a row."""
     refusal = f"The {noun} is made of far more chunks than its size needs; it is not read"
@@ -102,7 +102,7 @@ def _chunk_steps(data: bytes, noun: str) -> Steps:
 
 
 def _png_layout(data: bytes, limits: DecodeLimits) -> Layout:
-    canvas, frames = _png_header(data, len(PNG_MAGIC), _chunk_steps(data, "PNG"))
+    canvas, frames = _png_header(data, len(PNG_MAGIC), chunk_steps(data, "PNG"))
     # Every APNG frame lies inside the canvas (Pillow refuses an fcTL that leaves it), so its canvas is its cost.
     return Layout("frame", repeat((0, 0, *canvas), frames), canvas)
 
@@ -141,7 +141,7 @@ def _png_header(data: bytes, pos: int, steps: Steps) -> tuple[tuple[int, int], i
 
 def _webp_layout(data: bytes, limits: DecodeLimits) -> Layout:
     canvas = _webp_canvas(data)
-    return Layout("frame", _webp_frames(data, canvas, _chunk_steps(data, "WebP")), canvas)
+    return Layout("frame", _webp_frames(data, canvas, chunk_steps(data, "WebP")), canvas)
 
 
 def _webp_canvas(data: bytes) -> tuple[int, int]:
@@ -278,7 +278,7 @@ def _bmp_layout(data: bytes, limits: DecodeLimits) -> Layout:
 
 def _ico_layout(data: bytes, limits: DecodeLimits) -> Layout:
     (count,) = struct.unpack_from("<H", data, 4)
-    steps, runs = _chunk_steps(data, "icon"), _Runs(limits)
+    steps, runs = chunk_steps(data, "icon"), _Runs(limits)
     return Layout("icon", (_ico_entry(data, 6 + 16 * index, steps, runs) for index in range(count)), None)
 
 

@@ -32,10 +32,10 @@ MAX_STEPS = 20_000
 # A marker: one or more 0xFF, then its code; 0xFF 0x00 is not one (a stuffed byte in entropy-coded data). Written
 # with a literal first byte, which the regular expression engine then looks for at C speed: `\xff+` made it try
 # every position (200 ms through a 20 MB photo, against 9 ms).
-_MARKER = re.compile(rb"\xff\xff*([^\x00\xff])")
+MARKER = re.compile(rb"\xff\xff*([^\x00\xff])")
 # The end of a scan's entropy-coded data: a marker other than a restart (RST0–RST7 sit inside the data).
-_END_OF_SCAN = re.compile(rb"\xff\xff*[^\x00\xd0-\xd7\xff]")
-_WITHOUT_LENGTH = frozenset({0x01, *range(0xD0, 0xD9)})  # TEM, RST0–7, SOI
+END_OF_SCAN = re.compile(rb"\xff\xff*[^\x00\xd0-\xd7\xff]")
+WITHOUT_LENGTH = frozenset({0x01, *range(0xD0, 0xD9)})  # TEM, RST0–7, SOI
 _EOI, _SOS, _APP1, _APP2 = 0xD9, 0xDA, 0xE1, 0xE2
 _FRAME = frozenset({*range(0xC0, 0xC4), *range(0xC5, 0xC8), *range(0xC9, 0xCC), *range(0xCD, 0xD0)})
 
@@ -65,13 +65,13 @@ class JpegWalk:
         """The picture whose SOI is at `start`, walked to its EOI (or the end of the file)."""
         data, found = self.data, Picture()
         pos, in_header = start + 2, True
-        while (marker := _MARKER.search(data, pos)) is not None:
+        while (marker := MARKER.search(data, pos)) is not None:
             # Before the first scan Pillow reads each stray byte, each fill byte and each segment in a Python loop.
             self.steps.take(marker.start(1) - pos if in_header else 1)
             code, pos = marker[1][0], marker.end()
             if code == _EOI:
                 break
-            if code in _WITHOUT_LENGTH:
+            if code in WITHOUT_LENGTH:
                 continue
             if pos + 2 > len(data):
                 break
@@ -88,7 +88,7 @@ class JpegWalk:
             if code == _SOS:
                 in_header = False
                 self._scan(segment, found)
-                end = _END_OF_SCAN.search(data, pos)
+                end = END_OF_SCAN.search(data, pos)
                 pos = len(data) if end is None else end.start()
         return found
 

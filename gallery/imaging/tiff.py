@@ -20,7 +20,7 @@ from gallery.imaging.steps import Steps
 
 # Bytes per value of each field type Pillow reads (`TiffImagePlugin.ImageFileDirectory_v2._load_dispatch`); it
 # skips entries of any other type, reading nothing for them.
-_UNIT = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 16: 8}
+UNIT = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 16: 8}
 MAX_ENTRIES = 65_536  # every directory of one file together (a 1000-page scan has ~20,000)
 # Strips or tiles a page may have: one per row, and one per 1,024 pixels (32×32 tiles) besides.
 PIXELS_PER_BLOCK = 1024
@@ -64,7 +64,7 @@ def read_directory(data: bytes, pos: int, endian: str, budget: Directories) -> D
     tags: dict[int, tuple[int, int, bytes]] = {}
     for index in range(count):
         tag, kind, number, raw = struct.unpack_from(endian + "HHI4s", data, pos + 2 + 12 * index)
-        unit = _UNIT.get(kind)
+        unit = UNIT.get(kind)
         if tag in tags or unit is None:
             continue
         if number * unit > 4:
@@ -74,7 +74,7 @@ def read_directory(data: bytes, pos: int, endian: str, budget: Directories) -> D
     return Directory(tags, following, endian)
 
 
-def _endian(data: bytes) -> str | None:
+def byte_order(data: bytes) -> str | None:
     return {b"II*\x00": "<", b"MM\x00*": ">"}.get(data[:4])
 
 
@@ -96,7 +96,7 @@ def check_header(blob: bytes) -> None:
     would cost more than its size, left to Pillow when it is merely broken (cameras write broken EXIF; Pillow
     passes over it)."""
     blob = blob.removeprefix(b"Exif\x00\x00")
-    endian = _endian(blob)
+    endian = byte_order(blob)
     if endian is None:
         return
     budget = Directories(len(blob))
@@ -112,7 +112,7 @@ def pages(data: bytes, most: int) -> Iterator[tuple[int, int, int, int]]:
     directories from the header's, ending where a directory points back to one already read — and no more than
     `most` + 1 of them. Refused when reading them costs more than the file's size, or a page is cut in more strips
     or tiles than its pixels need."""
-    endian = _endian(data)
+    endian = byte_order(data)
     assert endian is not None  # sniffed as TIFF
     budget = Directories(len(data))
     (pos,) = struct.unpack_from(endian + "I", data, 4)

@@ -4,22 +4,28 @@ Pure functions (no storage, no MkDocs), safe to run in worker processes. An imag
 JPEG draft scale that still leaves headroom for the largest rendition, and each smaller width is resized from the
 one above it. Names are content-hashed: they derive from the source's SHA-256, the widths and `RENDER_VERSION`,
 so they can be known (and found already made) without decoding anything, and a published file never changes.
+
+Renditions are sRGB and carry no colour profile (nor any of the original's metadata): a browser takes an untagged
+picture as sRGB. A picture in another colour space (a phone's Display P3, a camera's Adobe RGB, a CMYK print file)
+has its colours converted from its embedded profile, so it does not come out dull or shifted.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 from dataclasses import dataclass
+from itertools import chain, product
 
-from PIL import Image, ImageFile, ImageOps
+from PIL import Image, ImageChops, ImageCms, ImageFile, ImageOps
 
 from gallery.domain import formats
 from gallery.domain.model import ImageInfo
 from gallery.imaging import SVG, DecodeLimits, alpha_mode, decoding, displayed_size, open_raster, raster_format
 
 # Bump when the output of `render` changes for the same input, so new names replace old files everywhere.
-RENDER_VERSION = "5"
+RENDER_VERSION = "6"
 DEFAULT_WIDTHS = (320, 640, 1280)
 WEBP = formats.WEBP.media_type
 WEBP_QUALITY = 80
@@ -123,9 +129,9 @@ def render(data: bytes, etag: str, widths: tuple[int, ...], webp: bool, limits: 
         image.seek(0)
         image.load()
         frame = ImageOps.exif_transpose(image) if image.getexif().get(0x0112, 1) != 1 else image
-        mode = alpha_mode(frame)
-        if frame.mode != mode:
-            frame = frame.convert(mode)
+        frame = _in_srgb(frame, alpha_mode(frame), image.info.get("icc_profile"))
+        # Pillow's encoders would copy some of it (a JPEG's comment, a PNG's profile) into every rendition.
+        frame.info = {}
     out: dict[str, bytes] = {}
     current = frame
     for width, height in sorted({(r.width, r.height) for r in rendition_plan.renditions}, reverse=True):
@@ -134,6 +140,61 @@ def render(data: bytes, etag: str, widths: tuple[int, ...], webp: bool, limits: 
         for rendition in (r for r in rendition_plan.renditions if r.width == width):
             out[rendition.name] = _encode(current, rendition.media_type)
     return Rendered(rendition_plan, out, has_alpha)
+
+
+def _in_srgb(frame: Image.Image, mode: str, profile: bytes | None) -> Image.Image:
+    """The frame in `mode` (RGB or RGBA), its colours converted from its embedded profile to sRGB; as it is (in
+    `mode`) when it has no profile, an sRGB one, or one that cannot be used (taken for sRGB: a broken profile must
+    not fail a build)."""
+    cms_mode = frame.mode if frame.mode in _CMS_MODES else _GREY_MODES.get(frame.mode, mode)
+    transform = _to_srgb(profile, cms_mode) if profile else None
+    if transform is None:
+        return frame if frame.mode == mode else frame.convert(mode)
+    converted = transform.apply(frame if frame.mode == cms_mode else frame.convert(cms_mode))
+    if converted.mode != mode:  # grey, CMYK or RGB that is see-through (with its alpha, or a transparent colour)
+        converted.putalpha(frame.convert("RGBA").getchannel("A"))
+    return converted
+
+
+# The modes the colour transform takes; others are converted to one of them first: greys to L, the rest (palettes,
+# YCbCr, LAB) to RGB or RGBA. An RGBA picture keeps its alpha through the transform; others get theirs back after.
+_CMS_MODES = frozenset({"RGB", "RGBA", "L", "CMYK"})
+_GREY_MODES = {"1": "L", "LA": "L", "La": "L", "I": "L", "I;16": "L", "I;16B": "L", "I;16L": "L", "F": "L"}
+
+
+@functools.lru_cache(maxsize=16)
+def _to_srgb(profile: bytes, mode: str) -> ImageCms.ImageCmsTransform | None:
+    """The transform from `profile` to sRGB for pictures in `mode`, built once per profile (a camera's pictures
+    share theirs; the cache keeps 16, by their bytes); None when it would move no colour by more than a level — an
+    sRGB profile, however it is written — or when the profile cannot be read or does not fit the mode.
+
+    Relative colorimetric with black point compensation, as photo editors convert: the matrix profiles cameras and
+    phones embed (Display P3, Adobe RGB) give the same with every intent, and perceptual from the v4 sRGB profile
+    lifted blacks by 100 levels."""
+    output = "RGBA" if mode == "RGBA" else "RGB"
+    try:
+        transform = ImageCms.buildTransform(
+            ImageCms.ImageCmsProfile(io.BytesIO(profile)),
+            ImageCms.createProfile("sRGB"),
+            mode,
+            output,
+            renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
+            flags=ImageCms.Flags.BLACKPOINTCOMPENSATION,
+        )
+    except (ImageCms.PyCMSError, OSError):
+        return None
+    probe = _probe(mode)
+    moved = ImageChops.difference(transform.apply(probe).convert("RGB"), probe.convert("RGB"))
+    return transform if max(moved.tobytes()) > 1 else None
+
+
+def _probe(mode: str) -> Image.Image:
+    """Colours that tell an sRGB profile from another: every 17th level of each band in RGB (4,096 colours), every
+    grey, every 51st level of each ink."""
+    bands, step = {"RGB": (3, 17), "RGBA": (3, 17), "L": (1, 1), "CMYK": (4, 51)}[mode]
+    colours = bytes(chain.from_iterable(product(range(0, 256, step), repeat=bands)))
+    probe = Image.frombytes("RGB" if mode == "RGBA" else mode, (len(colours) // bands, 1), colours)
+    return probe.convert(mode)
 
 
 def _filter(shrink: float, lossless: bool) -> Image.Resampling:
