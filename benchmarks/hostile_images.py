@@ -179,7 +179,7 @@ def rotated_jpeg() -> bytes:
 
 
 # --- files whose cost is not their pixels: scans, segments, chunks, directories, runs ------------------------------
-_END_OF_SCAN = re.compile(rb"\xff\xff*[^\x00\xd0-\xd7\xff]")
+END_OF_SCAN = re.compile(rb"\xff\xff*[^\x00\xd0-\xd7\xff]")
 
 
 def jpeg_scans(data: bytes) -> list[tuple[int, int]]:
@@ -189,7 +189,7 @@ def jpeg_scans(data: bytes) -> list[tuple[int, int]]:
         (length,) = struct.unpack_from(">H", data, pos + 2)
         end = pos + 2 + length
         if data[pos + 1] == 0xDA:
-            end = _END_OF_SCAN.search(data, end).start()  # type: ignore[union-attr]
+            end = END_OF_SCAN.search(data, end).start()  # type: ignore[union-attr]
             found.append((pos, end))
         pos = end
     return found

@@ -59,7 +59,7 @@ class Gallery:
             settings,
             storage,
             images,
-            DownloadService(catalog, storage.blobs, cache),
+            DownloadService(catalog, catalog, storage.blobs, cache),
             TransferService(images),
             sessions,
             AccountService(catalog, sessions, images.release),

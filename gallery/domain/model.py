@@ -84,6 +84,10 @@ class ImageInfo:
     alt_text: str = ""
     description: str = ""
     tags: tuple[str, ...] = ()
+    # What anyone without a sign-in gets: the original with its camera, place and people data taken out
+    # (`imaging.metadata`), or the original itself when it carries none. None for an image stored before this was
+    # kept: its public copy is then made when it is asked for. Not part of ThingsBoard's JSON.
+    public_original: Descriptor | None = None
 
     @property
     def is_system(self) -> bool:
@@ -111,7 +115,8 @@ class ImageInfo:
 
     @property
     def blob_refs(self) -> frozenset[str]:
-        return frozenset({self.original.etag, self.preview.etag})
+        extra = {self.public_original.etag} if self.public_original else set()
+        return frozenset({self.original.etag, self.preview.etag, *extra})
 
     @property
     def alt(self) -> str:
@@ -204,6 +209,9 @@ class TenantProfile:
     max_resources_in_bytes: int = 0
     is_default: bool = False
     created_time: int = 0
+    # Whether the public links and the static site give the original bytes as uploaded, camera and place data and
+    # all, rather than the copy without them (the default, off). Ours: `publicImageMetadata` in the configuration.
+    public_metadata: bool = False
 
     @property
     def limits(self) -> FileLimits:
@@ -220,6 +228,7 @@ class TenantProfile:
                     "type": "DEFAULT",
                     "maxResourceSize": self.max_resource_size,
                     "maxResourcesInBytes": self.max_resources_in_bytes,
+                    "publicImageMetadata": self.public_metadata,
                 }
             },
         }

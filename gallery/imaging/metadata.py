@@ -54,8 +54,19 @@ def public_copy(data: bytes, media_type: str) -> bytes | None:
     strip = _STRIPPERS.get(media_type)
     if strip is None:
         return None
-    copy = strip(data)
-    return None if copy == data else copy
+    pieces = strip(data)
+    return None if _unchanged(pieces, data) else b"".join(pieces)
+
+
+def _unchanged(pieces: list[bytes | memoryview], data: bytes) -> bool:
+    """Whether the pieces put together are `data` again, compared where they lie: the copy is never made for
+    bytes with nothing to take out (an upload is held in memory once)."""
+    view, at = memoryview(data), 0
+    for piece in pieces:
+        if view[at : at + len(piece)] != piece:
+            return False
+        at += len(piece)
+    return at == len(data)
 
 
 class _Orientation:
@@ -68,14 +79,14 @@ class _Orientation:
         self.xmp = b""
         self.at = -1
 
-    def note(self, out: list[bytes], exif: bytes = b"", xmp: bytes = b"") -> None:
+    def note(self, out: list[bytes | memoryview], exif: bytes = b"", xmp: bytes = b"") -> None:
         if self.at < 0:
             self.at = len(out)
             out.append(b"")
         self.exif += exif
         self.xmp += xmp
 
-    def place(self, out: list[bytes], wrap: Callable[[bytes], bytes]) -> None:
+    def place(self, out: list[bytes | memoryview], wrap: Callable[[bytes], bytes]) -> None:
         blob = self.exif.removeprefix(b"Exif\x00\x00")
         endian = tiff.byte_order(blob)
         found = _exif_orientation(blob, endian) if endian else None
@@ -116,11 +127,13 @@ _SOS, _EOI, _APP0, _APP1, _APP2, _APP14, _APP15, _COM = 0xDA, 0xD9, 0xE0, 0xE1, 
 _JFIF_HEADER = 14
 
 
-def _jpeg(data: bytes) -> bytes:
+def _jpeg(data: bytes) -> list[bytes | memoryview]:
     if not data.startswith(b"\xff\xd8"):
         raise InvalidImage("The file is not a JPEG")
+    view = memoryview(data)  # the pieces kept are views: the scans are not copied to be compared
     steps = Steps(jpeg.MAX_STEPS, f"The JPEG is made of more than {jpeg.MAX_STEPS:,} marker segments; it is not read")
-    out, orientation, pos = [b"\xff\xd8"], _Orientation(), 2
+    out: list[bytes | memoryview] = [b"\xff\xd8"]
+    orientation, pos = _Orientation(), 2
     while (marker := jpeg.MARKER.search(data, pos)) is not None:
         steps.take()
         code, start, pos = marker[1][0], marker.start(1) - 1, marker.end()  # fill bytes before a marker are dropped
@@ -138,7 +151,7 @@ def _jpeg(data: bytes) -> bytes:
         if code == _SOS:
             scan = jpeg.END_OF_SCAN.search(data, end)
             end = len(data) if scan is None else scan.start()
-            out.append(data[start:end])
+            out.append(view[start:end])
         elif code == _APP1 and body.startswith(b"Exif\x00\x00"):
             orientation.note(out, exif=body[6:])  # Pillow joins every EXIF segment into one blob
         elif code == _APP1 and body.startswith(_XMP_JPEG):
@@ -146,10 +159,10 @@ def _jpeg(data: bytes) -> bytes:
         elif _APP0 <= code <= _APP15 or code == _COM:
             out.append(_jpeg_app(code, body))
         else:
-            out.append(data[start:end])
+            out.append(view[start:end])
         pos = end
     orientation.place(out, lambda exif: b"\xff\xe1" + struct.pack(">H", len(exif) + 8) + b"Exif\x00\x00" + exif)
-    return b"".join(out)
+    return out
 
 
 def _jpeg_app(code: int, body: bytes) -> bytes:
@@ -173,11 +186,13 @@ _PNG_KEPT = frozenset(
 )
 
 
-def _png(data: bytes) -> bytes:
+def _png(data: bytes) -> list[bytes | memoryview]:
     if not data.startswith(PNG_MAGIC):
         raise InvalidImage("The file is not a PNG")
+    view = memoryview(data)
     steps = chunk_steps(data, "PNG")
-    out, orientation, pos = [PNG_MAGIC], _Orientation(), len(PNG_MAGIC)
+    out: list[bytes | memoryview] = [PNG_MAGIC]
+    orientation, pos = _Orientation(), len(PNG_MAGIC)
     while pos + 8 <= len(data):
         steps.take()
         length, kind = struct.unpack_from(">I4s", data, pos)
@@ -188,12 +203,12 @@ def _png(data: bytes) -> bytes:
         elif kind in (b"iTXt", b"tEXt") and content.startswith(_XMP_PNG):
             orientation.note(out, xmp=content)
         elif not kind[0] & 0x20 or kind in _PNG_KEPT:
-            out.append(data[pos:end])
+            out.append(view[pos:end])
         if kind == b"IEND":
             break
         pos = end
     orientation.place(out, lambda exif: struct.pack(">I", len(exif)) + b"eXIf" + exif + _crc(b"eXIf" + exif))
-    return b"".join(out)
+    return out
 
 
 def _crc(content: bytes) -> bytes:
@@ -206,13 +221,14 @@ _WEBP_KEPT = frozenset({b"VP8X", b"ICCP", b"ANIM", b"ANMF", b"ALPH", b"VP8 ", b"
 _WEBP_EXIF, _WEBP_XMP = 0x08, 0x04
 
 
-def _webp(data: bytes) -> bytes:
+def _webp(data: bytes) -> list[bytes | memoryview]:
     if data[:4] != b"RIFF" or data[8:12] != b"WEBP":
         raise InvalidImage("The file is not a WebP")
     steps = chunk_steps(data, "WebP")
     riff_end = min(len(data), 8 + struct.unpack_from("<I", data, 4)[0])  # what follows the RIFF is no part of it
     extended = data[12:16] == b"VP8X"  # a simple WebP (one bitstream) has no header to announce EXIF in
-    chunks, orientation, pos = [b"WEBP"], _Orientation(), 12
+    chunks: list[bytes | memoryview] = [b"WEBP"]
+    orientation, pos = _Orientation(), 12
     while pos + 8 <= riff_end:
         steps.take()
         kind, length = struct.unpack_from("<4sI", data, pos)
@@ -225,13 +241,12 @@ def _webp(data: bytes) -> bytes:
             chunks.append(data[pos:end])
         pos = end
     orientation.place(chunks, lambda exif: b"EXIF" + struct.pack("<I", len(exif)) + exif)
-    header = chunks[1] if len(chunks) > 1 else b""
+    header = bytes(chunks[1][:18]) if len(chunks) > 1 else b""  # a VP8X chunk is 18 bytes; others are not read
     if header.startswith(b"VP8X") and len(header) > 8:
         has_exif = orientation.at >= 0 and chunks[orientation.at] != b""
         flags = header[8] & ~(_WEBP_EXIF | _WEBP_XMP) | (_WEBP_EXIF if has_exif else 0)
         chunks[1] = header[:8] + bytes((flags,)) + header[9:]
-    body = b"".join(chunks)
-    return b"RIFF" + struct.pack("<I", len(body)) + body
+    return [b"RIFF", struct.pack("<I", sum(len(chunk) for chunk in chunks)), *chunks]
 
 
 # GIF. Frames, their graphic controls and plain text are the picture; of the application extensions, the loop count
@@ -240,14 +255,15 @@ _GIF_CONTROL, _GIF_TEXT, _GIF_APPLICATION = 0xF9, 0x01, 0xFF
 _GIF_APPLICATIONS_KEPT = (b"NETSCAPE2.0", b"ANIMEXTS1.0", b"ICCRGBG1012")
 
 
-def _gif(data: bytes) -> bytes:
+def _gif(data: bytes) -> list[bytes | memoryview]:
     if data[:6] not in (b"GIF87a", b"GIF89a") or len(data) < 13:
         raise InvalidImage("The file is not a GIF")
+    view = memoryview(data)
     # As `headers._gif_layout` counts them: real GIFs are made of 255-byte sub-blocks.
     refusal = "The GIF is made of far more blocks than its size needs; it is not read"
     steps = Steps(sized_budget(len(data), 64, 10_000), refusal)
     pos = 13 + gif_palette_size(data[10])
-    out = [data[:pos]]
+    out: list[bytes | memoryview] = [view[:pos]]
     # Decoders pass over any byte that starts no block, and so does this walk.
     while (block := GIF_BLOCK.search(data, pos)) is not None:
         steps.take()
@@ -258,7 +274,7 @@ def _gif(data: bytes) -> bytes:
         if block[0] == b",":  # a frame: its descriptor, its palette, the LZW code size, its data
             palette = gif_palette_size(data[pos + 9]) if pos + 9 < len(data) else 0
             end = skip_gif_sub_blocks(data, pos + 10 + palette + 1, steps)
-            out.append(data[pos:end])
+            out.append(view[pos:end])
         else:
             label = data[pos + 1] if pos + 1 < len(data) else 0
             first, after = gif_sub_block(data, pos + 2)
@@ -266,9 +282,9 @@ def _gif(data: bytes) -> bytes:
             if label in (_GIF_CONTROL, _GIF_TEXT) or (
                 label == _GIF_APPLICATION and first is not None and first[:11] in _GIF_APPLICATIONS_KEPT
             ):
-                out.append(data[pos:end])
+                out.append(view[pos:end])
         pos = end
-    return b"".join(out)
+    return out
 
 
 # TIFF. The picture and its metadata share a directory, so each page's directory is written anew with the tags
@@ -288,7 +304,7 @@ _OJPEG_STREAM, _OJPEG_LENGTH = 513, 514
 _OJPEG_QUANTISATION, _OJPEG_HUFFMAN = 519, (520, 521)
 
 
-def _tiff(data: bytes) -> bytes:
+def _tiff(data: bytes) -> list[bytes | memoryview]:
     endian = tiff.byte_order(data)
     if endian is None:
         raise InvalidImage("The file is not a TIFF")
@@ -305,7 +321,7 @@ def _tiff(data: bytes) -> bytes:
         table = _tiff_table(directory, directory.next if directory.next in at else 0)
         out[pos : pos + len(table)] = table
         kept.append((pos, pos + len(table)))
-    return bytes(out[: max(min(end, len(data)) for _, end in kept)])
+    return [bytes(out[: max(min(end, len(data)) for _, end in kept)])]
 
 
 def _tiff_directories(data: bytes, endian: str) -> list[tuple[int, tiff.Directory]]:
@@ -372,7 +388,7 @@ def _tiff_table(directory: tiff.Directory, following: int) -> bytes:
     return struct.pack(endian + "H", len(entries)) + b"".join(entries) + struct.pack(endian + "I", following)
 
 
-_STRIPPERS: dict[str, Callable[[bytes], bytes]] = {
+_STRIPPERS: dict[str, Callable[[bytes], list[bytes | memoryview]]] = {
     formats.JPEG.media_type: _jpeg,
     formats.PNG.media_type: _png,
     formats.WEBP.media_type: _webp,

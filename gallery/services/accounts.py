@@ -52,7 +52,9 @@ class AccountService:
             self.catalog.insert_profile(profile)
         return profile
 
-    def create_profile(self, name: str, limits: FileLimits, is_default: bool = False) -> TenantProfile:
+    def create_profile(
+        self, name: str, limits: FileLimits, is_default: bool = False, public_metadata: bool = False
+    ) -> TenantProfile:
         profile = TenantProfile(
             id=str(uuid.uuid4()),
             name=_required(name, "Tenant profile name"),
@@ -60,11 +62,15 @@ class AccountService:
             max_resources_in_bytes=limits.max_resources_in_bytes,
             is_default=is_default,
             created_time=now_ms(),
+            public_metadata=public_metadata,
         )
         self.catalog.insert_profile(profile)
         return profile
 
-    def update_profile(self, profile_id: str, name: str, limits: FileLimits, is_default: bool) -> TenantProfile:
+    def update_profile(
+        self, profile_id: str, name: str, limits: FileLimits, is_default: bool, public_metadata: bool | None = None
+    ) -> TenantProfile:
+        """`public_metadata` None keeps what the profile says (a client that does not know the setting)."""
         old = self.get_profile(profile_id)
         profile = TenantProfile(
             old.id,
@@ -73,6 +79,7 @@ class AccountService:
             limits.max_resources_in_bytes,
             is_default,
             old.created_time,
+            old.public_metadata if public_metadata is None else public_metadata,
         )
         self.catalog.update_profile(profile)
         return profile

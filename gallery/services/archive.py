@@ -269,9 +269,9 @@ def import_entries(
     total: int = 0,
 ) -> ImportReport:
     """Import each entry as `PUT /api/image/import` would for `principal`; a refused one is reported and the rest
-    go on. An image whose key holds the same bytes and texts already is left alone (its other texts are written);
-    one whose key holds other bytes is replaced only with `overwrite`. With `dry_run`, every check runs (the file, the image, the size limit) and
-    nothing is written."""
+    go on. An image whose key holds the same bytes and texts already is left alone (other texts are written over
+    the same bytes); one whose key holds other bytes is replaced only with `overwrite`. With `dry_run`, every check
+    runs (the file, the image, the size limit) and nothing is written."""
     report = ImportReport()
     images = transfer.images
     for done, entry in enumerate(found, start=1):

@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from gallery import imaging
 from gallery.domain import errors
@@ -24,10 +25,28 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Prepared:
-    """Inspected bytes on their way into storage: the original and the preview made from it."""
+    """Inspected bytes on their way into storage: the original, the preview made from it, and the public copy
+    without camera, place and people data when the original carries any (None: it carries none)."""
 
     data: bytes
     inspection: imaging.Inspection
+    public_bytes: bytes | None = None
+
+    @property
+    def public_original(self) -> Descriptor:
+        if self.public_bytes is None:
+            return self.original
+        return replace(self.original, size=len(self.public_bytes), etag=imaging.etag_of(self.public_bytes))
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        """What an image row takes from its bytes (`dataclasses.replace(image, **prepared.fields)`)."""
+        return {
+            "original": self.original,
+            "preview": self.preview,
+            "has_alpha": self.has_alpha,
+            "public_original": self.public_original,
+        }
 
     @property
     def original(self) -> Descriptor:
@@ -42,7 +61,8 @@ class Prepared:
         return self.inspection.has_alpha
 
     def blobs(self) -> tuple[tuple[str, bytes], ...]:
-        return ((self.original.etag, self.data), (self.preview.etag, self.inspection.preview_bytes))
+        copy = ((self.public_original.etag, self.public_bytes),) if self.public_bytes is not None else ()
+        return ((self.original.etag, self.data), (self.preview.etag, self.inspection.preview_bytes), *copy)
 
 
 class BlobKeeper:

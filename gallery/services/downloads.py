@@ -5,6 +5,7 @@ row along, so the content that follows does not read it again.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -14,7 +15,8 @@ from gallery.domain.access import Action, Principal
 from gallery.domain.model import Descriptor, ImageInfo, Scope
 from gallery.services import etags
 from gallery.services.etags import CachedTag, CacheKey, EtagCache
-from gallery.storage.protocols import BlobStore, ImageCatalog
+from gallery.services.privacy import PublicBytes, public_bytes
+from gallery.storage.protocols import AccountCatalog, BlobStore, ImageCatalog
 
 # Long enough for a slow client to start the transfer, short enough that a leaked URL soon stops working.
 DOWNLOAD_URL_TTL = 300
@@ -43,27 +45,40 @@ class Download:
 
 
 class DownloadService:
-    def __init__(self, catalog: ImageCatalog, blobs: BlobStore, cache: EtagCache) -> None:
+    def __init__(self, catalog: ImageCatalog, accounts: AccountCatalog, blobs: BlobStore, cache: EtagCache) -> None:
         self.catalog = catalog
+        self.accounts = accounts
         self.blobs = blobs
         self.cache = cache
 
     def image(self, principal: Principal, scope: Scope, key: str, preview: bool) -> Download:
+        """The signed-in download: the bytes as uploaded (or the preview)."""
         principal.require(Action.VIEW_IMAGES)
         tenant_id = principal.tenant_for(scope)
-        return self._download(etags.image_key(tenant_id, key, preview), lambda: self._image(tenant_id, key), preview)
+
+        def stored(image: ImageInfo) -> PublicBytes:
+            return PublicBytes(image.preview if preview else image.original)
+
+        return self._download(etags.image_key(tenant_id, key, preview), lambda: self._image(tenant_id, key), stored)
 
     def public(self, public_key: str) -> Download:
-        return self._download(etags.public_key(public_key), lambda: self._public_image(public_key), preview=False)
+        """The public link: the original without its camera, place and people data (`services.privacy`)."""
+        return self._download(
+            etags.public_key(public_key),
+            lambda: self._public_image(public_key),
+            lambda image: public_bytes(image, self.accounts, self.blobs),
+        )
 
-    def _download(self, cache_key: CacheKey, find: Callable[[], ImageInfo], preview: bool) -> Download:
+    def _download(
+        self, cache_key: CacheKey, find: Callable[[], ImageInfo], choose: Callable[[ImageInfo], PublicBytes]
+    ) -> Download:
         tag = self.cache.get(cache_key)
         if tag is not None:
-            return Download(tag.etag, tag.system, lambda: self._content(find(), preview))
+            return Download(tag.etag, tag.system, lambda: self._content(find(), choose))
         image = find()
-        descriptor = image.preview if preview else image.original
-        self.cache.put(cache_key, CachedTag(descriptor.etag, image.is_system))
-        return Download(descriptor.etag, image.is_system, lambda: self._content(image, preview))
+        chosen = choose(image)
+        self.cache.put(cache_key, CachedTag(chosen.descriptor.etag, image.is_system))
+        return Download(chosen.descriptor.etag, image.is_system, lambda: self._content(image, lambda _: chosen))
 
     def _image(self, tenant_id: str, key: str) -> ImageInfo:
         image = self.catalog.get_image(tenant_id, key)
@@ -77,8 +92,11 @@ class DownloadService:
             raise errors.NotFound()
         return image
 
-    def _content(self, image: ImageInfo, preview: bool) -> Content:
-        descriptor = image.preview if preview else image.original
+    def _content(self, image: ImageInfo, choose: Callable[[ImageInfo], PublicBytes]) -> Content:
+        chosen = choose(image)
+        descriptor, made = chosen.descriptor, chosen.data
+        if made is not None:  # made just now: served from memory, never from a link to the store
+            return Content(descriptor, image.file_name, image.is_system, lambda: io.BytesIO(made), lambda _: None)
         return Content(
             descriptor,
             image.file_name,

@@ -36,6 +36,7 @@ from gallery.domain.model import (
     images_path,
     now_ms,
 )
+from gallery.imaging import metadata
 from gallery.services import etags
 from gallery.services.blobs import BlobKeeper, Prepared
 from gallery.services.etags import EtagCache
@@ -240,7 +241,8 @@ class ImageService:
             raise errors.BadRequest("Resource data should be specified")
         if limits.max_resource_size and len(data) > limits.max_resource_size:
             raise errors.resource_too_big(limits.max_resource_size)
-        return Prepared(data, imaging.inspect(data, self.decode_limits))
+        inspection = imaging.inspect(data, self.decode_limits)
+        return Prepared(data, inspection, metadata.public_copy(data, inspection.original.media_type))
 
     def upload(
         self,
@@ -276,9 +278,7 @@ class ImageService:
             public_key=public_key,
             created_time=now,
             updated_time=now,
-            original=prepared.original,
-            preview=prepared.preview,
-            has_alpha=prepared.has_alpha,
+            **prepared.fields,
         )
 
     def commit_new(self, draft: ImageInfo, prepared: Prepared, keys: Iterable[str], limits: FileLimits) -> ImageInfo:
@@ -329,9 +329,7 @@ class ImageService:
         name = validation.file_name(file_name)
         limits = self.limits(image.tenant_id)
         prepared = self.prepare(data, limits)
-        updated = replace(
-            image, file_name=name, original=prepared.original, preview=prepared.preview, has_alpha=prepared.has_alpha
-        ).revised()
+        updated = replace(image, file_name=name, **prepared.fields).revised()
         return self.commit_revision(image, updated, prepared, limits)
 
     def update_info(self, principal: Principal, scope: Scope, key: str, change: InfoChange) -> ImageInfo:

@@ -96,9 +96,7 @@ class TransferService:
                 sub_type=request.sub_type,
                 public=request.public,
                 public_key=public_key,
-                original=prepared.original,
-                preview=prepared.preview,
-                has_alpha=prepared.has_alpha,
+                **prepared.fields,
             ).revised()
             return images.commit_revision(existing, updated, prepared, limits)
         draft = images.draft(

@@ -11,7 +11,7 @@ from gallery.domain.access import Action
 from gallery.domain.fields import entity_id, flag, text
 from gallery.domain.model import Authority, Tenant
 from gallery.web.common import caller, gallery, requires
-from gallery.web.parsing import bool_value, file_limits, json_object, page_arg
+from gallery.web.parsing import bool_value, file_limits, json_object, page_arg, public_metadata
 
 bp = Blueprint("admin", __name__)
 _UNSORTED: frozenset[str] = frozenset()  # these lists have one fixed order (by name), so no sortProperty
@@ -25,10 +25,12 @@ def save_profile() -> Response:
     accounts, profile_id = gallery().accounts, entity_id(body, "id")
     if profile_id:
         profile = accounts.update_profile(
-            profile_id, text(body, "name"), file_limits(body), flag(body, "default", False)
+            profile_id, text(body, "name"), file_limits(body), flag(body, "default", False), public_metadata(body)
         )
     else:
-        profile = accounts.create_profile(text(body, "name"), file_limits(body), flag(body, "default", False))
+        profile = accounts.create_profile(
+            text(body, "name"), file_limits(body), flag(body, "default", False), bool(public_metadata(body))
+        )
     return jsonify(profile.to_json())
 
 

@@ -90,14 +90,24 @@ def file_part() -> tuple[str | None, bytes]:
 
 
 # --- typed requests ---------------------------------------------------------------------------------------------
-def file_limits(body: JsonObject) -> FileLimits:
-    """A tenant profile's limits, where ThingsBoard keeps them: `profileData.configuration`."""
+def _configuration(body: JsonObject) -> JsonObject:
+    """A tenant profile's settings, where ThingsBoard keeps them: `profileData.configuration`."""
     profile_data = body.get("profileData") or {}
     config = profile_data.get("configuration") if isinstance(profile_data, dict) else None
-    config = config if isinstance(config, dict) else {}
+    return config if isinstance(config, dict) else {}
+
+
+def file_limits(body: JsonObject) -> FileLimits:
+    config = _configuration(body)
     return FileLimits(
         fields.whole_number(config, "maxResourceSize"), fields.whole_number(config, "maxResourcesInBytes")
     )
+
+
+def public_metadata(body: JsonObject) -> bool | None:
+    """Ours, beside ThingsBoard's limits; None when the body does not say (ThingsBoard's clients never do)."""
+    config = _configuration(body)
+    return None if config.get("publicImageMetadata") is None else fields.flag(config, "publicImageMetadata", False)
 
 
 def dashboard_draft(body: JsonObject) -> DashboardDraft:

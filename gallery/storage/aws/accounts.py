@@ -45,6 +45,7 @@ def _profile_item(profile: TenantProfile) -> Item:
         "max_resources_in_bytes": profile.max_resources_in_bytes,
         "is_default": profile.is_default,
         "created_time": profile.created_time,
+        "public_metadata": profile.public_metadata,
     }
 
 
@@ -76,6 +77,7 @@ def _profile_from(item: Item) -> TenantProfile:
         item["max_resources_in_bytes"],
         bool(item.get("is_default", False)),
         item["created_time"],
+        bool(item.get("public_metadata", False)),
     )
 
 

@@ -73,6 +73,7 @@ def image_item(image: ImageInfo) -> Item:
         "description": image.description,
         "tags": list(image.tags),
         "search_fold": image.search_text,
+        "public_original": image.public_original.to_json() if image.public_original else None,
     }
 
 
@@ -96,6 +97,7 @@ def image_from(item: Item) -> ImageInfo:
         alt_text=item.get("alt_text", ""),
         description=item.get("description", ""),
         tags=tuple(item.get("tags", ())),
+        public_original=Descriptor.from_json(item["public_original"]) if item.get("public_original") else None,
     )
 
 

@@ -33,7 +33,7 @@ class SqliteAccounts(SqliteStore):
                 conn.execute("UPDATE tenant_profiles SET is_default = 0")
             conn.execute(
                 "INSERT INTO tenant_profiles (id, name, max_resource_size, max_resources_in_bytes, is_default,"
-                " created_time) VALUES (?, ?, ?, ?, ?, ?)",
+                " created_time, public_metadata) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     profile.id,
                     profile.name,
@@ -41,6 +41,7 @@ class SqliteAccounts(SqliteStore):
                     profile.max_resources_in_bytes,
                     int(profile.is_default),
                     profile.created_time,
+                    int(profile.public_metadata),
                 ),
             )
 
@@ -50,12 +51,13 @@ class SqliteAccounts(SqliteStore):
                 conn.execute("UPDATE tenant_profiles SET is_default = 0")
             cursor = conn.execute(
                 "UPDATE tenant_profiles SET name = ?, max_resource_size = ?, max_resources_in_bytes = ?,"
-                " is_default = ? WHERE id = ?",
+                " is_default = ?, public_metadata = ? WHERE id = ?",
                 (
                     profile.name,
                     profile.max_resource_size,
                     profile.max_resources_in_bytes,
                     int(profile.is_default),
+                    int(profile.public_metadata),
                     profile.id,
                 ),
             )

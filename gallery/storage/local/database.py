@@ -33,6 +33,7 @@ DERIVED = resources.files("gallery.storage.local").joinpath("derived.sql").read_
 COLUMNS_SINCE = {
     "users": {"token_generation": "INTEGER NOT NULL DEFAULT 0", "enabled": "INTEGER NOT NULL DEFAULT 1"},
     "login_failures": {"previous": "REAL"},
+    "tenant_profiles": {"public_metadata": "INTEGER NOT NULL DEFAULT 0"},
     "images": {
         "has_alpha": "INTEGER",
         "title_fold": "TEXT",
@@ -40,6 +41,8 @@ COLUMNS_SINCE = {
         "description": "TEXT NOT NULL DEFAULT ''",
         "tags": "TEXT NOT NULL DEFAULT '[]'",
         "search_fold": "TEXT",
+        "public_size": "INTEGER",
+        "public_etag": "TEXT",
     },
 }
 BACKFILLED = 2  # the backfills of `_upgrade` a file has had (its user_version)

@@ -6,6 +6,9 @@
 -- Title order reads the folded title through an index, as creation order reads images_by_created.
 CREATE INDEX IF NOT EXISTS images_by_title ON images (tenant_id, sub_type, title_fold, id);
 
+-- The public copies' bytes, looked up when bytes are released.
+CREATE INDEX IF NOT EXISTS images_by_public_etag ON images (public_etag);
+
 -- How many images each tenant holds of each sub type: a list's total without counting rows.
 CREATE TABLE IF NOT EXISTS image_counts (
     tenant_id TEXT NOT NULL,
@@ -106,7 +109,7 @@ END;
 
 -- A change to what the site shows, like image_changed in schema.sql, for the columns added since (a trigger of its
 -- own: an older file keeps the first one as it was made).
-CREATE TRIGGER IF NOT EXISTS image_texts_changed AFTER UPDATE OF alt_text, description, tags ON images
+CREATE TRIGGER IF NOT EXISTS image_texts_changed AFTER UPDATE OF alt_text, description, tags, public_etag ON images
 BEGIN
     UPDATE image_changes SET count = count + 1 WHERE id = 1;
     INSERT INTO image_change_log (image_id) VALUES (NEW.id);

@@ -278,8 +278,9 @@ class SqliteImages(SqliteStore):
         row = (
             self.db.conn()
             .execute(
-                "SELECT EXISTS (SELECT 1 FROM images WHERE etag = :e) OR EXISTS "
-                "(SELECT 1 FROM images WHERE preview_etag = :e)",
+                "SELECT EXISTS (SELECT 1 FROM images WHERE etag = :e)"
+                " OR EXISTS (SELECT 1 FROM images WHERE preview_etag = :e)"
+                " OR EXISTS (SELECT 1 FROM images WHERE public_etag = :e)",
                 {"e": etag},
             )
             .fetchone()

@@ -37,6 +37,8 @@ IMAGE_COLUMNS = [
     "description",
     "tags",
     "search_fold",
+    "public_size",
+    "public_etag",
 ]
 
 
@@ -65,6 +67,9 @@ def image_from_row(row: sqlite3.Row) -> ImageInfo:
         alt_text=row["alt_text"],
         description=row["description"],
         tags=tuple(json.loads(row["tags"])),
+        public_original=None
+        if row["public_etag"] is None
+        else Descriptor(row["media_type"], row["width"], row["height"], row["public_size"], row["public_etag"]),
     )
 
 
@@ -97,6 +102,8 @@ def image_params(image: ImageInfo) -> dict[str, Any]:
         "description": image.description,
         "tags": json.dumps(list(image.tags)),
         "search_fold": image.search_text,
+        "public_size": image.public_original.size if image.public_original else None,
+        "public_etag": image.public_original.etag if image.public_original else None,
     }
 
 
@@ -119,6 +126,7 @@ def profile_from_row(row: sqlite3.Row) -> TenantProfile:
         max_resources_in_bytes=row["max_resources_in_bytes"],
         is_default=bool(row["is_default"]),
         created_time=row["created_time"],
+        public_metadata=bool(row["public_metadata"]),
     )
 
 

@@ -9,7 +9,8 @@ CREATE TABLE IF NOT EXISTS tenant_profiles (
     max_resource_size INTEGER NOT NULL DEFAULT 0,
     max_resources_in_bytes INTEGER NOT NULL DEFAULT 0,
     is_default INTEGER NOT NULL DEFAULT 0,
-    created_time INTEGER NOT NULL
+    created_time INTEGER NOT NULL,
+    public_metadata INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS tenants (
     id TEXT PRIMARY KEY,
@@ -62,6 +63,8 @@ CREATE TABLE IF NOT EXISTS images (
     description TEXT NOT NULL DEFAULT '',
     tags TEXT NOT NULL DEFAULT '[]',  -- a JSON array of tags, as validation.tags made them
     search_fold TEXT,  -- ImageInfo.search_text: title, alt text, description and tags, folded: what search reads
+    public_size INTEGER,  -- the public copy (ImageInfo.public_original; its type and size are the original's)
+    public_etag TEXT,  -- NULL: stored before public copies were kept
     UNIQUE (tenant_id, resource_key)
 );
 -- Every public key ever used, and the tenant it belongs to for good: a deleted image's link is never anyone else's.
