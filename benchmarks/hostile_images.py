@@ -7,11 +7,12 @@ Nothing here is the product's: these are an attacker's files, and the ordinary f
 from __future__ import annotations
 
 import io
-import re
 import struct
 import zlib
 
 from PIL import Image
+
+from gallery.imaging.jpeg import END_OF_SCAN
 
 
 # --- files that cost in proportion: frames, pages, icons -----------------------------------------------------------
@@ -179,9 +180,6 @@ def rotated_jpeg() -> bytes:
 
 
 # --- files whose cost is not their pixels: scans, segments, chunks, directories, runs ------------------------------
-END_OF_SCAN = re.compile(rb"\xff\xff*[^\x00\xd0-\xd7\xff]")
-
-
 def jpeg_scans(data: bytes) -> list[tuple[int, int]]:
     """Where each scan of a JPEG lies: its SOS segment and the entropy-coded data after it."""
     found, pos = [], 2
