@@ -8,47 +8,15 @@ from __future__ import annotations
 import base64
 import io
 from dataclasses import replace
-from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from PIL import Image, ImageCms
+from PIL import Image
 
 from gallery.domain.model import ImageInfo
 from gallery.wiring import Gallery
 from tests.conftest import Actor
-from tests.helpers import ok_json, put_file, sha256, upload
-
-GPS, MAKE, MODEL, SERIAL, LENS_SERIAL, OWNER, ORIENTATION = 0x8825, 0x010F, 0x0110, 0xA431, 0xA435, 0xA430, 0x0112
-SECRETS = (b"PhoneMaker", b"SN-0451-7731", b"LENS-99812", b"Ada Lovelace", b"Holiday at home")
-
-
-def phone_photo(kind: str = "JPEG") -> bytes:
-    """A photo as a phone writes it: GPS, make, model, body and lens serial numbers, the owner, an XMP packet, a
-    Display P3-like profile and an orientation (turned a quarter)."""
-    exif = Image.Exif()
-    exif[MAKE], exif[MODEL], exif[ORIENTATION] = "PhoneMaker", "Phone 15", 6
-    exif.get_ifd(0x8769).update({SERIAL: "SN-0451-7731", LENS_SERIAL: "LENS-99812", OWNER: "Ada Lovelace"})
-    exif.get_ifd(GPS).update({1: "N", 2: (51.0, 30.0, 12.5), 3: "W", 4: (0.0, 7.0, 39.0)})
-    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
-    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><dc:title>Holiday at home</dc:title></x:xmpmeta>'
-    out = io.BytesIO()
-    Image.new("RGB", (64, 48), (200, 80, 20)).save(out, kind, exif=exif, icc_profile=profile, xmp=xmp)
-    return out.getvalue()
-
-
-def what_it_tells(data: bytes) -> dict[str, Any]:
-    """What anyone holding the bytes can read from them."""
-    with Image.open(io.BytesIO(data)) as opened:
-        exif = opened.getexif()
-        return {
-            "gps": dict(exif.get_ifd(GPS)),
-            "make": exif.get(MAKE),
-            "serial": exif.get_ifd(0x8769).get(SERIAL),
-            "orientation": exif.get(ORIENTATION),
-            "profile": opened.info.get("icc_profile"),
-            "secrets": [s.decode() for s in SECRETS if s in data],
-        }
+from tests.helpers import ok_json, phone_photo, put_file, sha256, upload, what_it_tells
 
 
 def stored(gallery: Gallery, admin: Actor, key: str) -> ImageInfo:

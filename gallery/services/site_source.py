@@ -5,11 +5,12 @@ caller, no paging and no write but one flag."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from gallery import imaging
 from gallery.domain.model import SYSTEM_TENANT_ID, ImageInfo, SubType
-from gallery.storage.protocols import ImageCatalog
+from gallery.services.privacy import publishes_metadata
+from gallery.storage.protocols import Catalog
 
 
 @dataclass(frozen=True)
@@ -55,9 +56,20 @@ class SiteChanges:
 
 
 class SiteSource:
-    def __init__(self, catalog: ImageCatalog, decode_limits: imaging.DecodeLimits) -> None:
+    """The images a site reads come with `public_original` as the site publishes them: the public copy, or the
+    original itself for a tenant whose profile publishes the bytes as uploaded (`services.privacy`)."""
+
+    def __init__(self, catalog: Catalog, decode_limits: imaging.DecodeLimits) -> None:
         self.catalog = catalog
         self.decode_limits = decode_limits
+
+    def _published(self, images: Iterable[ImageInfo]) -> Iterator[ImageInfo]:
+        """Each tenant's profile read once per call."""
+        publishes: dict[str, bool] = {}
+        for image in images:
+            if image.tenant_id not in publishes:
+                publishes[image.tenant_id] = publishes_metadata(self.catalog, image.tenant_id)
+            yield replace(image, public_original=image.original) if publishes[image.tenant_id] else image
 
     def change_count(self) -> int | None:
         """Moves whenever an image is added, changed or removed, by any process (what keeps `gallery serve`'s site
@@ -72,7 +84,8 @@ class SiteSource:
         """Every image `selection` admits, shadowed ones too, read in one pass per tenant and sub type."""
         for owner in selection.owners:
             for sub_type in SubType:
-                yield from (image for image in self.catalog.every_image(owner, sub_type) if selection.admits(image))
+                admitted = (image for image in self.catalog.every_image(owner, sub_type) if selection.admits(image))
+                yield from self._published(admitted)
 
     def cursor(self) -> int | None:
         """Where the catalog's change log ends: read it before `candidates` to take up from there with `changes`.
@@ -85,7 +98,7 @@ class SiteSource:
         changes = self.catalog.changes_since(cursor)
         if changes is None:
             return None
-        admitted = tuple(image for image in changes.changed if selection.admits(image))
+        admitted = tuple(self._published(image for image in changes.changed if selection.admits(image)))
         kept = {image.id for image in admitted}
         dropped = changes.removed | {image.id for image in changes.changed if image.id not in kept}
         return SiteChanges(changes.cursor, admitted, frozenset(dropped))

@@ -29,7 +29,7 @@ from gallery import files
 from gallery.domain import errors, site_layout
 from gallery.domain.model import ImageInfo
 from gallery.domain.serving import extension_for
-from gallery.imaging import DecodeLimits
+from gallery.imaging import DecodeLimits, metadata
 from gallery.site.renditions import DEFAULT_WIDTHS, RenditionPlan, plan_for, render
 from gallery.storage.protocols import BlobStore, read_blob
 
@@ -135,7 +135,7 @@ class Cache:
         """Forget what no listed image uses any more (the cache must not grow forever)."""
         listed = list(items)
         _keep_only(self.root / "r", {r.name for item in listed for r in item.plan.renditions})
-        _keep_only(self.root / "o", {item.image.etag for item in listed})
+        _keep_only(self.root / "o", {published_original(item.image) for item in listed})
 
 
 def _keep_only(folder: Path, names: set[str]) -> None:
@@ -261,7 +261,7 @@ def placements(item: Item, options: Options) -> dict[str, str]:
     """The files an image puts in the site: site path → the file's path in the cache."""
     placed = {site_layout.rendition(r.name): f"r/{r.name}" for r in item.plan.renditions}
     if options.needs_original(item.image, item.plan):
-        placed[original_path(item.image)] = f"o/{item.image.etag}"
+        placed[original_path(item.image)] = f"o/{published_original(item.image)}"
     return placed
 
 
@@ -269,15 +269,22 @@ def rendition_paths(rendition_plan: RenditionPlan) -> list[str]:
     return [site_layout.rendition(r.name) for r in rendition_plan.renditions]
 
 
+def published_original(image: ImageInfo) -> str:
+    """The name of the original the site publishes: its public copy's (`services.privacy`: the site source has
+    already put the original there when the tenant's profile publishes it as uploaded). An image stored before
+    copies were kept gets one made from its original, under a name of its own: a name always means one content."""
+    return image.public_original.etag if image.public_original else f"{image.etag}-public"
+
+
 def original_path(image: ImageInfo) -> str:
-    return site_layout.original(image.etag, extension_for(image.original.media_type))
+    return site_layout.original(published_original(image), extension_for(image.original.media_type))
 
 
 def _original_wanted(
     image: ImageInfo, rendition_plan: RenditionPlan, options: Options, cache: Cache, published: frozenset[str]
 ) -> bool:
     """Whether the site needs an original that is neither in the cache nor published yet."""
-    if not options.needs_original(image, rendition_plan) or cache.holds("o", image.etag):
+    if not options.needs_original(image, rendition_plan) or cache.holds("o", published_original(image)):
         return False
     return original_path(image) not in published
 
@@ -290,15 +297,20 @@ def _keep_original(
     blobs: BlobStore,
     data: bytes | None = None,
 ) -> None:
-    """The original in the cache: another name for the stored file where the store can give one (then readable by
-    all, as the site's files are: these bytes are published), else the bytes written (read when not at hand)."""
-    target = cache.original(image.etag)
+    """The published original in the cache: another name for the stored file where the store can give one (then
+    readable by all, as the site's files are: these bytes are published), else the bytes written (read when not at
+    hand). `data`: the original's bytes, when the caller has read them."""
+    target = cache.original(published_original(image))
     if not options.needs_original(image, rendition_plan) or target.is_file():
         return
-    if blobs.link(image.etag, target):
+    copy = image.public_original
+    if copy is None:  # stored before copies were kept: made here, from the original
+        original = data if data is not None else read_blob(blobs, image.etag)
+        write_atomically(target, metadata.public_copy(original, image.original.media_type) or original)
+    elif blobs.link(copy.etag, target):
         os.chmod(target, SITE_FILE_MODE)
     else:
-        write_atomically(target, data if data is not None else read_blob(blobs, image.etag))
+        write_atomically(target, data if data is not None and copy == image.original else read_blob(blobs, copy.etag))
 
 
 def render_images(
