@@ -285,6 +285,12 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                             "type": {"const": "DEFAULT"},
                             "maxResourceSize": {**_BYTES, "description": "Largest image, bytes; 0: none"},
                             "maxResourcesInBytes": {**_BYTES, "description": "All images, bytes; 0: none"},
+                            "publicImageMetadata": {
+                                "type": "boolean",
+                                "default": False,
+                                "description": "Ours: public links and the static site give the bytes as uploaded, "
+                                "GPS and camera data and all (off: a copy without them). Left out: unchanged.",
+                            },
                         },
                     }
                 },
