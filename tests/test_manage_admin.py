@@ -124,7 +124,7 @@ def test_sections_work_from_the_keyboard_and_at_phone_width(page: Any, server: L
     assert width <= 390, f"the page scrolls sideways: {width}px"
 
 
-def test_a_tenant_administrator_sees_their_usage_beside_the_upload_button(
+def test_a_tenant_administrator_sees_their_usage_beside_their_name(
     page: Any, server: LiveServer, gallery: Gallery, seed: Seed, add_images: Callable[..., list[ImageInfo]]
 ) -> None:
     tenant = gallery.accounts.create_tenant_with_limits("Metered", FileLimits(0, 10 * 1024 * 1024))
@@ -141,6 +141,8 @@ def test_a_tenant_administrator_sees_their_usage_beside_the_upload_button(
     expect(dialog).to_have_count(0)
     size = len(picture["buffer"])
     expect(usage).to_have_text(f"{size} bytes used of 10 MB")
+    expect(page.locator(".m-account")).to_contain_text(f"{size} bytes used of 10 MB {user.email}")
+    assert audit(page.locator(".m-head")) == []
     assert audit(page.locator(".m-toolbar")) == []
     screenshot(page, "manage-usage")
 

@@ -6,7 +6,7 @@ import "../gallery-img.js";
 import { debounce, saveFile } from "../lib/util.js";
 import { Api, ApiError } from "./api.js";
 import { h, icon } from "./dom.js";
-import { bulkTagDialog, confirm, editDialog, embedDialog, importDialog, referenceList, uploadDialog } from "./dialogs.js";
+import { bulkTagDialog, confirm, editDialog, embedDialog, importDialog, inUseList, referenceList, uploadDialog } from "./dialogs.js";
 import { formatSize, imageId, imagePath, isSystem, plainError } from "./format.js";
 import { readState, rememberView, writeState } from "./state.js";
 import { showSection } from "./admin.js";
@@ -164,7 +164,7 @@ function render() {
     const tagged = state.tags.length ? ` tagged ${state.tags.map((tag) => `“${tag}”`).join(" and ")}` : "";
     results.replaceChildren(h("div", { class: "m-empty" },
       h("p", {}, filtered ? `No images${tagged}${searching ? ` match “${searching}”` : ""}.` : "No images yet."),
-      !filtered && ui.canWrite && h("button", { type: "button", class: "primary", onclick: upload }, icon("upload"), "Upload image")));
+      !filtered && ui.canWrite && h("button", { type: "button", class: "primary", onclick: () => upload() }, icon("upload"), "Upload image")));
   } else {
     // Keep focus where it was when the page is redrawn (a checkbox, a sort button) for keyboard users.
     const holder = document.activeElement?.closest?.("[data-key]");
@@ -217,8 +217,9 @@ async function retagSelected(mode) {
   load({ quiet: true });
 }
 
-async function upload() {
-  const images = await uploadDialog(ui);
+/** @param {File[]} [files] dropped on the page or pasted: the dialog starts with them */
+async function upload(files = []) {
+  const images = await uploadDialog(ui, { files });
   if (images.length) {
     notify(images.length === 1 ? `Uploaded “${images[0].title}”` : `Uploaded ${images.length} images`);
     load({ quiet: true });
@@ -254,16 +255,22 @@ async function removeSelected() {
     let deleted = result.deleted;
     /** @param {{type: string, key: string}} r */
     const outcome = (r) => byId.get(`${r.type}/${r.key}`);
-    const inUse = result.results.filter((r) => !r.success && r.references).map(outcome);
+    /** @param {{type: string, key: string, success: boolean}[]} results */
+    const unselectDeleted = (results) => { for (const r of results) if (r.success) selected.delete(`${r.type}/${r.key}`); };
+    /** @type {{type: string, key: string, references: any}[]} */
+    const inUse = result.results.filter((r) => !r.success && r.references);
     if (inUse.length) {
-      const details = h("ul", { class: "m-references" }, inUse.map((image) => h("li", {}, image.title)));
+      // What is gone already leaves the list and the selection while the rest is asked about.
+      unselectDeleted(result.results);
+      load({ quiet: true });
+      const details = inUseList(inUse.map((r) => ({ title: outcome(r)?.title ?? r.key, references: r.references })));
       if (await confirm("Images are used by other entities", `${inUse.length} of them ${inUse.length === 1 ? "is" : "are"} used by other entities:`, { action: "Delete anyway", details })) {
-        const forced = await api.bulkDelete(targets(inUse), true);
+        const forced = await api.bulkDelete(inUse.map(({ type, key }) => ({ type, key })), true);
         deleted += forced.deleted;
         result = { results: [...result.results.filter((r) => r.success || !r.references), ...forced.results] };
       }
     }
-    for (const r of result.results) if (r.success) selected.delete(`${r.type}/${r.key}`);
+    unselectDeleted(result.results);
     const refused = result.results.filter((r) => !r.success && !r.references);
     notify(`Deleted ${deleted} image${deleted === 1 ? "" : "s"}`);
     if (refused.length) notify(`${refused.length} could not be deleted: ${refused.map((r) => outcome(r)?.title ?? r.key).join(", ")}`, "error");
@@ -308,7 +315,7 @@ function section(name) {
   if (name !== "images") showSection({ api, notify, me: () => user?.email ?? "" }, name, admin);
 }
 
-// A tenant administrator sees what their images take against their limit, beside the upload button.
+// A tenant administrator sees what their images take against their limit, in the header beside their name.
 /** @param {{resourcesInBytes?: number, maxResourcesInBytes?: number}} params */
 function showUsage(params) {
   const usage = $("#m-usage");
@@ -379,7 +386,7 @@ function wire() {
   system.addEventListener("change", () => update({ system: system.checked, page: 0 }));
   $("#m-refresh").addEventListener("click", () => load());
   for (const tab of all("[data-section]")) tab.addEventListener("click", () => section(tab.dataset.section ?? "images"));
-  $("#m-upload").addEventListener("click", upload);
+  $("#m-upload").addEventListener("click", () => upload());
   $("#m-import").addEventListener("click", async () => {
     const images = await importDialog(ui);
     if (images.length) { notify(`Imported ${images.length} image${images.length === 1 ? "" : "s"}`); load({ quiet: true }); }
@@ -391,6 +398,76 @@ function wire() {
   tagMenu.addEventListener("change", () => { if (tagMenu.value) ui.filterTag(tagMenu.value); });
   $("#m-clear").addEventListener("click", () => { selected.clear(); render(); });
   window.addEventListener("popstate", () => { state = readState(); showState(); if (user) load(); });
+  wireDrops();
+  document.addEventListener("paste", pasted);
+  keepRoomForToasts();
+}
+
+// Files from the desktop or the clipboard go to the upload dialog: for those who may upload, on the images, and not
+// while a dialog is open (the upload dialog has its own drop zone).
+const takesFiles = () => ui.canWrite && !$("[data-screen=app]").hidden && !$("[data-images-section]").hidden &&
+  !document.querySelector("dialog[open]");
+
+/** @param {DragEvent} event */
+const carriesFiles = (event) => event.dataTransfer?.types.includes("Files") ?? false;
+
+function wireDrops() {
+  const section = $("[data-images-section]");
+  const hint = $("#m-drop-hint");
+  let depth = 0; // dragenter and dragleave pair up for every element crossed: the drag has left when they balance
+  section.addEventListener("dragenter", (event) => {
+    if (!carriesFiles(event) || !takesFiles()) return;
+    depth += 1;
+    hint.hidden = false;
+  });
+  section.addEventListener("dragover", (event) => {
+    if (!carriesFiles(event) || !takesFiles()) return;
+    event.preventDefault(); // which makes the section a drop target
+    if (event.dataTransfer) event.dataTransfer.dropEffect = "copy";
+  });
+  section.addEventListener("dragleave", () => {
+    depth = Math.max(0, depth - 1);
+    if (depth === 0) hint.hidden = true;
+  });
+  section.addEventListener("drop", (event) => {
+    depth = 0;
+    hint.hidden = true;
+    if (!carriesFiles(event) || !takesFiles()) return;
+    event.preventDefault();
+    const files = [...(event.dataTransfer?.files ?? [])];
+    if (files.length) upload(files);
+  });
+  // Files dropped anywhere else would be opened by the browser in place of the page: refused there instead.
+  document.addEventListener("dragover", (event) => {
+    if (!carriesFiles(event) || event.defaultPrevented) return;
+    event.preventDefault();
+    if (event.dataTransfer) event.dataTransfer.dropEffect = "none";
+  });
+  document.addEventListener("drop", (event) => { if (carriesFiles(event)) event.preventDefault(); });
+}
+
+// A pasted image (a screenshot arrives as "image.png") is uploaded like a dropped one; a paste into a text field
+// stays that field's.
+/** @param {ClipboardEvent} event */
+function pasted(event) {
+  const focused = document.activeElement;
+  const typing = focused instanceof HTMLElement &&
+    focused.matches("input:not([type=checkbox]):not([type=radio]), textarea, select, [contenteditable]:not([contenteditable=false])");
+  if (typing || !takesFiles()) return;
+  const files = [...(event.clipboardData?.files ?? [])];
+  if (!files.length) return;
+  event.preventDefault();
+  upload(files);
+}
+
+// Where toasts cannot sit beside the pager (narrower screens) they would cover it at the page's foot: the page keeps
+// room under its content as tall as they reach (manage.css pads by --m-toasts-space there), so the pager scrolls clear.
+function keepRoomForToasts() {
+  const toasts = $("#m-toasts");
+  new ResizeObserver(() => {
+    const reach = toasts.childElementCount ? innerHeight - toasts.getBoundingClientRect().top : 0;
+    root.style.setProperty("--m-toasts-space", `${Math.ceil(reach)}px`);
+  }).observe(toasts);
 }
 
 wire();

@@ -40,6 +40,15 @@ export function referenceList(references) {
   return h("ul", { class: "m-references" }, names.map((name) => h("li", {}, name)));
 }
 
+/**
+ * Several images in use, each named with what uses it: enough to decide on each without opening a dashboard.
+ * @param {{title: string, references: any}[]} images
+ */
+export function inUseList(images) {
+  return h("ul", { class: "m-in-use" }, images.map(({ title, references }) =>
+    h("li", {}, h("strong", {}, title), " is used by:", referenceList(references))));
+}
+
 const errorLine = () => h("p", { class: "m-error", role: "alert" });
 
 /**
@@ -66,9 +75,13 @@ const imageFiles = (document.getElementById("manage")?.dataset.imageFiles ?? "")
 const isImage = (file) => file.type.startsWith("image/") ||
   imageFiles.includes(file.name.toLowerCase().split(".").pop() ?? "");
 
-// Upload one or several new images, or (with `target`) new bytes for an image whose URL stays the same.
-/** @param {any} ui @param {{target?: import("../lib/types.js").Image | null}} [options] @returns {Promise<any[]>} */
-export function uploadDialog(ui, { target = null } = {}) {
+// Upload one or several new images, or (with `target`) new bytes for an image whose URL stays the same. `files`:
+// what the dialog starts with (dropped on the page or pasted).
+/**
+ * @param {any} ui @param {{target?: import("../lib/types.js").Image | null, files?: File[]}} [options]
+ * @returns {Promise<any[]>}
+ */
+export function uploadDialog(ui, { target = null, files = [] } = {}) {
   return new Promise((resolve) => {
     const done = [];
     const dialog = modal(target ? "Update image" : "Upload image", { className: "m-upload", onClose: () => resolve(done) });
@@ -86,9 +99,9 @@ export function uploadDialog(ui, { target = null } = {}) {
       submit.disabled = busy || n === 0 || valid().some((entry) => !entry.name.value.trim());
       submit.textContent = n > 1 ? `Upload ${n} images` : target ? "Update" : "Upload";
     };
-    const add = (files) => {
+    const add = (chosen) => {
       if (target) { for (const entry of entries.splice(0)) entry.row.remove(); }
-      for (const file of files) {
+      for (const file of chosen) {
         const entry = { file, done: false };
         entry.problem = !isImage(file) ? "This is not an image file."
           : limit && file.size > limit ? `Too large (${formatSize(file.size)}): the largest image allowed is ${formatSize(limit)}.` : "";
@@ -137,12 +150,14 @@ export function uploadDialog(ui, { target = null } = {}) {
       else error.textContent = done.length ? `${done.length} uploaded; the others could not be.` : "Nothing was uploaded.";
     } }, dropZone({
       accept: "image/*,.svg", multiple: !target, prompt: target ? "Drop the new image here" : "Drag & drop images here", hint, onFiles: add,
-    }), list, error);
+    }), list);
     append(dialog.body, form);
-    append(dialog.footer, h("button", { type: "button", onclick: () => dialog.close() }, "Cancel"), submit);
+    append(dialog.footer, error, h("button", { type: "button", onclick: () => dialog.close() }, "Cancel"), submit);
+    if (files.length) add(files);
     refresh();
     dialog.element.addEventListener("close", () => { for (const entry of entries) URL.revokeObjectURL(entry.url); });
     dialog.show();
+    if (!submit.disabled) submit.focus(); // files brought along: Enter sends them
   });
 }
 
@@ -192,8 +207,8 @@ export function importDialog(ui) {
     });
     append(dialog.body, dropZone({
       accept: ".json,application/json", multiple: true, prompt: "Drag & drop exported JSON files here", onFiles: add,
-    }), list, error);
-    append(dialog.footer, h("button", { type: "button", onclick: () => dialog.close() }, "Cancel"), submit);
+    }), list);
+    append(dialog.footer, error, h("button", { type: "button", onclick: () => dialog.close() }, "Cancel"), submit);
     dialog.show();
   });
 }

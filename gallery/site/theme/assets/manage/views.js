@@ -37,15 +37,33 @@ import { PAGE_SIZES } from "./state.js";
  * @property {(size: number) => void} pageSize
  */
 
+const SMALL_ICON = 64; // px on the longer side: at most this, a raster image is drawn with hard pixels when enlarged
+
 /** @param {Image} image @param {Ui} ui */
 export function preview(image, ui, className = "m-thumb") {
   // `v` keys the browser's cache by content: after an update in place the new bytes show at once.
-  return h("gallery-img", {
+  const element = h("gallery-img", {
     class: className,
     src: `${imagePath(image)}/preview?v=${encodeURIComponent(image.etag ?? "")}`,
     alt: "",
     "api-base": ui.apiBase || null,
   });
+  limitScale(element, image);
+  return element;
+}
+
+/**
+ * Past twice its own size a raster image only gets blurrier: the CSS caps the preview there (manage.css reads
+ * --m-max-width and --m-max-height), and a small icon, doubled, keeps its hard pixels. Vector images scale freely.
+ * Set through the CSSOM, which the page's Content-Security-Policy allows where a style attribute is refused.
+ * @param {HTMLElement} element @param {Image} image
+ */
+function limitScale(element, image) {
+  const { width = 0, height = 0, mediaType = "" } = image.descriptor ?? {};
+  if (!width || !height || mediaType === "image/svg+xml") return;
+  element.style.setProperty("--m-max-width", `${2 * width}px`);
+  element.style.setProperty("--m-max-height", `${2 * height}px`);
+  element.classList.toggle("m-pixels", Math.max(width, height) <= SMALL_ICON);
 }
 
 /** @param {Image} image @param {Ui} ui */
@@ -53,10 +71,12 @@ function actions(image, ui, { withEdit = true } = {}) {
   /** @param {string} label */
   const named = (label) => `${label}: ${image.title}`;
   const readOnly = ui.readOnly(image);
+  // The edit dialog offers these three too: where a row has room for two buttons (a phone), they give way.
+  const extra = { class: "icon-button m-extra-action" };
   return [
-    iconButton("download", named("Download image"), () => ui.download(image)),
-    iconButton("export", named("Export image to JSON"), () => ui.exportJson(image)),
-    iconButton("embed", named("Embed image"), () => ui.embed(image)),
+    iconButton("download", named("Download image"), () => ui.download(image), extra),
+    iconButton("export", named("Export image to JSON"), () => ui.exportJson(image), extra),
+    iconButton("embed", named("Embed image"), () => ui.embed(image), extra),
     withEdit && (readOnly
       ? iconButton("details", `${named("Image details")} (read-only)`, () => ui.edit(image))
       : iconButton("edit", named("Edit image"), () => ui.edit(image))),
@@ -129,7 +149,7 @@ export function table(page, state, ui) {
       showSystem && h("td", { class: "m-system" }, isSystem(image) ? h("span", { class: "badge" }, "System") : ""),
       h("td", { class: "m-actions" }, h("div", { class: "m-row-actions" }, actions(image, ui))));
   });
-  return h("table", { class: "m-table" },
+  return h("table", { class: "m-table m-images" },
     h("caption", { class: "sr-only" }, "Images"),
     h("thead", {}, head),
     h("tbody", {}, rows));
