@@ -1,7 +1,8 @@
 // What a person would fail to see or read inside `root`: each button must be on screen, uncovered and opaque enough
 // to notice; every piece of text (button labels, headings, notes, errors, field values) must have a contrast of at
 // least 4.5:1 (WCAG AA; 3:1 for large text) against the colour actually behind it — found by walking up to the first
-// opaque background and compositing the translucent ones on the way — and none may read like a program's blank.
+// opaque background and compositing the translucent ones on the way — and none but code may read like a program's
+// blank.
 // A read-only text box (a snippet to copy) must show all it holds.
 // Evaluated by tests/browser.py `audit` with the element to look at; returns the problems found.
 (root) => {
@@ -47,7 +48,8 @@
     const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
     const needed = large ? 3 : 4.5;
     if (ratio < needed) problems.push(`${name(el)}: contrast ${ratio.toFixed(2)}:1 < ${needed}:1 (${style.color} on rgb(${bg.slice(0, 3).map(Math.round)}))`);
-    if (/\b(null|undefined|NaN)\b|\[object Object\]/.test(text)) problems.push(`${name(el)}: reads "${text.trim().slice(0, 60)}"`);
+    // In code (a JSON response, a snippet), `null` is data, not a blank a program failed to fill.
+    if (!el.closest("pre, code") && /\b(null|undefined|NaN)\b|\[object Object\]/.test(text)) problems.push(`${name(el)}: reads "${text.trim().slice(0, 60)}"`);
   };
   for (const button of root.matches("button") ? [root] : root.querySelectorAll("button")) {
     if (!shown(button)) continue;  // hidden on purpose (display:none or [hidden]); what shows is checked below
