@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -12,7 +13,9 @@ from PIL import Image
 from gallery.cli import main
 from gallery.demo import as_principal
 from gallery.domain.model import ImageInfo, Scope
+from gallery.services.images import InfoChange
 from gallery.wiring import Gallery
+from tests.browser import ARTIFACTS
 from tests.conftest import JWT_SECRET, Seed
 from tests.helpers import jpeg, png, svg
 from tests.test_imaging_formats import animated_gif
@@ -50,6 +53,29 @@ def uploaded(gallery: Gallery, seed: Seed) -> dict[str, ImageInfo]:
     return made
 
 
+# What people write about their pictures, hostile where it can be: alt text and descriptions are users' text.
+HOSTILE_ALT = '"><script>alert(1)</script> A sunset over the sea'
+DESCRIPTION = "Taken at <b>dusk</b> & before the rain.\nSecond line of the first paragraph.\n\nA second paragraph."
+TEXTS = {
+    "photo": InfoChange(alt_text=HOSTILE_ALT, description=DESCRIPTION, tags=("sea", "sky", "café")),
+    "logo": InfoChange(alt_text="Our logo: a green square", tags=("brand", "sea")),
+    "system": InfoChange(description="The system's own picture.", tags=("sea",)),
+}
+
+
+@pytest.fixture
+def described(gallery: Gallery, seed: Seed, uploaded: dict[str, ImageInfo]) -> dict[str, ImageInfo]:
+    """`uploaded`, with alt text, descriptions and tags on three of them: `sea` on three images (a tenant's two and
+    the system's), `sky` and `café` (a tag of more than ASCII) on the photo alone, `brand` on the logo."""
+    admin, sysadmin = as_principal(seed.users["admin"]), as_principal(seed.users["sysadmin"])
+    made = dict(uploaded)
+    for name, change in TEXTS.items():
+        image = made[name]
+        who, scope = (sysadmin, Scope.SYSTEM) if image.is_system else (admin, Scope.TENANT)
+        made[name] = gallery.images.update_info(who, scope, image.resource_key, change)
+    return made
+
+
 def build(out: Path, *args: str) -> tuple[int, str]:
     """`gallery build` into `out`, with the rendition cache beside it (each test its own)."""
     cache = str(out.parent / "cache")
@@ -63,3 +89,10 @@ def site(tmp_path: Path, env: dict[str, str], uploaded: dict[str, ImageInfo], se
     code, output = build(out, "--tenant", seed.tenants["A"].name, "--system")
     assert code == 0, output
     return out
+
+
+def window_shot(page: Any, name: str) -> None:
+    """The window alone, under test-artifacts/ (`browser.screenshot` takes the whole page): the viewer covers the
+    window, not the page below it."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))

@@ -49,6 +49,9 @@ AWKWARD_TITLES = [
     "two\nlines",
     "ünïcødé 图片 😀",
 ]
+# What an `<img alt>` says is the alt text, or the title when there is none: absent (JSON from ThingsBoard, or from
+# before alt text), empty, or as hostile as a title.
+AWKWARD_ALTS: list[str | None] = [None, "", '"><script>alert(1)</script>', "A [bracket] \\ and <b>tag</b>", "ünï 😀"]
 CONTEXTS = [
     EmbedContext("", "", "/assets/gallery-img.js"),
     EmbedContext("https://cdn.example.com/api/images/public/abcDEF123", "", "/assets/gallery-img.js"),
@@ -63,17 +66,25 @@ CONTEXTS = [
 SIZES = [0, 1, 1023, 1024, 20_000, 1_048_575, 1_048_576, 52_428_800, 3 * 2**30 + 5, 2**50]
 
 
-def image_json(key: str, title: str, system: bool = False, size: tuple[int, int] | None = (40, 30)) -> dict[str, Any]:
+def image_json(
+    key: str, title: str, system: bool = False, size: tuple[int, int] | None = (40, 30), alt: str | None = None
+) -> dict[str, Any]:
     scope = Scope.SYSTEM if system else Scope.TENANT
     descriptor = {"width": size[0], "height": size[1]} if size else {}
-    return {"title": title, "resourceKey": key, "link": image_link(scope, key), "descriptor": descriptor}
+    made = {"title": title, "resourceKey": key, "link": image_link(scope, key), "descriptor": descriptor}
+    return made if alt is None else {**made, "altText": alt}
+
+
+def alt_expected(image: dict[str, Any]) -> str:
+    return str(image.get("altText") or image["title"])
 
 
 def cases() -> list[tuple[dict[str, Any], EmbedContext]]:
     made = []
     for n, key in enumerate(AWKWARD_KEYS):
         title = AWKWARD_TITLES[n % len(AWKWARD_TITLES)]
-        made.append((image_json(key, title, system=n % 3 == 0, size=None if n % 5 == 4 else (40 + n, 30)),
+        alt = AWKWARD_ALTS[n % len(AWKWARD_ALTS)]
+        made.append((image_json(key, title, system=n % 3 == 0, size=None if n % 5 == 4 else (40 + n, 30), alt=alt),
                      CONTEXTS[n % len(CONTEXTS)]))  # fmt: skip
     return made
 
@@ -117,13 +128,13 @@ def test_snippets_make_only_the_elements_they_mean_to(image: dict[str, Any], con
     assert [tag for tag, _ in component] == ["script", "gallery-img"]
     assert component[0][1]["src"] == context.component_url
     assert component[1][1]["src"] == link
-    assert component[1][1]["alt"] == image["title"]
+    assert component[1][1]["alt"] == alt_expected(image)
     assert component[1][1].get("api-base") == (context.api_base or None)
     angular = Tags(made["angular"]).tags
     assert angular == [("img", {"[src]": f"'{link}' | image | async"})]
     if context.public_url:
         (tag, attrs), *rest = Tags(made["html"]).tags
-        assert (tag, rest, attrs["src"], attrs["alt"]) == ("img", [], context.public_url, image["title"])
+        assert (tag, rest, attrs["src"], attrs["alt"]) == ("img", [], context.public_url, alt_expected(image))
         # one image whose text keeps every bracket escaped, and a target with nothing that ends it early
         parsed = re.fullmatch(r"!\[((?:[^\[\]\\\n]|\\.)*)\]\(([^\s()<>]+)\)", made["markdown"])
         assert parsed, made["markdown"]

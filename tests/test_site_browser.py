@@ -1,5 +1,5 @@
 """The static gallery in real headless Chromium: browsing without JavaScript, and with it search, sorting, the
-system toggle, the remembered view and the copy buttons."""
+system toggle, the remembered view, the copy buttons, tags' pages and the viewer."""
 
 from __future__ import annotations
 
@@ -12,12 +12,14 @@ import pytest
 from click.testing import CliRunner
 
 from gallery.cli import main
+from gallery.domain.embed import attribute
 from gallery.domain.model import ImageInfo
-from tests.browser import audit, screenshot, static_server
+from tests.browser import audit, screenshot, static_server, wait_for
+from tests.site_fixtures import HOSTILE_ALT, window_shot
 
 
 @pytest.fixture
-def served(tmp_path: Path, env: dict[str, str], uploaded: dict[str, ImageInfo], seed: Any) -> Iterator[str]:
+def served(tmp_path: Path, env: dict[str, str], described: dict[str, ImageInfo], seed: Any) -> Iterator[str]:
     out = tmp_path / "site"
     args = ["build", "--page-size", "2", "--site-name", "Test gallery", "--out", str(out)]
     args += ["--tenant", seed.tenants["A"].name, "--system"]
@@ -104,7 +106,7 @@ def test_copy_buttons_put_the_snippet_on_the_clipboard(
     button.click()
     expect(button).to_have_text("Copied")
     copied = page.evaluate("navigator.clipboard.readText()")
-    assert copied.startswith(f'<img src="/api/images/public/{photo.public_key}" alt="Sunset &amp; &lt;sea&gt;"')
+    assert copied.startswith(f'<img src="/api/images/public/{photo.public_key}" alt="{attribute(HOSTILE_ALT)}"')
     image = page.locator("figure img")
     assert image.evaluate("img => img.complete && img.naturalWidth > 0")
     screenshot(page, "static-image-page")
@@ -143,3 +145,215 @@ def test_export_json_is_assembled_in_the_browser_and_imports_back(
     response = client.put("/api/image/import", json=exported, headers={"X-Authorization": f"Bearer {token}"})
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.get_json()["etag"] == photo.etag
+
+
+# --- tags, descriptions and the viewer ------------------------------------------------------------------------------
+
+INDEX_FIRST_PAGE = ["System image", "Vector icon", "Spinner"]  # newest first: a block of one and the one before
+
+
+def viewer(page: Any) -> Any:
+    return page.locator("dialog.viewer")
+
+
+def focused_card(page: Any) -> str:
+    """The name on the card whose link has focus ("" when focus is elsewhere)."""
+    name: str = page.evaluate("document.activeElement?.closest('li.card')?.querySelector('.name')?.textContent ?? ''")
+    return name
+
+
+def test_the_viewer_opens_a_picture_steps_through_the_cards_and_closes_where_it_was(
+    browser: Any, served: str, described: dict[str, ImageInfo]
+) -> None:
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(served + "/")
+    expect(page.locator("#cards .card .name")).to_have_text(INDEX_FIRST_PAGE)
+    page.locator("#cards .card picture").nth(1).click()
+    dialog = page.get_by_role("dialog", name="Vector icon")  # labelled by the picture's title
+    expect(dialog).to_be_visible()
+    assert dialog.evaluate("d => d.open && d.matches(':modal')")  # showModal: the page behind is inert
+    assert page.url == f"{served}/images/{described['icon'].id}/"  # the picture's own page
+    expect(page.get_by_role("link", name="Image page")).to_have_attribute("href", page.url)
+    page.get_by_role("button", name="Next image").click()
+    expect(page.get_by_role("dialog", name="Spinner")).to_be_visible()
+    expect(page.get_by_role("button", name="Next image")).to_be_disabled()  # the last card shown
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowLeft")
+    system = described["system"]
+    expect(page.get_by_role("dialog", name="System image")).to_be_visible()
+    expect(page.get_by_role("button", name="Previous image")).to_be_disabled()
+    picture = viewer(page).locator("img")
+    expect(picture).to_have_attribute("alt", "System image")  # no alt text: the title
+    expect(viewer(page).locator(".viewer-description")).to_have_text("The system's own picture.")
+    assert page.url == f"{served}/images/{system.id}/"
+    page.keyboard.press("ArrowRight")
+    expect(page.get_by_role("dialog", name="Vector icon")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(viewer(page)).to_be_hidden()
+    page.wait_for_url(served + "/")  # back where the viewer started
+    assert focused_card(page) == "Vector icon"  # the card that opened it
+    # Opened again from the keyboard (Enter on a card's link), closed with its button.
+    page.locator("#cards .card > a").first.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("dialog", name="System image")).to_be_visible()
+    page.get_by_role("button", name="Close").click()
+    expect(viewer(page)).to_be_hidden()
+    page.wait_for_url(served + "/")
+    assert focused_card(page) == "System image"
+    page.close()
+
+
+def test_the_viewer_shows_the_largest_rendition_with_the_alt_text_and_a_caption(
+    browser: Any, served: str, described: dict[str, ImageInfo]
+) -> None:
+    """The photo (on the tag's page: the index shows it on page 2) in the viewer: its largest rendition, its alt
+    text — hostile, and still text — its title and the opening of its description; in a phone's window too.
+    Everything in it readable and uncovered."""
+    from playwright.sync_api import expect
+
+    for name, viewport in (("desktop", {"width": 1280, "height": 900}), ("phone", {"width": 390, "height": 760})):
+        page = browser.new_page(viewport=viewport, reduced_motion="reduce")
+        page.goto(f"{served}/tags/sky/")
+        page.locator("#cards .card picture").first.click()
+        dialog = page.get_by_role("dialog", name="Sunset & <sea>")
+        expect(dialog).to_be_visible()
+        picture = dialog.locator("img")
+        expect(picture).to_have_attribute("alt", HOSTILE_ALT)
+        wait_for(page, "document.querySelector('dialog.viewer img').complete")
+        assert picture.evaluate("img => img.naturalWidth") > 0
+        assert picture.evaluate("img => img.currentSrc").endswith("-1280.webp")
+        expect(dialog.locator(".viewer-description")).to_contain_text("Taken at <b>dusk</b> & before the rain.")
+        assert dialog.locator("script").count() == 0
+        assert audit(viewer(page)) == []
+        window_shot(page, f"static-viewer-{name}")
+        page.close()
+
+
+def test_the_viewer_address_is_the_image_page_and_back_and_forward_work(
+    browser: Any, served: str, described: dict[str, ImageInfo]
+) -> None:
+    from playwright.sync_api import expect
+
+    page = browser.new_page()
+    page.goto(served + "/")
+    page.locator("#cards .card picture").first.click()
+    expect(page.get_by_role("dialog", name="System image")).to_be_visible()
+    page.get_by_role("button", name="Next image").click()
+    expect(page.get_by_role("dialog", name="Vector icon")).to_be_visible()
+    page.go_back()  # the picture before
+    expect(page.get_by_role("dialog", name="System image")).to_be_visible()
+    assert page.url == f"{served}/images/{described['system'].id}/"
+    page.go_back()  # the page the viewer opened on
+    expect(viewer(page)).to_be_hidden()
+    assert page.url == served + "/"
+    page.go_forward()
+    expect(page.get_by_role("dialog", name="System image")).to_be_visible()
+    page.reload()  # the address is the image's own page, which needs no script
+    expect(page.locator("h1")).to_contain_text("System image")
+    assert viewer(page).count() == 0
+    assert page.locator("figure.large img").evaluate("img => img.complete && img.naturalWidth > 0")
+    page.close()
+
+
+def test_modified_clicks_and_the_cards_names_still_open_the_page(browser: Any, served: str) -> None:
+    from playwright.sync_api import expect
+
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(served + "/")
+    with context.expect_page() as opened:
+        page.locator("#cards .card picture").first.click(modifiers=["ControlOrMeta"])
+    assert opened.value.url.endswith("/images/" + opened.value.url.split("/images/")[1])
+    assert "/images/" in opened.value.url
+    assert not viewer(page).evaluate("d => d.open")
+    page.locator("#cards .card .name").first.click()  # the name is the link to the page
+    page.wait_for_url("**/images/**")
+    expect(page.locator("h1")).to_contain_text("System image")
+    context.close()
+
+
+def test_a_swipe_on_a_touch_screen_moves_to_the_next_picture(browser: Any, served: str) -> None:
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 390, "height": 760}, has_touch=True, is_mobile=True)
+    page = context.new_page()
+    page.goto(served + "/")
+    page.locator("#cards .card picture").first.tap()
+    expect(page.get_by_role("dialog", name="System image")).to_be_visible()
+    touch = context.new_cdp_session(page)
+    for kind, x in (("touchStart", 300), ("touchMove", 220), ("touchMove", 120), ("touchEnd", 120)):
+        points = [] if kind == "touchEnd" else [{"x": x, "y": 380}]
+        touch.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+    expect(page.get_by_role("dialog", name="Vector icon")).to_be_visible()
+    context.close()
+
+
+def test_tag_chips_lead_to_pages_listing_exactly_the_tagged_images(
+    browser: Any, served: str, described: dict[str, ImageInfo]
+) -> None:
+    from playwright.sync_api import expect
+
+    for script in (True, False):
+        context = browser.new_context(java_script_enabled=script, viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.goto(served + "/")
+        page.locator("#cards .card").first.get_by_role("link", name="sea", exact=True).click()
+        page.wait_for_url("**/tags/sea/")
+        expect(page.locator("h1")).to_have_text("Tag: sea")
+        assert sorted(card_names(page)) == ["Logo", "Sunset & <sea>", "System image"]
+        assert audit(page.locator("main")) == []
+        if script:
+            screenshot(page, "static-tag-page")
+            page.get_by_label("Search by name or tag").fill("green")  # the logo's alt text, within the tag
+            expect(page.locator("#cards .card:visible .name")).to_have_text(["Logo"])
+            page.get_by_role("link", name="Tags", exact=True).first.click()
+            page.wait_for_url("**/tags/")
+            expect(page.locator("ul.tag-list > li")).to_have_text(
+                ["brand 1 image", "café 1 image", "sea 3 images", "sky 1 image"]
+            )
+            assert audit(page.locator("main")) == []
+            screenshot(page, "static-tags-page")
+            page.get_by_role("link", name="café").click()  # a tag of more than ASCII: its folder is its name
+            page.wait_for_url("**/tags/caf%C3%A9/")
+            assert card_names(page) == ["Sunset & <sea>"]
+        context.close()
+
+
+def test_search_looks_at_alt_texts_tags_and_descriptions(browser: Any, served: str) -> None:
+    from playwright.sync_api import expect
+
+    page = browser.new_page()
+    page.goto(served + "/")
+    cards = page.locator("#cards .card:visible .name")
+    search = page.get_by_label("Search by name or tag")
+    for needle, found in [
+        ("SEA", ["System image", "Logo", "Sunset & <sea>"]),  # a tag (and a title)
+        ("café", ["Sunset & <sea>"]),
+        ("green square", ["Logo"]),  # alt text
+        ("own picture", ["System image"]),  # a description
+        ("<script>", ["Sunset & <sea>"]),  # text, like any other
+    ]:
+        search.fill(needle)
+        expect(page.locator("#counts")).to_have_text(f"{len(found)} of 5 images")
+        expect(cards).to_have_text(found[:2])  # two to a page here
+    page.close()
+
+
+def test_a_description_shows_as_written_under_the_picture(
+    browser: Any, served: str, described: dict[str, ImageInfo]
+) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{served}/images/{described['photo'].id}/")
+    description = page.locator(".description")
+    assert description.locator("p").all_inner_texts() == [
+        "Taken at <b>dusk</b> & before the rain.\nSecond line of the first paragraph.",
+        "A second paragraph.",
+    ]
+    assert description.locator("b").count() == 0  # shown, never made bold
+    assert page.locator("figure img").get_attribute("alt") == HOSTILE_ALT
+    assert page.locator("ul.tags a").all_inner_texts() == ["sea", "sky", "café"]
+    assert audit(page.locator("main")) == []
+    screenshot(page, "static-image-page-described")
+    page.close()

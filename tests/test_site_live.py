@@ -16,10 +16,12 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from gallery.demo import as_principal
+from gallery.domain.access import Principal
 from gallery.domain.model import ImageInfo, Scope
 from gallery.services.images import InfoChange
 from gallery.site.build import builder_for, selection_for
@@ -148,8 +150,19 @@ def test_a_build_from_memory_makes_the_site_a_build_from_nothing_makes(
             (gallery.settings.data_dir / "blobs" / etag[:2] / etag[2:4] / etag).write_bytes(data)
         images.update_info(admin, Scope.TENANT, "photo.jpg", InfoChange(title="Photo, renamed"))
 
+    def texts(who: Principal, scope: Scope, key: str, **change: Any) -> Callable[[], object]:
+        return lambda: images.update_info(who, scope, key, InfoChange(**change))
+
     changes: list[tuple[str, Callable[[], object]]] = [
         ("upload", lambda: images.upload(admin, "new.png", png(90, 60, (200, 20, 20)), "New one", None)),
+        (
+            "alt text, a description and tags",
+            texts(admin, Scope.TENANT, "logo.png", alt_text="Green", description="Our\n\nlogo", tags=("brand", "g")),
+        ),
+        ("a second image with a tag", texts(admin, Scope.TENANT, "photo.jpg", tags=("g", "café"))),
+        ("a tag taken away: its page goes", texts(admin, Scope.TENANT, "logo.png", tags=("g",))),
+        ("a system image tagged", texts(sysadmin, Scope.SYSTEM, "system.png", tags=("g", "sys"))),
+        ("the alt text cleared: the title again", texts(admin, Scope.TENANT, "logo.png", alt_text="")),
         ("rename", lambda: images.update_info(admin, Scope.TENANT, "new.png", InfoChange(title="New one, renamed"))),
         ("system image under a tenant key", lambda: images.upload(sysadmin, "new.png", png(70, 50), "Sys", None)),
         ("the tenant image that shadows it deleted", lambda: images.delete(admin, Scope.TENANT, "new.png", True)),
@@ -178,7 +191,8 @@ def test_a_build_from_memory_makes_the_site_a_build_from_nothing_makes(
         assert {p.name for p in (cache / "r").iterdir()} == used, what  # nothing the site no longer uses
     assert full_reads == [request_selection(live)] * len(changes)  # the fresh builds' reads, the living site none
     assert "Flaky" in served(live)
-
+    assert "café" in served(live, "tags/index.html")
+    assert not (live.generations.site / "tags" / "brand").exists()  # went with the tag
     # What every page is made with changed (here the site's name; templates and code count the same): a build from
     # memory looks at every page again.
     live.builder = with_options(live.builder, site_name="Our pictures")
@@ -222,6 +236,40 @@ def test_after_a_failed_build_or_another_process_build_the_memory_is_not_trusted
     assert live.rebuild().state is not None
     assert live.memory.dirty is not None  # its own site again: by memory
     same_as_built_from_nothing(live, tmp_path, "by memory again")
+
+
+def test_tag_changes_on_paged_lists_make_what_a_build_from_nothing_makes(
+    live: LiveSite, gallery: Gallery, seed: Seed, tmp_path: Path
+) -> None:
+    """Tags' pages are paged like the index, in blocks from the oldest: adding and taking tags from memory moves
+    cards between blocks, pages come and go, and the site stays what a build from nothing makes."""
+    admin = as_principal(seed.users["admin"])
+    images = gallery.images
+    live.builder = with_options(live.builder, page_size=2)
+    tagged = ["photo.jpg", "logo.png", "spinner.gif", "icon.svg"]
+    for n, key in enumerate(tagged):
+        images.update_info(admin, Scope.TENANT, key, InfoChange(tags=("all", f"n{n % 2}")))
+        outcome = live.rebuild()
+        assert outcome.state is not None, outcome.error
+        same_as_built_from_nothing(live, tmp_path, f"tagged {key}")
+    assert (live.generations.site / "tags" / "all" / "page" / "1" / "index.html").is_file()
+    for key in tagged[:3]:
+        images.update_info(admin, Scope.TENANT, key, InfoChange(tags=()))
+        outcome = live.rebuild()
+        assert outcome.state is not None, outcome.error
+        assert live.memory.dirty is not None
+        same_as_built_from_nothing(live, tmp_path, f"untagged {key}")
+    assert not (live.generations.site / "tags" / "all" / "page").exists()
+    assert not (live.generations.site / "tags" / "n0").exists()
+    images.delete(admin, Scope.TENANT, "icon.svg", force=True)  # the last tagged image
+    outcome = live.rebuild()
+    assert outcome.state is not None, outcome.error
+    assert {p for p in outcome.state.removed if p.startswith("tags/")} == {
+        "tags/all/index.html",
+        "tags/n1/index.html",
+    }
+    same_as_built_from_nothing(live, tmp_path, "no tags left")
+    assert "No image carries a tag yet." in served(live, "tags/index.html")
 
 
 def with_options(builder: SiteBuilder, **changed: object) -> SiteBuilder:

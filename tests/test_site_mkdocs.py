@@ -11,13 +11,14 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import pytest
 
 from gallery.domain.model import ImageInfo
 from tests.browser import audit, screenshot, static_server
 from tests.conftest import Seed
+from tests.site_fixtures import window_shot
 
 MKDOCS = Path(sys.executable).parent / "mkdocs"
 # A mark each theme's pages carry. Material for MkDocs is a dev dependency (it installs from PyPI everywhere CI runs).
@@ -61,7 +62,7 @@ def broken_links(out: Path, page: Path) -> list[str]:
         parts = urlsplit(link)
         if parts.scheme or parts.netloc or link.startswith(("#", "data:", "/")) or not parts.path:
             continue
-        target = (page.parent / parts.path).resolve()
+        target = (page.parent / unquote(parts.path)).resolve()  # as a server reads it
         if target.is_dir():
             target = target / "index.html"
         if not target.is_file() or not target.is_relative_to(out.resolve()):
@@ -71,7 +72,7 @@ def broken_links(out: Path, page: Path) -> list[str]:
 
 @pytest.mark.parametrize("theme", sorted(THEMES))
 def test_the_gallery_joins_a_users_site_in_their_theme(
-    tmp_path: Path, env: dict[str, str], uploaded: dict[str, ImageInfo], seed: Seed, theme: str
+    tmp_path: Path, env: dict[str, str], described: dict[str, ImageInfo], seed: Seed, theme: str
 ) -> None:
     tenant = seed.tenants["A"].name
     plain = project(tmp_path / "plain", theme, "")
@@ -93,7 +94,7 @@ def test_the_gallery_joins_a_users_site_in_their_theme(
     assert "Sunset &amp; &lt;sea&gt;" in index
     assert "System image" in index
     assert "Private one" not in index
-    photo = out / "gallery" / "images" / uploaded["photo"].id / "index.html"
+    photo = out / "gallery" / "images" / described["photo"].id / "index.html"
     page = photo.read_text()
     assert THEMES[theme] in page
     assert re.search(r'<source type="image/webp" srcset="[^"]+ 320w, [^"]+ 640w', page)
@@ -102,10 +103,16 @@ def test_the_gallery_joins_a_users_site_in_their_theme(
     assert "&lt;img src=&#34;/api/images/public/" in page  # and the API at the site's origin
     for shown in (out / "gallery").rglob("index.html"):
         assert broken_links(out, shown) == [], shown
+    # Tags' pages too, under the gallery's path, drawn by their theme; never in their nav.
+    tags = (out / "gallery" / "tags" / "index.html").read_text()
+    assert THEMES[theme] in tags
+    assert 'href="../tags/caf%C3%A9/"' in tags
+    assert "Sunset &amp; &lt;sea&gt;" in (out / "gallery" / "tags" / "café" / "index.html").read_text()
+    assert "gallery/tags/" not in (out / "index.html").read_text()
     assert (out / "gallery" / "gallery.json").is_file()
     assert (out / "gallery" / "assets" / "gallery-img.js").is_file()  # what the web component's snippet loads
     assert not (out / "gallery" / "manage").exists()  # the management app is not another site's
-    assert not (out / "gallery" / "images" / uploaded["private"].id).exists()
+    assert not (out / "gallery" / "images" / described["private"].id).exists()
     # Search (beside us) indexed the gallery's pages as well as theirs.
     search = (out / "search" / "search_index.json").read_text()
     assert "Handbook" in search
@@ -151,10 +158,11 @@ def test_a_misconfiguration_is_one_line(tmp_path: Path, env: dict[str, str], opt
 
 @pytest.mark.parametrize("theme", sorted(THEMES))
 def test_in_each_theme_the_cards_are_a_grid_a_person_can_read(
-    tmp_path: Path, env: dict[str, str], uploaded: dict[str, ImageInfo], seed: Seed, browser: Any, theme: str
+    tmp_path: Path, env: dict[str, str], described: dict[str, ImageInfo], seed: Seed, browser: Any, theme: str
 ) -> None:
     """Documentation themes style lists their own way (Material's lists are not grids, Read the Docs bullets them):
-    the gallery's cards still sit side by side, without bullets, every one visible and readable, in Chromium."""
+    the gallery's cards still sit side by side, without bullets, every one visible and readable, in Chromium; so
+    are a tag's page and the viewer over it, whatever the theme does to dialogs, figures and headings."""
     folder = project(
         tmp_path / theme, theme, f"  - gallery:\n      tenant: {seed.tenants['A'].name}\n      system: true\n"
     )
@@ -173,11 +181,24 @@ def test_in_each_theme_the_cards_are_a_grid_a_person_can_read(
         assert cards.first.evaluate("e => getComputedStyle(e).listStyleType") == "none"
         assert audit(page.locator(".gallery-page")) == []
         screenshot(page, f"mkdocs-theme-{theme}-index")
-        page.locator("#cards .card a").first.click()
+        page.locator("#cards .card .name").first.click()  # the name: the picture opens the viewer
         page.wait_for_url("**/gallery/images/**")
         assert page.locator(".gallery-page h1").is_visible()
         assert audit(page.locator(".gallery-page")) == []
         screenshot(page, f"mkdocs-theme-{theme}-image")
+        page.locator(".gallery-page ul.tags a", has_text="sea").click()
+        page.wait_for_url("**/gallery/tags/sea/")
+        names = sorted(page.locator("#cards .card .name").all_inner_texts())
+        assert names == ["Logo", "Sunset & <sea>", "System image"]
+        assert audit(page.locator(".gallery-page")) == []
+        page.locator("#cards .card picture").first.click()
+        viewer = page.get_by_role("dialog", name="System image")
+        viewer.wait_for()
+        assert viewer.bounding_box() == {"x": 0, "y": 0, "width": 1280, "height": 900}  # the whole window
+        assert audit(page.locator("dialog.viewer")) == []
+        window_shot(page, f"mkdocs-theme-{theme}-viewer")
+        page.keyboard.press("Escape")
+        page.wait_for_url("**/gallery/tags/sea/")
     page.close()
 
 

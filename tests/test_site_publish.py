@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from gallery.demo import as_principal
 from gallery.domain.model import ImageInfo, Scope
+from gallery.services.images import InfoChange
 from gallery.storage.aws.site_bucket import MANIFEST
 from gallery.wiring import Gallery
 from tests.conftest import Seed
@@ -182,6 +183,23 @@ def test_changes_upload_delete_and_invalidate_only_what_changed(
     hashed = {path for path in paths if path.startswith(("/r/", "/originals/"))}
     assert hashed, paths
     assert not {path.lstrip("/") for path in hashed} & set(stored)  # only what is gone: a kept one never changes
+
+
+def test_a_tag_page_is_stored_by_its_name_and_invalidated_by_its_link(
+    aws: dict[str, Any], described: dict[str, ImageInfo], site: Path, gallery: Gallery, seed: Seed
+) -> None:
+    """A tag of more than ASCII: its page's key is the file's name, and the CDN is told its URL, as visitors ask."""
+    assert publish(aws, site)[0] == 0
+    assert "tags/café/index.html" in objects(aws)
+    photo = described["photo"]
+    gallery.images.update_info(as_principal(seed.users["admin"]), Scope.TENANT, "photo.jpg", InfoChange(tags=("sea",)))
+    assert build(site, "--tenant", seed.tenants["A"].name, "--system")[0] == 0
+    code, output = publish(aws, site)
+    assert code == 0, output
+    assert not {key for key in objects(aws) if key.startswith(("tags/café/", "tags/sky/"))}
+    paths = [path for batch in invalidated(aws) for path in batch]
+    assert {"/tags/caf%C3%A9/index.html", "/tags/caf%C3%A9/", "/tags/sky/", "/tags/"} <= set(paths)
+    assert f"/images/{photo.id}/" in paths
 
 
 def test_an_interrupted_publish_is_finished_by_running_it_again(aws: dict[str, Any], site: Path) -> None:

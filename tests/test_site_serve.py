@@ -40,6 +40,15 @@ def test_pages_and_files_come_with_the_publishing_headers(served: FlaskClient, u
     assert again.status_code == 304
 
 
+def test_a_tag_page_is_served_at_its_encoded_link(described: dict[str, ImageInfo], served: FlaskClient) -> None:
+    listing = served.get("/tags/")
+    assert listing.status_code == 200
+    assert 'href="../tags/caf%C3%A9/"' in listing.get_data(as_text=True)
+    page = served.get("/tags/caf%C3%A9/")
+    assert (page.status_code, page.headers["Cache-Control"]) == (200, "no-cache")
+    assert 'Tag: <span class="tag-name">café</span>' in page.get_data(as_text=True)
+
+
 def test_svg_is_sandboxed_on_the_shared_origin(served: FlaskClient, uploaded: dict[str, ImageInfo]) -> None:
     icon = uploaded["icon"]
     response = served.get(f"/originals/{icon.etag}.svg")

@@ -3,7 +3,8 @@ line for line in `assets/manage/format.js` (a test feeds both the same awkward k
 output), for the management page's embed dialog.
 
 Everything user-controlled is encoded for where it lands: the key as a URL path segment (`model.path_segment`, so it
-cannot end an attribute, a string or the path), the title as attribute text or Markdown text.
+cannot end an attribute, a string or the path), the alt text as attribute text or Markdown text. A picture's alt is
+its alt text, or its title while it has none (`ImageInfo.alt`; `alt_of` here, for the image's JSON).
 """
 
 from __future__ import annotations
@@ -46,6 +47,12 @@ def attribute(text: str) -> str:
     return text.translate(_ATTRIBUTE)
 
 
+def alt_of(image: Mapping[str, Any]) -> str:
+    """What a snippet's `alt` says, from the image's JSON: `altText`, or the title when it is empty or absent (JSON
+    from before alt text, or from ThingsBoard itself)."""
+    return str(image.get("altText") or image["title"])
+
+
 def link_of(image: Mapping[str, Any]) -> str:
     """The image's API path from its JSON (`TbResourceInfo`), encoded here whatever its `link` says."""
     scope = Scope.SYSTEM if str(image.get("link", "")).startswith(images_path(Scope.SYSTEM)) else Scope.TENANT
@@ -55,7 +62,7 @@ def link_of(image: Mapping[str, Any]) -> str:
 def snippets(image: Mapping[str, Any], context: EmbedContext) -> list[Snippet]:
     """The snippets for an image given as its JSON: with a public link, HTML and Markdown that need no login; always
     the `<gallery-img>` element (fetches with the visitor's token) and ThingsBoard's Angular template."""
-    alt = attribute(str(image["title"]))
+    alt = attribute(alt_of(image))
     descriptor = image.get("descriptor") or {}
     width, height = descriptor.get("width"), descriptor.get("height")
     size = f' width="{int(width)}" height="{int(height)}"' if width and height else ""
@@ -64,7 +71,7 @@ def snippets(image: Mapping[str, Any], context: EmbedContext) -> list[Snippet]:
     if context.public_url:
         url = attribute(context.public_url)
         made.append(Snippet("html", "HTML (public link)", f'<img src="{url}" alt="{alt}"{size}>'))
-        text = str(image["title"]).translate(_MARKDOWN_TEXT)
+        text = alt_of(image).translate(_MARKDOWN_TEXT)
         made.append(
             Snippet("markdown", "Markdown (public link)", f"![{text}]({context.public_url.translate(_MARKDOWN_URL)})")
         )

@@ -5,10 +5,14 @@ and link the management page by these names too; they are plain files and repeat
 
 from __future__ import annotations
 
+from gallery.domain.model import path_segment
+
 RENDITIONS = "r"  # content-hashed renditions: `<hash>-<width>.<ext>`
 ORIGINALS = "originals"  # the stored bytes, named by their SHA-256 and the extension of their sniffed type
 IMAGE_PAGES = "images"  # one page per image: `images/<id>/`
 INDEX_PAGES = "page"  # the index's pages after the first: `page/<block>/`, blocks counted from the oldest (paging.py)
+# Every tag with its count (`tags/`), and a page per tag (`tags/<tag>/`, paged like the index: `tags/<tag>/page/<n>/`).
+TAG_PAGES = "tags"
 SEARCH_INDEX = "gallery.json"  # every card, for the index page's search
 # A hash of gallery.json: a few bytes an open index page asks for when it is looked at again, to learn of changes.
 SEARCH_VERSION = "gallery-version.json"
@@ -24,7 +28,7 @@ HASHED_DIRS = (f"{RENDITIONS}/", f"{ORIGINALS}/")
 # document on the origin the site shares with the API and the management page.
 USER_BYTES_DIRS = (f"{RENDITIONS}/", f"{ORIGINALS}/")
 # Folders the build owns whole: after a build, whatever in them this build did not produce goes.
-MANAGED = (RENDITIONS, ORIGINALS, IMAGE_PAGES, INDEX_PAGES)
+MANAGED = (RENDITIONS, ORIGINALS, IMAGE_PAGES, INDEX_PAGES, TAG_PAGES)
 
 
 def rendition(name: str) -> str:
@@ -38,6 +42,26 @@ def original(etag: str, extension: str) -> str:
 def image_page(image_id: str) -> str:
     """The page's URL path; its file is `index.html` inside."""
     return f"{IMAGE_PAGES}/{image_id}/"
+
+
+def tag_folder(tag: str) -> str:
+    """The folder of a tag's page, named by the tag itself (its file is `index.html` inside). A tag is checked to
+    be letters, digits and `-_.` when it is kept (`validation.tag`); this only holds the folder inside `tags/`,
+    whatever a row from elsewhere says."""
+    if tag in {"", ".", ".."} or any(c in tag for c in "/\\\0"):
+        raise ValueError(f"{tag!r} cannot name a folder of the site")
+    return f"{TAG_PAGES}/{tag}/"
+
+
+def link(folder: str) -> str:
+    """A page's folder as a link writes it: each segment percent-encoded (`model.path_segment`: a tag of any
+    script, `tags/café/`, is linked as `tags/caf%C3%A9/`)."""
+    return "/".join(path_segment(part) for part in folder.split("/"))
+
+
+def tag_page(tag: str) -> str:
+    """A tag's page as a link, from the site's root."""
+    return link(tag_folder(tag))
 
 
 # The site's root as seen from an image page (`images/<id>/`): what its links to site files start with.

@@ -9,8 +9,9 @@ One build, top to bottom:
 1. **What the site shows** (`content`): the catalog's images as the selection admits them, read whole or, for a
    builder that remembers its last build (`memory.py`), only those changed since; each one's renditions made
    where the content-keyed cache (`render.py`) lacks them, spread over processes.
-2. **Which pages** (`content`): the index in blocks (`paging.py`) and one page per image, each with a fingerprint
-   of what it is made of — its data, the templates it is drawn with, the package's version and rendering code.
+2. **Which pages** (`content`): the index in blocks (`paging.py`), every tag with its count and each tag's images
+   (paged like the index), and one page per image, each with a fingerprint of what it is made of — its data, the
+   templates it is drawn with, the package's version and rendering code.
 3. **Written only where changed** (`build`): a page whose fingerprint is the one the site's manifest holds, with
    its file in place, is not rendered at all; every other file is written only when its bytes differ, and always
    as a new file renamed into place (a hard link another copy of the site shares is never written through). Image
@@ -27,6 +28,7 @@ import logging
 import os
 import shutil
 import stat
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +40,7 @@ from gallery.domain import errors, site_layout
 from gallery.domain.model import ImageInfo
 from gallery.services.site_source import Selection
 from gallery.site import contexts
-from gallery.site.memory import Frame, ImageSource, SiteMemory
+from gallery.site.memory import Card, Frame, ImageSource, SiteMemory
 from gallery.site.paging import index_pages
 from gallery.site.render import (
     BlobOpener,
@@ -53,11 +55,21 @@ from gallery.site.render import (
     write_if_changed,
 )
 from gallery.site.shell import app_pages
-from gallery.site.templates import IMAGE_BODY, INDEX_BODY, LAYOUT, SITE_NAME, PageView, Templates, ThemeConfig
+from gallery.site.templates import (
+    IMAGE_BODY,
+    INDEX_BODY,
+    LAYOUT,
+    SITE_NAME,
+    TAGS_BODY,
+    PageView,
+    Templates,
+    ThemeConfig,
+)
 
 log = logging.getLogger("gallery.site")
 
 INDEX_TITLE = "Image gallery"
+TAGS_TITLE = "Tags"
 SITEMAP = "sitemap.xml"
 
 
@@ -133,9 +145,11 @@ class SiteState:
 
 @dataclass(frozen=True)
 class GalleryPage:
-    """One page of the gallery: an index page or an image's."""
+    """One page of the gallery: an index page, a tag's, the tags' or an image's."""
 
-    url: str  # from the gallery's root: "", "page/<n>/", "images/<id>/"; its name in the fingerprints
+    # Its folder from the gallery's root: "", "page/<n>/", "tags/", "tags/<tag>/", "images/<id>/"; its name in the
+    # fingerprints (a link to it is `link`).
+    url: str
     title: str
     body: str  # its body's template
     fingerprint: str
@@ -144,6 +158,10 @@ class GalleryPage:
     @property
     def file(self) -> str:
         return f"{self.url}index.html"
+
+    @property
+    def link(self) -> str:
+        return site_layout.link(self.url)
 
     @property
     def root(self) -> str:
@@ -157,7 +175,7 @@ class SiteContent:
 
     report: Report
     items: list[Item]  # every image shown, newest first
-    index: list[GalleryPage]  # every index page
+    index: list[GalleryPage]  # every page listing images or tags: the index's, the tags', each tag's
     images: list[GalleryPage]  # the image pages to look at: all, or those changed since the remembered build
     placed: dict[str, str]  # their files: site path → file in the cache
     search_index: bytes  # `gallery.json`
@@ -210,7 +228,7 @@ class SiteBuilder:
         return SiteContent(
             report,
             items,
-            self._index_pages(memory),
+            self._list_pages(memory),
             self._image_pages(looked_at),
             placed,
             f"[{','.join(card.text for card in memory.listed)}]".encode(),
@@ -231,32 +249,70 @@ class SiteBuilder:
         digest.update(self.options.site_name.encode())
         return digest.digest()
 
-    def _index_pages(self, memory: SiteMemory) -> list[GalleryPage]:
-        cards, size = memory.listed, max(1, self.options.page_size)
-        pages = index_pages(len(cards), size)
-        urls = [page.url for page in pages]
-        made_with = hashlib.sha256(self.templates.digest(LAYOUT, INDEX_BODY) + repr(urls).encode())
-        made_with.update(self.options.site_name.encode())
+    def _list_pages(self, memory: SiteMemory) -> list[GalleryPage]:
+        """The index's pages, the page of every tag and each tag's pages: lists of cards made again at every build
+        (cheap: from the cards' texts), rendered only where their fingerprint moved."""
+        tagged = _by_tag(memory.listed)
+        cards_made_with = self.templates.digest(LAYOUT, INDEX_BODY)
+        # On the index's first page only: on the others it would change them all at every upload.
+        counts = contexts.counts(len(memory.items), memory.system)
+        pages = self._card_pages(cards_made_with, memory.listed, "", INDEX_TITLE, counts, {"tags": bool(tagged)})
+        pages.append(self._tags_page(tagged))
+        for tag, (cards, system) in sorted(tagged.items()):
+            folder, title = site_layout.tag_folder(tag), f"Tag: {tag}"
+            pages += self._card_pages(
+                cards_made_with, cards, folder, title, contexts.counts(len(cards), system), {"tag": tag}
+            )
+        return pages
+
+    def _card_pages(
+        self,
+        made_with: bytes,
+        cards: list[Card],
+        folder: str,
+        title: str,
+        counts: dict[str, int],
+        extra: dict[str, Any],
+    ) -> list[GalleryPage]:
+        """A list of cards in blocks from the oldest (`paging.py`), its first page in `folder`. `extra`: what the
+        body says besides the cards (a tag's name; whether there are tags to link to)."""
+        size = max(1, self.options.page_size)
+        cut = index_pages(len(cards), size)
+        urls = [site_layout.link(f"{folder}{page.url}") for page in cut]
+        digest = hashlib.sha256(made_with + repr(urls).encode())
+        digest.update(self.options.site_name.encode())
+        made = digest.digest()
         found = []
-        for page in pages:
+        for page in cut:
             context = {
                 "number": page.number,
-                "pages": len(pages),
+                "pages": len(cut),
                 "block": page.block,
-                # On the first page only: on the others it would change them all at every upload.
-                "counts": contexts.counts(len(memory.items), memory.system) if page.block is None else None,
+                "counts": counts if page.block is None else None,
                 "page_size": size,
+                **extra,
             }
             shown = cards[page.start : page.end]
             # In a fixed order, so the text is as stable as JSON's and cheaper: the cards as gallery.json has them.
-            inputs = f"{context!r}{''.join(card.text for card in shown)}".encode()
-            fingerprint = hashlib.sha256(made_with.digest() + inputs).hexdigest()
+            inputs = f"{context!r}{''.join([card.text for card in shown])}".encode()
+            fingerprint = hashlib.sha256(made + inputs).hexdigest()
 
-            def variables(context: dict[str, Any] = context, shown: list[Any] = shown) -> dict[str, Any]:
+            def variables(context: dict[str, Any] = context, shown: list[Card] = shown) -> dict[str, Any]:
                 return {"gallery": {**context, "cards": [card.fields for card in shown], "urls": urls}}
 
-            found.append(GalleryPage(page.url, INDEX_TITLE, INDEX_BODY, fingerprint, variables))
+            found.append(GalleryPage(f"{folder}{page.url}", title, INDEX_BODY, fingerprint, variables))
         return found
+
+    def _tags_page(self, tagged: dict[str, tuple[list[Card], int]]) -> GalleryPage:
+        """Every tag with how many images carry it, by name."""
+        listed = [(tag, len(cards)) for tag, (cards, _) in sorted(tagged.items())]
+        digest = hashlib.sha256(self.templates.digest(LAYOUT, TAGS_BODY) + self.options.site_name.encode())
+        digest.update(repr(listed).encode())
+
+        def variables() -> dict[str, Any]:
+            return {"tags": listed}
+
+        return GalleryPage(f"{site_layout.TAG_PAGES}/", TAGS_TITLE, TAGS_BODY, digest.hexdigest(), variables)
 
     def _image_pages(self, items: list[Item]) -> list[GalleryPage]:
         options = self.options
@@ -317,7 +373,7 @@ class _Writer:
         self.by_manifest = bool(self.manifest.before) and not run.walk_pages
         unread: tuple[str, ...] = (site_layout.IMAGE_PAGES,) if self.by_manifest else ()
         if memory.dirty is not None:
-            unread += (site_layout.RENDITIONS, site_layout.ORIGINALS, site_layout.INDEX_PAGES)
+            unread += (site_layout.RENDITIONS, site_layout.ORIGINALS, site_layout.INDEX_PAGES, site_layout.TAG_PAGES)
         self.there = _Tree.read(out, tuple(f for f in site_layout.MANAGED if f not in unread))
 
     def write(self, relative: str, data: bytes) -> None:
@@ -378,7 +434,7 @@ class _Writer:
     def _sitemap(self) -> str:
         """Every page of the gallery, when the site knows where it is published (a sitemap's URLs are absolute)."""
         base = self.builder.options.site_url
-        urls = [] if not base else [page.url for page in self.content.index]
+        urls = [] if not base else [page.link for page in self.content.index]
         if base:
             urls += [site_layout.image_page(item.slug) for item in self.content.items]
         entries = "".join(f"  <url><loc>{escape(f'{base}/{url}')}</loc></url>\n" for url in urls)
@@ -425,6 +481,22 @@ class _Writer:
             unplaced=tuple(self.unplaced),
             pages=dict(self.manifest.now),
         )
+
+
+def _by_tag(cards: list[Card]) -> dict[str, tuple[list[Card], int]]:
+    """Each tag's cards, in the order of `cards`, and how many of them are system images (one pass: this runs at
+    every build, over every card)."""
+    found: dict[str, list[Card]] = {}
+    system: Counter[str] = Counter()
+    for card in cards:
+        tags = card.tags
+        if not tags:
+            continue
+        if card.system:
+            system.update(tags)
+        for tag in tags:
+            found.setdefault(tag, []).append(card)
+    return {tag: (listed, system[tag]) for tag, listed in found.items()}
 
 
 def _path_of(url: str) -> str:

@@ -8,6 +8,7 @@ possible.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,6 +21,9 @@ from gallery.site.render import Item, Options, original_path
 from gallery.site.renditions import WEBP, Rendition, RenditionPlan
 
 SIZES = "(max-width: 700px) 100vw, 640px"
+# What the viewer's caption shows of a description (the whole is on the image page), and what `gallery.json` holds.
+SHORT_DESCRIPTION = 140
+_BLANK_LINES = re.compile(r"\n[ \t]*\n\s*")
 
 
 def origin(url: str) -> str:
@@ -50,6 +54,9 @@ def image_view(item: Item, api_url: str, site_url: str, options: Options) -> dic
     view: dict[str, Any] = {
         "id": image.id,
         "title": image.title,
+        "alt": image.alt,
+        "description": paragraphs(image.description),
+        "tags": image.tags,
         "key": image.resource_key,
         "file_name": image.file_name,
         "system": image.is_system,
@@ -87,6 +94,23 @@ def image_view(item: Item, api_url: str, site_url: str, options: Options) -> dic
     return view
 
 
+def paragraphs(text: str) -> list[list[str]]:
+    """A description as the page shows it: paragraphs at blank lines, each a list of its lines (the template
+    escapes each and joins them with `<br>`: the text is never read as HTML or Markdown)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    return [part.split("\n") for part in _BLANK_LINES.split(text)] if text else []
+
+
+def short(text: str, limit: int = SHORT_DESCRIPTION) -> str:
+    """The opening of a description on one line, cut at a word with an ellipsis when longer than `limit`."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    head = flat[: limit + 1]
+    cut = head.rsplit(" ", 1)[0] if " " in head else flat[:limit]
+    return f"{cut.rstrip(' ,.;:')}…"
+
+
 def _thumb(item: Item, options: Options) -> dict[str, Any]:
     """What a card shows: the smallest WebP with the fallback, or an SVG itself at its own size."""
     plan, original = item.plan, item.image.original
@@ -120,17 +144,23 @@ def _responsive(view: dict[str, Any], plan: RenditionPlan, site_url: str) -> str
         source = f'\n  <source type="{WEBP}" srcset="{_srcset(plan.webp, site_url)}" sizes="{SIZES}">'
     return (
         f'<picture>{source}\n  <img src="{site_url}/{view["src"]}" srcset="{_srcset(plan.fallback, site_url)}" '
-        f'sizes="{SIZES}" alt="{attribute(view["title"])}" width="{view["src_width"]}" height="{view["src_height"]}" '
+        f'sizes="{SIZES}" alt="{attribute(view["alt"])}" width="{view["src_width"]}" height="{view["src_height"]}" '
         f'loading="lazy" decoding="async">\n</picture>'
     )
 
 
 def card(item: Item, options: Options) -> dict[str, Any]:
     """One image in the index and in `gallery.json` (short keys: the file lists every image). Made from the row
-    alone, not from the page's view: a build lists every image but renders only the pages that changed."""
+    alone, not from the page's view: a build lists every image but renders only the pages that changed.
+
+    What most images lack is left out rather than written empty: the alt text (`a`) where it is not the title,
+    tags (`g`), the opening of the description (`d`, what the viewer's caption shows), and the viewer's picture
+    (`x`: the largest rendition, where it is not the thumbnail already: an SVG is shown as itself). The largest
+    alone, not a srcset: a window the viewer fills wants it (a phone's too, at two or three pixels a point), and
+    every width's name made gallery.json 40% larger."""
     image = item.image
     thumb = _thumb(item, options)
-    return {
+    found: dict[str, Any] = {
         "t": image.title,
         "p": site_layout.image_page(image.id),
         "s": image.is_system,
@@ -144,6 +174,16 @@ def card(item: Item, options: Options) -> dict[str, Any]:
         "iw": thumb["w"],
         "ih": thumb["h"],
     }
+    if image.alt != image.title:
+        found["a"] = image.alt
+    if image.tags:
+        found["g"] = list(image.tags)
+    if image.description:
+        found["d"] = short(image.description)
+    largest = (item.plan.webp or item.plan.fallback or (None,))[-1]
+    if largest is not None and site_layout.rendition(largest.name) not in (thumb["webp"], thumb["src"]):
+        found["x"] = site_layout.rendition(largest.name)
+    return found
 
 
 def page_inputs(item: Item, options: Options, api_url: str, site_url: str) -> str:

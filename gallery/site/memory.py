@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, cast
 
 from gallery.domain import site_layout
 from gallery.domain.model import ImageInfo
@@ -58,6 +58,14 @@ class Card:
 
     fields: dict[str, object]
     text: str
+
+    @property
+    def tags(self) -> list[str]:
+        return cast("list[str]", self.fields.get("g", []))
+
+    @property
+    def system(self) -> bool:
+        return bool(self.fields["s"])
 
 
 class Shelf:

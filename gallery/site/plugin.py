@@ -3,8 +3,9 @@
 An adapter only: the site builder (`builder.py`) says what the gallery shows; its pages join the site under `path`
 (default `gallery/`) as generated pages, drawn by the site's own theme — their bodies, rendered by our templates,
 go in the theme's content block (a theme's `custom_dir` overrides them as `gallery/index.html` and
-`gallery/image.html`) — and the image files as generated files from the rendition cache. The index joins the nav
-when `nav: true`; the per-image pages never do. MkDocs writes everything, as it does for the rest of the site.
+`gallery/image.html`, `gallery/tags.html`) — and the image files as generated files from the rendition cache. The
+index joins the nav when `nav: true`; the per-image and per-tag pages never do. MkDocs writes everything, as it does
+for the rest of the site.
 """
 
 from __future__ import annotations

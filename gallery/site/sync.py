@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gallery.domain import errors
+from gallery.domain import errors, site_layout
 from gallery.domain.serving import site_headers
 from gallery.domain.site_layout import HASHED_DIRS
 from gallery.storage.protocols import SiteBucket
@@ -137,10 +137,11 @@ def plan_publish(
 
 
 def _cdn_paths(relative: str) -> list[str]:
-    """A changed `x/index.html` is also served as `x/`, so both names are invalidated."""
-    paths = [relative]
+    """A changed `x/index.html` is also served as `x/`, so both names are invalidated; as URLs, percent-encoded as
+    the site links them (CloudFront wants `tags/caf%C3%A9/`, not the file's name `tags/café/`)."""
+    paths = [site_layout.link(relative)]
     if relative == "index.html" or relative.endswith("/index.html"):
-        paths.append(relative.removesuffix("index.html"))
+        paths.append(paths[0].removesuffix("index.html"))
     return paths
 
 

@@ -1,10 +1,10 @@
 """The site's templates: one Jinja environment renders every page, and says what each page is made with.
 
 The packaged theme (`theme/`) holds the layout (`main.html`), the gallery's page bodies (`gallery/index.html`,
-`gallery/image.html`), the management page, the API browser and the 404 page; a folder of overrides (a theme's
-`custom_dir`) is searched first. A page's fingerprint starts with `digest(...)` of the templates it is rendered
-with, the package's version and the code that makes the views, so an upgrade or an edited template renders again
-exactly the pages made with what changed.
+`gallery/image.html`, `gallery/tags.html`), the management page, the API browser and the 404 page; a folder of
+overrides (a theme's `custom_dir`) is searched first. A page's fingerprint starts with `digest(...)` of the templates
+it is rendered with, the package's version and the code that makes the views, so an upgrade or an edited template
+renders again exactly the pages made with what changed.
 """
 
 from __future__ import annotations
@@ -18,12 +18,13 @@ from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
-from gallery.domain import formats
+from gallery.domain import formats, site_layout
 
 THEME = Path(__file__).resolve().parent / "theme"
 SITE_NAME = "Image Gallery"
 IMAGE_BODY = "gallery/image.html"
-INDEX_BODY = "gallery/index.html"
+INDEX_BODY = "gallery/index.html"  # the index's pages, and each tag's
+TAGS_BODY = "gallery/tags.html"  # every tag, with its count
 LAYOUT = "main.html"
 # The code whose output is in the pages (views, snippets, paths, headers): its source is part of every fingerprint,
 # so a change to it renders the pages again even when the version number stays (a checkout, an editable install).
@@ -63,6 +64,10 @@ class Templates:
         # What templates say of formats comes from the one list of them.
         self.env.globals["WEBP"] = formats.WEBP.media_type
         self.env.globals["IMAGE_FILE_NAMES"] = " ".join(name for f in formats.FORMATS for name in f.file_names)
+        self.env.globals["VECTOR_TYPES"] = " ".join(f.media_type for f in formats.FORMATS if not f.raster)
+        # Where tags' pages are, from the site's root (`{{ base_url }}/{{ tag|tag_page }}`), as the build writes them.
+        self.env.filters["tag_page"] = site_layout.tag_page
+        self.env.globals["TAGS_URL"] = f"{site_layout.TAG_PAGES}/"
 
     def body(self, name: str, base_url: str, **variables: Any) -> str:
         """A gallery page's body (`IMAGE_BODY`, `INDEX_BODY`), its links relative to the gallery's root."""

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { imagePath, pathSegment, snippets } from "../../gallery/site/theme/assets/lib/embed.js";
+import { altOf, imagePath, pathSegment, snippets } from "../../gallery/site/theme/assets/lib/embed.js";
 
 test("a key is one path segment, as tb-rest-client sends it", () => {
   assert.equal(pathSegment("logo.png?v=2"), "logo.png%3Fv%3D2");
@@ -43,4 +43,15 @@ test("hostile titles and keys stay text in every snippet", () => {
     }
   }
   assert.equal(snippets({ ...image, public: false }, { publicUrl: "", apiBase: "", componentUrl: "c.js" }).length, 2);
+});
+
+test("a snippet's alt is the alt text, or the title when there is none, and stays text", () => {
+  const image = { title: "Title", resourceKey: "k.png", link: "/api/images/tenant/k.png", public: true, createdTime: 0 };
+  assert.equal(altOf(image), "Title"); // no altText: JSON from ThingsBoard, or from before alt text
+  assert.equal(altOf({ ...image, altText: "" }), "Title");
+  assert.equal(altOf({ ...image, altText: "A red kite" }), "A red kite");
+  const hostile = { ...image, altText: '"><script>alert(1)</script> [x]' };
+  const [html, markdown] = snippets(hostile, { publicUrl: "https://h/p", apiBase: "", componentUrl: "c.js" });
+  assert.equal(html.code, '<img src="https://h/p" alt="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt; [x]">');
+  assert.equal(markdown.code, String.raw`!["\>\<script\>alert(1)\</script\> \[x\]](https://h/p)`);
 });

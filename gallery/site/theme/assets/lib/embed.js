@@ -19,6 +19,12 @@ export const imagePath = (image) => `/api/images/${imageType(image)}/${pathSegme
 /** @param {Image} image */
 export const imageId = (image) => `${imageType(image)}/${image.resourceKey}`;
 
+/**
+ * What a snippet's `alt` says: the alt text, or the title when it has none (`embed.alt_of`).
+ * @param {Image} image
+ */
+export const altOf = (image) => String(image.altText || image.title);
+
 /** @type {Record<string, string>} */
 const ATTRIBUTE = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 /** @param {unknown} text */
@@ -43,14 +49,14 @@ const MARKDOWN_URL = { " ": "%20", "(": "%28", ")": "%29", "<": "%3C", ">": "%3E
  * @returns {Snippet[]}
  */
 export function snippets(image, { publicUrl, apiBase, componentUrl }) {
-  const alt = attribute(image.title);
+  const alt = attribute(altOf(image));
   const { width, height } = image.descriptor ?? {};
   const size = width && height ? ` width="${Math.trunc(width)}" height="${Math.trunc(height)}"` : "";
   const link = imagePath(image);
   const made = [];
   if (publicUrl) {
     made.push({ id: "html", name: "HTML (public link)", code: `<img src="${attribute(publicUrl)}" alt="${alt}"${size}>` });
-    const text = String(image.title).replace(/[\\[\]<>\n\r]/g, (c) => MARKDOWN_TEXT[c]);
+    const text = altOf(image).replace(/[\\[\]<>\n\r]/g, (c) => MARKDOWN_TEXT[c]);
     const url = publicUrl.replace(/[ ()<>]/g, (c) => MARKDOWN_URL[c]);
     made.push({ id: "markdown", name: "Markdown (public link)", code: `![${text}](${url})` });
   }

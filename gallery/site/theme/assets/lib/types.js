@@ -58,7 +58,7 @@
  * @property {string} [a] alt text, when it is not the title
  * @property {string[]} [g] tags
  * @property {string} [d] the opening of the description
- * @property {string} [x] the viewer's srcset, from the site's root (none for an SVG: `i` is the picture itself)
+ * @property {string} [x] the viewer's picture, the largest rendition (none where it is the thumbnail, `v` or `i`)
  */
 
 export {};

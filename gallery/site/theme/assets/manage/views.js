@@ -52,6 +52,9 @@ export function preview(image, ui, className = "m-thumb") {
   return element;
 }
 
+// The formats drawn from a vector, which scale without loss, from the server's one list (`gallery/domain/formats.py`).
+const VECTOR_TYPES = (document.getElementById("manage")?.dataset.vectorTypes ?? "").split(" ").filter(Boolean);
+
 /**
  * Past twice its own size a raster image only gets blurrier: the CSS caps the preview there (manage.css reads
  * --m-max-width and --m-max-height), and a small icon, doubled, keeps its hard pixels. Vector images scale freely.
@@ -60,7 +63,7 @@ export function preview(image, ui, className = "m-thumb") {
  */
 function limitScale(element, image) {
   const { width = 0, height = 0, mediaType = "" } = image.descriptor ?? {};
-  if (!width || !height || mediaType === "image/svg+xml") return;
+  if (!width || !height || VECTOR_TYPES.includes(mediaType)) return;
   element.style.setProperty("--m-max-width", `${2 * width}px`);
   element.style.setProperty("--m-max-height", `${2 * height}px`);
   element.classList.toggle("m-pixels", Math.max(width, height) <= SMALL_ICON);
