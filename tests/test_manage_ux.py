@@ -461,3 +461,20 @@ def test_an_image_pasted_on_the_page_opens_the_upload_dialog(
     expect(dialog).to_have_count(0)
     loaded(page)
     expect(page.locator(".m-table tbody tr", has_text="image.png")).to_have_count(1)
+
+
+def test_only_the_focused_field_looks_focused_on_the_sign_in_form(page: Any, server: LiveServer) -> None:
+    """The outline once also went on the label after any focused input: with the e-mail field focused, the password's
+    label looked focused too."""
+    page.goto(server.url + "/manage/")
+    email = page.get_by_label("Email")
+    email.focus()
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Tab")  # by keyboard, so :focus-visible applies
+    expect(email).to_be_focused()
+    shot(page, "focus-sign-in", page.locator(".m-login"))
+    outlined = page.locator(".m-login label, .m-login input").evaluate_all(
+        "els => els.filter(e => getComputedStyle(e).outlineStyle !== 'none')"
+        ".map(e => e.tagName + '#' + (e.id || e.htmlFor))"
+    )
+    assert outlined == ["INPUT#login-user"]
