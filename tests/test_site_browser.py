@@ -52,6 +52,10 @@ def test_without_javascript_pages_link_to_each_other(browser: Any, served: str) 
     page.locator("#cards .card a").first.click()
     assert page.locator("h1").inner_text()
     assert page.get_by_role("button", name="Copy").count() == 0  # no script, no button that cannot work
+    # Without the script, links start at the site's root (the build was not told its address).
+    assert (
+        page.locator("textarea[data-site-relative]").first.input_value().startswith(('<img src="/', "![", "<picture>"))
+    )
     assert page.get_by_role("button", name="Export JSON").count() == 0
     context.close()
 
@@ -106,7 +110,12 @@ def test_copy_buttons_put_the_snippet_on_the_clipboard(
     button.click()
     expect(button).to_have_text("Copied")
     copied = page.evaluate("navigator.clipboard.readText()")
-    assert copied.startswith(f'<img src="/api/images/public/{photo.public_key}" alt="{attribute(HOSTILE_ALT)}"')
+    # Whole, as the management page writes it: the build did not know the site's address, the page does.
+    assert copied.startswith(f'<img src="{served}/api/images/public/{photo.public_key}" alt="{attribute(HOSTILE_ALT)}"')
+    responsive = page.get_by_label("Responsive (srcset, from this site)").input_value()
+    assert f'srcset="{served}/r/' in responsive
+    assert f'src="{served}/r/' in responsive
+    assert " /r/" not in responsive
     image = page.locator("figure img")
     assert image.evaluate("img => img.complete && img.naturalWidth > 0")
     screenshot(page, "static-image-page")

@@ -127,7 +127,13 @@ def _without_data(fields: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
-def _snippets(view: dict[str, Any], item: Item, api_url: str, site_url: str) -> list[dict[str, str]]:
+# The plain-HTML snippets, pasted into other sites: their links must be whole, as the management page's are.
+_PLAIN = frozenset({"html", "markdown", "responsive"})
+
+
+def _snippets(view: dict[str, Any], item: Item, api_url: str, site_url: str) -> list[dict[str, Any]]:
+    """The snippets, each marked `relative` when its links start at the site's root because the build was not told
+    the site's or the API's address: the page's script then makes them whole from the page's own address."""
     context = EmbedContext(view["public_link"] or "", api_url, f"{site_url}/assets/gallery-img.js")
     made = snippets(item.image.to_json(), context)
     if item.plan.fallback:
@@ -135,7 +141,8 @@ def _snippets(view: dict[str, Any], item: Item, api_url: str, site_url: str) -> 
         made.insert(
             at, Snippet("responsive", "Responsive (srcset, from this site)", _responsive(view, item.plan, site_url))
         )
-    return [s.to_json() for s in made]
+    known = {"html": api_url or site_url, "markdown": api_url or site_url, "responsive": site_url}
+    return [{**s.to_json(), "relative": s.id in _PLAIN and not known[s.id]} for s in made]
 
 
 def _responsive(view: dict[str, Any], plan: RenditionPlan, site_url: str) -> str:

@@ -11,7 +11,24 @@ import { copyText, debounce, saveFile } from "./lib/util.js";
 
 /** @typedef {import("./lib/types.js").Card} Card */
 
+// A root-relative link, in an attribute, a srcset or a Markdown link: what follows a quote, a space, a comma or "(".
+const ROOT_RELATIVE = /(^|[\s"'(,])\/(?=[\w%.~-])/g;
+
+/**
+ * The plain-HTML snippets are pasted into other sites, so their links must be whole, as the management page writes
+ * them. A site built without its address (or the API's) holds them from its root: made whole here, from the page's
+ * own address, where the API is too.
+ */
+function wholeSnippets() {
+  for (const area of document.querySelectorAll("textarea[data-site-relative]")) {
+    if (!(area instanceof HTMLTextAreaElement)) continue;
+    area.value = area.value.replace(ROOT_RELATIVE, `$1${location.origin}/`);
+    area.removeAttribute("data-site-relative");
+  }
+}
+
 function enhanceCopy() {
+  wholeSnippets();
   for (const button of document.querySelectorAll("button[data-copy]")) {
     if (!(button instanceof HTMLButtonElement)) continue;
     button.hidden = false;
