@@ -117,16 +117,8 @@ def run() -> list[Comparison]:
         config, env = _our_project(work / "ours", photos)
         # sigal as its users start: the config `sigal init` writes (galleria theme, 800×600 images, 280×210 thumbs).
         subprocess.run([sys.executable, "-m", "sigal", "init"], cwd=work, check=True, capture_output=True)
-        ours_cmd = [
-            sys.executable,
-            "-m",
-            "gallery",
-            "build",
-            "--config",
-            str(config),
-            "--out",
-            str(config.parent / "site"),
-        ]
+        # The MkDocs project through its plugin: the one way `gallery build` has no options for (widths, no WebP).
+        ours_cmd = [sys.executable, "-m", "mkdocs", "build", "--quiet", "--config-file", str(config)]
         sigal_cmd = [
             sys.executable,
             "-m",
