@@ -12,6 +12,7 @@ import io
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from PIL import Image
 from gallery.cli import main
 from gallery.demo import as_principal
 from gallery.domain.model import ImageInfo, Scope
+from gallery.site.render import original_path
 from gallery.wiring import Gallery
 from tests.conftest import JWT_SECRET, Seed
 from tests.helpers import png, svg
@@ -45,9 +47,14 @@ def polyglot(seed_colour: int) -> bytes:
 
 @pytest.fixture
 def hostile(gallery: Gallery, seed: Seed) -> dict[str, ImageInfo]:
-    """One public polyglot per dangerous name, a private image, and a key as long as keys may be."""
+    """One public polyglot per dangerous name, a private image, and a key as long as keys may be. The tenant's
+    profile publishes originals as uploaded (the public copy would drop what follows the picture, the payload with
+    it): the site then holds the polyglots whole, the worst case its typing must hold against. The images are
+    returned as the site publishes them."""
+    gallery.storage.catalog.update_profile(replace(seed.profile, public_metadata=True))
     admin = as_principal(seed.users["admin"])
     made = {name: gallery.images.upload(admin, name, polyglot(n), name, None) for n, name in enumerate(DOCUMENT_NAMES)}
+    made = {name: replace(image, public_original=image.original) for name, image in made.items()}
     made["private"] = gallery.images.upload(admin, "secret-plan.png", png(30, 20), "Secret plan", None)
     made["private"] = gallery.images.set_public(admin, Scope.TENANT, "secret-plan.png", False)
     long_key = "k" * 251 + ".png"
@@ -91,10 +98,10 @@ def fetch(url: str) -> tuple[int, dict[str, str], bytes]:
 def test_users_bytes_are_named_by_what_we_made_never_by_their_keys(built: Path, hostile: dict[str, ImageInfo]) -> None:
     originals = site_files(built, "originals")
     for name in DOCUMENT_NAMES:
-        assert f"originals/{hostile[name].etag}.gif" in originals
+        assert original_path(hostile[name]) in originals
     assert all(path.rsplit(".", 1)[1] in {"gif", "png", "svg"} for path in originals), originals
     # the long key is on the site, under a short name of ours
-    assert f"originals/{hostile['long'].etag}.png" in originals
+    assert original_path(hostile["long"]) in originals
     assert (built / "images" / hostile["long"].id / "index.html").is_file()
 
 
@@ -103,7 +110,7 @@ def test_gallery_serve_types_a_polyglot_as_the_image_it_is(
     served: LiveServer, built: Path, hostile: dict[str, ImageInfo], name: str
 ) -> None:
     image = hostile[name]
-    status, headers, body = fetch(f"{served.url}/originals/{image.etag}.gif")
+    status, headers, body = fetch(f"{served.url}/{original_path(image)}")
     assert (status, headers["Content-Type"]) == (200, "image/gif")
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
@@ -117,7 +124,7 @@ def test_gallery_serve_types_a_polyglot_as_the_image_it_is(
 def test_anything_in_the_users_folders_that_is_not_a_raster_image_is_a_sandboxed_download(
     served: LiveServer, built: Path, hostile: dict[str, ImageInfo]
 ) -> None:
-    drawing = f"originals/{hostile['drawing'].etag}.svg"  # a real SVG: shown as a file, never as a document
+    drawing = original_path(hostile["drawing"])  # a real SVG: shown as a file, never as a document
     status, headers, _ = fetch(f"{served.url}/{drawing}")
     assert (status, headers["Content-Type"]) == (200, "image/svg+xml; charset=utf-8")
     assert headers["Content-Disposition"] == "attachment"
@@ -207,13 +214,13 @@ def test_the_published_bucket_holds_the_same_types_and_no_private_image(
         keys = [o["Key"] for o in s3.list_objects_v2(Bucket="site")["Contents"]]
         assert not any(key.endswith((".htm", ".xhtml", ".js")) and key.startswith("originals/") for key in keys)
         for name in DOCUMENT_NAMES:
-            head = s3.head_object(Bucket="site", Key=f"originals/{hostile[name].etag}.gif")
+            head = s3.head_object(Bucket="site", Key=original_path(hostile[name]))
             assert head["ContentType"] == "image/gif"
-        drawing = f"originals/{hostile['drawing'].etag}.svg"
+        drawing = original_path(hostile["drawing"])
         assert s3.head_object(Bucket="site", Key=drawing)["ContentDisposition"] == "attachment"
         # what a browser gets from the bucket over HTTP
         signed = s3.generate_presigned_url(
-            "get_object", Params={"Bucket": "site", "Key": f"originals/{hostile['x.html'].etag}.gif"}
+            "get_object", Params={"Bucket": "site", "Key": original_path(hostile["x.html"])}
         )
         status, headers, _ = fetch(signed)
         assert (status, headers["Content-Type"]) == (200, "image/gif")

@@ -101,6 +101,10 @@ def image_from(item: Item) -> ImageInfo:
     )
 
 
+def _keys_of(rows: Sequence[Item]) -> list[keys.Key]:
+    return [keys.Key(row["pk"], row["sk"]) for row in rows]
+
+
 def _search_text(row: Item) -> str:
     return str(row.get("search_fold", row["title_fold"]))  # an item from before search_fold: its title
 
@@ -288,7 +292,7 @@ class DynamoImages(TableStore):
         projection = {"ProjectionExpression": "pk, sk"} if page.offset else {}
         listing = keys.listing(scope.tenant_id, scope.sub_type)
         chosen = list(itertools.islice(self._index(listing, page, wanted, **projection), page.offset, wanted))
-        images = self._whole(chosen) if page.offset else [image_from(item) for item in chosen]
+        images = self._whole(_keys_of(chosen)) if page.offset else [image_from(item) for item in chosen]
         return Page(images, total, page)
 
     def _tagged_page(self, scope: ImageQuery, page: PageQuery) -> Page[ImageInfo]:
@@ -307,7 +311,7 @@ class DynamoImages(TableStore):
         else:
             matching = [entry for entry in entries if set(scope.tags) <= set(entry["tags"])]
             total, chosen = len(matching), matching[page.offset : wanted]
-        return Page(self._whole([{"pk": entry["pk"], "sk": entry["image_sk"]} for entry in chosen]), total, page)
+        return Page(self._whole([keys.Key(entry["pk"], entry["image_sk"]) for entry in chosen]), total, page)
 
     def every_image(self, tenant_id: str, sub_type: SubType) -> Iterator[ImageInfo]:
         """The creation-time index read straight through: whole rows (the index projects them all), about a
@@ -335,12 +339,12 @@ class DynamoImages(TableStore):
         order = _SORT_KEYS[page.sort_property or "createdTime"]
         # Ties go the list's way, as the indexes order them (their sort keys end with the id).
         rows.sort(key=lambda row: (order(row), row["id"]), reverse=page.sort_order is SortOrder.DESC)
-        return Page(self._whole(rows[page.offset : page.offset + page.page_size]), len(rows), page)
+        return Page(self._whole(_keys_of(rows[page.offset : page.offset + page.page_size])), len(rows), page)
 
     def _slim_rows(self, tenant_id: str, sub_type: SubType | None) -> list[Item]:
         rows = self.table.partition(keys.tenant_partition(tenant_id), keys.IMAGES, ProjectionExpression=_SLIM)
         return [row for row in rows if sub_type is None or row["sub_type"] == sub_type.value]
 
-    def _whole(self, rows: Sequence[Item]) -> list[ImageInfo]:
-        """The full images for these rows, in their order; a row deleted between the two reads drops out."""
-        return [image_from(item) for item in self.table.batch_get([keys.Key(row["pk"], row["sk"]) for row in rows])]
+    def _whole(self, found: Sequence[keys.Key]) -> list[ImageInfo]:
+        """The full images at these keys, in their order; one deleted between the two reads drops out."""
+        return [image_from(item) for item in self.table.batch_get(found)]
