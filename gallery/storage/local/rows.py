@@ -66,7 +66,7 @@ def image_from_row(row: sqlite3.Row) -> ImageInfo:
         has_alpha=None if row["has_alpha"] is None else bool(row["has_alpha"]),
         alt_text=row["alt_text"],
         description=row["description"],
-        tags=tuple(json.loads(row["tags"])),
+        tags=() if row["tags"] == "[]" else tuple(json.loads(row["tags"])),  # most carry none: no parse for them
         public_original=None
         if row["public_etag"] is None
         else Descriptor(row["media_type"], row["width"], row["height"], row["public_size"], row["public_etag"]),
