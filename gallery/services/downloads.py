@@ -15,7 +15,7 @@ from gallery.domain.access import Action, Principal
 from gallery.domain.model import Descriptor, ImageInfo, Scope
 from gallery.services import etags
 from gallery.services.etags import CachedTag, CacheKey, EtagCache
-from gallery.services.privacy import PublicBytes, public_bytes
+from gallery.services.privacy import Served, public_bytes
 from gallery.storage.protocols import AccountCatalog, BlobStore, ImageCatalog
 
 # Long enough for a slow client to start the transfer, short enough that a leaked URL soon stops working.
@@ -56,8 +56,8 @@ class DownloadService:
         principal.require(Action.VIEW_IMAGES)
         tenant_id = principal.tenant_for(scope)
 
-        def stored(image: ImageInfo) -> PublicBytes:
-            return PublicBytes(image.preview if preview else image.original)
+        def stored(image: ImageInfo) -> Served:
+            return Served(image.preview if preview else image.original)
 
         return self._download(etags.image_key(tenant_id, key, preview), lambda: self._image(tenant_id, key), stored)
 
@@ -70,7 +70,7 @@ class DownloadService:
         )
 
     def _download(
-        self, cache_key: CacheKey, find: Callable[[], ImageInfo], choose: Callable[[ImageInfo], PublicBytes]
+        self, cache_key: CacheKey, find: Callable[[], ImageInfo], choose: Callable[[ImageInfo], Served]
     ) -> Download:
         tag = self.cache.get(cache_key)
         if tag is not None:
@@ -92,7 +92,7 @@ class DownloadService:
             raise errors.NotFound()
         return image
 
-    def _content(self, image: ImageInfo, choose: Callable[[ImageInfo], PublicBytes]) -> Content:
+    def _content(self, image: ImageInfo, choose: Callable[[ImageInfo], Served]) -> Content:
         chosen = choose(image)
         descriptor, made = chosen.descriptor, chosen.data
         if made is not None:  # made just now: served from memory, never from a link to the store

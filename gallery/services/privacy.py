@@ -24,27 +24,27 @@ def publishes_metadata(accounts: AccountCatalog, tenant_id: str) -> bool:
 
 
 @dataclass(frozen=True)
-class PublicBytes:
-    """The bytes a visitor gets: kept in the blob store under `descriptor.etag`, or made just now (`data`)."""
+class Served:
+    """The bytes a download sends: kept in the blob store under `descriptor.etag`, or made just now (`data`)."""
 
     descriptor: Descriptor
     data: bytes | None = None
 
 
-def public_bytes(image: ImageInfo, accounts: AccountCatalog, blobs: BlobStore) -> PublicBytes:
+def public_bytes(image: ImageInfo, accounts: AccountCatalog, blobs: BlobStore) -> Served:
     """The profile is read only for an image whose original carries something to take out."""
     copy = image.public_original
     if copy is not None and copy.etag == image.original.etag:
-        return PublicBytes(image.original)
+        return Served(image.original)
     if publishes_metadata(accounts, image.tenant_id):
-        return PublicBytes(image.original)
+        return Served(image.original)
     if copy is not None:
-        return PublicBytes(copy)
+        return Served(copy)
     data = read_blob(blobs, image.original.etag)
     made = metadata.public_copy(data, image.original.media_type)
     if made is None:
-        return PublicBytes(image.original)
-    return PublicBytes(
+        return Served(image.original)
+    return Served(
         Descriptor(image.original.media_type, image.original.width, image.original.height, len(made), etag_of(made)),
         made,
     )
