@@ -65,6 +65,7 @@ def test_a_body_that_changes_nothing_writes_nothing(client: FlaskClient, admin: 
         ({"tags": [".."]}, "must be letters and digits"),
         ({"tags": ["a/b"]}, "must be letters and digits"),
         ({"tags": ["<script>"]}, "must be letters and digits"),
+        ({"tags": ["Index.HTML"]}, "is reserved"),  # the static site's page of every tag
         ({"tags": ["  "]}, "A tag must not be empty"),
         ({"altText": "two\nlines"}, "Alt text must be one line"),
         ({"altText": "x" * (MAX_ALT_TEXT + 1)}, f"Alt text is longer than {MAX_ALT_TEXT} characters"),

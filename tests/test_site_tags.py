@@ -252,7 +252,7 @@ def test_tag_pages_are_paged_like_the_index(
 def test_a_tag_folder_stays_inside_tags() -> None:
     assert site_layout.tag_folder("café") == "tags/café/"
     assert site_layout.tag_page("café") == "tags/caf%C3%A9/"
-    for bad in ("", ".", "..", "a/b", "..\\x", "a\0b"):
+    for bad in ("", ".", "..", "a/b", "..\\x", "a\0b", "index.html"):  # the last: the page of every tag
         with pytest.raises(ValueError, match="cannot name a folder"):
             site_layout.tag_folder(bad)
 

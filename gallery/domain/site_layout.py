@@ -48,7 +48,7 @@ def tag_folder(tag: str) -> str:
     """The folder of a tag's page, named by the tag itself (its file is `index.html` inside). A tag is checked to
     be letters, digits and `-_.` when it is kept (`validation.tag`); this only holds the folder inside `tags/`,
     whatever a row from elsewhere says."""
-    if tag in {"", ".", ".."} or any(c in tag for c in "/\\\0"):
+    if tag in {"", ".", "..", "index.html"} or any(c in tag for c in "/\\\0"):
         raise ValueError(f"{tag!r} cannot name a folder of the site")
     return f"{TAG_PAGES}/{tag}/"
 

@@ -57,9 +57,15 @@ def description(value: str) -> str:
     return value.strip()
 
 
+# A tag is a folder of the static site beside `tags/index.html`, the page of every tag.
+_RESERVED_TAGS = frozenset({"index.html"})
+
+
 def tag(value: str) -> str:
     """A tag as it is kept: lowercase, runs of spaces made one `-` ("Solar Panel" is `solar-panel`)."""
     folded = "-".join(value.split()).lower()
+    if folded in _RESERVED_TAGS:
+        raise BadRequest(f"Tag {folded!r} is reserved: the static site's page of every tag has that name")
     if len(folded) > MAX_TAG:
         raise BadRequest(f"Tag '{folded[:MAX_TAG]}…' is longer than {MAX_TAG} characters")
     if not _TAG.fullmatch(folded):
