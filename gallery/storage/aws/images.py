@@ -299,14 +299,19 @@ class DynamoImages(TableStore):
         """One tenant, tags: the rarest tag's entries in the page's order (each names its image and carries its
         tags), then the page's rows. One tag reads as far as the page's end, its count kept; several read the
         rarest one's entries through, as many as carry it, to count those that carry the rest."""
-        counted = {tag: self.table.get(keys.tag_count(scope.tenant_id, scope.sub_type, tag)) for tag in scope.tags}
-        rarest = min(scope.tags, key=lambda tag: int((counted[tag] or {}).get("count", 0)))
+        # Every tag's count in one request (a filter names up to 20), not a read each.
+        count_keys = [keys.tag_count(scope.tenant_id, scope.sub_type, tag) for tag in scope.tags]
+        by_key = {
+            keys.Key(item["pk"], item["sk"]): int(item.get("count", 0)) for item in self.table.batch_get(count_keys)
+        }
+        counted = {tag: by_key.get(key, 0) for tag, key in zip(scope.tags, count_keys, strict=True)}
+        rarest = min(scope.tags, key=lambda tag: counted[tag])
         listing = keys.tag_listing(scope.tenant_id, scope.sub_type, rarest)
         wanted = page.offset + page.page_size
         limit = wanted if len(scope.tags) == 1 else None
         entries = self._index(listing, page, limit, ProjectionExpression="pk, image_sk, tags")
         if len(scope.tags) == 1:
-            total = int((counted[rarest] or {}).get("count", 0))
+            total = counted[rarest]
             chosen = list(itertools.islice(entries, page.offset, wanted))
         else:
             matching = [entry for entry in entries if set(scope.tags) <= set(entry["tags"])]
