@@ -1,5 +1,6 @@
-"""What the DynamoDB catalog costs, counted in requests (moto in-process): no Scan ever, and a page of a big tenant
-takes a bounded number of requests whatever the size of the table."""
+"""What the DynamoDB catalog costs (moto in-process), counted in requests and in read units as DynamoDB bills them
+(`benchmarks.capacity`): no Scan ever; a first or last page, with or without system images or a tag, costs the
+same for a tenant of 5,000 images as for one of 50."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from gallery.domain.model import ImageQuery, PageQuery, SortOrder, SubType
+from benchmarks.capacity import Meter
+from gallery.domain.model import SYSTEM_TENANT_ID, ImageQuery, PageQuery, SortOrder, SubType
 from gallery.storage.aws import keys
 from gallery.storage.aws.catalog import DynamoCatalog
 from gallery.storage.aws.images import image_item
@@ -22,24 +24,26 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import WriteRequestTypeDef
 
 IMAGES = 5000
+SYSTEM = 30
 PAGE = 20
 
 
 @pytest.fixture(scope="module")
 def big(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Storage, str, str]]:
-    """A table with a tenant of 5,000 images and a neighbour whose keys are the same."""
+    """A table with a tenant of 5,000 images, a neighbour whose keys are the same, and 30 system images."""
     with backend("aws", tmp_path_factory.mktemp("big")) as storage:
         catalog = storage.catalog
         assert isinstance(catalog, DynamoCatalog)
         tenant, neighbour = make_tenant(storage, "Big"), make_tenant(storage, "Neighbour")
         rows = [image(tenant, f"logo {n:04d}.png", title=f"Logo {n:04d}", created=1000 + n) for n in range(IMAGES)]
         rows += [image(neighbour, f"logo {n:04d}.png", created=1000 + n) for n in range(50)]
+        rows += [image(SYSTEM_TENANT_ID, f"system {n}.png", created=500 + 100 * n) for n in range(SYSTEM)]
         for start in range(0, len(rows), 25):
             batch: list[WriteRequestTypeDef] = [
                 {"PutRequest": {"Item": dump(image_item(r))}} for r in rows[start : start + 25]
             ]
             catalog.table.client.batch_write_item(RequestItems={catalog.table.name: batch})
-        for owner, count in ((tenant, IMAGES), (neighbour, 50)):
+        for owner, count in ((tenant, IMAGES), (neighbour, 50), (SYSTEM_TENANT_ID, SYSTEM)):
             catalog.table.client.update_item(
                 TableName=catalog.table.name,
                 Key=dump_key(keys.tenant(owner)),
@@ -64,13 +68,22 @@ def test_first_pages_take_two_requests_in_every_indexed_order(big: tuple[Storage
     assert by_title == (2, [f"logo {n:04d}.png" for n in range(PAGE)])
 
 
-def test_the_last_page_reads_at_most_one_request_per_thousand_rows_before_it(big: tuple[Storage, str, str]) -> None:
+def test_the_last_page_is_read_from_the_end(big: tuple[Storage, str, str]) -> None:
     storage, tenant, _ = big
     last = IMAGES // PAGE - 1
     count, keys = requests_for(storage, ImageQuery(tenant), PageQuery(PAGE, last, sort_order=SortOrder.DESC))
     assert keys == [f"logo {n:04d}.png" for n in range(PAGE - 1, -1, -1)]
-    # The tenant item, one keys-only query per 1,000 rows up to the page's end, one BatchGetItem for the page.
-    assert count == 1 + math.ceil(IMAGES / 1000) + 1
+    assert count == 2  # the counters, one query from the other end
+
+
+def test_a_page_inside_reads_keys_to_it_from_the_nearer_end(big: tuple[Storage, str, str]) -> None:
+    storage, tenant, _ = big
+    number = IMAGES // PAGE // 2 + 10  # past the middle: read from the end
+    count, keys = requests_for(storage, ImageQuery(tenant), PageQuery(PAGE, number, sort_order=SortOrder.DESC))
+    first = IMAGES - 1 - number * PAGE
+    assert keys == [f"logo {n:04d}.png" for n in range(first, first - PAGE, -1)]
+    # The counters, one keys-only query per 1,000 rows up to the page from the end, one BatchGetItem for the page.
+    assert count == 1 + math.ceil((IMAGES - number * PAGE) / 1000) + 1
 
 
 def test_search_is_case_insensitive_and_reads_only_the_tenant_partition(big: tuple[Storage, str, str]) -> None:
@@ -83,8 +96,8 @@ def test_search_is_case_insensitive_and_reads_only_the_tenant_partition(big: tup
 def test_a_neighbours_listing_and_keys_never_reach_the_big_tenant(big: tuple[Storage, str, str]) -> None:
     storage, tenant, neighbour = big
     page = storage.catalog.list_images(ImageQuery(neighbour, include_system=True), PageQuery(100, 0))
-    assert page.total_elements == 50
-    assert {i.tenant_id for i in page.data} == {neighbour}
+    assert page.total_elements == 50 + SYSTEM
+    assert {i.tenant_id for i in page.data} == {neighbour, SYSTEM_TENANT_ID}
     mine = storage.catalog.get_image(tenant, "logo 4999.png")
     assert mine is not None
     assert storage.catalog.get_image(neighbour, "logo 4999.png") is None
@@ -113,3 +126,59 @@ def test_every_image_reads_a_tenant_in_one_pass(big: tuple[Storage, str, str]) -
         for number in range(IMAGES // 1000):
             storage.catalog.list_images(ImageQuery(tenant), PageQuery(1000, number))
     assert paged.count() > 10 * seen.count()
+
+
+@pytest.fixture(scope="module")
+def metered(big: tuple[Storage, str, str]) -> Meter:
+    import boto3
+
+    storage, _, _ = big
+    assert isinstance(storage.catalog, DynamoCatalog)
+    table = storage.catalog.table
+    return Meter(table.client, boto3.client("dynamodb", region_name="us-east-1"), table.name)
+
+
+def read_units(meter: Meter, storage: Storage, scope: ImageQuery, query: PageQuery) -> float:
+    storage.catalog.list_images(scope, query)  # once before: a list with system images keeps what it counted
+    meter.reset()
+    with meter.on():
+        found = storage.catalog.list_images(scope, query)
+    assert found.data, "an empty page costs little"
+    return meter.reset().read_units
+
+
+@pytest.mark.parametrize("with_system", [False, True], ids=["own", "with system images"])
+@pytest.mark.parametrize("where", ["first", "last"])
+@pytest.mark.parametrize("order", ["createdTime", "title"])
+def test_a_first_or_last_page_costs_the_same_read_units_at_5000_images_as_at_50(
+    big: tuple[Storage, str, str], metered: Meter, with_system: bool, where: str, order: str
+) -> None:
+    storage, tenant, neighbour = big
+    units = {}
+    for owner, count in ((tenant, IMAGES), (neighbour, 50)):
+        number = 0 if where == "first" else math.ceil((count + with_system * SYSTEM) / PAGE) - 1
+        query = PageQuery(PAGE, number, sort_property=order, sort_order=SortOrder.DESC)
+        units[count] = read_units(metered, storage, ImageQuery(owner, include_system=with_system), query)
+    assert units[IMAGES] <= 2 * units[50], units
+    assert units[IMAGES] <= 5, units  # the counters and twenty rows of a few hundred bytes
+
+
+def test_what_a_list_with_system_images_keeps_is_counted_again_after_a_change(
+    big: tuple[Storage, str, str], metered: Meter
+) -> None:
+    storage, _, neighbour = big
+    mixed, query = ImageQuery(neighbour, include_system=True), PageQuery(PAGE, 0)
+    storage.catalog.insert_image(image(SYSTEM_TENANT_ID, "logo 0001.png", created=1), 0)  # the neighbour hides it
+    try:
+        with metered.on():
+            counted = storage.catalog.list_images(mixed, query)
+        recount = metered.reset()
+        with metered.on():
+            kept = storage.catalog.list_images(mixed, query)
+        steady = metered.reset()
+    finally:
+        storage.catalog.delete_image(SYSTEM_TENANT_ID, "logo 0001.png")
+    assert counted.total_elements == kept.total_elements == 50 + SYSTEM
+    assert recount.write_units > 0
+    assert steady.write_units == 0
+    assert steady.read_units < recount.read_units

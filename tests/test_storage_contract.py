@@ -494,6 +494,44 @@ def test_list_search_sub_types_and_system_shadowing(storage: Storage, tenant: st
     assert sizes == sorted(sizes)
 
 
+def test_a_list_with_system_images_follows_every_change_of_either_key_set(storage: Storage, tenant: str) -> None:
+    """Which system images the tenant hides is counted once and kept (on DynamoDB): every way either side's set of
+    keys moves is seen by the next list, its total and its pages."""
+    catalog = storage.catalog
+
+    def listed() -> tuple[int, list[tuple[str, str]], int]:
+        mixed = ImageQuery(tenant, include_system=True)
+        newest = {"sort_property": "createdTime", "sort_order": SortOrder.DESC}
+        first = catalog.list_images(mixed, page(50, **newest))
+        last = catalog.list_images(mixed, page(1, max(first.total_elements - 1, 0), **newest))  # from the end
+        seen = [("system" if i.is_system else "own", i.resource_key) for i in first.data]
+        return first.total_elements, seen, len(last.data)
+
+    catalog.insert_image(image(SYSTEM_TENANT_ID, "a.png", created=1), 0)
+    catalog.insert_image(image(SYSTEM_TENANT_ID, "b.png", created=2), 0)
+    catalog.insert_image(image(tenant, "c.png", created=3), 0)
+    try:
+        assert listed() == (3, [("own", "c.png"), ("system", "b.png"), ("system", "a.png")], 1)
+        catalog.insert_image(image(tenant, "a.png", created=4), 0)  # the tenant's side moves: a.png hidden
+        assert listed() == (3, [("own", "a.png"), ("own", "c.png"), ("system", "b.png")], 1)
+        catalog.insert_image(image(SYSTEM_TENANT_ID, "c.png", created=5), 0)  # the system's side moves: hidden
+        assert listed() == (3, [("own", "a.png"), ("own", "c.png"), ("system", "b.png")], 1)
+        catalog.delete_image(tenant, "c.png")  # shown again
+        assert listed() == (3, [("system", "c.png"), ("own", "a.png"), ("system", "b.png")], 1)
+        moved = catalog.get_image(SYSTEM_TENANT_ID, "b.png")
+        assert moved is not None
+        catalog.update_image(replace(moved, sub_type=SubType.SCADA_SYMBOL, version=moved.version + 1), moved.version, 0)
+        assert listed() == (2, [("system", "c.png"), ("own", "a.png")], 1)
+        symbols = catalog.list_images(ImageQuery(tenant, SubType.SCADA_SYMBOL, include_system=True), page())
+        assert [i.resource_key for i in symbols.data] == ["b.png"]
+        catalog.delete_image(SYSTEM_TENANT_ID, "c.png")
+        catalog.delete_image(tenant, "a.png")
+        assert listed() == (1, [("system", "a.png")], 1)
+    finally:
+        for key in ("a.png", "b.png", "c.png"):
+            catalog.delete_image(SYSTEM_TENANT_ID, key)
+
+
 def test_another_tenants_rows_are_unreachable(storage: Storage, tenant: str) -> None:
     other = make_tenant(storage, "Other")
     storage.catalog.insert_image(image(tenant, "secret.png"), 0)

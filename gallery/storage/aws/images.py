@@ -9,6 +9,8 @@ tenant's partition projected to what filtering and sorting need; either way only
 
 from __future__ import annotations
 
+import contextlib
+import heapq
 import itertools
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -32,6 +34,15 @@ from gallery.storage.aws.transactions import Transaction
 
 _DELETE_ATTEMPTS = 5
 _QUERY_LIMIT = 1000  # items a Query request returns at most while reading ahead to a page's end
+_BATCH = 100  # keys per BatchGetItem
+# A window of a listing this short is read as whole rows: a Query bills what it reads whatever it returns, and the
+# indexes project every attribute, so the page's rows come with it for nothing; past it, keys (fewer bytes on the
+# wire), then the page's rows by key.
+_WHOLE_ROWS_UP_TO = 200
+_ORDER = {False: keys.INDEXES[keys.BY_CREATED], True: keys.INDEXES[keys.BY_TITLE]}  # by title? → sort attribute
+# Moves on the tenant's item whenever one of its images is added or removed, or changes sub type: what a count
+# kept over its set of keys was counted at.
+_KEYSET = "keyset"
 _SORT_KEYS: dict[str, Callable[[Item], Any]] = {
     "createdTime": lambda row: row["created_time"],
     "title": lambda row: row["title_fold"],
@@ -105,6 +116,15 @@ def _keys_of(rows: Sequence[Item]) -> list[keys.Key]:
     return [keys.Key(row["pk"], row["sk"]) for row in rows]
 
 
+def _image_key(row: Item) -> keys.Key:
+    """The image a listing's row is, or names (a tag entry)."""
+    return keys.Key(row["pk"], str(row.get("image_sk", row["sk"])))
+
+
+def _resource_key(row: Item) -> str:
+    return _image_key(row).sk.removeprefix(keys.IMAGES)
+
+
 def _search_text(row: Item) -> str:
     return str(row.get("search_fold", row["title_fold"]))  # an item from before search_fold: its title
 
@@ -115,6 +135,10 @@ def _charge(tx: Transaction, tenant_id: str, delta: int, max_total: int, counts:
     values: Item = {":delta": delta, **{f":c{i}": n for i, n in enumerate(counts.values())}}
     expression = "ADD #u :delta" + "".join(f", #n{i} :c{i}" for i in range(len(counts)))
     names["#u"] = "usage"
+    if counts:  # its set of keys moved
+        expression += ", #k :one"
+        names["#k"] = _KEYSET
+        values[":one"] = 1
     condition = "attribute_exists(pk)"
     failure: errors.GalleryError = errors.BadRequest("Resource is referencing to non-existent tenant!")
     if delta > 0 and max_total > 0:
@@ -261,62 +285,122 @@ class DynamoImages(TableStore):
 
     def list_images(self, scope: ImageQuery, page: PageQuery) -> Page[ImageInfo]:
         include_system = scope.include_system and scope.tenant_id != SYSTEM_TENANT_ID
-        if not include_system and not page.text_search and page.sort_property in {None, "createdTime", "title", "name"}:
-            return self._tagged_page(scope, page) if scope.tags else self._indexed_page(scope, page)
+        indexed = not page.text_search and page.sort_property in {None, "createdTime", "title", "name"}
+        if indexed and len(scope.tags) <= 1:
+            return self._listing_page(scope, page, include_system)
+        if indexed and not include_system:
+            return self._tagged_page(scope, page)
         return self._filtered_page(scope, page, include_system)
 
     def tag_counts(self, tenant_id: str, sub_type: SubType) -> dict[str, int]:
         prefix = keys.tag_count(tenant_id, sub_type, "").sk
-        counted = self.table.partition(keys.tenant_partition(tenant_id), prefix)
+        counted = self.table.partition(keys.tenant_partition(tenant_id), prefix, consistent=False)
         return {keys.counted_tag(item["sk"]): int(item["count"]) for item in counted if item.get("count", 0) > 0}
 
-    def _index(self, lpk: str, page: PageQuery, limit: int | None, **request: Any) -> Iterator[Item]:
-        """A listing in the page's order, from its start, about `limit` items a request (all of them: None)."""
-        index = keys.BY_TITLE if page.sort_property in {"title", "name"} else keys.BY_CREATED
+    def _index(self, lpk: str, by_title: bool, descending: bool, limit: int | None, **request: Any) -> Iterator[Item]:
+        """A listing in an order, from its start, about `limit` items a request (all of them: None). Index reads
+        are eventually consistent, and billed for what they read whatever they return."""
         return self.table.query(
-            IndexName=index,
+            IndexName=keys.BY_TITLE if by_title else keys.BY_CREATED,
             KeyConditionExpression=f"{keys.LISTING} = :lpk",
             ExpressionAttributeValues=dump({":lpk": lpk}),
-            ScanIndexForward=page.sort_order is not SortOrder.DESC,
+            ScanIndexForward=not descending,
             **({"Limit": min(limit, _QUERY_LIMIT)} if limit else {}),
             **request,
         )
 
-    def _indexed_page(self, scope: ImageQuery, page: PageQuery) -> Page[ImageInfo]:
-        """One tenant, no filter: the count comes from the tenant item and the page from an index, reading only
-        as far as the page's end. The first page is one query for whole rows; a later page skips ahead reading
-        keys alone and then fetches its own rows, so the rows before it never cross the wire."""
-        tenant = self.table.get(keys.tenant(scope.tenant_id)) or {}
-        total = int(tenant.get(f"n_{scope.sub_type.value}", 0))
-        wanted = page.offset + page.page_size
-        projection = {"ProjectionExpression": "pk, sk"} if page.offset else {}
-        listing = keys.listing(scope.tenant_id, scope.sub_type)
-        chosen = list(itertools.islice(self._index(listing, page, wanted, **projection), page.offset, wanted))
-        images = self._whole(_keys_of(chosen)) if page.offset else [image_from(item) for item in chosen]
+    def _listing_page(self, scope: ImageQuery, page: PageQuery, include_system: bool) -> Page[ImageInfo]:
+        """An indexed order, no tag or one, the tenant's images alone or with the system's: the count from counters,
+        the page from the index (or both indexes, merged in order) read from whichever end is nearer, as far as
+        the page. A first or last page reads its rows whole and nothing else, whatever the size of the gallery;
+        a page deep inside skips ahead reading keys, then fetches its own rows."""
+        tag = scope.tags[0] if scope.tags else None
+        owners = [scope.tenant_id, SYSTEM_TENANT_ID] if include_system else [scope.tenant_id]
+        counters = [keys.tenant(owner) for owner in owners]
+        if tag is not None:
+            counters += [keys.tag_count(owner, scope.sub_type, tag) for owner in owners]
+        found = {keys.Key(i["pk"], i["sk"]): i for i in self.table.batch_get(counters, consistent=False)}
+        if tag is None:
+            counts = [int(found.get(key, {}).get(f"n_{scope.sub_type.value}", 0)) for key in counters]
+        else:
+            counts = [int(found.get(key, {}).get("count", 0)) for key in counters[len(owners) :]]
+        hidden = 0
+        if include_system:
+            tenant, system = (found.get(key, {}) for key in counters[:2])
+            hidden = self._hidden_count(scope.tenant_id, scope.sub_type, tag, tenant, system)
+        total = max(0, sum(counts) - hidden)
+        start, end = page.offset, min(page.offset + page.page_size, total)
+        if start >= end:
+            return Page([], total, page)
+        from_end = start > total - end
+        skip, take = (total - end, end - start) if from_end else (start, end - start)
+        descending = (page.sort_order is SortOrder.DESC) != from_end
+        by_title = page.sort_property in {"title", "name"}
+        whole = tag is None and skip + take <= _WHOLE_ROWS_UP_TO
+        projection = {} if whole else {"ProjectionExpression": f"pk, sk, image_sk, {_ORDER[by_title]}"}
+        streams = []
+        for owner in owners:
+            lpk = keys.listing(owner, scope.sub_type) if tag is None else keys.tag_listing(owner, scope.sub_type, tag)
+            rows = self._index(lpk, by_title, descending, skip + take, **projection)
+            streams.append(self._unhidden(scope.tenant_id, rows) if owner == SYSTEM_TENANT_ID and hidden else rows)
+        merged = heapq.merge(*streams, key=lambda row: str(row[_ORDER[by_title]]), reverse=descending)
+        chosen = list(itertools.islice(merged, skip, skip + take))
+        if from_end:
+            chosen.reverse()
+        images = [image_from(row) for row in chosen] if whole else self._whole([_image_key(row) for row in chosen])
         return Page(images, total, page)
 
+    def _hidden_count(self, tenant_id: str, sub_type: SubType, tag: str | None, tenant: Item, system: Item) -> int:
+        """How many of the system's images in a listing the tenant hides behind images of its own under their keys.
+        Counted over the system's images (never the tenant's) and kept on the tenant's item, with the two key-set
+        stamps it was counted at (`_charge` moves them): recounted only after either side added or removed an
+        image. With a tag, counted over the system's images carrying it, unless none is hidden at all."""
+        stamps = [int(tenant.get(_KEYSET, 0)), int(system.get(_KEYSET, 0))]
+        cache = f"hidden_{sub_type.value}"
+        kept = tenant.get(cache)
+        if isinstance(kept, list) and len(kept) == 3 and [int(n) for n in kept[:2]] == stamps:
+            hidden = int(kept[2])
+        else:
+            hidden = self._count_hidden(tenant_id, keys.listing(SYSTEM_TENANT_ID, sub_type))
+            with contextlib.suppress(errors.GalleryError):  # a cache: never a reason to fail the list
+                self.table.update_if(
+                    keys.tenant(tenant_id), f"SET {cache} = :v", "attribute_exists(pk)", {":v": [*stamps, hidden]}
+                )
+        if tag is None or hidden == 0:
+            return hidden
+        return self._count_hidden(tenant_id, keys.tag_listing(SYSTEM_TENANT_ID, sub_type, tag))
+
+    def _count_hidden(self, tenant_id: str, system_listing: str) -> int:
+        listed = list(self._index(system_listing, False, False, None, ProjectionExpression="pk, sk, image_sk"))
+        return len(listed) - sum(1 for _ in self._unhidden(tenant_id, iter(listed)))
+
+    def _unhidden(self, tenant_id: str, system_rows: Iterator[Item]) -> Iterator[Item]:
+        """The system's rows the tenant does not hide, in their order: read a hundred at a time, each hundred's
+        keys looked up in the tenant's partition in one request."""
+        while chunk := list(itertools.islice(system_rows, _BATCH)):
+            mine = [keys.image(tenant_id, _resource_key(row)) for row in chunk]
+            held = {item["sk"] for item in self.table.batch_get(mine, consistent=False)}
+            yield from (row for row, key in zip(chunk, mine, strict=True) if key.sk not in held)
+
     def _tagged_page(self, scope: ImageQuery, page: PageQuery) -> Page[ImageInfo]:
-        """One tenant, tags: the rarest tag's entries in the page's order (each names its image and carries its
-        tags), then the page's rows. One tag reads as far as the page's end, its count kept; several read the
-        rarest one's entries through, as many as carry it, to count those that carry the rest."""
+        """One tenant, several tags: the rarest tag's entries in the page's order (each names its image and carries
+        its tags), read through, as many as carry it, to count those that carry the rest; then the page's rows."""
         # Every tag's count in one request (a filter names up to 20), not a read each.
         count_keys = [keys.tag_count(scope.tenant_id, scope.sub_type, tag) for tag in scope.tags]
         by_key = {
-            keys.Key(item["pk"], item["sk"]): int(item.get("count", 0)) for item in self.table.batch_get(count_keys)
+            keys.Key(item["pk"], item["sk"]): int(item.get("count", 0))
+            for item in self.table.batch_get(count_keys, consistent=False)
         }
         counted = {tag: by_key.get(key, 0) for tag, key in zip(scope.tags, count_keys, strict=True)}
         rarest = min(scope.tags, key=lambda tag: counted[tag])
         listing = keys.tag_listing(scope.tenant_id, scope.sub_type, rarest)
-        wanted = page.offset + page.page_size
-        limit = wanted if len(scope.tags) == 1 else None
-        entries = self._index(listing, page, limit, ProjectionExpression="pk, image_sk, tags")
-        if len(scope.tags) == 1:
-            total = counted[rarest]
-            chosen = list(itertools.islice(entries, page.offset, wanted))
-        else:
-            matching = [entry for entry in entries if set(scope.tags) <= set(entry["tags"])]
-            total, chosen = len(matching), matching[page.offset : wanted]
-        return Page(self._whole([keys.Key(entry["pk"], entry["image_sk"]) for entry in chosen]), total, page)
+        by_title = page.sort_property in {"title", "name"}
+        entries = self._index(
+            listing, by_title, page.sort_order is SortOrder.DESC, None, ProjectionExpression="pk, sk, image_sk, tags"
+        )
+        matching = [entry for entry in entries if set(scope.tags) <= set(entry["tags"])]
+        chosen = matching[page.offset : page.offset + page.page_size]
+        return Page(self._whole([_image_key(entry) for entry in chosen]), len(matching), page)
 
     def every_image(self, tenant_id: str, sub_type: SubType) -> Iterator[ImageInfo]:
         """The creation-time index read straight through: whole rows (the index projects them all), about a
@@ -347,9 +431,11 @@ class DynamoImages(TableStore):
         return Page(self._whole(_keys_of(rows[page.offset : page.offset + page.page_size])), len(rows), page)
 
     def _slim_rows(self, tenant_id: str, sub_type: SubType | None) -> list[Item]:
-        rows = self.table.partition(keys.tenant_partition(tenant_id), keys.IMAGES, ProjectionExpression=_SLIM)
+        rows = self.table.partition(
+            keys.tenant_partition(tenant_id), keys.IMAGES, consistent=False, ProjectionExpression=_SLIM
+        )
         return [row for row in rows if sub_type is None or row["sub_type"] == sub_type.value]
 
     def _whole(self, found: Sequence[keys.Key]) -> list[ImageInfo]:
         """The full images at these keys, in their order; one deleted between the two reads drops out."""
-        return [image_from(item) for item in self.table.batch_get(found)]
+        return [image_from(item) for item in self.table.batch_get(found, consistent=False)]
