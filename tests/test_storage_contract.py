@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -501,7 +502,7 @@ def test_a_list_with_system_images_follows_every_change_of_either_key_set(storag
 
     def listed() -> tuple[int, list[tuple[str, str]], int]:
         mixed = ImageQuery(tenant, include_system=True)
-        newest = {"sort_property": "createdTime", "sort_order": SortOrder.DESC}
+        newest: dict[str, Any] = {"sort_property": "createdTime", "sort_order": SortOrder.DESC}
         first = catalog.list_images(mixed, page(50, **newest))
         last = catalog.list_images(mixed, page(1, max(first.total_elements - 1, 0), **newest))  # from the end
         seen = [("system" if i.is_system else "own", i.resource_key) for i in first.data]
