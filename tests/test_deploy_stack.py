@@ -177,3 +177,20 @@ def test_a_body_the_app_accepts_reaches_it_through_api_gateway(stage: str) -> No
     encoded = -(-largest // 3) * 4
     headers_and_event = 128 * 1024  # the event's other fields and headers, generously
     assert encoded + headers_and_event <= LAMBDA_PAYLOAD, f"{largest} bytes is {encoded} in base64"
+
+
+# AWS's managed cache policies the stack may use, with their minimum TTL (CloudFront Developer Guide, "Use managed
+# cache policies"): an object served `no-cache` is kept at the edge for the minimum TTL, and no longer.
+MANAGED_MIN_TTL = {"658327ea-f89d-4fab-a63d-7e88639e58f6": 1, "4135ea2d-6df8-44a3-9df3-4b5a84be39ad": 0}
+
+
+def test_pages_live_on_the_cdn_a_second_at_most_so_the_publisher_never_invalidates_them() -> None:
+    """`gallery.site.sync.invalidations` tells CloudFront of content-named files alone: that holds only while every
+    behaviour serving the site's fixed names keeps a `no-cache` object for a second at most."""
+    config = template()["Resources"]["Distribution"]["Properties"]["DistributionConfig"]
+    behaviours = [config["DefaultCacheBehavior"], *config["CacheBehaviors"]]
+    for behaviour in behaviours:
+        if behaviour["TargetOriginId"] == "site":
+            assert MANAGED_MIN_TTL[behaviour["CachePolicyId"]] <= 1, behaviour
+    for page in ("index.html", "gallery.json", "gallery-version.json", "images/x/index.html", "tags/a/index.html"):
+        assert site_headers(page)["Cache-Control"] == "no-cache", page

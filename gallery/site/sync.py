@@ -9,7 +9,12 @@
   one can simply be run again. The bucket's manifest remembers the headers each object went up with: when they
   change and the bytes do not, the object gets its new headers in place, so a stricter policy reaches every object
   already published.
-- Objects the site no longer has are deleted; changed or deleted fixed paths are invalidated on the CDN.
+- Objects the site no longer has are deleted. The CDN is told only of what it could keep serving for long: a
+  content-named file deleted (an image removed or made private must not outlive it there) or given new headers. A
+  fixed name is served `no-cache`, and the site's distribution keeps such an object for its minimum TTL (one second
+  with `deploy/stack.yaml`'s Managed-CachingOptimized policy): invalidating it would buy a second and cost $0.005 a
+  path past the month's first 1,000. Each content's files are invalidated by one wildcard, and past `MAX_PATHS` in
+  one publish by one for the whole site: a publish asks for at most `MAX_PATHS` paths, whatever it changed.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from gallery.domain.serving import site_headers
 from gallery.domain.site_layout import HASHED_DIRS
 from gallery.storage.protocols import SiteBucket
 
-RESTAMP_PATHS = 100  # past this many restamped paths, one wildcard invalidation (billed by path)
+MAX_PATHS = 15  # invalidation paths one publish asks for at most: past them, one wildcard for everything
 _UPLOAD_THREADS = 8
 _STORED = ("Content-Type", "Cache-Control", "Content-Disposition")  # the headers a bucket keeps with an object
 
@@ -117,32 +122,28 @@ def plan_publish(
                 plan.restamps.append(upload)
         else:
             plan.uploads.append(upload)
-            if key in remote and not key.startswith(HASHED_DIRS):
-                plan.invalidations.extend(_cdn_paths(key))
     plan.deletes = sorted(set(remote) - set(local) - keep)
     plan.manifest.update({key: plan.stamped[key] for key in keep if key in plan.stamped})
-    # A deleted object is invalidated even when content-named: an original deleted or made private must not stay
-    # on the CDN for the year its headers allow.
-    for key in plan.deletes:
-        plan.invalidations.extend(_cdn_paths(key))
-    plan.invalidations = list(dict.fromkeys(plan.invalidations))
-    # New headers on old bytes: the CDN's copies, hashed ones included, carry the old headers. Past a few paths,
-    # one wildcard costs less than many.
-    restamped = [p for upload in plan.restamps for p in _cdn_paths(upload.key)]
-    if len(restamped) > RESTAMP_PATHS:
-        plan.invalidations = ["*"]
-    else:
-        plan.invalidations = list(dict.fromkeys(plan.invalidations + restamped))
+    plan.invalidations = invalidations(plan.deletes + [upload.key for upload in plan.restamps])
     return plan
 
 
-def _cdn_paths(relative: str) -> list[str]:
-    """A changed `x/index.html` is also served as `x/`, so both names are invalidated; as URLs, percent-encoded as
-    the site links them (CloudFront wants `tags/caf%C3%A9/`, not the file's name `tags/café/`)."""
-    paths = [site_layout.link(relative)]
-    if relative == "index.html" or relative.endswith("/index.html"):
-        paths.append(paths[0].removesuffix("index.html"))
-    return paths
+def invalidations(changed: list[str]) -> list[str]:
+    """The CDN paths to invalidate when these site paths were deleted or restamped: content-named ones only (a
+    fixed name is `no-cache`), one wildcard per content (its renditions `r/<hash>-*`, its originals
+    `originals/<etag>*`), and past `MAX_PATHS`, `*`."""
+    paths = list(dict.fromkeys(_content_of(key) for key in changed if key.startswith(HASHED_DIRS)))
+    return ["*"] if len(paths) > MAX_PATHS else paths
+
+
+def _content_of(key: str) -> str:
+    """`r/<hash>-<width>.<ext>` → `r/<hash>-*`; `originals/<etag>[-public].<ext>` → `originals/<etag>*`."""
+    folder, name = key.split("/", 1)
+    if folder == site_layout.RENDITIONS:
+        stem, dash, _ = name.partition("-")
+        return f"{folder}/{site_layout.link(stem)}-*" if dash else site_layout.link(key)
+    stem = name.split(".", 1)[0].removesuffix("-public")
+    return f"{folder}/{site_layout.link(stem)}*"
 
 
 def publish(
