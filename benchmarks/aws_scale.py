@@ -12,10 +12,14 @@ images. `python -m benchmarks.aws_scale` runs it alone.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import io
+import tempfile
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from unittest import mock
 
@@ -23,9 +27,19 @@ from benchmarks.capacity import Bill, Meter
 from benchmarks.harness import Comparison
 from benchmarks.list_scale import LARGE, PAGE, SMALL, _row
 from gallery.config import Settings
-from gallery.domain.model import SYSTEM_TENANT_ID, ImageQuery, PageQuery, SortOrder, Tenant, TenantProfile
+from gallery.domain.model import (
+    SYSTEM_TENANT_ID,
+    Descriptor,
+    ImageInfo,
+    ImageQuery,
+    PageQuery,
+    SortOrder,
+    Tenant,
+    TenantProfile,
+)
 from gallery.storage.aws import keys
 from gallery.storage.aws.catalog import DynamoCatalog
+from gallery.storage.aws.grams import grams
 from gallery.storage.aws.images import image_item
 from gallery.storage.aws.table import dump
 from gallery.storage.backends import open_storage
@@ -53,6 +67,7 @@ class Gallery:
         return self.storage.catalog
 
     def bill(self, call: Callable[[], object]) -> Bill:
+        call()
         self.meter.reset()
         with self.meter.on():
             call()
@@ -67,12 +82,10 @@ def moto() -> Iterator[None]:
         yield
 
 
-def make_gallery(count: int, name: str) -> Gallery:
-    """A table holding one tenant's `count` images and the system's 50 (inside `moto()`)."""
+def make_gallery(count: int, name: str, picture: bytes | None = None) -> Gallery:
+    """A table holding one tenant's `count` images and the system's 50 (inside `moto()`); given a `picture`, every
+    image is that picture (stored once: one set of renditions for the whole site)."""
     import boto3
-    from moto.core.models import DEFAULT_ACCOUNT_ID
-    from moto.dynamodb.models import dynamodb_backends
-    from moto.dynamodb.models.dynamo_type import LimitedSizeDict
 
     from gallery.storage.aws.provision import provision
 
@@ -86,6 +99,10 @@ def make_gallery(count: int, name: str) -> Gallery:
     rows = [_row(tenant.id, n) for n in range(count)] + [
         _row(SYSTEM_TENANT_ID, 900_000 + n) for n in range(SYSTEM_IMAGES)
     ]
+    if picture is not None:
+        stored = Descriptor("image/png", 64, 48, len(picture), hashlib.sha256(picture).hexdigest())
+        storage.blobs.put(stored.etag, picture)
+        rows = [replace(row, original=stored, preview=stored, public_original=None) for row in rows]
     items: list[dict[str, Any]] = []
     counts: Counter[tuple[str, str, str]] = Counter()
     for row in rows:
@@ -96,12 +113,7 @@ def make_gallery(count: int, name: str) -> Gallery:
     for (owner, sub_type, tag), n in counts.items():
         key = keys.Key(keys.tenant_partition(owner), f"{keys.TAG_COUNTS}{sub_type}#{tag}")
         items.append({**key._asdict(), "count": n})
-    table = dynamodb_backends[DEFAULT_ACCOUNT_ID][AWS_ENV["AWS_DEFAULT_REGION"]].get_table(settings.table)
-    # moto re-adds an item's whole size at each attribute it sets (to refuse items past 400 KB): quadratic, and
-    # most of the time a put takes. These items are small; set them plainly.
-    with mock.patch.object(LimitedSizeDict, "__setitem__", dict.__setitem__):
-        for item in items:
-            table.put_item(dump(item))
+    put_items(settings.table, [*items, *postings(rows)])
     client = storage.catalog.table.client  # type: ignore[attr-defined]
     for owner, number in ((tenant.id, count), (SYSTEM_TENANT_ID, SYSTEM_IMAGES)):
         client.update_item(
@@ -112,6 +124,29 @@ def make_gallery(count: int, name: str) -> Gallery:
         )
     meter = Meter(client, boto3.client("dynamodb", region_name=AWS_ENV["AWS_DEFAULT_REGION"]), settings.table)
     return Gallery(storage, tenant.id, settings, meter)
+
+
+def postings(rows: list[ImageInfo]) -> list[dict[str, Any]]:
+    """The search postings the catalog's writes keep for these rows (`gallery.storage.aws.grams`)."""
+    return [
+        {**keys.posting(row.tenant_id, row.sub_type, gram, row.resource_key)._asdict(), "v": row.version}
+        for row in rows
+        for gram in sorted(grams(row.search_text))
+    ]
+
+
+def put_items(table_name: str, items: list[dict[str, Any]]) -> None:
+    """Straight into moto's model of the table (inside `moto()`), as fast as it takes them."""
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodb.models.dynamo_type import LimitedSizeDict
+
+    table = dynamodb_backends[DEFAULT_ACCOUNT_ID][AWS_ENV["AWS_DEFAULT_REGION"]].get_table(table_name)
+    # moto re-adds an item's whole size at each attribute it sets (to refuse items past 400 KB): quadratic, and
+    # most of the time a put takes. These items are small; set them plainly.
+    with mock.patch.object(LimitedSizeDict, "__setitem__", dict.__setitem__):
+        for item in items:
+            table.put_item(dump(item))
 
 
 def read_calls(gallery: Gallery, count: int) -> dict[str, Callable[[], object]]:
@@ -135,7 +170,95 @@ def read_calls(gallery: Gallery, count: int) -> dict[str, Callable[[], object]]:
     }
 
 
-def run(small: int = SMALL, large: int = LARGE) -> list[Comparison]:
+@dataclass(frozen=True)
+class Publish:
+    """What one run of the publisher cost, for one new image."""
+
+    bill: Bill
+    rendered: int
+    uploaded: int
+    invalidated: int
+    seconds: float
+
+
+def publisher_run(count: int) -> Publish:
+    """A site of `count` images published, then one image uploaded and its stream record handed to the publisher
+    (as Lambda would): what that run reads, writes and asks for (inside `moto()`)."""
+    import boto3
+    from PIL import Image
+
+    from gallery import publisher
+    from gallery.storage.aws.clients import cloudfront_client, s3_client
+    from gallery.storage.aws.images import DynamoImages
+
+    picture = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 90, 40)).save(picture, "PNG")
+    gallery = make_gallery(count, f"site-{count}", picture.getvalue())
+    s3 = boto3.client("s3", region_name=AWS_ENV["AWS_DEFAULT_REGION"])
+    site_bucket = f"scale-site-{count}"
+    s3.create_bucket(Bucket=site_bucket)
+    cloudfront = boto3.client("cloudfront", region_name=AWS_ENV["AWS_DEFAULT_REGION"])
+    origin = {"Id": "site", "DomainName": "site.s3.amazonaws.com", "S3OriginConfig": {"OriginAccessIdentity": ""}}
+    config: Any = {
+        "CallerReference": site_bucket,
+        "Comment": "",
+        "Enabled": True,
+        "Origins": {"Quantity": 1, "Items": [origin]},
+        "DefaultCacheBehavior": {"TargetOriginId": "site", "ViewerProtocolPolicy": "redirect-to-https"},
+    }
+    distribution = cloudfront.create_distribution(DistributionConfig=config)["Distribution"]["Id"]
+    settings = replace(
+        gallery.settings, site_bucket=site_bucket, site_tenant=gallery.tenant, site_distribution=distribution
+    )
+    with mock.patch.dict("os.environ", {"TMPDIR": tempfile.mkdtemp(prefix="publisher-")}):
+        tempfile.tempdir = None  # the container's disk: its own, kept between the two runs as a warm one keeps it
+        first = publisher.publish_site(settings, "first publish")
+        assert first.error is None, first
+        assert first.uploaded, first
+        new = replace(_row(gallery.tenant, count + 1), created_time=2_000_000_000_000)
+        stored = next(gallery.catalog.every_image(gallery.tenant, new.sub_type))
+        new = replace(new, original=stored.original, preview=stored.preview, public_original=None)
+        DynamoImages(gallery.catalog.table).insert_image(new, 0)
+        record = {
+            "eventName": "INSERT",
+            "dynamodb": {"Keys": dump(keys.image(new.tenant_id, new.resource_key)._asdict())},
+        }
+        meter = gallery.meter
+        meter.reset()
+        started = time.perf_counter()
+        with meter.on(s3_client(settings), cloudfront_client(settings)):
+            run = publisher.on_records([record], settings)
+        seconds = time.perf_counter() - started
+    tempfile.tempdir = None
+    assert run.error is None, run
+    return Publish(meter.reset(), run.rendered, len(run.uploaded), len(run.invalidated), seconds)
+
+
+def publisher_comparisons(sites: tuple[int, int] = (SMALL, 10_000)) -> list[Comparison]:
+    """One upload's publish in a site of `sites[1]` images against one of `sites[0]`."""
+    with moto():
+        runs = {count: publisher_run(count) for count in sites}
+    big, little = runs[sites[1]], runs[sites[0]]
+    label = f"{sites[1]:,} vs {sites[0]:,} images"
+    measures: list[tuple[str, float, float, str]] = [
+        ("read units", big.bill.read_units, little.bill.read_units, " RCU"),
+        ("S3 requests", big.bill.s3_requests(), little.bill.s3_requests(), " req"),
+        ("S3 bytes read", big.bill.s3_bytes_read, little.bill.s3_bytes_read, " B"),
+        ("S3 bytes written", big.bill.s3_bytes_written, little.bill.s3_bytes_written, " B"),
+        ("objects uploaded", big.uploaded, little.uploaded, " obj"),
+        ("invalidation paths", big.bill.invalidation_paths, little.bill.invalidation_paths, " path"),
+        ("time", big.seconds, little.seconds, " s"),
+    ]
+    return [
+        Comparison(f"Publisher, one upload, {what}: {label}", ours, max(baseline, 1e-9), 2.0, unit=unit)
+        for what, ours, baseline, unit in measures
+    ]
+
+
+def read_comparisons(small: int = SMALL, large: int = LARGE) -> list[Comparison]:
+    """Each list and search call on a tenant of `large` images against one of `small`, in read units: each call
+    made once before it is metered (a list with system images counts what the tenant hides at its first call after
+    a change, and keeps it)."""
     results = []
     with moto():
         galleries = {count: make_gallery(count, str(count)) for count in (small, large)}
@@ -145,16 +268,25 @@ def run(small: int = SMALL, large: int = LARGE) -> list[Comparison]:
         for name, big in bills[large].items():
             little = bills[small][name]
             limit = 3.0 if "search" in name else 2.0
-            label = f"DynamoDB {name}: {large:,} vs {small:,} images (read units)"
+            label = f"DynamoDB {name}: {large:,} vs {small:,} images"
             results.append(Comparison(label, big.read_units, little.read_units, limit, unit=" RCU"))
         for gallery in galleries.values():
             gallery.storage.close()
     return results
 
 
+def run() -> list[Comparison]:
+    return read_comparisons() + publisher_comparisons()
+
+
 if __name__ == "__main__":
     import sys
 
-    sizes = [int(arg) for arg in sys.argv[1:3]] or [SMALL, LARGE]
-    for result in run(*sizes):
+    what, sizes = sys.argv[1:2] or ["both"], tuple(int(arg) for arg in sys.argv[2:4])
+    results = []
+    if what[0] in ("reads", "both"):
+        results += read_comparisons(*sizes) if sizes else read_comparisons()
+    if what[0] in ("publisher", "both"):
+        results += publisher_comparisons((sizes[0], sizes[1])) if len(sizes) == 2 else publisher_comparisons()
+    for result in results:
         print(result.line())

@@ -61,8 +61,8 @@ def authorizations(call: Call) -> list[tuple[str, str]]:
         if call.operation == "Query":
             index = f"/index/{p['IndexName']}" if p.get("IndexName") else ""
             return [("dynamodb:Query", _table(p["TableName"]) + index)]
-        if call.operation == "BatchGetItem":
-            return [("dynamodb:BatchGetItem", _table(name)) for name in p["RequestItems"]]
+        if call.operation in {"BatchGetItem", "BatchWriteItem"}:
+            return [(f"dynamodb:{call.operation}", _table(name)) for name in p["RequestItems"]]
         if call.operation == "TransactWriteItems":
             pairs = []
             for item in p["TransactItems"]:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from benchmarks.aws_scale import postings, put_items
 from benchmarks.capacity import Meter
 from gallery.domain.model import SYSTEM_TENANT_ID, ImageQuery, PageQuery, SortOrder, SubType
 from gallery.storage.aws import keys
@@ -21,7 +22,7 @@ from tests.storage_fixtures import aws_env, backend, image, watched
 from tests.test_storage_contract import make_tenant
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.type_defs import WriteRequestTypeDef
+    pass
 
 IMAGES = 5000
 SYSTEM = 30
@@ -38,11 +39,7 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Storage, str
         rows = [image(tenant, f"logo {n:04d}.png", title=f"Logo {n:04d}", created=1000 + n) for n in range(IMAGES)]
         rows += [image(neighbour, f"logo {n:04d}.png", created=1000 + n) for n in range(50)]
         rows += [image(SYSTEM_TENANT_ID, f"system {n}.png", created=500 + 100 * n) for n in range(SYSTEM)]
-        for start in range(0, len(rows), 25):
-            batch: list[WriteRequestTypeDef] = [
-                {"PutRequest": {"Item": dump(image_item(r))}} for r in rows[start : start + 25]
-            ]
-            catalog.table.client.batch_write_item(RequestItems={catalog.table.name: batch})
+        put_items(catalog.table.name, [image_item(row) for row in rows] + postings(rows))  # as the catalog writes
         for owner, count in ((tenant, IMAGES), (neighbour, 50), (SYSTEM_TENANT_ID, SYSTEM)):
             catalog.table.client.update_item(
                 TableName=catalog.table.name,
@@ -86,11 +83,26 @@ def test_a_page_inside_reads_keys_to_it_from_the_nearer_end(big: tuple[Storage, 
     assert count == 1 + math.ceil((IMAGES - number * PAGE) / 1000) + 1
 
 
-def test_search_is_case_insensitive_and_reads_only_the_tenant_partition(big: tuple[Storage, str, str]) -> None:
-    storage, tenant, _ = big
+def test_search_reads_the_images_posted_under_the_needles_rarest_trigram(
+    big: tuple[Storage, str, str], metered: Meter
+) -> None:
+    """ "LOGO 004": every image has "log", "ogo", "go " and "o 0"; "004" only fourteen of them (0040–0049, 1004,
+    2004, 3004, 4004): those are read and checked, and cost what they cost among 50 images."""
+    storage, tenant, neighbour = big
     count, keys = requests_for(storage, ImageQuery(tenant), PageQuery(PAGE, 0, text_search="LOGO 004"))
     assert keys == [f"logo {n:04d}.png" for n in range(40, 50)]
-    assert count <= math.ceil(IMAGES / 1000) + 1
+    assert count <= 1 + 6 + 1  # the tenant's item, a page of each trigram's postings, the candidates' rows
+    big_tenant = read_units(metered, storage, ImageQuery(tenant), PageQuery(PAGE, 0, text_search="LOGO 004"))
+    small_tenant = read_units(metered, storage, ImageQuery(neighbour), PageQuery(PAGE, 0, text_search="LOGO 004"))
+    assert big_tenant <= 2 * small_tenant, (big_tenant, small_tenant)
+    with_system = ImageQuery(tenant, include_system=True)
+    assert read_units(metered, storage, with_system, PageQuery(PAGE, 0, text_search="logo 004")) <= 2 * small_tenant
+
+
+def test_a_needle_shorter_than_a_trigram_reads_the_tenant(big: tuple[Storage, str, str]) -> None:
+    storage, tenant, _ = big
+    found = storage.catalog.list_images(ImageQuery(tenant), PageQuery(PAGE, 0, text_search="9"))
+    assert found.total_elements == sum(1 for n in range(IMAGES) if "9" in f"{n:04d}")
 
 
 def test_a_neighbours_listing_and_keys_never_reach_the_big_tenant(big: tuple[Storage, str, str]) -> None:

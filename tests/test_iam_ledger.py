@@ -44,7 +44,8 @@ def test_the_api_reads_its_own_secrets_and_no_other_parameter() -> None:
         (Call("dynamodb", "GetItem", {"TableName": "other"}), True),
         (Call("dynamodb", "Query", {"TableName": "t", "IndexName": "by_title"}), False),
         (Call("dynamodb", "Scan", {"TableName": "t"}), True),
-        (Call("dynamodb", "BatchWriteItem", {"RequestItems": {"t": []}}), True),  # granted once, never used
+        (Call("dynamodb", "BatchWriteItem", {"RequestItems": {"t": []}}), False),  # search postings
+        (Call("dynamodb", "BatchWriteItem", {"RequestItems": {"other": []}}), True),
         (Call("s3", "GetObject", {"Bucket": "b", "Key": "blobs/x"}), False),
         (Call("s3", "GetObject", {"Bucket": "b", "Key": "elsewhere/x"}), True),
         (Call("s3", "PresignedPost", {"Bucket": "b", "Key": "staging/t/u"}), False),

@@ -290,6 +290,42 @@ def _listed(storage: Storage, query: ImageQuery, **paging: object) -> tuple[int,
     return totals.pop(), seen
 
 
+def test_search_follows_every_change_of_an_images_texts(storage: Storage, tenant: str) -> None:
+    """On DynamoDB, search reads postings kept beside the rows (`grams.py`): every kind of write must keep them."""
+    catalog = storage.catalog
+
+    def found(needle: str, sub_type: SubType = SubType.IMAGE, with_system: bool = False) -> list[str]:
+        query = ImageQuery(tenant, sub_type, include_system=with_system)
+        return [i.resource_key for i in catalog.list_images(query, page(text_search=needle)).data]
+
+    first = image(
+        tenant, "a.png", title="Boiler room", alt_text="A red boiler", description="East wing", tags=("steam",)
+    )
+    catalog.insert_image(first, 0)
+    assert [found(n) for n in ("BOILER", "red boi", "east w", "steam", "oom")] == [["a.png"]] * 5
+    assert found("wing steam") == []  # never across two texts
+    renamed = replace(first, title="Pump house", alt_text="", description="", tags=(), version=2)
+    catalog.update_image(renamed, 1, 0)
+    assert [found(n) for n in ("boiler", "east", "steam", "pump h")] == [[], [], [], ["a.png"]]
+    with pytest.raises(errors.Conflict):  # a write refused changes nothing search finds
+        catalog.update_image(replace(renamed, title="Chiller", version=3), 1, 0)
+    assert (found("chiller"), found("pump")) == ([], ["a.png"])
+    moved = replace(renamed, sub_type=SubType.SCADA_SYMBOL, version=3)
+    catalog.update_image(moved, 2, 0)
+    assert (found("pump"), found("pump", SubType.SCADA_SYMBOL)) == ([], ["a.png"])
+    catalog.insert_image(image(SYSTEM_TENANT_ID, "s.png", title="System pump", sub_type=SubType.SCADA_SYMBOL), 0)
+    catalog.insert_image(image(SYSTEM_TENANT_ID, "a.png", title="Hidden pump", sub_type=SubType.SCADA_SYMBOL), 0)
+    try:
+        assert sorted(found("pump", SubType.SCADA_SYMBOL, with_system=True)) == ["a.png", "s.png"]
+        catalog.delete_image(tenant, "a.png")
+        assert sorted(found("pump", SubType.SCADA_SYMBOL, with_system=True)) == ["a.png", "s.png"]  # the system's
+        assert found("pump", SubType.SCADA_SYMBOL) == []
+    finally:
+        for key in ("s.png", "a.png"):
+            catalog.delete_image(SYSTEM_TENANT_ID, key)
+    assert found("pump", SubType.SCADA_SYMBOL, with_system=True) == []
+
+
 @pytest.mark.parametrize("with_system", [False, True])
 def test_a_tag_filter_lists_the_images_carrying_every_tag_in_every_order(
     storage: Storage, tenant: str, with_system: bool

@@ -16,7 +16,7 @@ from gallery.domain import errors
 from gallery.domain.model import SYSTEM_TENANT_ID, Authority, ImageInfo, Page, PageQuery, Tenant, TenantProfile, User
 from gallery.storage.aws import keys
 from gallery.storage.aws.dashboards import DynamoDashboards
-from gallery.storage.aws.images import DynamoImages
+from gallery.storage.aws.images import POSTED, DynamoImages
 from gallery.storage.aws.table import Item, TableStore
 from gallery.storage.aws.transactions import Transaction
 
@@ -32,6 +32,7 @@ def _tenant_item(tenant: Tenant) -> Item:
         "profile_id": tenant.profile_id,
         "created_time": tenant.created_time,
         "usage": 0,
+        POSTED: True,  # no image yet: each one's search postings are written with it
     }
 
 

@@ -1,4 +1,4 @@
-"""The boto3 clients of the aws backend and of `gallery publish`: DynamoDB and S3, from boto3's client layer
+"""The boto3 clients of the aws backend and of `gallery publish`: DynamoDB, S3 and CloudFront, from boto3's client layer
 (thread-safe), S3 with SigV4 for presigning. `AWS_ENDPOINT_URL` points both at moto, LocalStack or another
 compatible endpoint.
 
@@ -18,6 +18,7 @@ from gallery.config import Settings
 from gallery.storage.aws.errors import translated
 
 if TYPE_CHECKING:
+    from mypy_boto3_cloudfront import CloudFrontClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_ssm import SSMClient
@@ -40,6 +41,12 @@ def s3_client(settings: Settings) -> S3Client:
         return _s3(settings.aws_endpoint_url or None)
 
 
+def cloudfront_client(settings: Settings) -> CloudFrontClient:
+    """CloudFront, for the published site's invalidations."""
+    with translated():
+        return _cloudfront(settings.aws_endpoint_url or None)
+
+
 def ssm_client(settings: Settings) -> SSMClient:
     """Parameter Store, for the secrets read once at start-up."""
     with translated():
@@ -51,6 +58,11 @@ def ssm_client(settings: Settings) -> SSMClient:
 @functools.cache
 def _dynamodb(endpoint: str | None) -> DynamoDBClient:
     return boto3.session.Session().client("dynamodb", endpoint_url=endpoint, config=_CONFIG)
+
+
+@functools.cache
+def _cloudfront(endpoint: str | None) -> CloudFrontClient:
+    return boto3.session.Session().client("cloudfront", endpoint_url=endpoint, config=_CONFIG)
 
 
 @functools.cache

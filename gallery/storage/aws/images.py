@@ -29,6 +29,7 @@ from gallery.domain.model import (
     SubType,
 )
 from gallery.storage.aws import keys
+from gallery.storage.aws.grams import Postings
 from gallery.storage.aws.table import Item, TableStore, dump
 from gallery.storage.aws.transactions import Transaction
 
@@ -43,6 +44,9 @@ _ORDER = {False: keys.INDEXES[keys.BY_CREATED], True: keys.INDEXES[keys.BY_TITLE
 # Moves on the tenant's item whenever one of its images is added or removed, or changes sub type: what a count
 # kept over its set of keys was counted at.
 _KEYSET = "keyset"
+# On a tenant's item: every image of the tenant has its search postings (`grams.py`). Set when the tenant is made,
+# or once `index_grams` has posted the images it had from before.
+POSTED = "posted"
 _SORT_KEYS: dict[str, Callable[[Item], Any]] = {
     "createdTime": lambda row: row["created_time"],
     "title": lambda row: row["title_fold"],
@@ -195,6 +199,10 @@ def _retire_public_key(tx: Transaction, public_key: str) -> None:
 
 
 class DynamoImages(TableStore):
+    @property
+    def postings(self) -> Postings:
+        return Postings(self.table)
+
     def get_image(self, tenant_id: str, key: str) -> ImageInfo | None:
         item = self.table.get(keys.image(tenant_id, key))
         return None if item is None else image_from(item)
@@ -216,6 +224,7 @@ class DynamoImages(TableStore):
         _charge(tx, image.tenant_id, image.size, max_total, {image.sub_type.value: 1})
         _refs(tx, image.blob_refs, 1)
         _retag(tx, None, image)
+        self.postings.before(None, image)
         tx.commit()
 
     def update_image(self, image: ImageInfo, expected_version: int, max_total: int) -> None:
@@ -237,7 +246,9 @@ class DynamoImages(TableStore):
         _refs(tx, image.blob_refs - old.blob_refs, 1)
         _refs(tx, old.blob_refs - image.blob_refs, -1)
         _retag(tx, old, image)
+        self.postings.before(old, image)
         tx.commit()
+        self.postings.after(old, image)
 
     def learn_has_alpha(self, image: ImageInfo, has_alpha: bool) -> bool:
         changed = self.table.update_if(
@@ -263,6 +274,7 @@ class DynamoImages(TableStore):
                 tx.commit()
             except errors.Conflict:
                 continue  # changed between our read and our write: read again
+            self.postings.after(old, None)
             return old
         raise errors.Conflict()  # changed every time we read it: let the caller try again later
 
@@ -413,22 +425,61 @@ class DynamoImages(TableStore):
             yield image_from(item)
 
     def _filtered_page(self, scope: ImageQuery, page: PageQuery, include_system: bool) -> Page[ImageInfo]:
-        """Search, system images or an unindexed order: read the tenant's partition (and the system's) projected
-        to what filtering and sorting need, then fetch whole rows for the page alone. The cost grows with the
-        tenant, never with the table, and only the page's rows cross the wire in full."""
-        rows = self._slim_rows(scope.tenant_id, scope.sub_type)
-        if include_system:
-            own = {row["resource_key"] for row in self._slim_rows(scope.tenant_id, None)}
-            rows += [r for r in self._slim_rows(SYSTEM_TENANT_ID, scope.sub_type) if r["resource_key"] not in own]
+        """Search, several tags with system images, or an unindexed order. A search of three characters or more
+        reads the images posted under the rarest of its trigrams (`grams.py`), whole; anything else reads the
+        tenant's partition (and the system's) projected to what filtering and sorting need, then whole rows for the
+        page alone: a cost that grows with the tenant, never with the table."""
+        needle = page.text_search.casefold()
+        searched = self._searched(scope, needle, include_system) if needle else None
+        rows = searched if searched is not None else self._slim_listing(scope, include_system)
         if scope.tags:
             rows = [row for row in rows if set(scope.tags) <= set(row.get("tags", ()))]
-        if page.text_search:
-            needle = page.text_search.casefold()
+        if needle:
             rows = [row for row in rows if needle in _search_text(row)]
         order = _SORT_KEYS[page.sort_property or "createdTime"]
         # Ties go the list's way, as the indexes order them (their sort keys end with the id).
         rows.sort(key=lambda row: (order(row), row["id"]), reverse=page.sort_order is SortOrder.DESC)
-        return Page(self._whole(_keys_of(rows[page.offset : page.offset + page.page_size])), len(rows), page)
+        chosen = rows[page.offset : page.offset + page.page_size]
+        images = [image_from(row) for row in chosen] if searched is not None else self._whole(_keys_of(chosen))
+        return Page(images, len(rows), page)
+
+    def _slim_listing(self, scope: ImageQuery, include_system: bool) -> list[Item]:
+        rows = self._slim_rows(scope.tenant_id, scope.sub_type)
+        if include_system:
+            own = {row["resource_key"] for row in self._slim_rows(scope.tenant_id, None)}
+            rows += [r for r in self._slim_rows(SYSTEM_TENANT_ID, scope.sub_type) if r["resource_key"] not in own]
+        return rows
+
+    def _searched(self, scope: ImageQuery, needle: str, include_system: bool) -> list[Item] | None:
+        """The whole rows of the images whose text may hold `needle` (each checked by the caller), from the
+        postings of the tenant's (and the system's, less those the tenant hides); None when the postings cannot
+        say: a needle shorter than a gram, or a tenant whose images from before postings were kept are not posted
+        yet (`index_grams`)."""
+        owners = [scope.tenant_id, SYSTEM_TENANT_ID] if include_system else [scope.tenant_id]
+        tenants = self.table.batch_get([keys.tenant(owner) for owner in owners], consistent=False)
+        if len(tenants) < len(owners) or not all(item.get(POSTED) for item in tenants):
+            return None
+        found: list[Item] = []
+        for owner in owners:
+            posted = self.postings.candidates(owner, scope.sub_type, needle)
+            if posted is None:
+                return None
+            rows = self.table.batch_get([keys.image(owner, key) for key in posted], consistent=False)
+            rows = [row for row in rows if row["sub_type"] == scope.sub_type.value]
+            found += self._unhidden(scope.tenant_id, iter(rows)) if owner == SYSTEM_TENANT_ID else rows
+        return found
+
+    def index_grams(self, tenant_id: str) -> int:
+        """Post every image of a tenant from before postings were kept, then mark the tenant posted (idempotent:
+        run again, it writes what is missing and nothing else). Returns how many images it posted."""
+        tenant = self.table.get(keys.tenant(tenant_id))
+        if tenant is None or tenant.get(POSTED):
+            return 0
+        images = [image_from(item) for item in self.table.partition(keys.tenant_partition(tenant_id), keys.IMAGES)]
+        for image in images:
+            self.postings.before(None, image)
+        self.table.update_if(keys.tenant(tenant_id), f"SET {POSTED} = :t", "attribute_exists(pk)", {":t": True})
+        return len(images)
 
     def _slim_rows(self, tenant_id: str, sub_type: SubType | None) -> list[Item]:
         rows = self.table.partition(

@@ -9,6 +9,8 @@ Item layout (pk, sk):
 - `T#<tenant>`, `G#<tag>#<key>` an image's tag: on the same indexes with lpk `T#<tenant>#S#<sub type>#G#<tag>`, so
                                 a tag filter reads in creation or title order; `image_sk` names the image
 - `T#<tenant>`, `N#<sub type>#<tag>`  how many of the tenant's images of that sub type carry the tag
+- `X#<tenant>#<sub type>#<gram>`, `<key>`  the image `<key>` of that sub type has the three characters `<gram>` in
+                                its texts (`grams.py`: substring search); `v` is the image's version it was written for
 - `T#<tenant>`, `D#<id>`        a dashboard;  `T#<tenant>`, `U#<email>#<id>`  a user's membership
 - `P#<public key>`, `P`         public key → (tenant, key); its existence makes public keys unique, and when its
                                 image goes it stays, without a key, reserving the public key to its tenant for good
@@ -130,6 +132,14 @@ def tag_count(tenant_id: str, sub_type: SubType, tag: str) -> Key:
 def counted_tag(sk: str) -> str:
     """The tag a `tag_count` item counts."""
     return sk.split("#", 2)[2]
+
+
+def gram_partition(tenant_id: str, sub_type: SubType, gram: str) -> str:
+    return f"X#{tenant_id}#{sub_type.value}#{gram}"
+
+
+def posting(tenant_id: str, sub_type: SubType, gram: str, resource_key: str) -> Key:
+    return Key(gram_partition(tenant_id, sub_type, gram), resource_key)
 
 
 def dashboard(tenant_id: str, dashboard_id: str) -> Key:

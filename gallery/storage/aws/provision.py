@@ -10,10 +10,13 @@ from typing import TYPE_CHECKING, TypeVar, cast
 
 from gallery.config import Settings
 from gallery.domain import errors
+from gallery.domain.model import SYSTEM_TENANT_ID
 from gallery.storage.aws import keys
 from gallery.storage.aws.clients import clients
 from gallery.storage.aws.errors import translated, when_missing
+from gallery.storage.aws.images import DynamoImages
 from gallery.storage.aws.staging import STAGING_PREFIX
+from gallery.storage.aws.table import Table
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -74,6 +77,7 @@ def provision(settings: Settings) -> list[str]:
     done.append(f"TTL on {keys.TTL_ATTRIBUTE}: ended sessions and old failed sign-ins expire by themselves")
     done.append(f"stream {_enable_stream(dynamodb, settings.table)}: the site publisher's event source")
     done.append(_protect_table(dynamodb, settings.table))
+    done.append(_post_images_from_before(Table(dynamodb, settings.table)))
     done.append(_create_bucket(s3, settings.bucket))
     with translated():
         s3.put_public_access_block(Bucket=settings.bucket, PublicAccessBlockConfiguration=PRIVATE)
@@ -95,6 +99,15 @@ def provision(settings: Settings) -> list[str]:
             s3.put_public_access_block(Bucket=settings.site_bucket, PublicAccessBlockConfiguration=PRIVATE)
         done.append("public access blocked on the site bucket")
     return done
+
+
+def _post_images_from_before(table: Table) -> str:
+    """Search postings (`grams.py`) for the images of tenants made before they were kept: each tenant once, then
+    marked; a table made now has none to post."""
+    tenants = [SYSTEM_TENANT_ID, *(str(entry["id"]) for entry in table.partition(keys.TENANTS))]
+    images = DynamoImages(table)
+    posted = sum(images.index_grams(tenant) for tenant in tenants)
+    return f"search postings: {posted} image(s) from before posted"
 
 
 Rule = TypeVar("Rule", "CORSRuleTypeDef", "LifecycleRuleTypeDef")

@@ -14,11 +14,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypedDict
 
-import boto3
-
 from gallery.config import Settings
 from gallery.domain import errors
-from gallery.storage.aws.clients import s3_client
+from gallery.storage.aws.clients import cloudfront_client, s3_client
 from gallery.storage.aws.errors import translated, when_missing
 
 if TYPE_CHECKING:
@@ -114,7 +112,7 @@ class S3SiteBucket:
     def invalidate(self, paths: list[str]) -> None:
         if not self.distribution or not paths:
             return
-        cloudfront = boto3.client("cloudfront", endpoint_url=self.settings.aws_endpoint_url or None)
+        cloudfront = cloudfront_client(self.settings)
         named = [f"/{self.prefix}{path}" for path in paths]
         with translated():
             for start in range(0, len(named), INVALIDATION_BATCH):
