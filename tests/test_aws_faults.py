@@ -94,7 +94,9 @@ def test_upload_fault_is_a_503_and_writes_nothing(
 
 
 def test_a_read_fault_is_a_503_not_a_500(client: FlaskClient, aws_gallery: Gallery, headers: dict[str, str]) -> None:
-    undo = inject(aws_gallery.storage.catalog.table.client, "before-call.dynamodb.Query", "ThrottlingException", 400)  # type: ignore[attr-defined]
+    # every list reads its counters in one BatchGetItem first
+    table = aws_gallery.storage.catalog.table.client  # type: ignore[attr-defined]
+    undo = inject(table, "before-call.dynamodb.BatchGetItem", "ThrottlingException", 400)
     try:
         error_of(client.get("/api/images?pageSize=10&page=0", headers=headers), 503)
     finally:
@@ -110,6 +112,8 @@ def test_a_read_fault_is_a_503_not_a_500(client: FlaskClient, aws_gallery: Galle
         ("update", "before-call.s3.HeadObject", "SlowDown", 503),
         ("update", "before-call.dynamodb.Query", "ThrottlingException", 400),
         ("delete", "before-call.s3.DeleteObject", "SlowDown", 503),
+        # removing the search postings of a deleted image's text
+        ("delete", "before-call.dynamodb.DeleteItem", "ThrottlingException", 400),
     ],
 )
 def test_a_fault_after_the_commit_still_answers_success_and_the_write_stands(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import heapq
 import itertools
+import logging
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -33,6 +34,7 @@ from gallery.storage.aws.grams import Postings
 from gallery.storage.aws.table import Item, TableStore, dump
 from gallery.storage.aws.transactions import Transaction
 
+log = logging.getLogger("gallery.storage")
 _DELETE_ATTEMPTS = 5
 _QUERY_LIMIT = 1000  # items a Query request returns at most while reading ahead to a page's end
 _BATCH = 100  # keys per BatchGetItem
@@ -248,7 +250,15 @@ class DynamoImages(TableStore):
         _retag(tx, old, image)
         self.postings.before(old, image)
         tx.commit()
-        self.postings.after(old, image)
+        self._tidy_postings(old, image)
+
+    def _tidy_postings(self, old: ImageInfo, new: ImageInfo | None) -> None:
+        """After the commit, never a reason to report the write failed: a posting left over names an image that
+        search checks against its text (and the image's next write, or its delete, takes it)."""
+        try:
+            self.postings.after(old, new)
+        except errors.GalleryError as exc:
+            log.warning("Search postings of %s left over: %s", old.resource_key, exc.message)
 
     def learn_has_alpha(self, image: ImageInfo, has_alpha: bool) -> bool:
         changed = self.table.update_if(
@@ -274,7 +284,7 @@ class DynamoImages(TableStore):
                 tx.commit()
             except errors.Conflict:
                 continue  # changed between our read and our write: read again
-            self.postings.after(old, None)
+            self._tidy_postings(old, None)
             return old
         raise errors.Conflict()  # changed every time we read it: let the caller try again later
 
