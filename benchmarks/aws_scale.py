@@ -234,6 +234,30 @@ def publisher_run(count: int) -> Publish:
     return Publish(meter.reset(), run.rendered, len(run.uploaded), len(run.invalidated), seconds)
 
 
+def operation_bills() -> dict[str, Bill]:
+    """What one request of each kind costs the table, metered on a gallery of 1,000 images (none depends on the
+    size): the reads behind a public link, and the writes of an upload, a rename and a delete."""
+    with moto():
+        gallery = make_gallery(SMALL, "operations")
+        catalog = gallery.catalog
+        new = replace(_row(gallery.tenant, SMALL + 1), title="A new pump", tags=("pump", "boiler"))
+        renamed = replace(new, title="The pump by the boiler room", version=new.version + 1)
+        calls: dict[str, Callable[[], object]] = {
+            "upload (the image's transaction and postings)": lambda: catalog.insert_image(new, 0),
+            "public link (image row by its public key)": lambda: catalog.find_public_image(new.public_key),
+            "rename": lambda: catalog.update_image(renamed, new.version, 0),
+            "delete": lambda: catalog.delete_image(new.tenant_id, new.resource_key),
+        }
+        bills = {}
+        for name, call in calls.items():
+            gallery.meter.reset()
+            with gallery.meter.on():
+                call()
+            bills[name] = gallery.meter.reset()
+        gallery.storage.close()
+    return bills
+
+
 def publisher_comparisons(sites: tuple[int, int] = (SMALL, 10_000)) -> list[Comparison]:
     """One upload's publish in a site of `sites[1]` images against one of `sites[0]`."""
     with moto():
@@ -284,6 +308,9 @@ if __name__ == "__main__":
 
     what, sizes = sys.argv[1:2] or ["both"], tuple(int(arg) for arg in sys.argv[2:4])
     results = []
+    if what[0] == "operations":
+        for name, bill in operation_bills().items():
+            print(f"{name:<48} {bill.read_units:6.1f} RCU  {bill.write_units:6.1f} WCU  {dict(bill.requests)}")
     if what[0] in ("reads", "both"):
         results += read_comparisons(*sizes) if sizes else read_comparisons()
     if what[0] in ("publisher", "both"):

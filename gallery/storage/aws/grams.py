@@ -66,16 +66,16 @@ class Postings:
         """After the image's transaction: the postings its old text had and its new one has not, each only while
         it was written for a version older than the one now stored (the image deleted: any version)."""
         gone = sorted(_posted(old) - _posted(new))
+        if new is None:  # the image is gone: all of its postings, a batch at a time
+            doomed = [keys.posting(old.tenant_id, sub, gram, old.resource_key) for sub, gram in gone]
+            self._write([{"DeleteRequest": {"Key": dump_key(key)}} for key in doomed])
+            return
         for sub, gram in gone:
-            key = keys.posting(old.tenant_id, sub, gram, old.resource_key)
-            if new is None:
-                self.table.delete(key)
-                continue
             try:
                 with translated():
                     self.table.client.delete_item(
                         TableName=self.table.name,
-                        Key=dump_key(key),
+                        Key=dump_key(keys.posting(old.tenant_id, sub, gram, old.resource_key)),
                         ConditionExpression="v < :v",
                         ExpressionAttributeValues=dump({":v": new.version}),
                     )
