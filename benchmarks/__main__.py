@@ -6,6 +6,7 @@ import sys
 
 from benchmarks import (
     archive,
+    aws_scale,
     decode_costs,
     default_build,
     list_scale,
@@ -36,9 +37,12 @@ def main() -> int:
         *archive.run(),
         *list_scale.run(),
         *rebuild_scale.run(),
+        *aws_scale.run(),  # in what AWS bills: read units, S3 requests and bytes, invalidation paths
     ]
     for result in results:
         print(result.line())
+    for name, bill in aws_scale.operation_bills().items():
+        print(f"DynamoDB, one {name:<44} {bill.read_units:5.1f} RCU  {bill.write_units:5.1f} WCU")
     loaded = load.main()  # prints its own report: throughput, latencies, and any broken invariant
     decode_costs.main([])  # prints its own table: each hostile layout before and after, beside a legitimate file
     return 0 if all(r.ok for r in results) and loaded == 0 else 1

@@ -291,9 +291,8 @@ def read_comparisons(small: int = SMALL, large: int = LARGE) -> list[Comparison]
         }
         for name, big in bills[large].items():
             little = bills[small][name]
-            limit = 3.0 if "search" in name else 2.0
             label = f"DynamoDB {name}: {large:,} vs {small:,} images"
-            results.append(Comparison(label, big.read_units, little.read_units, limit, unit=" RCU"))
+            results.append(Comparison(label, big.read_units, little.read_units, 2.0, unit=" RCU"))
         for gallery in galleries.values():
             gallery.storage.close()
     return results

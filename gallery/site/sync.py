@@ -163,15 +163,17 @@ def publish(
         *(lambda u=upload: bucket.put(u.key, u.path, u.md5, u.headers) for upload in plan.uploads),
         *(lambda u=upload: bucket.restamp(u.key, u.headers) for upload in plan.restamps),
     ]
-    if work:
-        bucket.write_manifest(plan.interim_manifest())
+    written = plan.stamped
+    if work and plan.interim_manifest() != written:
+        written = plan.interim_manifest()
+        bucket.write_manifest(written)
     with ThreadPoolExecutor(_UPLOAD_THREADS) as pool:
         for done, _ in enumerate(pool.map(lambda job: job(), work), start=1):
             if progress:
                 progress(done, len(work))
     if plan.deletes:
         bucket.delete(plan.deletes)
-    if plan.manifest != plan.stamped:
+    if plan.manifest != written:  # once, when nothing waits for new headers
         bucket.write_manifest(plan.manifest)
     bucket.invalidate(plan.invalidations)
     return plan
