@@ -179,7 +179,8 @@ SETTINGS: tuple[Setting, ...] = (
         "GALLERY_SITE_DISTRIBUTION",
         str,
         "",
-        "CloudFront distribution in front of the published site: the publisher invalidates the paths it changed.",
+        "CloudFront distribution in front of the published site: the publisher invalidates the content-named files it"
+        " deleted or restamped (pages are `no-cache`).",
     ),
     Setting(
         "site_tenant",
