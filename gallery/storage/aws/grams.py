@@ -14,8 +14,6 @@ managed search engine: `docs/architecture.md`, "Search on DynamoDB".
 
 from __future__ import annotations
 
-import itertools
-import time
 from typing import Any
 
 from gallery.domain import errors
@@ -27,8 +25,6 @@ from gallery.storage.aws.table import Table, dump, dump_key, load
 SIZE = 3  # characters in a gram: a needle shorter than this is looked for by reading the tenant's images
 MOST_LOOKED_UP = 6  # grams of a needle read at most: spread over it, the rarest of them decides
 _FIRST_PAGE, _LAST_PAGE = 50, 1000  # postings read of each gram per round: doubling from the first to the last
-_BATCH_WRITE = 25  # DynamoDB's limit
-_RETRIES = 5
 
 
 def grams(text: str) -> set[str]:
@@ -60,7 +56,7 @@ class Postings:
             {**keys.posting(new.tenant_id, sub, gram, new.resource_key)._asdict(), "v": new.version}
             for sub, gram in added
         ]
-        self._write([{"PutRequest": {"Item": dump(item)}} for item in items])
+        self.table.batch_write([{"PutRequest": {"Item": dump(item)}} for item in items])
 
     def after(self, old: ImageInfo, new: ImageInfo | None) -> None:
         """After the image's transaction: the postings its old text had and its new one has not, each only while
@@ -68,7 +64,7 @@ class Postings:
         gone = sorted(_posted(old) - _posted(new))
         if new is None:  # the image is gone: all of its postings, a batch at a time
             doomed = [keys.posting(old.tenant_id, sub, gram, old.resource_key) for sub, gram in gone]
-            self._write([{"DeleteRequest": {"Key": dump_key(key)}} for key in doomed])
+            self.table.batch_write([{"DeleteRequest": {"Key": dump_key(key)}} for key in doomed])
             return
         for sub, gram in gone:
             try:
@@ -119,16 +115,3 @@ class Postings:
             answer = self.table.client.query(**request)
         found = [load(raw)["sk"] for raw in answer.get("Items", [])]
         return found, answer.get("LastEvaluatedKey")
-
-    def _write(self, requests: list[Any]) -> None:
-        for start in range(0, len(requests), _BATCH_WRITE):
-            pending: Any = {self.table.name: requests[start : start + _BATCH_WRITE]}
-            for attempt in itertools.count():
-                with translated():
-                    answer = self.table.client.batch_write_item(RequestItems=pending)
-                pending = answer.get("UnprocessedItems") or {}
-                if not pending:
-                    break
-                if attempt >= _RETRIES:
-                    raise errors.Unavailable()
-                time.sleep(0.05 * 2**attempt)  # throttled: back off as the SDKs do

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -20,12 +20,13 @@ from gallery.storage.aws.keys import Key
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, KeysAndAttributesUnionTypeDef
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
 
 Item = dict[str, Any]
 _TO = TypeSerializer()
 _FROM = TypeDeserializer()
 _BATCH_GET = 100  # keys per BatchGetItem, DynamoDB's limit
+_BATCH_WRITE = 25  # requests per BatchWriteItem, DynamoDB's limit
 _BATCH_RETRIES = 5
 
 
@@ -52,6 +53,21 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list):
         return [_plain(v) for v in value]
     return value
+
+
+def _batched(send: Callable[[Any], Any], pending: Any, leftover: str) -> Iterator[Any]:
+    """Each answer of a batch request, sent again with what DynamoDB left unprocessed (`leftover`: throttled), backing
+    off as the SDKs do; Unavailable when it still leaves some after `_BATCH_RETRIES` tries."""
+    for attempt in itertools.count():
+        with translated():
+            answer = send(pending)
+        yield answer
+        pending = answer.get(leftover) or {}
+        if not pending:
+            return
+        if attempt >= _BATCH_RETRIES:
+            raise errors.Unavailable()
+        time.sleep(0.05 * 2**attempt)
 
 
 class Table:
@@ -95,22 +111,20 @@ class Table:
         found: dict[Key, Item] = {}
         for start in range(0, len(keys), _BATCH_GET):
             chunk = [dump_key(key) for key in keys[start : start + _BATCH_GET]]
-            pending: Mapping[str, KeysAndAttributesUnionTypeDef] = {
-                self.name: {"Keys": chunk, "ConsistentRead": consistent}
-            }
-            for attempt in itertools.count():
-                with translated():
-                    response = self.client.batch_get_item(RequestItems=pending)
+            pending = {self.name: {"Keys": chunk, "ConsistentRead": consistent}}
+            for response in _batched(lambda p: self.client.batch_get_item(RequestItems=p), pending, "UnprocessedKeys"):
                 for raw in response.get("Responses", {}).get(self.name, []):
                     item = load(raw)
                     found[Key(item["pk"], item["sk"])] = item
-                pending = response.get("UnprocessedKeys") or {}
-                if not pending:
-                    break
-                if attempt >= _BATCH_RETRIES:
-                    raise errors.Unavailable()
-                time.sleep(0.05 * 2**attempt)  # throttled: back off as the SDKs do
         return [found[key] for key in keys if key in found]
+
+    def batch_write(self, requests: Sequence[Any]) -> None:
+        """`PutRequest`s and `DeleteRequest`s (in DynamoDB's form), 25 to a BatchWriteItem: unconditional, and not
+        one transaction, for items that may be written apart (search postings)."""
+        for start in range(0, len(requests), _BATCH_WRITE):
+            pending = {self.name: list(requests[start : start + _BATCH_WRITE])}
+            for _ in _batched(lambda p: self.client.batch_write_item(RequestItems=p), pending, "UnprocessedItems"):
+                pass
 
     def put(self, item: Item) -> None:
         with translated():
