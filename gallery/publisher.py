@@ -74,7 +74,7 @@ def on_records(records: Iterable[Any], settings: Settings | None = None) -> Publ
     for described in changes.unreadable:
         log.error("Skipped a stream record that is not a change of the table: %s", described)
     if not changes.tenants:
-        return PublisherRun("no image changed", skipped_records=changes.unreadable)
+        return PublisherRun("no change a site shows", skipped_records=changes.unreadable)
     site_tenants = {SYSTEM_TENANT_ID}
     outcome = _guarded(settings, f"images of {len(changes.tenants)} tenant(s) changed", site_tenants, changes.tenants)
     outcome.skipped_records = changes.unreadable

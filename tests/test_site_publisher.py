@@ -9,6 +9,7 @@ import re
 import shutil
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,9 @@ from gallery.demo import as_principal
 from gallery.domain.model import Authority, ImageInfo, Scope
 from gallery.services.images import InfoChange
 from gallery.site.render import original_path
+from gallery.storage.aws import keys
 from gallery.storage.aws.site_bucket import MANIFEST
+from gallery.storage.aws.table import dump_key
 from gallery.wiring import Gallery
 from tests.conftest import JWT_SECRET
 from tests.helpers import png
@@ -253,8 +256,33 @@ def test_records_the_site_does_not_show_change_nothing(world: World, lambda_cont
     world.gallery.sessions.login("admin@publisher.example", "a-password", "127.0.0.1")
     done = on_stream(lambda_container, world.records())
     assert done["uploaded"] == []
-    assert "none of them shown" in done["reason"] or done["reason"] == "no image changed"
+    assert "none of them shown" in done["reason"] or done["reason"] == "no change a site shows"
     assert "Theirs" not in world.site()["index.html"].decode()
+
+
+def test_a_private_image_and_what_a_build_learnt_cost_no_rebuild(world: World, lambda_container: Container) -> None:
+    """The stream carries the image before and after: a change no site can show wakes the publisher for nothing."""
+    shown = world.upload("shown.png", "Shown")
+    world.upload("hidden.png", "Hidden")
+    on_stream(lambda_container, world.records())
+    world.gallery.images.set_public(world.admin, Scope.TENANT, "hidden.png", False)  # leaves the site: a rebuild
+    done = on_stream(lambda_container, world.records())
+    assert any(key.startswith("images/") for key in done["deleted"]), done
+    world.gallery.images.update_info(world.admin, Scope.TENANT, "hidden.png", InfoChange(title="Still hidden"))
+    catalog = world.gallery.storage.catalog
+    catalog.table.client.update_item(  # type: ignore[attr-defined]
+        TableName=world.settings.table,
+        Key=dump_key(keys.image(world.tenant.id, "shown.png")),
+        UpdateExpression="REMOVE has_alpha",  # a row from before it was kept...
+    )
+    assert catalog.learn_has_alpha(replace(shown, has_alpha=None), False)  # ...and a build recording what it learnt
+    done = on_stream(lambda_container, world.records())
+    assert done["reason"] == "no change a site shows", done
+    assert (done["rendered"], done["uploaded"], done["deleted"]) == (0, [], [])
+    world.gallery.images.set_public(world.admin, Scope.TENANT, "hidden.png", True)  # back on the site
+    done = on_stream(lambda_container, world.records())
+    assert done["uploaded"], done
+    assert "Still hidden" in world.site()["index.html"].decode()
 
 
 def test_a_poison_record_is_reported_and_skipped(world: World, lambda_container: Container) -> None:

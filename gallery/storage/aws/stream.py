@@ -1,6 +1,9 @@
 """What a batch of the table's DynamoDB stream records says, as Lambda delivers them: which tenants' images
-changed. Only the keys are read (`dynamodb.Keys`, in DynamoDB's typed JSON); a record that has none is unreadable,
-reported by the caller and never retried."""
+changed in a way a published site may show. The keys (`dynamodb.Keys`, in DynamoDB's typed JSON) name the image; a
+record that has none is unreadable, reported by the caller and never retried. The table's stream carries the item
+before and after (`NEW_AND_OLD_IMAGES`), which spares the publisher a rebuild for what no site shows: an image that
+is private before and after (a site shows public images only), and what a build itself learnt by decoding an
+older image (`has_alpha`, the only attribute changed). A record without them counts as a change."""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ CHANGES = frozenset({"INSERT", "MODIFY", "REMOVE"})
 class ImageChanges:
     tenants: set[str] = field(default_factory=set)  # whose images were added, changed or removed
     others: int = 0  # records of other items (sessions, users, counters…)
+    unseen: int = 0  # records of images no site shows, before or after, or changed in nothing a site shows
     unreadable: list[str] = field(default_factory=list)  # what could be said of each record that made no sense
 
 
@@ -30,9 +34,26 @@ def image_changes(records: Iterable[Any]) -> ImageChanges:
         owner = keys.image_owner(key)
         if owner is None:
             found.others += 1
+        elif _unseen(record["dynamodb"]):
+            found.unseen += 1
         else:
             found.tenants.add(owner)
     return found
+
+
+LEARNT = "has_alpha"  # what a build writes back of what it learnt (`SiteSource.record_alpha`)
+
+
+def _unseen(change: dict[str, Any]) -> bool:
+    old, new = change.get("OldImage"), change.get("NewImage")
+    images = [image for image in (old, new) if isinstance(image, dict)]
+    if not images:
+        return False  # keys alone: it may be anything
+    if not any(image.get("public") == {"BOOL": True} for image in images):
+        return True
+    if isinstance(old, dict) and isinstance(new, dict):
+        return {k: v for k, v in old.items() if k != LEARNT} == {k: v for k, v in new.items() if k != LEARNT}
+    return False
 
 
 def _key(record: Any) -> keys.Key | None:
