@@ -129,7 +129,7 @@ def make_gallery(count: int, name: str, picture: bytes | None = None) -> Gallery
 def postings(rows: list[ImageInfo]) -> list[dict[str, Any]]:
     """The search postings the catalog's writes keep for these rows (`gallery.storage.aws.grams`)."""
     return [
-        {**keys.posting(row.tenant_id, row.sub_type, gram, row.resource_key)._asdict(), "v": row.version}
+        {**keys.posting(row.tenant_id, row.sub_type, gram, row.resource_key)._asdict(), "v": row.version, "i": row.id}
         for row in rows
         for gram in sorted(grams(row.search_text))
     ]

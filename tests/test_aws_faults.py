@@ -114,7 +114,7 @@ def test_a_read_fault_is_a_503_not_a_500(client: FlaskClient, aws_gallery: Galle
         ("update", "before-call.dynamodb.Query", "ThrottlingException", 400),
         ("delete", "before-call.s3.DeleteObject", "SlowDown", 503),
         # removing the search postings of a deleted image's text
-        ("delete", "before-call.dynamodb.BatchWriteItem", "ThrottlingException", 400),
+        ("delete", "before-call.dynamodb.DeleteItem", "ThrottlingException", 400),
     ],
 )
 def test_a_fault_after_the_commit_still_answers_success_and_the_write_stands(

@@ -69,6 +69,16 @@ def test_an_older_writer_never_takes_away_what_a_newer_text_needs(storage: Stora
     assert all(posted(storage, tenant, gram) == [] for gram in grams("pump valve"))  # the image's go with it
 
 
+def test_a_deleted_images_late_clean_up_never_takes_a_new_images_postings(storage: Storage) -> None:
+    tenant = make_tenant(storage, "Acme")
+    gone = image(tenant, "a.png", title="Pump")
+    storage.catalog.insert_image(gone, 0)
+    storage.catalog.delete_image(tenant, "a.png")
+    storage.catalog.insert_image(image(tenant, "a.png", title="Pump again"), 0)  # another image, the same key
+    DynamoImages(catalog_of(storage).table).postings.after(gone, None)  # the delete's clean-up, arriving late
+    assert found(storage, tenant, "pump") == ["a.png"]
+
+
 def test_a_tenant_from_before_postings_is_searched_all_along_and_posted_by_provision(storage: Storage) -> None:
     catalog = catalog_of(storage)
     tenant = make_tenant(storage, "Old")

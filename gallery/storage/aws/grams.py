@@ -7,8 +7,9 @@ Postings cannot share the image's transaction (a description alone may have thou
 takes 100 actions), so they are written around it, in the one order that never loses a match: the new text's
 trigrams before the image's transaction, the old text's that went after it. A crash between leaves postings that
 name an image not (or no longer) holding the trigram, which the check against the text drops; never an image
-missing from its postings. Each posting carries the version of the image it was written for, and is removed only
-by a writer newer than that, so a slow writer never takes away what a newer text needs. Why this rather than a
+missing from its postings. Each posting carries the image's id and the version it was written for, and is removed
+only by a writer newer than that (or, the image deleted, only while it is that image's), so a slow writer never
+takes away what a newer text needs. Why this rather than a
 managed search engine: `docs/architecture.md`, "Search on DynamoDB".
 """
 
@@ -53,30 +54,29 @@ class Postings:
         """Before the image's transaction: the postings its new text adds."""
         added = sorted(_posted(new) - _posted(old))
         items = [
-            {**keys.posting(new.tenant_id, sub, gram, new.resource_key)._asdict(), "v": new.version}
+            {**keys.posting(new.tenant_id, sub, gram, new.resource_key)._asdict(), "v": new.version, "i": new.id}
             for sub, gram in added
         ]
         self.table.batch_write([{"PutRequest": {"Item": dump(item)}} for item in items])
 
     def after(self, old: ImageInfo, new: ImageInfo | None) -> None:
         """After the image's transaction: the postings its old text had and its new one has not, each only while
-        it was written for a version older than the one now stored (the image deleted: any version)."""
+        it was written for a version older than the one now stored; the image deleted, each only while it is that
+        image's (another uploaded under its key meanwhile has written its own)."""
         gone = sorted(_posted(old) - _posted(new))
-        if new is None:  # the image is gone: all of its postings, a batch at a time
-            doomed = [keys.posting(old.tenant_id, sub, gram, old.resource_key) for sub, gram in gone]
-            self.table.batch_write([{"DeleteRequest": {"Key": dump_key(key)}} for key in doomed])
-            return
+        condition = "i = :i" if new is None else "v < :v"
+        values: dict[str, Any] = {":i": old.id} if new is None else {":v": new.version}
         for sub, gram in gone:
             try:
                 with translated():
                     self.table.client.delete_item(
                         TableName=self.table.name,
                         Key=dump_key(keys.posting(old.tenant_id, sub, gram, old.resource_key)),
-                        ConditionExpression="v < :v",
-                        ExpressionAttributeValues=dump({":v": new.version}),
+                        ConditionExpression=condition,
+                        ExpressionAttributeValues=dump(values),
                     )
             except errors.Conflict:
-                continue  # a newer text of the image has it again
+                continue  # a newer text, or a newer image, has it
 
     def candidates(self, tenant_id: str, sub_type: SubType, needle: str) -> list[str] | None:
         """The resource keys posted under the rarest of the needle's grams (a superset of the images whose text

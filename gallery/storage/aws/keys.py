@@ -10,7 +10,7 @@ Item layout (pk, sk):
                                 a tag filter reads in creation or title order; `image_sk` names the image
 - `T#<tenant>`, `N#<sub type>#<tag>`  how many of the tenant's images of that sub type carry the tag
 - `X#<tenant>#<sub type>#<gram>`, `<key>`  the image `<key>` of that sub type has the three characters `<gram>` in
-                                its texts (`grams.py`: substring search); `v` is the image's version it was written for
+                                its texts (`grams.py`: substring search); `i`, `v`: that image's id and version
 - `T#<tenant>`, `D#<id>`        a dashboard;  `T#<tenant>`, `U#<email>#<id>`  a user's membership
 - `P#<public key>`, `P`         public key → (tenant, key); its existence makes public keys unique, and when its
                                 image goes it stays, without a key, reserving the public key to its tenant for good
