@@ -176,6 +176,7 @@ class Publish:
 
     bill: Bill
     rendered: int
+    pages: int
     uploaded: int
     invalidated: int
     seconds: float
@@ -231,7 +232,7 @@ def publisher_run(count: int) -> Publish:
         seconds = time.perf_counter() - started
     tempfile.tempdir = None
     assert run.error is None, run
-    return Publish(meter.reset(), run.rendered, len(run.uploaded), len(run.invalidated), seconds)
+    return Publish(meter.reset(), run.rendered, run.pages, len(run.uploaded), len(run.invalidated), seconds)
 
 
 def operation_bills() -> dict[str, Bill]:
@@ -269,6 +270,7 @@ def publisher_comparisons(sites: tuple[int, int] = (SMALL, 10_000)) -> list[Comp
         ("S3 requests", big.bill.s3_requests(), little.bill.s3_requests(), " req"),
         ("S3 bytes read", big.bill.s3_bytes_read, little.bill.s3_bytes_read, " B"),
         ("S3 bytes written", big.bill.s3_bytes_written, little.bill.s3_bytes_written, " B"),
+        ("pages rendered", big.pages, little.pages, " pages"),
         ("objects uploaded", big.uploaded, little.uploaded, " obj"),
         ("invalidation paths", big.bill.invalidation_paths, little.bill.invalidation_paths, " path"),
         ("time", big.seconds, little.seconds, " s"),

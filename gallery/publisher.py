@@ -46,7 +46,8 @@ class PublisherRun:
     """What one run did, as the function returns it (and logs it)."""
 
     reason: str
-    rendered: int = 0
+    rendered: int = 0  # images whose files were made
+    pages: int = 0  # pages written (rendered from their templates)
     uploaded: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     invalidated: list[str] = field(default_factory=list)
@@ -58,6 +59,7 @@ class PublisherRun:
         return {
             "reason": self.reason,
             "rendered": self.rendered,
+            "pages": self.pages,
             "uploaded": self.uploaded,
             "deleted": self.deleted,
             "invalidated": self.invalidated,
@@ -147,6 +149,7 @@ def _build_and_publish(gallery: Gallery, settings: Settings, reason: str, select
     return PublisherRun(
         reason,
         rendered=state.rendered,
+        pages=sum(1 for path in state.written if path.endswith(".html")),
         uploaded=[bucket.prefix + upload.key for upload in plan.uploads],
         deleted=[bucket.prefix + key for key in plan.deletes],
         invalidated=[f"/{bucket.prefix}{path}" for path in plan.invalidations],

@@ -185,6 +185,8 @@ def test_each_change_publishes_exactly_what_it_changed(world: World, lambda_cont
     done = on_stream(lambda_container, batch)
     assert done["rendered"] == 1, (done, [r.get("eventName") for r in batch])
     after = world.site()
+    # reported: every page of the site is rendered again at each batch (a fresh disk), uploaded only if changed
+    assert done["pages"] == sum(1 for key in after if key.endswith(".html")), done
     new = set(after) - set(before)
     assert {f"images/{third.id}/index.html", original_path(third)} <= new
     assert {k.split("/")[0] for k in new} == {"images", "originals", "r"}
