@@ -34,12 +34,13 @@ from gallery.domain.model import (
     ImageQuery,
     PageQuery,
     SortOrder,
+    SubType,
     Tenant,
     TenantProfile,
 )
 from gallery.storage.aws import keys
 from gallery.storage.aws.catalog import DynamoCatalog
-from gallery.storage.aws.grams import grams
+from gallery.storage.aws.grams import grams, posting
 from gallery.storage.aws.images import image_item
 from gallery.storage.aws.table import dump
 from gallery.storage.backends import open_storage
@@ -104,15 +105,14 @@ def make_gallery(count: int, name: str, picture: bytes | None = None) -> Gallery
         storage.blobs.put(stored.etag, picture)
         rows = [replace(row, original=stored, preview=stored, public_original=None) for row in rows]
     items: list[dict[str, Any]] = []
-    counts: Counter[tuple[str, str, str]] = Counter()
+    counts: Counter[tuple[str, SubType, str]] = Counter()
     for row in rows:
         items.append(image_item(row))
         for tag in row.tags:
             items.append({**keys.tagged(row, tag), "tags": list(row.tags)})
-            counts[row.tenant_id, row.sub_type.value, tag] += 1
+            counts[row.tenant_id, row.sub_type, tag] += 1
     for (owner, sub_type, tag), n in counts.items():
-        key = keys.Key(keys.tenant_partition(owner), f"{keys.TAG_COUNTS}{sub_type}#{tag}")
-        items.append({**key._asdict(), "count": n})
+        items.append({**keys.tag_count(owner, sub_type, tag)._asdict(), "count": n})
     put_items(settings.table, [*items, *postings(rows)])
     client = storage.catalog.table.client  # type: ignore[attr-defined]
     for owner, number in ((tenant.id, count), (SYSTEM_TENANT_ID, SYSTEM_IMAGES)):
@@ -128,11 +128,7 @@ def make_gallery(count: int, name: str, picture: bytes | None = None) -> Gallery
 
 def postings(rows: list[ImageInfo]) -> list[dict[str, Any]]:
     """The search postings the catalog's writes keep for these rows (`gallery.storage.aws.grams`)."""
-    return [
-        {**keys.posting(row.tenant_id, row.sub_type, gram, row.resource_key)._asdict(), "v": row.version, "i": row.id}
-        for row in rows
-        for gram in sorted(grams(row.search_text))
-    ]
+    return [posting(row, gram) for row in rows for gram in sorted(grams(row.search_text))]
 
 
 def put_items(table_name: str, items: list[dict[str, Any]]) -> None:

@@ -42,6 +42,12 @@ def looked_up(needle: str) -> list[str]:
     return list(dict.fromkeys(found[round(n * step)] for n in range(MOST_LOOKED_UP)))
 
 
+def posting(image: ImageInfo, gram: str) -> dict[str, Any]:
+    """The item saying that `image` has `gram`, with the id and version it was written for."""
+    key = keys.posting(image.tenant_id, image.sub_type, gram, image.resource_key)
+    return {**key._asdict(), "v": image.version, "i": image.id}
+
+
 def _posted(image: ImageInfo | None) -> set[tuple[SubType, str]]:
     return set() if image is None else {(image.sub_type, gram) for gram in grams(image.search_text)}
 
@@ -52,12 +58,8 @@ class Postings:
 
     def before(self, old: ImageInfo | None, new: ImageInfo) -> None:
         """Before the image's transaction: the postings its new text adds."""
-        added = sorted(_posted(new) - _posted(old))
-        items = [
-            {**keys.posting(new.tenant_id, sub, gram, new.resource_key)._asdict(), "v": new.version, "i": new.id}
-            for sub, gram in added
-        ]
-        self.table.batch_write([{"PutRequest": {"Item": dump(item)}} for item in items])
+        added = sorted(gram for _, gram in _posted(new) - _posted(old))
+        self.table.batch_write([{"PutRequest": {"Item": dump(posting(new, gram))}} for gram in added])
 
     def after(self, old: ImageInfo, new: ImageInfo | None) -> None:
         """After the image's transaction: the postings its old text had and its new one has not, each only while
