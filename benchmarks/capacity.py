@@ -38,12 +38,6 @@ from typing import Any
 READ_BLOCK = 4096
 WRITE_BLOCK = 1024
 KEY_NAMES = ("pk", "sk")
-# Prices in us-east-1 (on demand, December 2026): what the cost sketch multiplies the measured units by.
-PRICE_PER_MILLION_READ_UNITS = 0.125
-PRICE_PER_MILLION_WRITE_UNITS = 0.625
-PRICE_S3_PUT_PER_THOUSAND = 0.005  # PUT, COPY, POST, LIST
-PRICE_S3_GET_PER_THOUSAND = 0.0004  # GET and the rest (DELETE is free)
-PRICE_INVALIDATION_PATH = 0.005  # past the first 1,000 paths of a month
 
 
 # --- item sizes -------------------------------------------------------------------------------------------------------
@@ -106,21 +100,6 @@ class Bill:
 
     def s3_requests(self) -> int:
         return sum(n for name, n in self.requests.items() if name.startswith("s3:"))
-
-    def dollars(self) -> float:
-        """At the prices above (invalidations past the free paths)."""
-        puts = sum(
-            n
-            for name, n in self.requests.items()
-            if name in ("s3:PutObject", "s3:CopyObject", "s3:ListObjectsV2", "s3:DeleteObjects")
-        )
-        gets = sum(n for name, n in self.requests.items() if name.startswith("s3:")) - puts
-        return (
-            self.read_units / 1e6 * PRICE_PER_MILLION_READ_UNITS
-            + self.write_units / 1e6 * PRICE_PER_MILLION_WRITE_UNITS
-            + puts / 1000 * PRICE_S3_PUT_PER_THOUSAND
-            + gets / 1000 * PRICE_S3_GET_PER_THOUSAND
-        )
 
 
 class Meter:
