@@ -118,10 +118,6 @@ def image_from(item: Item) -> ImageInfo:
     )
 
 
-def _keys_of(rows: Sequence[Item]) -> list[keys.Key]:
-    return [keys.Key(row["pk"], row["sk"]) for row in rows]
-
-
 def _image_key(row: Item) -> keys.Key:
     """The image a listing's row is, or names (a tag entry)."""
     return keys.Key(row["pk"], str(row.get("image_sk", row["sk"])))
@@ -450,7 +446,11 @@ class DynamoImages(TableStore):
         # Ties go the list's way, as the indexes order them (their sort keys end with the id).
         rows.sort(key=lambda row: (order(row), row["id"]), reverse=page.sort_order is SortOrder.DESC)
         chosen = rows[page.offset : page.offset + page.page_size]
-        images = [image_from(row) for row in chosen] if searched is not None else self._whole(_keys_of(chosen))
+        images = (
+            [image_from(row) for row in chosen]
+            if searched is not None
+            else self._whole([_image_key(row) for row in chosen])
+        )
         return Page(images, len(rows), page)
 
     def _slim_listing(self, scope: ImageQuery, include_system: bool) -> list[Item]:
