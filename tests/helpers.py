@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
+import re
+from pathlib import Path
 from typing import Any
 
+from defusedxml import ElementTree
 from flask.testing import FlaskClient
 from PIL import Image, ImageCms
 from werkzeug.test import TestResponse
@@ -106,3 +110,34 @@ def what_it_tells(data: bytes) -> dict[str, Any]:
             "profile": opened.info.get("icc_profile"),
             "secrets": [s.decode() for s in SECRETS if s in data],
         }
+
+
+SITEMAPS_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+
+
+def sitemap_urls(site: Path, base: str) -> list[str]:
+    """Every page URL the site's sitemap index names through its sitemaps, checked against the protocol's rules
+    (sitemaps.org): each sitemap is under `base` and lists only URLs under its own folder, at most 50,000 of them."""
+    index = ElementTree.fromstring((site / "sitemap.xml").read_bytes())
+    assert index.tag == f"{SITEMAPS_NS}sitemapindex"
+    found: list[str] = []
+    for loc in index.iter(f"{SITEMAPS_NS}loc"):
+        url = loc.text or ""
+        assert url.startswith(base), url
+        assert "/" not in url[len(base) :], url
+        part = ElementTree.fromstring((site / url[len(base) :]).read_bytes())
+        assert part.tag == f"{SITEMAPS_NS}urlset"
+        urls = [entry.text or "" for entry in part.iter(f"{SITEMAPS_NS}loc")]
+        assert len(urls) <= 50_000
+        folder = url.rsplit("/", 1)[0] + "/"
+        assert all(listed.startswith(folder) for listed in urls), (url, urls)
+        found += urls
+    return found
+
+
+def site_cards(site: Path) -> list[dict[str, Any]]:
+    """Every card of a built site's search index, newest first, as the index page's script reads them: the shards
+    `gallery.json` names, in its order."""
+    head = json.loads((site / "gallery.json").read_text())
+    assert all(re.fullmatch(r"search/\d+\.json", shard) for shard in head["shards"]), head
+    return [card for shard in head["shards"] for card in json.loads((site / shard).read_text())]

@@ -5,6 +5,7 @@ package."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -35,7 +36,7 @@ from tests.helpers import png
 from tests.live import live_server, sign_in, wait_for
 from tests.site_fixtures import build
 
-INDEX_FILES = {"index.html", "gallery.json", "gallery-version.json"}  # what any change to the list rewrites
+INDEX_FILES = {"index.html", "search/0.json", "gallery-version.json"}  # what any change to the list rewrites
 
 
 @pytest.fixture
@@ -270,6 +271,29 @@ def test_tag_changes_on_paged_lists_make_what_a_build_from_nothing_makes(
     }
     same_as_built_from_nothing(live, tmp_path, "no tags left")
     assert "No image carries a tag yet." in served(live, "tags/index.html")
+
+
+def test_an_upload_rewrites_a_few_list_files_however_many_pages_there_are(
+    live: LiveSite, gallery: Gallery, seed: Seed, tmp_path: Path
+) -> None:
+    """A page names its neighbours and the ends, never every page, and the search index is cut in shards of blocks:
+    an upload rewrites the first page, at most the two pages beside a block that gets a page of its own, and the
+    newest shard; never every page (with one card a page, every upload adds one)."""
+    admin = as_principal(seed.users["admin"])
+    live.builder = with_options(live.builder, page_size=1)
+    assert live.rebuild().state is not None
+    for n in range(14):
+        gallery.images.upload(admin, f"n{n}.png", png(20 + n, 20), f"Number {n}", None)
+        outcome = live.rebuild()
+        assert outcome.state is not None, outcome.error
+        lists = {p for p in outcome.state.written if not p.startswith(("images/", "r/", "originals/"))}
+        pages = {p for p in lists if p.startswith("page/")}
+        assert len(pages) <= 2, pages
+        head = json.loads(served(live, "gallery.json"))
+        assert lists - pages <= {"index.html", "gallery-version.json", "gallery.json", head["shards"][0]}, lists
+    assert len(list((live.generations.site / "page").iterdir())) >= 14
+    assert len(json.loads(served(live, "gallery.json"))["shards"]) == 2
+    same_as_built_from_nothing(live, tmp_path, "fourteen uploads")
 
 
 def with_options(builder: SiteBuilder, **changed: object) -> SiteBuilder:

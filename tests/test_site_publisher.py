@@ -31,7 +31,7 @@ from tests.storage_fixtures import AWS_ENV, aws_session
 from tests.test_api_lambda import Container, zappa_settings_module
 
 STAGE = "dev_publisher"
-INDEX_FILES = {"index.html", "gallery.json", "gallery-version.json"}  # what any change to the list rewrites
+INDEX_FILES = {"index.html", "search/0.json", "gallery-version.json"}  # what any change to the list rewrites
 
 
 class World:
@@ -178,7 +178,7 @@ def test_each_change_publishes_exactly_what_it_changed(world: World, lambda_cont
     assert "First" in site["index.html"].decode()
     assert {f"images/{first.id}/index.html", original_path(first)} <= set(site)
 
-    # one upload: the new image's objects, the index and gallery.json; one rendering
+    # one upload: the new image's objects, the index and the newest shard of the search index; one rendering
     before = world.site()
     third = world.upload("third.png", "Third")
     batch = world.records()
@@ -306,16 +306,16 @@ def test_a_poison_record_is_reported_and_skipped(world: World, lambda_container:
 def test_the_hourly_run_heals_what_a_lost_event_missed(world: World, lambda_container: Container) -> None:
     world.upload("kept.png", "Kept")
     on_stream(lambda_container, world.records())
-    world.s3.delete_object(Bucket=world.settings.site_bucket, Key="gallery.json")  # lost, somehow
+    world.s3.delete_object(Bucket=world.settings.site_bucket, Key="search/0.json")  # lost, somehow
     world.upload("missed.png", "Missed")
     world.records()  # the batch never reaches the function
     scheduled = {"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}}  # as EventBridge sends it
     done = lambda_container.invoke(scheduled, publisher=True)
     assert done["reason"] == "scheduled reconciliation"
-    assert "gallery.json" in done["uploaded"]
+    assert "search/0.json" in done["uploaded"]
     site = world.site()
     assert "Missed" in site["index.html"].decode()
-    assert b"Kept" in site["gallery.json"]
+    assert b"Kept" in site["search/0.json"]
 
 
 def test_an_event_it_does_not_know_fails_the_invocation(world: World, lambda_container: Container) -> None:

@@ -4,7 +4,6 @@ a page per tag (and one of every tag) kept exactly as current as the index, and 
 from __future__ import annotations
 
 import html
-import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -19,7 +18,7 @@ from gallery.services.images import InfoChange
 from gallery.site.contexts import SHORT_DESCRIPTION, paragraphs, short
 from gallery.wiring import Gallery
 from tests.conftest import Seed
-from tests.helpers import png
+from tests.helpers import png, site_cards, sitemap_urls
 from tests.site_fixtures import DESCRIPTION, HOSTILE_ALT, build
 from tests.test_site_build import inodes, page
 
@@ -173,7 +172,7 @@ def broken(site: Path, page_file: Path) -> list[str]:
 def test_gallery_json_says_what_most_images_lack_only_when_they_have_it(
     tagged_site: Path, described: dict[str, ImageInfo]
 ) -> None:
-    cards = {card["t"]: card for card in json.loads((tagged_site / "gallery.json").read_text())}
+    cards = {card["t"]: card for card in site_cards(tagged_site)}
     photo = cards["Sunset & <sea>"]
     assert (photo["a"], photo["g"]) == (HOSTILE_ALT, ["sea", "sky", "café"])  # data, read back exactly
     assert photo["d"] == short(DESCRIPTION)
@@ -201,7 +200,7 @@ def test_a_changed_tag_set_renders_exactly_the_pages_it_changes(
 
     gallery.images.update_info(admin, Scope.TENANT, photo.resource_key, InfoChange(tags=("sea", "dusk")))
     _, changed = rebuild()
-    photo_pages = {"index.html", f"images/{photo.id}/index.html", "gallery.json", "gallery-version.json"}
+    photo_pages = {"index.html", f"images/{photo.id}/index.html", "search/0.json", "gallery-version.json"}
     assert changed == photo_pages | {
         "tags/index.html",
         "tags/sea/index.html",  # the photo's card changed in it
@@ -218,7 +217,7 @@ def test_a_changed_tag_set_renders_exactly_the_pages_it_changes(
     assert changed == {
         "index.html",
         f"images/{logo.id}/index.html",
-        "gallery.json",
+        "search/0.json",
         "gallery-version.json",
         "tags/brand/index.html",
         "tags/sea/index.html",
@@ -243,8 +242,11 @@ def test_tag_pages_are_paged_like_the_index(
     assert len(cards_of(first)) == 3  # never a first page of one card
     assert len(cards_of(second)) == 2
     assert cards_of(second) == ["Logo", "Sunset &amp; &lt;sea&gt;"]  # the oldest block keeps its address
-    assert '<a rel="next" href="../../tags/sea/page/1/">Next</a>' in first
-    assert "Page 2 of 2" in second
+    assert '<a rel="next" href="../../tags/sea/page/1/">Older</a>' in first
+    assert '<a rel="prev" href="../../../../tags/sea/">Newer</a>' in second
+    assert ">Oldest<" not in first
+    assert ">Newest<" not in second
+    assert re.search(r"Added (on \d{4}-\d\d-\d\d|from \d{4}-\d\d-\d\d to \d{4}-\d\d-\d\d)<", second)
     for listed in out.glob("tags/**/index.html"):
         assert broken(out, listed) == [], listed
 
@@ -263,6 +265,6 @@ def test_a_sitemap_lists_the_tag_pages_encoded(
     out = tmp_path / "published"
     code, output = build(out, *scope(seed), "--site-url", "https://img.example/")
     assert code == 0, output
-    sitemap = (out / "sitemap.xml").read_text()
-    assert "<loc>https://img.example/tags/</loc>" in sitemap
-    assert "<loc>https://img.example/tags/caf%C3%A9/</loc>" in sitemap
+    sitemap = sitemap_urls(out, "https://img.example/")
+    assert "https://img.example/tags/" in sitemap
+    assert "https://img.example/tags/caf%C3%A9/" in sitemap

@@ -13,12 +13,21 @@ IMAGE_PAGES = "images"  # one page per image: `images/<id>/`
 INDEX_PAGES = "page"  # the index's pages after the first: `page/<block>/`, blocks counted from the oldest (paging.py)
 # Every tag with its count (`tags/`), and a page per tag (`tags/<tag>/`, paged like the index: `tags/<tag>/page/<n>/`).
 TAG_PAGES = "tags"
-SEARCH_INDEX = "gallery.json"  # every card, for the index page's search
-# A hash of gallery.json: a few bytes an open index page asks for when it is looked at again, to learn of changes.
+# The index page's search reads every card: `gallery.json` names the shards that hold them (`search/<n>.json`, cut
+# like the sitemap's by `paging.shards`, so an upload rewrites one shard rather than a file of every card).
+SEARCH_INDEX = "gallery.json"
+SEARCH_SHARDS = "search"
+# A hash of the shards: a few bytes an open index page asks for when it is looked at again, to learn of changes.
 SEARCH_VERSION = "gallery-version.json"
 # Fingerprints of the pages the site holds, kept with them (a living site's generations each have their own): a
 # build renders only pages whose fingerprint changed. Never served, never published (a dot file).
 PAGES_MANIFEST = ".gallery-pages.json"
+# With the site's address known, `sitemap.xml` is an index of sitemaps: the lists' pages (`sitemap-lists.xml`) and
+# a sitemap per shard of the index (`sitemap-<n>.xml`: its blocks' pages and its images' pages). Beside the index
+# at the root, not in a folder: a sitemap may list only URLs under its own folder (sitemaps.org, "Sitemap file
+# location").
+SITEMAP = "sitemap.xml"
+SITEMAP_PARTS = "sitemap-"
 MANAGE_URL = "manage/"  # the management app's page
 API_URL = "api-docs/"  # the API browser's page (the OpenAPI document in Swagger UI)
 
@@ -28,7 +37,7 @@ HASHED_DIRS = (f"{RENDITIONS}/", f"{ORIGINALS}/")
 # document on the origin the site shares with the API and the management page.
 USER_BYTES_DIRS = (f"{RENDITIONS}/", f"{ORIGINALS}/")
 # Folders the build owns whole: after a build, whatever in them this build did not produce goes.
-MANAGED = (RENDITIONS, ORIGINALS, IMAGE_PAGES, INDEX_PAGES, TAG_PAGES)
+MANAGED = (RENDITIONS, ORIGINALS, IMAGE_PAGES, INDEX_PAGES, TAG_PAGES, SEARCH_SHARDS)
 
 
 def rendition(name: str) -> str:
@@ -37,6 +46,14 @@ def rendition(name: str) -> str:
 
 def original(etag: str, extension: str) -> str:
     return f"{ORIGINALS}/{etag}.{extension}"
+
+
+def search_shard(number: int) -> str:
+    return f"{SEARCH_SHARDS}/{number}.json"
+
+
+def sitemap_shard(name: int | str) -> str:
+    return f"{SITEMAP_PARTS}{name}.xml"
 
 
 def image_page(image_id: str) -> str:

@@ -41,7 +41,7 @@ from gallery.domain.model import ImageInfo
 from gallery.services.site_source import Selection
 from gallery.site import contexts
 from gallery.site.memory import Card, Frame, ImageSource, SiteMemory
-from gallery.site.paging import index_pages
+from gallery.site.paging import SHARD_BLOCKS, index_pages, shards
 from gallery.site.render import (
     BlobOpener,
     Cache,
@@ -70,7 +70,6 @@ log = logging.getLogger("gallery.site")
 
 INDEX_TITLE = "Image gallery"
 TAGS_TITLE = "Tags"
-SITEMAP = "sitemap.xml"
 
 
 @dataclass(frozen=True)
@@ -154,6 +153,7 @@ class GalleryPage:
     body: str  # its body's template
     fingerprint: str
     variables: Callable[[], dict[str, Any]]  # what its body is rendered with (made only when it is)
+    block: int | None = None  # a list's page after the first: the block of cards it shows (`paging.py`)
 
     @property
     def file(self) -> str:
@@ -178,13 +178,16 @@ class SiteContent:
     index: list[GalleryPage]  # every page listing images or tags: the index's, the tags', each tag's
     images: list[GalleryPage]  # the image pages to look at: all, or those changed since the remembered build
     placed: dict[str, str]  # their files: site path → file in the cache
-    search_index: bytes  # `gallery.json`
+    search: dict[str, bytes]  # the search index: `gallery.json` and the shards it names, by site path
     theme: bytes  # what every page is made with besides its data
 
     @property
     def search_version(self) -> bytes:
-        """`gallery-version.json`: a few bytes an open index page asks for to learn that `gallery.json` moved."""
-        return json.dumps(hashlib.sha256(self.search_index).hexdigest()[:16]).encode()
+        """`gallery-version.json`: a few bytes an open index page asks for to learn that the search index moved."""
+        digest = hashlib.sha256()
+        for relative, data in sorted(self.search.items()):
+            digest.update(f"{relative}\0{len(data)}\0".encode() + data)
+        return json.dumps(digest.hexdigest()[:16]).encode()
 
 
 class SiteBuilder:
@@ -231,9 +234,19 @@ class SiteBuilder:
             self._list_pages(memory),
             self._image_pages(looked_at),
             placed,
-            f"[{','.join(card.text for card in memory.listed)}]".encode(),
+            self._search_index(memory.listed),
             theme,
         )
+
+    def _search_index(self, listed: list[Card]) -> dict[str, bytes]:
+        """The cards, newest first, in shards (`paging.shards`), and `gallery.json` naming them newest first."""
+        cut = shards(len(listed), max(1, self.options.page_size))
+        found = {
+            site_layout.search_shard(shard.number): f"[{','.join(c.text for c in listed[shard.start : shard.end])}]"
+            for shard in cut
+        }
+        head = json.dumps({"shards": list(found)}, separators=(",", ":"))
+        return {site_layout.SEARCH_INDEX: head.encode(), **{path: text.encode() for path, text in found.items()}}
 
     def _keep_what_was_learnt(self, report: Report, images: list[ImageInfo]) -> None:
         """A convenience for the next build, never a reason to fail this one (read-only credentials, say)."""
@@ -278,29 +291,34 @@ class SiteBuilder:
         body says besides the cards (a tag's name; whether there are tags to link to)."""
         size = max(1, self.options.page_size)
         cut = index_pages(len(cards), size)
+        # A page names its neighbours and the two ends, never every page: a new block then changes the pages beside
+        # it, not all of them (the oldest page is always block 0's, the newest the list's folder).
         urls = [site_layout.link(f"{folder}{page.url}") for page in cut]
-        digest = hashlib.sha256(made_with + repr(urls).encode())
+        digest = hashlib.sha256(made_with)
         digest.update(self.options.site_name.encode())
         made = digest.digest()
         found = []
-        for page in cut:
+        for at, page in enumerate(cut):
+            shown = cards[page.start : page.end]
             context = {
-                "number": page.number,
-                "pages": len(cut),
                 "block": page.block,
                 "counts": counts if page.block is None else None,
+                "span": None if page.block is None else contexts.span(shown[-1].fields, shown[0].fields),
+                "newest": urls[0] if at > 1 else None,
+                "newer": urls[at - 1] if at > 0 else None,
+                "older": urls[at + 1] if at + 1 < len(cut) else None,
+                "oldest": urls[-1] if at + 2 < len(cut) else None,
                 "page_size": size,
                 **extra,
             }
-            shown = cards[page.start : page.end]
             # In a fixed order, so the text is as stable as JSON's and cheaper: the cards as gallery.json has them.
             inputs = f"{context!r}{''.join([card.text for card in shown])}".encode()
             fingerprint = hashlib.sha256(made + inputs).hexdigest()
 
             def variables(context: dict[str, Any] = context, shown: list[Card] = shown) -> dict[str, Any]:
-                return {"gallery": {**context, "cards": [card.fields for card in shown], "urls": urls}}
+                return {"gallery": {**context, "cards": [card.fields for card in shown]}}
 
-            found.append(GalleryPage(f"{folder}{page.url}", title, INDEX_BODY, fingerprint, variables))
+            found.append(GalleryPage(f"{folder}{page.url}", title, INDEX_BODY, fingerprint, variables, page.block))
         return found
 
     def _tags_page(self, tagged: dict[str, tuple[list[Card], int]]) -> GalleryPage:
@@ -339,7 +357,8 @@ class SiteBuilder:
         out.mkdir(parents=True, exist_ok=True)
         writer = _Writer(out, self, content, memory, run)
         writer.place_files()
-        writer.write(site_layout.SEARCH_INDEX, content.search_index)
+        for relative, data in content.search.items():
+            writer.write(relative, data)
         writer.write(site_layout.SEARCH_VERSION, content.search_version)
         writer.pages()
         if self.options.apps:
@@ -366,6 +385,7 @@ class _Writer:
         self.kept: list[str] = []
         self.unplaced: list[str] = []
         self.produced: set[str] = set()
+        self.dropped: list[str] = []  # files removed outside the owned folders
         self.manifest = _Manifest(out / site_layout.PAGES_MANIFEST, memory.pages_before(), memory.pages_looked_at())
         # Image pages are known from the manifest (one folder each: walking 10,000 folders costs more than the rest
         # of a rebuild); without one (a first build), read them like the rest. From memory, the index's pages are
@@ -426,22 +446,40 @@ class _Writer:
         config = builder.theme_config
         root = _path_of(options.site_url)
         self.write("404.html", builder.templates.page("404.html", config, PageView("", "404.html"), root).encode())
-        sitemap = self._sitemap().encode()
-        self.write(SITEMAP, sitemap)
-        self.write(f"{SITEMAP}.gz", gzip.compress(sitemap, mtime=0))
+        sitemaps = self._sitemaps()
+        for relative, text in sitemaps.items():
+            self.write(relative, text.encode())
+        self.write(f"{site_layout.SITEMAP}.gz", gzip.compress(sitemaps[site_layout.SITEMAP].encode(), mtime=0))
+        # The parts sit at the root, outside the folders a build sweeps: a part no longer made goes here.
+        parts = self.out.glob(f"{site_layout.SITEMAP_PARTS}*.xml")
+        self.dropped += remove_files(self.out, sorted(p.name for p in parts if p.name not in sitemaps))
         self._assets()
 
-    def _sitemap(self) -> str:
-        """Every page of the gallery, when the site knows where it is published (a sitemap's URLs are absolute)."""
+    def _sitemaps(self) -> dict[str, str]:
+        """When the site knows where it is published (a sitemap's URLs are absolute), `sitemap.xml` is an index of
+        the lists' first pages' sitemap and one per shard of the index (its blocks' pages, its images' pages): an
+        upload changes the newest shard's; the index changes when a shard is added. Without an address, an empty
+        sitemap."""
         base = self.builder.options.site_url
-        urls = [] if not base else [page.link for page in self.content.index]
-        if base:
-            urls += [site_layout.image_page(item.slug) for item in self.content.items]
-        entries = "".join(f"  <url><loc>{escape(f'{base}/{url}')}</loc></url>\n" for url in urls)
-        return (
+        if not base:
+            return {site_layout.SITEMAP: _urlset([])}
+        index = self.content.index
+        files = {
+            site_layout.sitemap_shard("lists"): _urlset([f"{base}/{page.link}" for page in index if page.block is None])
+        }
+        by_block = {page.block: page for page in index if page.url.startswith(f"{site_layout.INDEX_PAGES}/")}
+        items = self.content.items
+        for shard in shards(len(items), max(1, self.builder.options.page_size)):
+            blocks = range(shard.number * SHARD_BLOCKS, (shard.number + 1) * SHARD_BLOCKS)
+            urls = [f"{base}/{by_block[block].link}" for block in reversed(blocks) if block in by_block]
+            urls += [f"{base}/{site_layout.image_page(item.slug)}" for item in items[shard.start : shard.end]]
+            files[site_layout.sitemap_shard(shard.number)] = _urlset(urls)
+        entries = "".join(f"  <sitemap><loc>{escape(f'{base}/{relative}')}</loc></sitemap>\n" for relative in files)
+        files[site_layout.SITEMAP] = (
             '<?xml version="1.0" encoding="UTF-8"?>\n'
-            f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{entries}</urlset>\n'
+            f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{entries}</sitemapindex>\n'
         )
+        return files
 
     def _assets(self) -> None:
         """Copied when the theme's files changed (by name, size and time) or one is missing from the site."""
@@ -475,12 +513,20 @@ class _Writer:
             failures=tuple(report.failures),
             deferred=tuple(report.deferred),
             written=tuple(self.written),
-            removed=tuple(removed),
+            removed=tuple(removed + self.dropped),
             kept=tuple(self.kept),
             leftovers=tuple(sorted(p for p in stale if not p.startswith(inside))),
             unplaced=tuple(self.unplaced),
             pages=dict(self.manifest.now),
         )
+
+
+def _urlset(urls: list[str]) -> str:
+    entries = "".join(f"  <url><loc>{escape(url)}</loc></url>\n" for url in urls)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{entries}</urlset>\n'
+    )
 
 
 def _by_tag(cards: list[Card]) -> dict[str, tuple[list[Card], int]]:

@@ -202,3 +202,13 @@ def page_inputs(item: Item, options: Options, api_url: str, site_url: str) -> st
 
 def counts(total: int, system: int) -> dict[str, int]:
     return {"total": total, "system": system, "tenant": total - system}
+
+
+def span(oldest: dict[str, Any], newest: dict[str, Any]) -> dict[str, str]:
+    """The days (UTC) a page of cards was added over, by its oldest and newest card: what a page after the first
+    says of itself (a page number from the newest would change on every page whenever a block is added)."""
+    return {"first": _day(oldest["c"]), "last": _day(newest["c"])}
+
+
+def _day(created_ms: int) -> str:
+    return datetime.fromtimestamp(created_ms / 1000, UTC).strftime("%Y-%m-%d")

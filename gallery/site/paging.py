@@ -47,3 +47,31 @@ def index_pages(count: int, size: int) -> list[IndexPage]:
         end = count - block * size
         pages.append(IndexPage(len(pages) + 1, block, end - size, end))
     return pages
+
+
+SHARD_BLOCKS = 16  # blocks per shard of the search index and of the sitemap
+
+
+@dataclass(frozen=True)
+class Shard:
+    """A run of `SHARD_BLOCKS` blocks counted from the oldest, as the search index (`search/<number>.json`) and the
+    sitemap (`sitemaps/<number>.xml`) are cut: like a block, it keeps its images while images are added, so one
+    upload rewrites the newest shard alone (one file of a few hundred cards), never a file of every card."""
+
+    number: int
+    start: int  # its cards, a slice of the newest-first list
+    end: int
+
+
+def shards(count: int, size: int) -> list[Shard]:
+    """The shards of `count` cards in blocks of `size`, newest first (none for no card)."""
+    span = size * SHARD_BLOCKS
+    found = []
+    for number in range(-(-count // span) - 1, -1, -1):
+        end = count - number * span
+        found.append(Shard(number, max(0, end - span), end))
+    return found
+
+
+def shard_of_block(block: int) -> int:
+    return block // SHARD_BLOCKS

@@ -100,7 +100,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
             inclusion = InclusionLevel.INCLUDED if listed else InclusionLevel.NOT_IN_NAV
             files.append(File.generated(config, src, content="", inclusion=inclusion))
             self.pages[src] = page
-        generated = {site_layout.SEARCH_INDEX: content.search_index, site_layout.SEARCH_VERSION: content.search_version}
+        generated = {**content.search, site_layout.SEARCH_VERSION: content.search_version}
         for relative, data in generated.items():
             files.append(File.generated(config, self.prefix + relative, content=data))
         cached = {relative: self.builder.cache.root / source for relative, source in content.placed.items()}

@@ -1,6 +1,6 @@
 // @ts-check
 // Progressive enhancement: every page works without this file. With it, the index and the tags' pages get search
-// (names, alt texts, tags, descriptions' openings), sorting and client-side pages over gallery.json (fetched on first
+// (names, alt texts, tags, descriptions' openings), sorting and client-side pages over every card (fetched on first
 // use) and a viewer that shows a card's picture large; the view choice is remembered, snippets get copy buttons, and
 // an image page's export is assembled here from its original. Only one page of cards is ever in the document, however
 // many images there are; each is the page's own card `<template>`, filled with text (never parsed as HTML).
@@ -143,7 +143,13 @@ function enhanceIndex(root) {
   // A page after the first names its block of cards, counted from the oldest (stable while images are added): the
   // visitor's place, in pages from the newest, is known once the list is.
   let block = root.dataset.block === undefined ? null : Number(root.dataset.block);
-  const fetched = async () => /** @type {Card[]} */ (await (await fetch(resolve(root.dataset.index))).json());
+  /** @param {string} url */
+  const json = async (url) => (await fetch(url)).json();
+  // gallery.json names the shards of the cards, newest first (an upload rewrites the newest shard, not every card).
+  const fetched = async () => {
+    const head = /** @type {{shards: string[]}} */ (await json(resolve(root.dataset.index)));
+    return /** @type {Card[]} */ ((await Promise.all(head.shards.map((shard) => json(base + shard)))).flat());
+  };
   const load = async () => (all ??= (await fetched()).filter((c) => tag === null || (c.g ?? []).includes(tag)));
   /** @type {Record<string, (a: Card, b: Card) => number>} */
   const orders = {
@@ -208,7 +214,7 @@ function enhanceIndex(root) {
     ]));
   }
   // The gallery may change while this page is open (`gallery serve` and the publisher keep it current): when the
-  // page is looked at again, a few bytes say whether gallery.json changed (a 304 when not), and if so it is fetched
+  // page is looked at again, a few bytes say whether the cards changed (a 304 when not), and if so they are fetched
   // again and the cards redrawn where the visitor is.
   const version = async () => {
     try {
