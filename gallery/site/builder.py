@@ -32,7 +32,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
@@ -41,7 +41,7 @@ from gallery.domain.model import ImageInfo
 from gallery.services.site_source import Selection
 from gallery.site import contexts
 from gallery.site.memory import Card, Frame, ImageSource, SiteMemory
-from gallery.site.paging import SHARD_BLOCKS, index_pages, shards
+from gallery.site.paging import SHARD_BLOCKS, block_url, index_pages, shards
 from gallery.site.render import (
     BlobOpener,
     Cache,
@@ -170,6 +170,37 @@ class GalleryPage:
 
 
 @dataclass(frozen=True)
+class ListPage:
+    """What one page of a list of cards shows: the index's or a tag's (`folder`), its first page (`block` None)
+    or a block's, with the list's counts on the first page and `extra` (a tag's name; whether there are tags)."""
+
+    folder: str
+    title: str
+    block: int | None
+    cards: list[Card]
+    counts: dict[str, int]
+    extra: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    """The pages a list's page links to, by block (None: the list's first page; False: no such link)."""
+
+    newest: int | Literal[False] | None = False
+    newer: int | Literal[False] | None = False
+    older: int | Literal[False] | None = False
+
+    @classmethod
+    def around(cls, blocks: list[int | None], at: int) -> Neighbours:
+        """For the page at `at` of a list's pages (their blocks, newest first; the first page's None)."""
+        return cls(
+            newest=None if at > 1 else False,
+            newer=blocks[at - 1] if at > 0 else False,
+            older=blocks[at + 1] if at + 1 < len(blocks) else False,
+        )
+
+
+@dataclass(frozen=True)
 class SiteContent:
     """What a build shows, before anything is written."""
 
@@ -232,7 +263,7 @@ class SiteBuilder:
             report,
             items,
             self._list_pages(memory),
-            self._image_pages(looked_at),
+            self.image_pages(looked_at),
             placed,
             self._search_index(memory.listed),
             theme,
@@ -241,12 +272,8 @@ class SiteBuilder:
     def _search_index(self, listed: list[Card]) -> dict[str, bytes]:
         """The cards, newest first, in shards (`paging.shards`), and `gallery.json` naming them newest first."""
         cut = shards(len(listed), max(1, self.options.page_size))
-        found = {
-            site_layout.search_shard(shard.number): f"[{','.join(c.text for c in listed[shard.start : shard.end])}]"
-            for shard in cut
-        }
-        head = json.dumps({"shards": list(found)}, separators=(",", ":"))
-        return {site_layout.SEARCH_INDEX: head.encode(), **{path: text.encode() for path, text in found.items()}}
+        found = {site_layout.search_shard(s.number): search_shard(listed[s.start : s.end]) for s in cut}
+        return {site_layout.SEARCH_INDEX: search_head([shard.number for shard in cut]), **found}
 
     def _keep_what_was_learnt(self, report: Report, images: list[ImageInfo]) -> None:
         """A convenience for the next build, never a reason to fail this one (read-only credentials, say)."""
@@ -270,7 +297,7 @@ class SiteBuilder:
         # On the index's first page only: on the others it would change them all at every upload.
         counts = contexts.counts(len(memory.items), memory.system)
         pages = self._card_pages(cards_made_with, memory.listed, "", INDEX_TITLE, counts, {"tags": bool(tagged)})
-        pages.append(self._tags_page(tagged))
+        pages.append(self.tags_page([(tag, len(cards)) for tag, (cards, _) in sorted(tagged.items())]))
         for tag, (cards, system) in sorted(tagged.items()):
             folder, title = site_layout.tag_folder(tag), f"Tag: {tag}"
             pages += self._card_pages(
@@ -289,41 +316,45 @@ class SiteBuilder:
     ) -> list[GalleryPage]:
         """A list of cards in blocks from the oldest (`paging.py`), its first page in `folder`. `extra`: what the
         body says besides the cards (a tag's name; whether there are tags to link to)."""
-        size = max(1, self.options.page_size)
-        cut = index_pages(len(cards), size)
-        # A page names its neighbours and the two ends, never every page: a new block then changes the pages beside
-        # it, not all of them (the oldest page is always block 0's, the newest the list's folder).
-        urls = [site_layout.link(f"{folder}{page.url}") for page in cut]
-        digest = hashlib.sha256(made_with)
-        digest.update(self.options.site_name.encode())
-        made = digest.digest()
-        found = []
-        for at, page in enumerate(cut):
-            shown = cards[page.start : page.end]
-            context = {
-                "block": page.block,
-                "counts": counts if page.block is None else None,
-                "span": None if page.block is None else contexts.span(shown[-1].fields, shown[0].fields),
-                "newest": urls[0] if at > 1 else None,
-                "newer": urls[at - 1] if at > 0 else None,
-                "older": urls[at + 1] if at + 1 < len(cut) else None,
-                "oldest": urls[-1] if at + 2 < len(cut) else None,
-                "page_size": size,
-                **extra,
-            }
-            # In a fixed order, so the text is as stable as JSON's and cheaper: the cards as gallery.json has them.
-            inputs = f"{context!r}{''.join([card.text for card in shown])}".encode()
-            fingerprint = hashlib.sha256(made + inputs).hexdigest()
+        cut = index_pages(len(cards), max(1, self.options.page_size))
+        return [
+            self.list_page(
+                ListPage(folder, title, page.block, cards[page.start : page.end], counts, extra),
+                Neighbours.around([p.block for p in cut], at),
+                made_with,
+            )
+            for at, page in enumerate(cut)
+        ]
 
-            def variables(context: dict[str, Any] = context, shown: list[Card] = shown) -> dict[str, Any]:
-                return {"gallery": {**context, "cards": [card.fields for card in shown]}}
+    def list_page(self, page: ListPage, neighbours: Neighbours, made_with: bytes | None = None) -> GalleryPage:
+        """One page of a list of cards: its first page (`block` None: with the list's counts) or a block's. It names
+        its neighbours and the newest page, never every page: a new block changes the pages beside it alone."""
+        made_with = made_with if made_with is not None else self.templates.digest(LAYOUT, INDEX_BODY)
+        shown, folder = page.cards, page.folder
+        links = {
+            name: None if block is False else site_layout.link(f"{folder}{block_url(block)}")
+            for name, block in (("newest", neighbours.newest), ("newer", neighbours.newer), ("older", neighbours.older))
+        }
+        context = {
+            "block": page.block,
+            "counts": page.counts if page.block is None else None,
+            "span": None if page.block is None or not shown else contexts.span(shown[-1].fields, shown[0].fields),
+            **links,
+            "page_size": max(1, self.options.page_size),
+            **page.extra,
+        }
+        # In a fixed order, so the text is as stable as JSON's and cheaper: the cards as the search index has them.
+        inputs = f"{context!r}{''.join([card.text for card in shown])}".encode()
+        fingerprint = hashlib.sha256(made_with + self.options.site_name.encode() + inputs).hexdigest()
 
-            found.append(GalleryPage(f"{folder}{page.url}", title, INDEX_BODY, fingerprint, variables, page.block))
-        return found
+        def variables() -> dict[str, Any]:
+            return {"gallery": {**context, "cards": [card.fields for card in shown]}}
 
-    def _tags_page(self, tagged: dict[str, tuple[list[Card], int]]) -> GalleryPage:
+        url = f"{folder}{block_url(page.block)}"
+        return GalleryPage(url, page.title, INDEX_BODY, fingerprint, variables, page.block)
+
+    def tags_page(self, listed: list[tuple[str, int]]) -> GalleryPage:
         """Every tag with how many images carry it, by name."""
-        listed = [(tag, len(cards)) for tag, (cards, _) in sorted(tagged.items())]
         digest = hashlib.sha256(self.templates.digest(LAYOUT, TAGS_BODY) + self.options.site_name.encode())
         digest.update(repr(listed).encode())
 
@@ -332,7 +363,7 @@ class SiteBuilder:
 
         return GalleryPage(f"{site_layout.TAG_PAGES}/", TAGS_TITLE, TAGS_BODY, digest.hexdigest(), variables)
 
-    def _image_pages(self, items: list[Item]) -> list[GalleryPage]:
+    def image_pages(self, items: list[Item]) -> list[GalleryPage]:
         options = self.options
         made_with = self.templates.digest(LAYOUT, IMAGE_BODY) + options.site_name.encode()  # once: 10,000 pages
         pages = []
@@ -462,10 +493,10 @@ class _Writer:
         sitemap."""
         base = self.builder.options.site_url
         if not base:
-            return {site_layout.SITEMAP: _urlset([])}
+            return {site_layout.SITEMAP: urlset([])}
         index = self.content.index
         files = {
-            site_layout.sitemap_shard("lists"): _urlset([f"{base}/{page.link}" for page in index if page.block is None])
+            site_layout.sitemap_shard("lists"): urlset([f"{base}/{page.link}" for page in index if page.block is None])
         }
         by_block = {page.block: page for page in index if page.url.startswith(f"{site_layout.INDEX_PAGES}/")}
         items = self.content.items
@@ -473,12 +504,8 @@ class _Writer:
             blocks = range(shard.number * SHARD_BLOCKS, (shard.number + 1) * SHARD_BLOCKS)
             urls = [f"{base}/{by_block[block].link}" for block in reversed(blocks) if block in by_block]
             urls += [f"{base}/{site_layout.image_page(item.slug)}" for item in items[shard.start : shard.end]]
-            files[site_layout.sitemap_shard(shard.number)] = _urlset(urls)
-        entries = "".join(f"  <sitemap><loc>{escape(f'{base}/{relative}')}</loc></sitemap>\n" for relative in files)
-        files[site_layout.SITEMAP] = (
-            '<?xml version="1.0" encoding="UTF-8"?>\n'
-            f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{entries}</sitemapindex>\n'
-        )
+            files[site_layout.sitemap_shard(shard.number)] = urlset(urls)
+        files[site_layout.SITEMAP] = sitemap_index(base, list(files))
         return files
 
     def _assets(self) -> None:
@@ -521,11 +548,31 @@ class _Writer:
         )
 
 
-def _urlset(urls: list[str]) -> str:
+def search_shard(cards: list[Card]) -> bytes:
+    """A shard of the search index: its cards' JSON texts, newest first."""
+    return f"[{','.join(card.text for card in cards)}]".encode()
+
+
+def search_head(numbers: list[int]) -> bytes:
+    """`gallery.json`: the shards of the search index, newest first."""
+    return json.dumps({"shards": [site_layout.search_shard(n) for n in numbers]}, separators=(",", ":")).encode()
+
+
+def urlset(urls: list[str]) -> str:
+    """A sitemap of these (absolute) page URLs."""
     entries = "".join(f"  <url><loc>{escape(url)}</loc></url>\n" for url in urls)
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{entries}</urlset>\n'
+    )
+
+
+def sitemap_index(base: str, parts: list[str]) -> str:
+    """`sitemap.xml` naming the sitemaps at these site paths (beside it, at the root)."""
+    entries = "".join(f"  <sitemap><loc>{escape(f'{base}/{part}')}</loc></sitemap>\n" for part in parts)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{entries}</sitemapindex>\n'
     )
 
 

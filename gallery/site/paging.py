@@ -30,8 +30,13 @@ class IndexPage:
 
     @property
     def url(self) -> str:
-        """Its path from the site's root ("" for the first page)."""
-        return "" if self.block is None else f"{site_layout.INDEX_PAGES}/{self.block + 1}/"
+        """Its path from the list's folder ("" for the first page)."""
+        return block_url(self.block)
+
+
+def block_url(block: int | None) -> str:
+    """The page of a block of a list, from the list's folder ("" for the first page)."""
+    return "" if block is None else f"{site_layout.INDEX_PAGES}/{block + 1}/"
 
 
 def index_pages(count: int, size: int) -> list[IndexPage]:
