@@ -1,37 +1,39 @@
 """The published site on AWS, kept current by itself: what the publisher function (`functions/publisher.py`) does
 for each batch of the table's stream, and every hour.
 
-A Lambda container's disk is ephemeral, so what is published already is read from where it lasts: the site bucket.
-Its content-named files (renditions, originals, exports: `site_layout.HASHED_DIRS`) say by their names alone what
-exists, so a build told of them renders only what is new and copies nothing it would not upload. Pages, the index
-and `gallery.json` are made from catalog rows (cheap, no image bytes) and uploaded only when their bytes differ;
-objects the site no longer has are deleted; only changed fixed paths are invalidated on CloudFront (`site/sync.py`).
+A batch publishes the resource keys it changed, one at a time, and renders what they touched
+(`gallery/incremental.py`): the work is bounded by the change, not by the gallery, because what the site holds is
+kept as state in the table (`storage/aws/site_state.py`), not read back from the bucket or rebuilt from the catalog.
 
-Each run builds the whole site from the catalog and compares it with the bucket, so it is idempotent: a batch
-delivered twice changes nothing the second time, and the hourly run repairs whatever a lost event missed. That is
-also why a batch that cannot be read, or a build that fails for a reason other than AWS being unavailable, is
-reported and acknowledged rather than retried forever; only an outage is raised, for Lambda to retry.
+The hourly run takes up what waits: keys whose change failed, pages a stopped run left to render. Once a day (and
+for the deploy's first publish) it makes the full pass: every image the catalog shows against the state, the
+differences brought in, and the whole site rendered from the state and published against the bucket, which heals
+whatever a lost event or a hand in the bucket did.
+
+A batch or a run that fails for a reason other than AWS being unavailable is reported and acknowledged rather than
+retried forever (what it could not do waits in the state for the next run); only an outage is raised, for Lambda
+to retry.
 """
 
 from __future__ import annotations
 
 import logging
-import shutil
 import tempfile
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from gallery.config import Settings
 from gallery.domain import errors
-from gallery.domain.model import SYSTEM_TENANT_ID
-from gallery.domain.site_layout import HASHED_DIRS
+from gallery.incremental import Publisher, site_id
 from gallery.services.site_source import Selection
 from gallery.site.build import builder_for
-from gallery.site.builder import BuildRun, SiteOptions
-from gallery.site.sync import publish
+from gallery.site.builder import SiteOptions
+from gallery.storage.aws.catalog import DynamoCatalog
 from gallery.storage.aws.site_bucket import S3SiteBucket
+from gallery.storage.aws.site_state import SiteState
 from gallery.storage.aws.stream import image_changes
 from gallery.wiring import Gallery
 
@@ -39,6 +41,7 @@ log = logging.getLogger("gallery.publisher")
 
 CACHE = "gallery-publisher-cache"  # in the temporary folder: kept while the container stays warm
 RETRIED = (errors.Unavailable, errors.TooManyRequests)  # raised for Lambda to retry; anything else is reported
+FULL_PASS_EVERY = 24 * 3600  # seconds between the hourly run's full passes
 
 
 @dataclass
@@ -51,8 +54,8 @@ class PublisherRun:
     uploaded: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     invalidated: list[str] = field(default_factory=list)
-    kept: int = 0
     skipped_records: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # resource keys whose change waits for the next run
     error: str | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -63,43 +66,77 @@ class PublisherRun:
             "uploaded": self.uploaded,
             "deleted": self.deleted,
             "invalidated": self.invalidated,
-            "kept": self.kept,
             "skippedRecords": self.skipped_records,
+            "failedKeys": self.failed,
             "error": self.error,
         }
 
 
 def on_records(records: Iterable[Any], settings: Settings | None = None) -> PublisherRun:
-    """One batch of the table's stream: republish when it changed an image the site may show."""
+    """One batch of the table's stream: publish the images it changed that a site may show."""
     settings = settings or Settings.from_env()
     changes = image_changes(records)
     for described in changes.unreadable:
         log.error("Skipped a stream record that is not a change of the table: %s", described)
-    if not changes.tenants:
+    if not changes.keys:
         return PublisherRun("no change a site shows", skipped_records=changes.unreadable)
-    site_tenants = {SYSTEM_TENANT_ID}
-    outcome = _guarded(settings, f"images of {len(changes.tenants)} tenant(s) changed", site_tenants, changes.tenants)
+    reason = f"images of {len(changes.tenants)} tenant(s) changed"
+    outcome = _guarded(settings, reason, lambda publisher, owners: _changed(publisher, owners, changes.keys))
     outcome.skipped_records = changes.unreadable
     return outcome
 
 
-def reconcile(settings: Settings | None = None) -> PublisherRun:
-    """The scheduled run: the whole site against the bucket, whatever happened."""
-    return _guarded(settings or Settings.from_env(), "scheduled reconciliation", None, None)
+def reconcile(settings: Settings | None = None, now: float | None = None) -> PublisherRun:
+    """The scheduled run: what waits, and the full pass once a day."""
+    moment = int(now if now is not None else time.time())
+
+    def run(publisher: Publisher, owners: tuple[str, ...]) -> str:
+        head = publisher.state.head()
+        if moment - head.full_at >= FULL_PASS_EVERY:
+            publisher.full_pass(moment)
+            return "full pass"
+        if head.failed:
+            publisher.publish_keys(head.failed)
+            publisher.state.forget_failed(head.failed - set(publisher.outcome.failed))
+        publisher.render_waiting()
+        return "what waited"
+
+    return _guarded(settings or Settings.from_env(), "scheduled reconciliation", run)
 
 
-def _guarded(settings: Settings, reason: str, site_tenants: set[str] | None, changed: set[str] | None) -> PublisherRun:
+def publish_site(settings: Settings, reason: str = "publish") -> PublisherRun:
+    """The full pass now (the deploy's first publish)."""
+    return _run(settings, reason, lambda publisher, owners: publisher.full_pass(int(time.time())) and "full pass")
+
+
+def _changed(publisher: Publisher, owners: tuple[str, ...], changed: set[tuple[str, str]]) -> str:
+    keys = {key for owner, key in changed if owner in owners}
+    if not keys:
+        return "none of them shown on the site"
+    if not publisher.state.head().full_at:  # a site never published whole: the full pass, which takes them in
+        publisher.full_pass(int(time.time()))
+        return "first full pass"
+    publisher.publish_keys(keys)
+    publisher.render_waiting()
+    return f"{len(keys)} key(s)"
+
+
+Work = Callable[[Publisher, tuple[str, ...]], object]
+
+
+def _guarded(settings: Settings, reason: str, work: Work) -> PublisherRun:
     try:
-        outcome = publish_site(settings, reason, site_tenants, changed)
+        outcome = _run(settings, reason, work)
     except RETRIED:
         raise
     except errors.GalleryError as exc:
         log.error("The site was not published (%s): %s", reason, exc.message)
         return PublisherRun(reason, error=exc.message)
     log.info(
-        "Published (%s): %d rendered, %d uploaded, %d deleted, %d invalidated",
-        reason,
+        "Published (%s): %d rendered, %d pages, %d uploaded, %d deleted, %d invalidated",
+        outcome.reason,
         outcome.rendered,
+        outcome.pages,
         len(outcome.uploaded),
         len(outcome.deleted),
         len(outcome.invalidated),
@@ -107,53 +144,34 @@ def _guarded(settings: Settings, reason: str, site_tenants: set[str] | None, cha
     return outcome
 
 
-def publish_site(
-    settings: Settings,
-    reason: str = "publish",
-    site_tenants: set[str] | None = None,
-    changed: set[str] | None = None,
-) -> PublisherRun:
-    """Build the site (`GALLERY_SITE_TENANT`'s public images and the system's) against what the bucket holds, and
-    publish the difference. `site_tenants` and `changed`: with both, nothing happens unless a changed tenant is
-    one the site shows (the configured tenant is resolved and added to `site_tenants` first)."""
+def _run(settings: Settings, reason: str, work: Work) -> PublisherRun:
+    """`work` given a publisher for the site (`GALLERY_SITE_TENANT`'s public images and the system's) and the
+    tenants whose images it shows."""
     if not settings.site_bucket:
         raise errors.ConfigError("GALLERY_SITE_BUCKET is not set: there is no published site to keep current")
     gallery = Gallery.open(settings, signing=False)
     try:
+        catalog = gallery.storage.catalog
+        if not isinstance(catalog, DynamoCatalog):
+            raise errors.ConfigError("The publisher keeps a site of the aws backend (GALLERY_BACKEND=aws)")
         tenant = _existing_tenant(gallery, settings.site_tenant) if settings.site_tenant else None
-        if site_tenants is not None and changed is not None:
-            if tenant is not None:
-                site_tenants = site_tenants | {tenant}
-            if not changed & site_tenants:
-                return PublisherRun(f"{reason}, none of them shown on the site")
-        return _build_and_publish(gallery, settings, reason, Selection(tenant, system=True))
+        selection = Selection(tenant, system=True)
+        bucket = S3SiteBucket(settings, settings.site_bucket, settings.site_prefix, settings.site_distribution or None)
+        builder = builder_for(gallery, SiteOptions(selection), Path(tempfile.gettempdir()) / CACHE)
+        state = SiteState(catalog.table, site_id(bucket, selection, builder))
+        publisher = Publisher(builder, gallery.site, bucket, state, selection)
+        said = work(publisher, selection.owners)
     finally:
         gallery.close()
-
-
-def _build_and_publish(gallery: Gallery, settings: Settings, reason: str, selection: Selection) -> PublisherRun:
-    bucket = S3SiteBucket(settings, settings.site_bucket, settings.site_prefix, settings.site_distribution or None)
-    remote = bucket.objects()  # listed once, for both uses
-    published = frozenset(key for key in remote if key.startswith(HASHED_DIRS))
-    builder = builder_for(gallery, SiteOptions(selection), Path(tempfile.gettempdir()) / CACHE)
-    out = Path(tempfile.mkdtemp(prefix="gallery-site-"))
-    try:
-        # One process: Lambda has no /dev/shm, so no process pool there.
-        state = builder.build(out, BuildRun(workers=1, published=published))
-        for image, why in state.failures:
-            log.error("Skipped %s (%s): %s", image.title, image.resource_key, why)
-        state.placed()
-        plan = publish(out, bucket, keep=frozenset(state.kept), remote=remote)
-    finally:
-        shutil.rmtree(out, ignore_errors=True)
+    done = publisher.outcome
     return PublisherRun(
-        reason,
-        rendered=state.rendered,
-        pages=sum(1 for path in state.written if path.endswith(".html")),
-        uploaded=[bucket.prefix + upload.key for upload in plan.uploads],
-        deleted=[bucket.prefix + key for key in plan.deletes],
-        invalidated=[f"/{bucket.prefix}{path}" for path in plan.invalidations],
-        kept=len(state.kept),
+        f"{reason}: {said}",
+        rendered=done.rendered,
+        pages=done.pages,
+        uploaded=done.uploaded,
+        deleted=done.deleted,
+        invalidated=done.invalidated,
+        failed=done.failed,
     )
 
 

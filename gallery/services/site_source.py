@@ -87,6 +87,12 @@ class SiteSource:
                 admitted = (image for image in self.catalog.every_image(owner, sub_type) if selection.admits(image))
                 yield from self._published(admitted)
 
+    def visible(self, selection: Selection, resource_key: str) -> ImageInfo | None:
+        """The image `selection`'s site shows for a resource key, if any: one read per owner."""
+        found = [self.catalog.get_image(owner, resource_key) for owner in selection.owners]
+        chosen = shown(image for image in found if image is not None and selection.admits(image))
+        return next(self._published(chosen), None)
+
     def cursor(self) -> int | None:
         """Where the catalog's change log ends: read it before `candidates` to take up from there with `changes`.
         None where there is no log (DynamoDB)."""

@@ -402,6 +402,17 @@ class SiteBuilder:
         view = PageView(page.title, page.url, content=body, is_homepage=page.url == "")
         return self.templates.page(LAYOUT, self.theme_config, view, page.root)
 
+    def app_pages(self) -> dict[str, bytes]:
+        """The management page and the API browser (talking to `api_url`, else their own origin) and the 404 page
+        (served at any depth: root-absolute links)."""
+        options = self.options
+        pages = app_pages(self.templates, options.site_name, options.api_url)
+        view = PageView("", "404.html")
+        pages["404.html"] = self.templates.page(
+            "404.html", self.theme_config, view, _path_of(options.site_url)
+        ).encode()
+        return pages
+
     @property
     def theme_config(self) -> ThemeConfig:
         return ThemeConfig(self.options.site_name)
@@ -471,12 +482,8 @@ class _Writer:
         """What a site of its own has besides the gallery: the management page and the API browser (talking to
         `api_url`, else their own origin), the 404 page (served at any depth: root-absolute links), the sitemap
         and the theme's assets."""
-        builder, options = self.builder, self.builder.options
-        for relative, page in app_pages(builder.templates, options.site_name, options.api_url).items():
+        for relative, page in self.builder.app_pages().items():
             self.write(relative, page)
-        config = builder.theme_config
-        root = _path_of(options.site_url)
-        self.write("404.html", builder.templates.page("404.html", config, PageView("", "404.html"), root).encode())
         sitemaps = self._sitemaps()
         for relative, text in sitemaps.items():
             self.write(relative, text.encode())

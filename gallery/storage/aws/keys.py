@@ -25,6 +25,10 @@ Item layout (pk, sk):
 - `TN#<name>`, `TN` tenant name → id; `TENANTS`, `<name>#<id>` the list of tenants
 - `S#<session>`, `S` a session; `F#<key>`, `F` failed sign-ins under a key (an account, a client address)
 - `UPS#<tenant>`, `slot-<n>` one of a tenant's places for an open upload; `UP#<tenant>`, `<upload>` the place it holds
+- `W#<site>`, `SITE` / `L#<list>`  a published site (`site_state.py`): what waits to be rendered; each list's counts
+- `W#<site>#L#<list>`, `B#<block>` / `M#<block>#<rank>`  a list's blocks and its cards in them
+- `W#<site>#I#<id>`, `I` an image the site shows; `W#<site>#K#<key>`, `K` which image a key shows;
+  `W#<site>#F#<path>`, `F` the images whose pages use a content-named file
 
 List entries, memberships and `E#` e-mails are case-folded (a lookup by e-mail ignores case, lists sort as people
 expect); `TN#` and `PN#` keep a name as given. Sessions, failed sign-ins and upload places carry the table's TTL
@@ -82,6 +86,11 @@ def image_owner(key: Key) -> str | None:
     if key.pk.startswith(tenant_partition("")) and key.sk.startswith(IMAGES) and "#" not in key.pk[2:]:
         return key.pk.removeprefix(tenant_partition(""))
     return None
+
+
+def resource_key(key: Key) -> str:
+    """The resource key of the image item at `key` (`image_owner` says it is one)."""
+    return key.sk.removeprefix(IMAGES)
 
 
 # The stream records of image items, as a Lambda event filter: the publisher is started by nothing else (sign-ins,
@@ -232,3 +241,62 @@ def upload_slot(tenant_id: str, slot: int) -> Key:
 
 def upload(tenant_id: str, upload_id: str) -> Key:
     return Key(f"UP#{tenant_id}", upload_id)
+
+
+# --- a published site's state (`site_state.py`) -----------------------------------------------------------------------
+SITE_LISTS, SITE_BLOCKS, SITE_MEMBERS = "L#", "B#", "M#"
+
+
+def site(site_id: str) -> Key:
+    return Key(f"W#{site_id}", "SITE")
+
+
+def site_partition(site_id: str) -> str:
+    return f"W#{site_id}"
+
+
+def site_list(site_id: str, name: str) -> Key:
+    return Key(site_partition(site_id), f"{SITE_LISTS}{name}")
+
+
+def listed_site_list(sk: str) -> str:
+    return sk.removeprefix(SITE_LISTS)
+
+
+def site_blocks(site_id: str, name: str) -> str:
+    """The partition of a list's blocks and its cards."""
+    return f"W#{site_id}#L#{name}"
+
+
+def site_block(site_id: str, name: str, block: int) -> Key:
+    return Key(site_blocks(site_id, name), f"{SITE_BLOCKS}{block:010d}")
+
+
+def block_number(sk: str) -> int:
+    """The block a `site_block` or `site_member` sort key names."""
+    return int(sk[2:12])
+
+
+def site_member(site_id: str, name: str, block: int, rank: str) -> Key:
+    return Key(site_blocks(site_id, name), f"{SITE_MEMBERS}{block:010d}#{rank}")
+
+
+def site_rank(newest_first: int, image_id: str) -> str:
+    """A card's place in its block: `newest_first` grows as the image is older."""
+    return f"{newest_first:013d}#{image_id}"
+
+
+def site_member_prefix(block: int) -> str:
+    return f"{SITE_MEMBERS}{block:010d}#"
+
+
+def site_image(site_id: str, image_id: str) -> Key:
+    return Key(f"W#{site_id}#I#{image_id}", "I")
+
+
+def site_key(site_id: str, resource_key: str) -> Key:
+    return Key(f"W#{site_id}#K#{resource_key}", "K")
+
+
+def site_file(site_id: str, path: str) -> Key:
+    return Key(f"W#{site_id}#F#{path}", "F")

@@ -8,6 +8,7 @@ since S3's listing does not say.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import time
 from collections.abc import Mapping
@@ -89,6 +90,13 @@ class S3SiteBucket:
         with translated(), path.open("rb") as body:
             self.s3.put_object(
                 Bucket=self.bucket, Key=self.prefix + key, Body=body, ContentMD5=digest, **_stored(headers)
+            )
+
+    def put_bytes(self, key: str, data: bytes, headers: Mapping[str, str]) -> None:
+        digest = base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode()
+        with translated():
+            self.s3.put_object(
+                Bucket=self.bucket, Key=self.prefix + key, Body=data, ContentMD5=digest, **_stored(headers)
             )
 
     def restamp(self, key: str, headers: Mapping[str, str]) -> None:

@@ -19,6 +19,7 @@ CHANGES = frozenset({"INSERT", "MODIFY", "REMOVE"})
 @dataclass
 class ImageChanges:
     tenants: set[str] = field(default_factory=set)  # whose images were added, changed or removed
+    keys: set[tuple[str, str]] = field(default_factory=set)  # (tenant, resource key) of each
     others: int = 0  # records of other items (sessions, users, counters…)
     unseen: int = 0  # records of images no site shows, before or after, or changed in nothing a site shows
     unreadable: list[str] = field(default_factory=list)  # what could be said of each record that made no sense
@@ -38,6 +39,7 @@ def image_changes(records: Iterable[Any]) -> ImageChanges:
             found.unseen += 1
         else:
             found.tenants.add(owner)
+            found.keys.add((owner, keys.resource_key(key)))
     return found
 
 

@@ -134,6 +134,15 @@ class Table:
         with translated():
             self.client.delete_item(TableName=self.name, Key=dump_key(key))
 
+    def update(self, key: Key, expression: str, values: Item) -> None:
+        with translated():
+            self.client.update_item(
+                TableName=self.name,
+                Key=dump_key(key),
+                UpdateExpression=expression,
+                ExpressionAttributeValues=dump(values),
+            )
+
     def put_if(self, item: Item, condition: str, values: Item) -> bool:
         """PutItem under a condition; False when the condition did not hold (and nothing was written)."""
         try:
