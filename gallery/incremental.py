@@ -294,9 +294,24 @@ class Publisher:
         return self._publish_whole(list(items.values()), remote, now)
 
     def _publish_whole(self, items: list[Item], remote: dict[str, str], now: int) -> Outcome:
-        builder = self.builder
         out = Path(tempfile.mkdtemp(prefix="gallery-site-"))
         dirty = self.state.head().dirty
+        try:
+            self.render_whole(out, items)
+            keep = frozenset(path for item in items for path in placements(item, self.builder.options.files))
+            plan = publish(out, self.bucket, keep=keep, remote=remote)
+        finally:
+            shutil.rmtree(out, ignore_errors=True)
+        self.outcome.uploaded += [self.bucket.prefix + upload.key for upload in plan.uploads]
+        self.outcome.deleted += [self.bucket.prefix + key for key in plan.deletes]
+        self.outcome.invalidated += [f"/{self.bucket.prefix}{path}" for path in plan.invalidations]
+        self.state.rendered(dirty, full_at=now)
+        return self.outcome
+
+    def render_whole(self, out: Path, items: list[Item]) -> None:
+        """Every file of the site but the content-named ones, rendered from the state into `out` (the images'
+        pages from `items`)."""
+        builder = self.builder
         try:
             self.sink = Sink(self.bucket, self.outcome, out)
             heads = {head.name: head for head in self.state.lists()}
@@ -305,7 +320,7 @@ class Publisher:
             every.setdefault(INDEX, set())
             for name, blocks in sorted(every.items()):
                 self._render_list(heads.get(name, ListHead(name)), blocks, bool(tags))
-            version = self._render_index_shards(every[INDEX], "", whole=True)
+            self._render_index_shards(every[INDEX], whole=True)
             self._render_tags(heads, tags)
             for page in builder.image_pages(items):
                 self._upload(page.file, builder.render(page).encode())
@@ -317,16 +332,8 @@ class Publisher:
             sitemap = out / site_layout.SITEMAP
             if sitemap.is_file():
                 self._upload(f"{site_layout.SITEMAP}.gz", gzip.compress(sitemap.read_bytes(), mtime=0))
-            keep = frozenset(path for item in items for path in placements(item, builder.options.files))
-            plan = publish(out, self.bucket, keep=keep, remote=remote)
         finally:
             self.sink = Sink(self.bucket, self.outcome)
-            shutil.rmtree(out, ignore_errors=True)
-        self.outcome.uploaded += [self.bucket.prefix + upload.key for upload in plan.uploads]
-        self.outcome.deleted += [self.bucket.prefix + key for key in plan.deletes]
-        self.outcome.invalidated += [f"/{self.bucket.prefix}{path}" for path in plan.invalidations]
-        self.state.rendered(dirty, version, full_at=now)
-        return self.outcome
 
     # --- 4: what waits -------------------------------------------------------------------------------------------
     def render_waiting(self) -> Outcome:
@@ -347,12 +354,11 @@ class Publisher:
             touched.setdefault(INDEX, set())
         for name, blocks in sorted(touched.items()):
             self._render_list(heads.get(name, ListHead(name)), blocks, bool(tags), name in left)
-        version = head.version
         if touched.get(INDEX):
-            version = self._render_index_shards(touched[INDEX], head.version)
+            self._render_index_shards(touched[INDEX])
         if TAGS in head.dirty:
             self._render_tags(heads, tags)
-        self.state.rendered(head.dirty, version)
+        self.state.rendered(head.dirty)
         return self.outcome
 
     def _first_blocks(self, name: str) -> tuple[list[int], list[int]]:
@@ -374,7 +380,7 @@ class Publisher:
         extra = {"tags": has_tags} if name == INDEX else {"tag": name}
         first, below = self._first_blocks(name)
         if not first:  # the list has no card left: its pages go (a tag's folder; the index keeps an empty page)
-            self._drop_pages(folder, blocks)
+            self._drop_pages(folder, set(blocks) if name == INDEX else {None, *blocks})
             if name == INDEX:
                 self._list_page(ListPage(folder, title, None, [], contexts.counts(0, 0), extra), Neighbours())
             return
@@ -409,45 +415,44 @@ class Publisher:
         self._upload(rendered.file, self.builder.render(rendered).encode())
         self.outcome.pages += 1
 
-    def _drop_pages(self, folder: str, blocks: set[int]) -> None:
-        self.sink.drop([f"{folder}{block_url(block)}index.html" for block in sorted(blocks)])
+    def _drop_pages(self, folder: str, blocks: Iterable[int | None]) -> None:
+        self.sink.drop(
+            [f"{folder}{block_url(block)}index.html" for block in sorted(blocks, key=lambda b: -1 if b is None else b)]
+        )
 
-    def _render_index_shards(self, blocks: set[int], version: str, whole: bool = False) -> str:
-        """The touched shards of the search index and of the sitemap, `gallery.json` and the sitemap index when a
-        shard came or went, and the search index's version."""
+    def _render_index_shards(self, blocks: set[int], whole: bool = False) -> None:
+        """The touched shards of the search index and of the sitemap; `gallery.json` and the sitemap index when a
+        shard came or went; the search index's version (a digest of the shards' digests, kept with the state)."""
         base = self.builder.options.site_url
         first, _ = self._first_blocks(INDEX)
-        digest = hashlib.sha256(version.encode())
-        shards_before = self.state.shards()
-        shards_now = set(shards_before)
+        before = self.state.shards()
+        now = {} if whole else dict(before)
         for shard in sorted({block // SHARD_BLOCKS for block in blocks}):
             cards = self.state.cards(INDEX, shard * SHARD_BLOCKS, shard * SHARD_BLOCKS + SHARD_BLOCKS - 1)
             path = site_layout.search_shard(shard)
             if not cards:
-                shards_now.discard(shard)
+                now.pop(shard, None)
                 self.sink.drop([path] + ([site_layout.sitemap_shard(shard)] if base else []))
-                digest.update(f"{shard}:gone".encode())
                 continue
-            shards_now.add(shard)
             data = search_shard([Card({}, card.text) for card in cards])
+            now[shard] = hashlib.sha256(data).hexdigest()[:16]
             self._upload(path, data)
-            digest.update(data)
             if base:
                 own = sorted({card.block for card in cards} - set(first), reverse=True)
                 urls = [f"{base}/{block_url(block)}" for block in own]
                 urls += [f"{base}/{site_layout.image_page(card.image_id)}" for card in cards]
                 self._upload(site_layout.sitemap_shard(shard), urlset(urls).encode())
-        if shards_now != shards_before or whole:
-            self.state.set_shards(shards_now)
-            self._upload(site_layout.SEARCH_INDEX, search_head(sorted(shards_now, reverse=True)))
+        if set(now) != set(before) or whole:
+            newest_first = sorted(now, reverse=True)
+            self._upload(site_layout.SEARCH_INDEX, search_head(newest_first))
             if base:
-                parts = [site_layout.sitemap_shard("lists")] + [
-                    site_layout.sitemap_shard(n) for n in sorted(shards_now, reverse=True)
-                ]
+                parts = [site_layout.sitemap_shard("lists")] + [site_layout.sitemap_shard(n) for n in newest_first]
                 self._upload(site_layout.SITEMAP, sitemap_index(base, parts).encode())
-        version = digest.hexdigest()[:16]
-        self._upload(site_layout.SEARCH_VERSION, json.dumps(version).encode())
-        return version
+        if now != before or whole:
+            version = hashlib.sha256(repr(sorted(now.items())).encode()).hexdigest()[:16]
+            self._upload(site_layout.SEARCH_VERSION, json.dumps(version).encode())
+            if now != before:
+                self.state.set_shards(now)
 
     def _render_tags(self, heads: dict[str, ListHead], tags: list[str]) -> None:
         page = self.builder.tags_page([(tag, heads[tag].count) for tag in tags])

@@ -145,22 +145,11 @@ def _guarded(settings: Settings, reason: str, work: Work) -> PublisherRun:
 
 
 def _run(settings: Settings, reason: str, work: Work) -> PublisherRun:
-    """`work` given a publisher for the site (`GALLERY_SITE_TENANT`'s public images and the system's) and the
-    tenants whose images it shows."""
-    if not settings.site_bucket:
-        raise errors.ConfigError("GALLERY_SITE_BUCKET is not set: there is no published site to keep current")
+    """`work` given a publisher for the site and the tenants whose images it shows."""
     gallery = Gallery.open(settings, signing=False)
     try:
-        catalog = gallery.storage.catalog
-        if not isinstance(catalog, DynamoCatalog):
-            raise errors.ConfigError("The publisher keeps a site of the aws backend (GALLERY_BACKEND=aws)")
-        tenant = _existing_tenant(gallery, settings.site_tenant) if settings.site_tenant else None
-        selection = Selection(tenant, system=True)
-        bucket = S3SiteBucket(settings, settings.site_bucket, settings.site_prefix, settings.site_distribution or None)
-        builder = builder_for(gallery, SiteOptions(selection), Path(tempfile.gettempdir()) / CACHE)
-        state = SiteState(catalog.table, site_id(bucket, selection, builder))
-        publisher = Publisher(builder, gallery.site, bucket, state, selection)
-        said = work(publisher, selection.owners)
+        publisher = publisher_for(gallery, settings)
+        said = work(publisher, publisher.selection.owners)
     finally:
         gallery.close()
     done = publisher.outcome
@@ -173,6 +162,22 @@ def _run(settings: Settings, reason: str, work: Work) -> PublisherRun:
         invalidated=done.invalidated,
         failed=done.failed,
     )
+
+
+def publisher_for(gallery: Gallery, settings: Settings, page_size: int = SiteOptions.page_size) -> Publisher:
+    """The publisher of `GALLERY_SITE_TENANT`'s public images and the system's to `GALLERY_SITE_BUCKET`."""
+    if not settings.site_bucket:
+        raise errors.ConfigError("GALLERY_SITE_BUCKET is not set: there is no published site to keep current")
+    catalog = gallery.storage.catalog
+    if not isinstance(catalog, DynamoCatalog):
+        raise errors.ConfigError("The publisher keeps a site of the aws backend (GALLERY_BACKEND=aws)")
+    tenant = _existing_tenant(gallery, settings.site_tenant) if settings.site_tenant else None
+    selection = Selection(tenant, system=True)
+    bucket = S3SiteBucket(settings, settings.site_bucket, settings.site_prefix, settings.site_distribution or None)
+    options = SiteOptions(selection, page_size=page_size)
+    builder = builder_for(gallery, options, Path(tempfile.gettempdir()) / CACHE)
+    state = SiteState(catalog.table, site_id(bucket, selection, builder))
+    return Publisher(builder, gallery.site, bucket, state, selection)
 
 
 def _existing_tenant(gallery: Gallery, name_or_id: str) -> str | None:

@@ -108,7 +108,6 @@ class Member:
 @dataclass
 class SiteHead:
     dirty: set[str] = field(default_factory=set)
-    version: str = ""
     full_at: int = 0  # when the last full pass ended (epoch seconds)
     failed: set[str] = field(default_factory=set)  # resource keys whose change could not be published
 
@@ -123,9 +122,7 @@ class SiteState:
         item = self.table.get(keys.site(self.site_id))
         if item is None:
             return SiteHead()
-        return SiteHead(
-            set(item.get("d", set())), str(item.get("v", "")), int(item.get("full_at", 0)), set(item.get("x", set()))
-        )
+        return SiteHead(set(item.get("d", set())), int(item.get("full_at", 0)), set(item.get("x", set())))
 
     def record(self, image_id: str) -> Record | None:
         item = self.table.get(keys.site_image(self.site_id, image_id))
@@ -189,16 +186,13 @@ class SiteState:
             by_block.setdefault(block, []).append(Card(block, rank, str(item["i"]), str(item["c"])))
         return [card for block in sorted(by_block, reverse=True) for card in by_block[block]]
 
-    def shards(self) -> set[int]:
-        """The search index's shards holding cards (what `gallery.json` names)."""
+    def shards(self) -> dict[int, str]:
+        """The search index's shards holding cards (what `gallery.json` names), each with its digest."""
         item = self.table.get(keys.site(self.site_id))
-        return {int(n) for n in item.get("sh", set())} if item else set()
+        return {int(n): str(digest) for n, digest in (item or {}).get("sd", {}).items()}
 
-    def set_shards(self, shards: set[int]) -> None:
-        if shards:
-            self.table.update(keys.site(self.site_id), "SET sh = :sh", {":sh": shards})
-        else:
-            self.table.update(keys.site(self.site_id), "REMOVE sh", {})
+    def set_shards(self, shards: dict[int, str]) -> None:
+        self.table.update(keys.site(self.site_id), "SET sd = :sd", {":sd": {str(n): d for n, d in shards.items()}})
 
     def users(self, path: str) -> set[str]:
         item = self.table.get(keys.site_file(self.site_id, path))
@@ -222,20 +216,14 @@ class SiteState:
         change.failed.update(failed)
         change.commit()
 
-    def rendered(self, done: set[str], version: str | None = None, full_at: int | None = None) -> None:
+    def rendered(self, done: set[str], full_at: int | None = None) -> None:
         """Take what was rendered off what waits (a mark made again meanwhile is the same string, and goes too:
         the run that made it renders it after this one)."""
         parts: list[str] = []
         values: dict[str, Any] = {}
-        sets = []
-        if version is not None:
-            sets.append("v = :v")
-            values[":v"] = version
         if full_at is not None:
-            sets.append("full_at = :f")
+            parts.append("SET full_at = :f")
             values[":f"] = full_at
-        if sets:
-            parts.append("SET " + ", ".join(sets))
         if done:
             parts.append("DELETE d :done")
             values[":done"] = done

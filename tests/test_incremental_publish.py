@@ -1,0 +1,205 @@
+"""The AWS publisher's work per change, from the site's state in the table (`gallery/incremental.py`), against moto
+in-process: after every kind of change, the bucket holds exactly the site the state describes (what a render of the
+whole site from the state makes), the lists show every image the site shows once, no link is broken, and the work
+per change does not grow with the gallery."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gallery.config import Settings
+from gallery.demo import as_principal
+from gallery.domain.access import Principal
+from gallery.domain.model import SYSTEM_TENANT_ID, Authority, Scope
+from gallery.incremental import Outcome, Publisher
+from gallery.publisher import publisher_for
+from gallery.services.images import InfoChange
+from gallery.storage.aws.site_bucket import MANIFEST
+from gallery.wiring import Gallery
+from tests.conftest import JWT_SECRET
+from tests.helpers import png
+from tests.storage_fixtures import aws_env, aws_session
+
+PAGE_SIZE = 2  # a handful of images make several blocks
+TAGS = ("sea", "sky", "dusk")
+CONTENT = ("r/", "originals/")  # content-named: uploaded with their image, not rendered from the state
+
+
+@dataclass
+class World:
+    gallery: Gallery
+    settings: Settings
+    admin: Principal
+    system: Principal
+    s3: Any
+    made: int = 0
+
+    def publisher(self) -> Publisher:
+        return publisher_for(self.gallery, self.settings, page_size=PAGE_SIZE)
+
+    def publish(self, *keys: str) -> Outcome:
+        publisher = self.publisher()
+        if not publisher.state.head().full_at:
+            return publisher.full_pass(1)
+        publisher.publish_keys(keys)
+        return publisher.render_waiting()
+
+    def upload(self, key: str, tags: tuple[str, ...] = (), system: bool = False) -> None:
+        self.made += 1
+        who = self.system if system else self.admin
+        picture = png(40 + self.made, 30, (self.made * 37 % 256, 80, 160))
+        self.gallery.images.upload(who, key, picture, key.removesuffix(".png").title(), None)
+        if tags:
+            self.retag(key, tags, system)
+
+    def retag(self, key: str, tags: tuple[str, ...], system: bool = False) -> None:
+        scope = Scope.SYSTEM if system else Scope.TENANT
+        self.gallery.images.update_info(self.system if system else self.admin, scope, key, InfoChange(tags=tags))
+
+    def bucket(self) -> dict[str, bytes]:
+        found: dict[str, bytes] = {}
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.settings.site_bucket):
+            for entry in page.get("Contents", []):
+                key = entry["Key"]
+                if key != MANIFEST:
+                    found[key] = self.s3.get_object(Bucket=self.settings.site_bucket, Key=key)["Body"].read()
+        return found
+
+    def from_state(self, tmp: Path) -> dict[str, bytes]:
+        """The whole site as the state describes it, rendered into a folder (the content-named files aside)."""
+        publisher = self.publisher()
+        out = tmp / f"whole-{uuid.uuid4().hex}"
+        publisher.render_whole(out, _items(publisher))
+        return {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+
+def _items(publisher: Publisher) -> list[Any]:
+    from gallery.site.render import render_images
+
+    builder = publisher.builder
+    images = publisher.source.shown(publisher.selection)
+    return render_images(
+        images, builder.blobs, builder.source.decode_limits, builder.cache.root, builder.options.files, workers=1
+    ).items
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    from moto import mock_aws
+
+    from gallery.storage.aws.provision import provision
+
+    settings = Settings.from_env(
+        {"GALLERY_JWT_SECRET": JWT_SECRET, "GALLERY_DATA_DIR": str(tmp_path / "data")},
+        backend="aws",
+        table="incremental",
+        bucket="incremental-bytes",
+        site_bucket="incremental-site",
+        site_tenant="Published",
+    )
+    with aws_env(), mock_aws():
+        provision(settings)
+        s3 = aws_session().client("s3")
+        s3.create_bucket(Bucket=settings.site_bucket)
+        gallery = Gallery.open(settings)
+        accounts = gallery.accounts
+        tenant = accounts.create_tenant("Published")
+        admin = accounts.create_user("admin@incremental.example", "a-password", Authority.TENANT_ADMIN, tenant.id)
+        root = accounts.create_user("root@incremental.example", "r-password", Authority.SYS_ADMIN, SYSTEM_TENANT_ID)
+        yield World(gallery, settings, as_principal(admin), as_principal(root), s3)
+        gallery.close()
+
+
+def pages_of(site: dict[str, bytes]) -> dict[str, bytes]:
+    return {path: data for path, data in site.items() if not path.startswith(CONTENT)}
+
+
+def assert_whole(world: World, tmp: Path, step: str) -> None:
+    """The bucket is the site the state describes; every image shown is in the index exactly once, on its pages as
+    in its search index; no page links to a page that is not there."""
+    site, expected = world.bucket(), world.from_state(tmp)
+    published = pages_of(site)
+    missing = sorted(set(expected) - set(published))
+    extra = sorted(set(published) - set(expected))
+    differ = sorted(path for path in expected if path in published and published[path] != expected[path])
+    assert (missing, extra, differ) == ([], [], []), step
+    shown = sorted(f"images/{image.id}/" for image in world.gallery.site.shown(world.publisher().selection))
+    head = json.loads(site["gallery.json"])
+    cards = [card for shard in head["shards"] for card in json.loads(site[shard])]
+    assert sorted(card["p"] for card in cards) == shown, step
+    index_pages = [p for p in site if re.fullmatch(r"(page/\d+/)?index\.html", p)]
+    on_pages = [
+        m for p in index_pages for m in re.findall(r'<a href="(?:\.\.?/)*(images/[^/"]+/)">', site[p].decode())
+    ]
+    assert sorted(on_pages) == shown, step  # each once
+    for path in [p for p in site if p.endswith(".html")]:
+        for href in re.findall(r'href="([^"]*)"', site[path].decode()):
+            if href.endswith("/") and not href.startswith(("http:", "https:", "//")):
+                assert _normal(path, href) + "index.html" in site, (step, path, href)
+
+
+def _normal(page: str, link: str) -> str:
+    """A relative link from a page as a site path ("" for the root)."""
+    parts = page.split("/")[:-1]
+    for part in link.split("/"):
+        if part == "..":
+            parts.pop()
+        elif part not in ("", "."):
+            parts.append(part)
+    return "".join(f"{part}/" for part in parts)
+
+
+def test_every_change_leaves_the_bucket_the_site_the_state_describes(world: World, tmp_path: Path) -> None:
+    rng = random.Random(26)
+    keys = [f"pic-{n:02}.png" for n in range(14)]
+    world.upload("base.png", ("sea",))
+    world.publish("base.png")  # the first: a full pass
+    assert_whole(world, tmp_path, "first publish")
+    for key in keys:  # uploads: blocks fill and new ones open
+        world.upload(key, tuple(rng.sample(TAGS, rng.randint(0, 2))))
+        world.publish(key)
+        assert_whole(world, tmp_path, f"upload {key}")
+    for key in rng.sample(keys, 5):  # tags given and taken
+        world.retag(key, tuple(rng.sample(TAGS, rng.randint(0, 3))))
+        world.publish(key)
+        assert_whole(world, tmp_path, f"retag {key}")
+    images = world.gallery.images
+    images.update_info(world.admin, Scope.TENANT, keys[3], InfoChange(title="Renamed"))
+    world.publish(keys[3])
+    assert_whole(world, tmp_path, "rename")
+    images.set_public(world.admin, Scope.TENANT, keys[5], False)  # leaves the site
+    world.publish(keys[5])
+    assert_whole(world, tmp_path, "made private")
+    # a block in the middle emptied (its neighbours link to each other), others shortened, the newest too
+    for key in (keys[3], keys[4], keys[0], keys[-1], keys[7]):
+        images.delete(world.admin, Scope.TENANT, key, force=True)
+        world.publish(key)
+        assert_whole(world, tmp_path, f"delete {key}")
+    images.set_public(world.admin, Scope.TENANT, keys[5], True)  # back: the newest block
+    world.publish(keys[5])
+    assert_whole(world, tmp_path, "made public again")
+    world.upload("shared.png", ("dusk",), system=True)  # a system image…
+    world.publish("shared.png")
+    assert_whole(world, tmp_path, "system image")
+    world.upload("shared.png", ("sea",))  # …shadowed by the tenant's own with the same key
+    world.publish("shared.png")
+    assert_whole(world, tmp_path, "shadowed")
+    images.delete(world.admin, Scope.TENANT, "shared.png", force=True)  # …and shown again
+    world.publish("shared.png")
+    assert_whole(world, tmp_path, "shown again")
+    for key in keys:
+        if world.gallery.storage.catalog.get_image(world.admin.tenant_id, key):
+            world.retag(key, ())
+    world.retag("base.png", ())
+    world.publish("base.png", *keys)  # the last tagged tenant image: every tag but the system image's goes
+    assert_whole(world, tmp_path, "tags taken")
+    assert not any(path.startswith(("tags/sea/", "tags/sky/")) for path in world.bucket())
