@@ -137,9 +137,7 @@ def assert_whole(world: World, tmp: Path, step: str) -> None:
     cards = [card for shard in head["shards"] for card in json.loads(site[shard])]
     assert sorted(card["p"] for card in cards) == shown, step
     index_pages = [p for p in site if re.fullmatch(r"(page/\d+/)?index\.html", p)]
-    on_pages = [
-        m for p in index_pages for m in re.findall(r'<a href="(?:\.\.?/)*(images/[^/"]+/)">', site[p].decode())
-    ]
+    on_pages = [m for p in index_pages for m in re.findall(r'<a href="(?:\.\.?/)*(images/[^/"]+/)">', site[p].decode())]
     assert sorted(on_pages) == shown, step  # each once
     for path in [p for p in site if p.endswith(".html")]:
         for href in re.findall(r'href="([^"]*)"', site[path].decode()):
