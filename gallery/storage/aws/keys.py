@@ -28,7 +28,8 @@ Item layout (pk, sk):
 - `W#<site>`, `SITE` / `L#<list>`  a published site (`site_state.py`): what waits to be rendered; each list's counts
 - `W#<site>#L#<list>`, `B#<block>` / `M#<block>#<rank>`  a list's blocks and its cards in them
 - `W#<site>#I#<id>`, `I` an image the site shows; `W#<site>#K#<key>`, `K` which image a key shows;
-  `W#<site>#F#<path>`, `F` the images whose pages use a content-named file
+  `W#<site>#F#<path>`, `<id>` an image whose page uses a content-named file (one item each: a logo uploaded under
+  10,000 keys has 10,000 users, past what one item holds)
 
 List entries, memberships and `E#` e-mails are case-folded (a lookup by e-mail ignores case, lists sort as people
 expect); `TN#` and `PN#` keep a name as given. Sessions, failed sign-ins and upload places carry the table's TTL
@@ -298,5 +299,9 @@ def site_key(site_id: str, resource_key: str) -> Key:
     return Key(f"W#{site_id}#K#{resource_key}", "K")
 
 
-def site_file(site_id: str, path: str) -> Key:
-    return Key(f"W#{site_id}#F#{path}", "F")
+def site_file_users(site_id: str, path: str) -> str:
+    return f"W#{site_id}#F#{path}"
+
+
+def site_file_user(site_id: str, path: str, image_id: str) -> Key:
+    return Key(site_file_users(site_id, path), image_id)

@@ -194,10 +194,6 @@ class SiteState:
     def set_shards(self, shards: dict[int, str]) -> None:
         self.table.update(keys.site(self.site_id), "SET sd = :sd", {":sd": {str(n): d for n, d in shards.items()}})
 
-    def users(self, path: str) -> set[str]:
-        item = self.table.get(keys.site_file(self.site_id, path))
-        return set() if item is None else set(item.get("u", set()))
-
     def index(self) -> Iterator[tuple[str, str, str, str]]:
         """(resource key, image id, version, card) of every image the site shows, from the index's cards (the full
         pass: a Query of one partition, where the images' records would take a Scan of the table)."""
@@ -239,27 +235,27 @@ class SiteState:
             transaction.commit()
 
     def use_files(self, image_id: str, paths: Iterable[str]) -> None:
-        for path in paths:
-            self.table.update(keys.site_file(self.site_id, path), "ADD u :i", {":i": {image_id}})
+        self.table.batch_write(
+            [{"PutRequest": {"Item": dump(keys.site_file_user(self.site_id, p, image_id)._asdict())}} for p in paths]
+        )
 
     def release_files(self, image_id: str, paths: Iterable[str]) -> list[str]:
-        """Take the image off each file's users; returns the files nobody uses any more (their items gone). A set
-        that loses its last member is no attribute at all in DynamoDB: the item goes only while it has none, so an
-        image that took the file up meanwhile keeps it."""
-        unused = []
-        for path in paths:
-            key = keys.site_file(self.site_id, path)
-            left = self.table.update_if(key, "DELETE u :i", "attribute_exists(pk)", {":i": {image_id}})
-            if left is None or left.get("u"):
-                continue
-            gone = Transaction(self.table)
-            gone.delete(key, "attribute_not_exists(u)", errors.Conflict("The file is used again"))
-            try:
-                gone.commit()
-            except errors.Conflict:
-                continue
-            unused.append(path)
-        return unused
+        """Take the image off each file's users; returns the files nobody uses any more. (The publisher runs one
+        at a time: nobody takes a file up between the look and the answer.)"""
+        paths = list(paths)
+        self.table.batch_write(
+            [{"DeleteRequest": {"Key": dump(keys.site_file_user(self.site_id, p, image_id)._asdict())}} for p in paths]
+        )
+        return [path for path in paths if not self._used(path)]
+
+    def _used(self, path: str) -> bool:
+        found = self.table.query(
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues=dump({":pk": keys.site_file_users(self.site_id, path)}),
+            Limit=1,
+            ConsistentRead=True,
+        )
+        return next(found, None) is not None
 
 
 class SiteChange:
