@@ -38,6 +38,7 @@ from gallery.domain.model import (
     Tenant,
     TenantProfile,
 )
+from gallery.site.render import Item
 from gallery.storage.aws import keys
 from gallery.storage.aws.catalog import DynamoCatalog
 from gallery.storage.aws.grams import grams, posting
@@ -179,8 +180,9 @@ class Publish:
 
 
 def publisher_run(count: int) -> Publish:
-    """A site of `count` images published, then one image uploaded and its stream record handed to the publisher
-    (as Lambda would): what that run reads, writes and asks for (inside `moto()`)."""
+    """A site of `count` images, its state as a full pass leaves it (`seed_site`, checked by a full pass that finds
+    nothing to change), then one image uploaded and its stream record handed to the publisher (as Lambda would):
+    what that run reads, writes and asks for (inside `moto()`)."""
     import boto3
     from PIL import Image
 
@@ -208,10 +210,12 @@ def publisher_run(count: int) -> Publish:
         gallery.settings, site_bucket=site_bucket, site_tenant=gallery.tenant, site_distribution=distribution
     )
     with mock.patch.dict("os.environ", {"TMPDIR": tempfile.mkdtemp(prefix="publisher-")}):
-        tempfile.tempdir = None  # the container's disk: its own, kept between the two runs as a warm one keeps it
-        first = publisher.publish_site(settings, "first publish")
-        assert first.error is None, first
-        assert first.uploaded, first
+        tempfile.tempdir = None  # the container's disk: its own, kept between the runs as a warm one keeps it
+        seed_site(gallery, settings)
+        if count <= SMALL:  # the seed is what a full pass leaves: one finds nothing to bring in
+            first = publisher.publish_site(settings, "first publish")
+            assert first.error is None, first
+            assert first.keys == 0, first.keys
         new = replace(_row(gallery.tenant, count + 1), created_time=2_000_000_000_000)
         stored = next(gallery.catalog.every_image(gallery.tenant, new.sub_type))
         new = replace(new, original=stored.original, preview=stored.preview, public_original=None)
@@ -229,6 +233,65 @@ def publisher_run(count: int) -> Publish:
     tempfile.tempdir = None
     assert run.error is None, run
     return Publish(meter.reset(), run.rendered, run.pages, len(run.uploaded), len(run.invalidated), seconds)
+
+
+def seed_site(gallery: Gallery, settings: Settings) -> None:
+    """The site's state in the table as a full pass leaves it (`gallery.incremental`: every image, oldest first,
+    into the newest block of the index and of each of its tags), written straight into moto's model with the state's
+    own item makers: a full pass of 100,000 images one transaction at a time takes moto hours."""
+    import json
+
+    from gallery import publisher
+    from gallery.incremental import version_of
+    from gallery.site import contexts
+    from gallery.site.builder import search_shard
+    from gallery.site.memory import Card
+    from gallery.site.paging import SHARD_BLOCKS
+    from gallery.site.render import placements, render_images
+    from gallery.storage.aws.site_state import INDEX, Member, Place, Record, rank_of
+    from gallery.wiring import Gallery as Wired
+
+    wired = Wired.open(settings, signing=False)
+    site = publisher.publisher_for(wired, settings)
+    builder, options, size = site.builder, site.builder.options.files, site.size
+    rows = sorted(site.source.shown(site.selection), key=lambda row: (row.created_time, row.resource_key))
+    first = render_images(rows[:1], builder.blobs, builder.source.decode_limits, builder.cache.root, options, workers=1)
+    plan = first.items[0].plan  # one picture: one plan
+    items: list[dict[str, Any]] = []
+    heads: dict[str, list[int]] = {}  # list → [top block, cards in it, count, system count]
+    by_shard: dict[int, list[tuple[int, str, str]]] = {}
+    blocks: Counter[tuple[str, int]] = Counter()
+    state = site.state.site_id
+    for row in rows:
+        item = Item(row, plan)
+        text = json.dumps(contexts.card(item, options), separators=(",", ":"))
+        member = Member(row.id, row.resource_key, version_of(row), row.is_system, text)
+        lists = {}
+        for name in (INDEX, *row.tags):
+            top, filled, count, system = heads.setdefault(name, [0, 0, 0, 0])
+            if filled >= size:
+                top, filled = top + 1, 0
+            heads[name] = [top, filled + 1, count + 1, system + row.is_system]
+            lists[name] = Place(top, rank_of(row.created_time, row.id))
+            blocks[name, top] += 1
+            items.append(member.item(keys.site_member(state, name, top, lists[name].rank)))
+            if name == INDEX:
+                by_shard.setdefault(top // SHARD_BLOCKS, []).append((top, lists[name].rank, text))
+        placed = sorted(placements(item, options))
+        page = builder.image_pages([item])[0].fingerprint
+        items.append(Record(row.id, row.resource_key, row.is_system, lists, text, page, placed).item(state))
+        items.append({**keys.site_key(state, row.resource_key)._asdict(), "i": row.id})
+        items += [keys.site_file_user(state, path, row.id)._asdict() for path in placed]
+    items += [{**keys.site_block(state, name, block)._asdict(), "n": n} for (name, block), n in blocks.items()]
+    for name, (top, _, count, system) in heads.items():
+        items.append({**keys.site_list(state, name)._asdict(), "n": count, "sys": system, "top": top, "seq": 1})
+    digests = {}
+    for shard, cards in by_shard.items():
+        ordered = [text for _, _, text in sorted(cards, key=lambda card: (-card[0], card[1]))]
+        digests[str(shard)] = hashlib.sha256(search_shard([Card({}, t) for t in ordered])).hexdigest()[:16]
+    items.append({**keys.site(state)._asdict(), "sd": digests, "full_at": int(time.time())})
+    put_items(settings.table, items)
+    wired.close()
 
 
 def operation_bills() -> dict[str, Bill]:

@@ -67,6 +67,7 @@ ATTEMPTS = 3  # a key's change tried again when another run changed a list meanw
 
 @dataclass
 class Outcome:
+    keys: int = 0  # resource keys looked at: each changed, or changed for the state
     rendered: int = 0  # images whose files were made
     pages: int = 0  # pages rendered
     uploaded: list[str] = field(default_factory=list)
@@ -125,6 +126,7 @@ class Publisher:
     # --- 1-3: one key --------------------------------------------------------------------------------------------
     def publish_keys(self, resource_keys: Iterable[str]) -> Outcome:
         for key in sorted(set(resource_keys)):
+            self.outcome.keys += 1
             try:
                 self._key(key)
             except (errors.Unavailable, errors.TooManyRequests):
@@ -289,6 +291,7 @@ class Publisher:
             (key for key in set(items) | set(held) if differs(key)),
             key=lambda key: (items[key].image.created_time if key in items else 0, key),
         )
+        self.outcome.keys += len(changed)
         for key in changed:
             self._key(key, items.get(key))
         return self._publish_whole(list(items.values()), remote, now)

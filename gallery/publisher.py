@@ -49,6 +49,7 @@ class PublisherRun:
     """What one run did, as the function returns it (and logs it)."""
 
     reason: str
+    keys: int = 0  # resource keys whose change was published (in a full pass: found changed)
     rendered: int = 0  # images whose files were made
     pages: int = 0  # pages written (rendered from their templates)
     uploaded: list[str] = field(default_factory=list)
@@ -61,6 +62,7 @@ class PublisherRun:
     def to_json(self) -> dict[str, Any]:
         return {
             "reason": self.reason,
+            "keys": self.keys,
             "rendered": self.rendered,
             "pages": self.pages,
             "uploaded": self.uploaded,
@@ -155,6 +157,7 @@ def _run(settings: Settings, reason: str, work: Work) -> PublisherRun:
     done = publisher.outcome
     return PublisherRun(
         f"{reason}: {said}",
+        keys=done.keys,
         rendered=done.rendered,
         pages=done.pages,
         uploaded=done.uploaded,
