@@ -94,6 +94,35 @@ def authorizations(call: Call) -> list[tuple[str, str]]:
     raise KeyError(f"{call.service}:{call.operation} has no IAM mapping in tests/iam_ledger.py: add one")
 
 
+def _pk(key: dict[str, Any] | None) -> str:
+    return str((key or {}).get("pk", {}).get("S", ""))
+
+
+def leading_keys(call: Call) -> list[list[str] | None]:
+    """For each of `authorizations(call)`, the partition keys it touches (IAM's `dynamodb:LeadingKeys`), None where
+    this ledger does not say (a statement conditioned on them then refuses)."""
+    p = call.params
+    pairs = authorizations(call)
+    if call.service != "dynamodb":
+        return [None] * len(pairs)
+    if call.operation == "PutItem":
+        return [[_pk(p.get("Item"))]]
+    if call.operation in {"GetItem", "UpdateItem", "DeleteItem"}:
+        return [[_pk(p.get("Key"))]]
+    if call.operation == "BatchWriteItem":
+        return [
+            [_pk(r["PutRequest"]["Item"]) if "PutRequest" in r else _pk(r["DeleteRequest"]["Key"]) for r in requests]
+            for requests in p["RequestItems"].values()
+        ]
+    if call.operation == "TransactWriteItems":
+        found: list[list[str] | None] = []
+        for item in p["TransactItems"]:
+            ((_, body),) = item.items()
+            found.append([_pk(body["Item"] if "Item" in body else body["Key"])])
+        return found
+    return [None] * len(pairs)
+
+
 def role_statements(role: str, parameters: dict[str, str]) -> list[dict[str, Any]]:
     """The role's policy statements from deploy/stack.yaml, with the stack's parameters put in."""
     (policy,) = template()["Resources"][role]["Properties"]["Policies"]
@@ -108,17 +137,34 @@ def _listed(value: Any) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def allowed(statements: list[dict[str, Any]], action: str, resource: str) -> bool:
+LEADING_KEYS = "dynamodb:LeadingKeys"
+
+
+def allowed(statements: list[dict[str, Any]], action: str, resource: str, leading: list[str] | None = None) -> bool:
+    """Whether an Allow statement covers the action on the resource; a statement conditioned on the partition keys
+    (`ForAllValues:StringLike` on `dynamodb:LeadingKeys`, the one condition read here) only for `leading` keys that
+    all match one of its patterns."""
     for statement in statements:
-        unsupported = {"Condition", "NotAction", "NotResource", "NotPrincipal"} & set(statement)
+        unsupported = {"NotAction", "NotResource", "NotPrincipal"} & set(statement)
         if unsupported or statement.get("Effect") != "Allow":
             raise ValueError(f"this evaluator reads Allow statements only, not {unsupported or statement['Effect']}")
         # Actions match without regard to case; ARNs with it (IAM's rules); `*` and `?` are wildcards in both.
-        if any(fnmatch.fnmatch(action.lower(), a.lower()) for a in _listed(statement["Action"])) and any(
-            fnmatch.fnmatchcase(resource, r) for r in _listed(statement["Resource"])
+        if (
+            any(fnmatch.fnmatch(action.lower(), a.lower()) for a in _listed(statement["Action"]))
+            and any(fnmatch.fnmatchcase(resource, r) for r in _listed(statement["Resource"]))
+            and _holds(statement.get("Condition"), leading)
         ):
             return True
     return False
+
+
+def _holds(condition: dict[str, Any] | None, leading: list[str] | None) -> bool:
+    if condition is None:
+        return True
+    if set(condition) != {"ForAllValues:StringLike"} or set(condition["ForAllValues:StringLike"]) != {LEADING_KEYS}:
+        raise ValueError(f"this evaluator reads one condition, ForAllValues:StringLike on {LEADING_KEYS}: {condition}")
+    patterns = _listed(condition["ForAllValues:StringLike"][LEADING_KEYS])
+    return leading is not None and all(any(fnmatch.fnmatchcase(key, p) for p in patterns) for key in leading)
 
 
 def refusals(calls: list[Call], statements_for: Callable[[Call], list[dict[str, Any]]]) -> list[str]:
@@ -126,8 +172,8 @@ def refusals(calls: list[Call], statements_for: Callable[[Call], list[dict[str, 
     refused = []
     for call in calls:
         statements = statements_for(call)
-        for action, resource in authorizations(call):
-            if not allowed(statements, action, resource):
+        for (action, resource), leading in zip(authorizations(call), leading_keys(call), strict=True):
+            if not allowed(statements, action, resource, leading):
                 refused.append(f"{call.service}:{call.operation} needs {action} on {resource}")
     return sorted(set(refused))
 

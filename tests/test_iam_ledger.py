@@ -4,6 +4,8 @@ role (tests/conftest.py), the publisher's tests every call it makes against its 
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.iam_ledger import ACCOUNT, REGION, Call, allowed, authorizations, refusals, role_statements
@@ -75,10 +77,30 @@ def test_a_transaction_is_authorized_item_by_item() -> None:
     ]
 
 
-def test_the_publisher_writes_the_site_and_only_reads_the_catalog() -> None:
+def test_the_publisher_writes_the_site_and_in_the_table_only_the_sites_state() -> None:
     statements = role_statements("PublisherRole", PUBLISHER)
     assert refusals([Call("s3", "CopyObject", {"Bucket": "s", "Key": "a", "CopySource": {"Bucket": "s", "Key": "a"}})],
                     lambda _: statements) == []  # fmt: skip
+
+    def item(pk: str) -> dict[str, Any]:
+        return {"pk": {"S": pk}, "sk": {"S": "x"}}
+
+    def put(pk: str) -> Call:
+        return Call("dynamodb", "PutItem", {"TableName": "t", "Item": item(pk)})
+
+    def batch(*pks: str) -> Call:
+        return Call(
+            "dynamodb", "BatchWriteItem", {"RequestItems": {"t": [{"PutRequest": {"Item": item(k)}} for k in pks]}}
+        )
+
+    def transaction(pk: str) -> Call:
+        return Call(
+            "dynamodb", "TransactWriteItems", {"TransactItems": [{"Delete": {"TableName": "t", "Key": item(pk)}}]}
+        )
+
+    assert refusals([put("W#site"), batch("W#a", "W#b"), transaction("W#site#I#x")], lambda _: statements) == []
+    for call in (put("T#tenant"), batch("W#a", "T#tenant"), transaction("U#user"), put("W")):
+        assert refusals([call], lambda _: statements), call  # a row of the catalog, never
     assert refusals([Call("dynamodb", "PutItem", {"TableName": "t"})], lambda _: statements)
     assert refusals([Call("s3", "PutObject", {"Bucket": "b", "Key": "blobs/x"})], lambda _: statements)
     queue = f"arn:aws:sqs:{REGION}:{ACCOUNT}:image-gallery-dev-publisher-failures"
