@@ -201,3 +201,11 @@ def test_every_change_leaves_the_bucket_the_site_the_state_describes(world: Worl
     world.publish("base.png", *keys)  # the last tagged tenant image: every tag but the system image's goes
     assert_whole(world, tmp_path, "tags taken")
     assert not any(path.startswith(("tags/sea/", "tags/sky/")) for path in world.bucket())
+    world.retag("shared.png", (), system=True)  # no tag left anywhere: the index stops linking to the tags
+    world.publish("shared.png")
+    assert_whole(world, tmp_path, "no tags")
+    assert "Browse by tag" not in world.bucket()["index.html"].decode()
+    world.retag(keys[2], ("sea",))  # and a first tag again
+    world.publish(keys[2])
+    assert_whole(world, tmp_path, "a tag again")
+    assert "Browse by tag" in world.bucket()["index.html"].decode()

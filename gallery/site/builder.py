@@ -341,7 +341,8 @@ class SiteBuilder:
             "span": None if page.block is None or not shown else contexts.span(shown[-1].fields, shown[0].fields),
             **links,
             "page_size": max(1, self.options.page_size),
-            **page.extra,
+            # "Browse by tag" on the first page only: whether there are tags must not change every page.
+            **{k: v for k, v in page.extra.items() if page.block is None or k != "tags"},
         }
         # In a fixed order, so the text is as stable as JSON's and cheaper: the cards as the search index has them.
         inputs = f"{context!r}{''.join([card.text for card in shown])}".encode()
