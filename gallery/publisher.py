@@ -18,6 +18,7 @@ to retry.
 from __future__ import annotations
 
 import logging
+import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterable
@@ -39,7 +40,9 @@ from gallery.wiring import Gallery
 
 log = logging.getLogger("gallery.publisher")
 
-CACHE = "gallery-publisher-cache"  # in the temporary folder: kept while the container stays warm
+# A run's renditions, in the temporary folder, gone with the run: what is published, the state says (a container
+# kept warm for hours would otherwise fill its /tmp with every image it ever rendered).
+CACHE = "gallery-publisher-cache-"
 RETRIED = (errors.Unavailable, errors.TooManyRequests)  # raised for Lambda to retry; anything else is reported
 FULL_PASS_EVERY = 24 * 3600  # seconds between the hourly run's full passes
 
@@ -149,11 +152,13 @@ def _guarded(settings: Settings, reason: str, work: Work) -> PublisherRun:
 def _run(settings: Settings, reason: str, work: Work) -> PublisherRun:
     """`work` given a publisher for the site and the tenants whose images it shows."""
     gallery = Gallery.open(settings, signing=False)
+    cache = Path(tempfile.mkdtemp(prefix=CACHE))
     try:
-        publisher = publisher_for(gallery, settings)
+        publisher = publisher_for(gallery, settings, cache=cache)
         said = work(publisher, publisher.selection.owners)
     finally:
         gallery.close()
+        shutil.rmtree(cache, ignore_errors=True)
     done = publisher.outcome
     return PublisherRun(
         f"{reason}: {said}",
@@ -167,8 +172,11 @@ def _run(settings: Settings, reason: str, work: Work) -> PublisherRun:
     )
 
 
-def publisher_for(gallery: Gallery, settings: Settings, page_size: int = SiteOptions.page_size) -> Publisher:
-    """The publisher of `GALLERY_SITE_TENANT`'s public images and the system's to `GALLERY_SITE_BUCKET`."""
+def publisher_for(
+    gallery: Gallery, settings: Settings, page_size: int = SiteOptions.page_size, cache: Path | None = None
+) -> Publisher:
+    """The publisher of `GALLERY_SITE_TENANT`'s public images and the system's to `GALLERY_SITE_BUCKET`, rendering
+    into `cache` (a folder of the temporary one, made and left to the caller, by default)."""
     if not settings.site_bucket:
         raise errors.ConfigError("GALLERY_SITE_BUCKET is not set: there is no published site to keep current")
     catalog = gallery.storage.catalog
@@ -178,7 +186,7 @@ def publisher_for(gallery: Gallery, settings: Settings, page_size: int = SiteOpt
     selection = Selection(tenant, system=True)
     bucket = S3SiteBucket(settings, settings.site_bucket, settings.site_prefix, settings.site_distribution or None)
     options = SiteOptions(selection, page_size=page_size)
-    builder = builder_for(gallery, options, Path(tempfile.gettempdir()) / CACHE)
+    builder = builder_for(gallery, options, cache or Path(tempfile.mkdtemp(prefix=CACHE)))
     state = SiteState(catalog.table, site_id(bucket, selection, builder))
     return Publisher(builder, gallery.site, bucket, state, selection)
 

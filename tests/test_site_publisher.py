@@ -244,14 +244,16 @@ def test_each_change_publishes_exactly_what_it_changed(world: World, lambda_cont
 
 
 def test_a_cold_container_renders_nothing_that_is_published(world: World, endpoint: str) -> None:
-    """Lambda's disk starts empty: what exists is read from the bucket, so a new container renders only what is
-    new."""
+    """Lambda's disk starts empty, and a run keeps nothing there: what is published, the site's state says, so a
+    new container renders only what is new."""
     world.upload("one.png", "One")
     first = Container(world.settings_dir, world.env)
     try:
         assert on_stream(first, world.records())["rendered"] == 1
     finally:
         first.close()
+    # a run leaves nothing in the container's /tmp (what is published, the site's state says)
+    assert [p.name for p in Path(world.env["TMPDIR"]).iterdir() if p.name.startswith("gallery-")] == []
     for leftover in Path(world.env["TMPDIR"]).iterdir():  # a new container: nothing kept on disk
         shutil.rmtree(leftover)
     world.upload("two.png", "Two")
