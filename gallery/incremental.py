@@ -155,8 +155,10 @@ class Publisher:
         if old is not None and (want is None or want.id != old.image_id):
             self._leave(old, key, keep_key=want is not None)
             old = None
-        elif old is None and shown_id is not None and want is None:
-            self.state.change().show(key, None)
+        elif old is None and shown_id is not None and want is None:  # a key left pointing at no record
+            change = self.state.change()
+            change.show(key, None)
+            change.commit()
         if want is None:
             return
         item = item or self._render(want, old)
@@ -254,12 +256,12 @@ class Publisher:
             self.outcome.invalidated += [f"/{self.bucket.prefix}{path}" for path in paths_to_invalidate]
 
     # --- the full pass ---------------------------------------------------------------------------------------------
-    def full_pass(self, now: int) -> Outcome:
+    def full_pass(self, now: int, whole: bool = True) -> Outcome:
         """Every image the catalog shows against the state (by id, version and card): the differences brought in
         one key at a time, oldest first (a first pass packs the blocks in the order the images were made; a pass
-        that stops is taken up by the next, the keys done no longer differ). Then the whole site rendered from the
-        state into a folder and published against the bucket: what the bucket lacks or holds with other bytes or
-        headers is uploaded, what the site no longer has is deleted."""
+        that stops is taken up by the next, the keys done no longer differ). Then, `whole`: the whole site rendered
+        from the state into a folder and published against the bucket (what the bucket lacks or holds with other
+        bytes or headers is uploaded, what the site no longer has is deleted); else the bucket looked at (`_mend`)."""
         builder, options = self.builder, self.builder.options.files
         remote = self.bucket.objects()
         published = frozenset(key for key in remote if key.startswith(HASHED_DIRS))
@@ -294,7 +296,79 @@ class Publisher:
         self.outcome.keys += len(changed)
         for key in changed:
             self._key(key, items.get(key))
-        return self._publish_whole(list(items.values()), remote, now)
+        if whole:
+            return self._publish_whole(list(items.values()), remote, now)
+        return self._mend(list(items.values()), remote, now)
+
+    def _mend(self, items: list[Item], remote: dict[str, str], now: int) -> Outcome:
+        """The daily pass's look at the bucket: every file the state says the site has is there (what is missing is
+        made and uploaded) and nothing else is, in the folders the site owns. Bytes are not compared: a page is
+        rendered whenever what it shows changes, and a new theme is published whole by `make deploy`; rendering
+        every page would take a site of 100,000 images past Lambda's 15 minutes."""
+        builder, options = self.builder, self.builder.options.files
+        dirty = self.state.head().dirty
+        expected: set[str] = set()
+        for item in items:
+            placed = placements(item, options)
+            expected.update(placed)
+            self._upload_files({path: source for path, source in placed.items() if path not in remote})
+        pages = {site_layout.image_page(item.image.id) + "index.html": item for item in items}
+        expected.update(pages)
+        for page in builder.image_pages([item for path, item in pages.items() if path not in remote]):
+            self._upload(page.file, builder.render(page).encode())
+            self.outcome.pages += 1
+        heads = {head.name: head for head in self.state.lists()}
+        tags = sorted(name for name in heads if name != INDEX)
+        for name in sorted({INDEX, *heads}):
+            folder = "" if name == INDEX else site_layout.tag_folder(name)
+            first, _ = self._first_blocks(name)
+            own = set(self.state.blocks(name, limit=1 << 30)) - set(first)
+            listed: dict[str, int | None] = {f"{folder}{block_url(block)}index.html": block for block in own}
+            listed[f"{folder}index.html"] = None
+            expected.update(listed)
+            missing = {block for path, block in listed.items() if path not in remote and block is not None}
+            if missing or f"{folder}index.html" not in remote:
+                self._render_list(heads.get(name, ListHead(name)), missing, bool(tags))
+        shards = self.state.shards()
+        base = builder.options.site_url
+        index_files = [site_layout.search_shard(n) for n in shards]
+        index_files += [site_layout.SEARCH_INDEX, site_layout.SEARCH_VERSION]
+        if base:
+            index_files += [site_layout.sitemap_shard(n) for n in shards]
+            index_files += [site_layout.SITEMAP, site_layout.sitemap_shard("lists"), f"{site_layout.SITEMAP}.gz"]
+        expected.update(index_files)
+        if any(path not in remote for path in index_files):
+            every = set(self.state.blocks(INDEX, limit=1 << 30))
+            self._render_index_shards(every, whole=True)
+            if base:
+                sitemap = sitemap_index(
+                    base,
+                    [site_layout.sitemap_shard("lists")]
+                    + [site_layout.sitemap_shard(n) for n in sorted(shards, reverse=True)],
+                )
+                self._upload(f"{site_layout.SITEMAP}.gz", gzip.compress(sitemap.encode(), mtime=0))
+        tags_page = f"{site_layout.TAG_PAGES}/index.html"
+        expected.add(tags_page)
+        if tags_page not in remote or (base and site_layout.sitemap_shard("lists") not in remote):
+            self._render_tags(heads, tags)
+        apps, assets = builder.app_pages(), builder.templates.assets()
+        expected.update(apps, assets)
+        for path, data in apps.items():
+            if path not in remote:
+                self._upload(path, data)
+        for name, asset in assets.items():
+            if name not in remote:
+                self._upload(name, asset.read_bytes())
+        owned = (*[f"{folder}/" for folder in site_layout.MANAGED], site_layout.SITEMAP_PARTS)
+        strays = sorted(path for path in remote if path.startswith(owned) and path not in expected)
+        if strays:
+            self.bucket.delete(strays)
+            self.outcome.deleted += [self.bucket.prefix + path for path in strays]
+            paths = invalidations(strays)
+            self.bucket.invalidate(paths)
+            self.outcome.invalidated += [f"/{self.bucket.prefix}{path}" for path in paths]
+        self.state.rendered(dirty, full_at=now)
+        return self.outcome
 
     def _publish_whole(self, items: list[Item], remote: dict[str, str], now: int) -> Outcome:
         out = Path(tempfile.mkdtemp(prefix="gallery-site-"))

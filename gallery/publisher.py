@@ -98,7 +98,7 @@ def reconcile(settings: Settings | None = None, now: float | None = None) -> Pub
     def run(publisher: Publisher, owners: tuple[str, ...]) -> str:
         head = publisher.state.head()
         if moment - head.full_at >= FULL_PASS_EVERY:
-            publisher.full_pass(moment)
+            publisher.full_pass(moment, whole=False)
             return "full pass"
         if head.failed:
             publisher.publish_keys(head.failed)

@@ -209,3 +209,33 @@ def test_every_change_leaves_the_bucket_the_site_the_state_describes(world: Worl
     world.publish(keys[2])
     assert_whole(world, tmp_path, "a tag again")
     assert "Browse by tag" in world.bucket()["index.html"].decode()
+
+
+def test_the_daily_pass_puts_back_what_the_bucket_lost_and_takes_what_it_should_not_hold(
+    world: World, tmp_path: Path
+) -> None:
+    """Without rendering every page (past Lambda's 15 minutes at 100,000 images): the bucket is looked at."""
+    for n in range(7):
+        world.upload(f"pic-{n}.png", ("sea",) if n % 2 else ())
+    world.publish()
+    assert_whole(world, tmp_path, "published")
+    site = world.bucket()
+    bucket = world.settings.site_bucket
+    rendition = sorted(path for path in site if path.startswith("r/"))[0]
+    lost = ["page/1/index.html", "search/0.json", "tags/index.html", "tags/sea/index.html", "manage/index.html"]
+    lost += [rendition, next(path for path in site if path.startswith("images/"))]
+    for path in lost:
+        world.s3.delete_object(Bucket=bucket, Key=path)
+    strays = ["page/99/index.html", "r/0123456789abcdef-320.webp", "tags/gone/index.html"]
+    for path in strays:
+        world.s3.put_object(Bucket=bucket, Key=path, Body=b"stray")
+    publisher = world.publisher()
+    done = publisher.full_pass(2, whole=False)
+    assert done.keys == 0  # the state was right: only the bucket was not
+    assert set(lost) <= set(done.uploaded), done.uploaded
+    assert sorted(done.deleted) == sorted(strays)
+    assert_whole(world, tmp_path, "mended")
+    after = world.bucket()
+    assert after[rendition] == site[rendition]
+    assert not set(strays) & set(after)
+    assert done.pages < len([path for path in site if path.endswith(".html")])  # not every page rendered again
