@@ -306,7 +306,11 @@ class Publisher:
         rendered whenever what it shows changes, and a new theme is published whole by `make deploy`; rendering
         every page would take a site of 100,000 images past Lambda's 15 minutes."""
         builder, options = self.builder, self.builder.options.files
-        dirty = self.state.head().dirty
+        self.render_waiting()  # what the keys brought in touched
+        prefix = len(self.bucket.prefix)
+        remote = {**remote, **dict.fromkeys((path[prefix:] for path in self.outcome.uploaded), "")}
+        for path in self.outcome.deleted:
+            remote.pop(path[prefix:], None)
         expected: set[str] = set()
         for item in items:
             placed = placements(item, options)
@@ -367,7 +371,7 @@ class Publisher:
             paths = invalidations(strays)
             self.bucket.invalidate(paths)
             self.outcome.invalidated += [f"/{self.bucket.prefix}{path}" for path in paths]
-        self.state.rendered(dirty, full_at=now)
+        self.state.rendered(set(), full_at=now)
         return self.outcome
 
     def _publish_whole(self, items: list[Item], remote: dict[str, str], now: int) -> Outcome:
