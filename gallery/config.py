@@ -183,6 +183,15 @@ SETTINGS: tuple[Setting, ...] = (
         " deleted or restamped (pages are `no-cache`).",
     ),
     Setting(
+        "publisher_failures",
+        "GALLERY_PUBLISHER_FAILURES",
+        str,
+        "",
+        "On AWS: the SQS queue (its name) the stream mapping notes the batches it gave up on in; the publisher's "
+        "hourly run reads them back from the stream (kept 24 hours) and publishes what they changed. Empty: they "
+        "wait for the daily pass.",
+    ),
+    Setting(
         "site_tenant",
         "GALLERY_SITE_TENANT",
         str,
@@ -334,6 +343,7 @@ class Settings:
     site_bucket: str
     site_prefix: str
     site_distribution: str
+    publisher_failures: str
     site_tenant: str
     table: str
     bucket: str

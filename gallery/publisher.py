@@ -33,6 +33,7 @@ from gallery.services.site_source import Selection
 from gallery.site.build import builder_for
 from gallery.site.builder import SiteOptions
 from gallery.storage.aws.catalog import DynamoCatalog
+from gallery.storage.aws.failures import FailureQueue
 from gallery.storage.aws.site_bucket import S3SiteBucket
 from gallery.storage.aws.site_state import SiteState
 from gallery.storage.aws.stream import image_changes
@@ -91,22 +92,37 @@ def on_records(records: Iterable[Any], settings: Settings | None = None) -> Publ
     return outcome
 
 
-def reconcile(settings: Settings | None = None, now: float | None = None) -> PublisherRun:
-    """The scheduled run: what waits, and the full pass once a day."""
+def reconcile(given: Settings | None = None, now: float | None = None) -> PublisherRun:
+    """The scheduled run: the batches Lambda gave up on, the keys whose change failed and what waits; the full
+    pass once a day."""
     moment = int(now if now is not None else time.time())
+    settings = given or Settings.from_env()
 
     def run(publisher: Publisher, owners: tuple[str, ...]) -> str:
         head = publisher.state.head()
         if moment - head.full_at >= FULL_PASS_EVERY:
             publisher.full_pass(moment, whole=False)
             return "full pass"
+        if settings.publisher_failures:
+            _given_up(publisher, owners, FailureQueue(settings))
         if head.failed:
             publisher.publish_keys(head.failed)
             publisher.state.forget_failed(head.failed - set(publisher.outcome.failed))
         publisher.render_waiting()
         return "what waited"
 
-    return _guarded(settings or Settings.from_env(), "scheduled reconciliation", run)
+    return _guarded(settings, "scheduled reconciliation", run)
+
+
+def _given_up(publisher: Publisher, owners: tuple[str, ...], queue: FailureQueue) -> None:
+    """The batches Lambda gave up on, read back from the stream and published; each note goes once done."""
+    for batch in queue.batches():
+        if batch.why_not is not None:
+            log.warning("A batch Lambda gave up on cannot be read back (%s): the daily pass takes it", batch.why_not)
+        else:
+            changes = image_changes(batch.records)
+            publisher.publish_keys({key for owner, key in changes.keys if owner in owners})
+        queue.done(batch)
 
 
 def publish_site(settings: Settings, reason: str = "publish") -> PublisherRun:

@@ -87,6 +87,15 @@ def authorizations(call: Call) -> list[tuple[str, str]]:
                 _object(source["Bucket"], source["Key"]) if isinstance(source, dict) else f"arn:aws:s3:::{source}"
             )
             return [("s3:GetObject", source_arn), ("s3:PutObject", _object(bucket, p["Key"]))]
+    if call.service == "dynamodbstreams":
+        if call.operation in {"GetShardIterator", "DescribeStream"}:
+            return [(f"dynamodb:{call.operation}", p["StreamArn"])]
+        if call.operation == "GetRecords":  # an iterator starts with its stream's ARN, as AWS's and moto's do
+            return [("dynamodb:GetRecords", p["ShardIterator"].split("|", 1)[0])]
+    if call.service == "sqs" and call.operation == "GetQueueUrl":
+        return [("sqs:GetQueueUrl", f"arn:aws:sqs:{REGION}:{ACCOUNT}:{p['QueueName']}")]
+    if call.service == "sqs" and call.operation in {"ReceiveMessage", "DeleteMessage", "SendMessage"}:
+        return [(f"sqs:{call.operation}", f"arn:aws:sqs:{REGION}:{ACCOUNT}:{p['QueueUrl'].rsplit('/', 1)[1]}")]
     if call.service == "ssm" and call.operation == "GetParameters":
         return [("ssm:GetParameters", f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter{name}") for name in p["Names"]]
     if call.service == "cloudfront" and call.operation == "CreateInvalidation":

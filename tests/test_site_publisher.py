@@ -32,6 +32,7 @@ from tests.storage_fixtures import AWS_ENV, aws_session
 from tests.test_api_lambda import Container, zappa_settings_module
 
 STAGE = "dev_publisher"
+FAILURES = "image-gallery-dev-publisher-failures"
 INDEX_FILES = {"index.html", "search/0.json", "gallery-version.json"}  # what any change to the list rewrites
 
 
@@ -63,9 +64,16 @@ class World:
         self.distribution = self._distribution()
         self.streams = session.client("dynamodbstreams", endpoint_url=endpoint, region_name="us-east-1")
         shard = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"][0]["ShardId"]
+        self.shard = shard
         self.iterator = self.streams.get_shard_iterator(
             StreamArn=self.stream_arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
         )["ShardIterator"]
+        # The failure queue, named as the stack names it (the role allows it by name), emptied of earlier tests'.
+        self.sqs = session.client("sqs", endpoint_url=endpoint, region_name="us-east-1")
+        self.queue = self.sqs.create_queue(QueueName=FAILURES)["QueueUrl"]
+        while found := self.sqs.receive_message(QueueUrl=self.queue, MaxNumberOfMessages=10).get("Messages"):
+            for message in found:
+                self.sqs.delete_message(QueueUrl=self.queue, ReceiptHandle=message["ReceiptHandle"])
         self.gallery = Gallery.open(self.settings)
         accounts = self.gallery.accounts
         self.tenant = accounts.create_tenant("Published")
@@ -81,6 +89,7 @@ class World:
             **{by_field[k]: v for k, v in self.overrides.items()},
             "GALLERY_SITE_TENANT": "Published",
             "GALLERY_SITE_DISTRIBUTION": self.distribution,
+            "GALLERY_PUBLISHER_FAILURES": FAILURES,
             "GALLERY_IAM_LEDGER": str(tmp / "aws-calls.jsonl"),  # every call the function makes, for its role
         }
         (tmp / "lambda-tmp").mkdir()
@@ -340,6 +349,34 @@ def test_the_daily_pass_heals_what_a_lost_event_missed(world: World, lambda_cont
     assert "Missed" in site["index.html"].decode()
     assert b"Kept" in site["search/0.json"]
     assert b"Missed" in site["search/0.json"]
+
+
+def test_the_hourly_run_publishes_the_batches_lambda_gave_up_on(world: World, lambda_container: Container) -> None:
+    """After its retries, the stream mapping notes a batch in the failure queue (as below, in Lambda's words);
+    the hourly run reads the records back from the stream, publishes them and takes the note off."""
+    world.upload("one.png", "One")
+    on_stream(lambda_container, world.records())
+    lost = world.upload("lost.png", "Lost")
+    records = world.records()  # delivered, failed, retried, given up on
+    note = {
+        "requestContext": {"condition": "RetryAttemptsExhausted", "approximateInvokeCount": 6},
+        "version": "1.0",
+        "DDBStreamBatchInfo": {
+            "shardId": world.shard,
+            "startSequenceNumber": records[0]["dynamodb"]["SequenceNumber"],
+            "endSequenceNumber": records[-1]["dynamodb"]["SequenceNumber"],
+            "batchSize": len(records),
+            "streamArn": world.stream_arn,
+        },
+    }
+    world.sqs.send_message(QueueUrl=world.queue, MessageBody=json.dumps(note))
+    world.sqs.send_message(QueueUrl=world.queue, MessageBody="not a note")  # reported, taken off
+    done = lambda_container.invoke(SCHEDULED, publisher=True)
+    assert done["error"] is None, done
+    assert done["keys"] == 1
+    assert f"images/{lost.id}/index.html" in done["uploaded"]
+    assert "Lost" in world.site()["index.html"].decode()
+    assert "Messages" not in world.sqs.receive_message(QueueUrl=world.queue, WaitTimeSeconds=0)
 
 
 def test_the_hourly_run_publishes_what_a_failed_run_left(world: World, lambda_container: Container) -> None:

@@ -20,7 +20,9 @@ from gallery.storage.aws.errors import translated
 if TYPE_CHECKING:
     from mypy_boto3_cloudfront import CloudFrontClient
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sqs import SQSClient
     from mypy_boto3_ssm import SSMClient
 
 _CONFIG = Config(signature_version="s3v4", retries={"max_attempts": 4, "mode": "standard"})
@@ -45,6 +47,19 @@ def cloudfront_client(settings: Settings) -> CloudFrontClient:
     """CloudFront, for the published site's invalidations."""
     with translated():
         return _cloudfront(settings.aws_endpoint_url or None)
+
+
+def sqs_client(settings: Settings) -> SQSClient:
+    """SQS, for the publisher's failure queue."""
+    with translated():
+        return boto3.session.Session().client("sqs", endpoint_url=settings.aws_endpoint_url or None, config=_CONFIG)
+
+
+def streams_client(settings: Settings) -> DynamoDBStreamsClient:
+    """The table's stream, read back by the publisher for the batches Lambda gave up on."""
+    with translated():
+        endpoint = settings.aws_endpoint_url or None
+        return boto3.session.Session().client("dynamodbstreams", endpoint_url=endpoint, config=_CONFIG)
 
 
 def ssm_client(settings: Settings) -> SSMClient:
