@@ -247,13 +247,17 @@ class Publisher:
         self.sink.put(path, data)
 
     def _release(self, image_id: str, paths: set[str]) -> None:
-        unused = self.state.release_files(image_id, sorted(paths))
-        if unused:
-            self.bucket.delete(unused)
-            self.outcome.deleted += [self.bucket.prefix + path for path in unused]
-            paths_to_invalidate = invalidations(unused)
-            self.bucket.invalidate(paths_to_invalidate)
-            self.outcome.invalidated += [f"/{self.bucket.prefix}{path}" for path in paths_to_invalidate]
+        self._delete(self.state.release_files(image_id, sorted(paths)))
+
+    def _delete(self, paths: list[str]) -> None:
+        """Objects deleted from the bucket, and the content-named ones among them invalidated on the CDN (a
+        deleted or newly private image must not stay there for the year its headers allow)."""
+        if paths:
+            self.bucket.delete(paths)
+            self.outcome.deleted += [self.bucket.prefix + path for path in paths]
+            asked = invalidations(paths)
+            self.bucket.invalidate(asked)
+            self.outcome.invalidated += [f"/{self.bucket.prefix}{path}" for path in asked]
 
     # --- the full pass ---------------------------------------------------------------------------------------------
     def full_pass(self, now: int, whole: bool = True) -> Outcome:
@@ -364,13 +368,7 @@ class Publisher:
             if name not in remote:
                 self._upload(name, asset.read_bytes())
         owned = (*[f"{folder}/" for folder in site_layout.MANAGED], site_layout.SITEMAP_PARTS)
-        strays = sorted(path for path in remote if path.startswith(owned) and path not in expected)
-        if strays:
-            self.bucket.delete(strays)
-            self.outcome.deleted += [self.bucket.prefix + path for path in strays]
-            paths = invalidations(strays)
-            self.bucket.invalidate(paths)
-            self.outcome.invalidated += [f"/{self.bucket.prefix}{path}" for path in paths]
+        self._delete(sorted(path for path in remote if path.startswith(owned) and path not in expected))
         self.state.rendered(set(), full_at=now)
         return self.outcome
 
