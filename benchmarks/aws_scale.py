@@ -258,11 +258,9 @@ def seed_site(gallery: Gallery, settings: Settings) -> None:
     """The site's state in the table as a full pass leaves it (`gallery.incremental`: every image, oldest first,
     into the newest block of the index and of each of its tags), written straight into moto's model with the state's
     own item makers: a full pass of 100,000 images one transaction at a time takes moto hours."""
-    import json
 
     from gallery import publisher
-    from gallery.incremental import version_of
-    from gallery.site import contexts
+    from gallery.incremental import card_text, version_of
     from gallery.site.builder import search_shard
     from gallery.site.memory import Card
     from gallery.site.paging import SHARD_BLOCKS
@@ -285,8 +283,9 @@ def seed_site(gallery: Gallery, settings: Settings) -> None:
     state = site.state.site_id
     for row in rows:
         item = Item(row, plan)
-        text = json.dumps(contexts.card(item, options), separators=(",", ":"))
-        member = Member(row.id, row.resource_key, version_of(row), row.is_system, text)
+        text = card_text(item, options)
+        page = builder.image_pages([item])[0].fingerprint
+        member = Member(row.id, row.resource_key, version_of(row, page), row.is_system, text)
         lists = {}
         for name in (INDEX, *row.tags):
             top, filled, count, system = heads.setdefault(name, [0, 0, 0, 0])
@@ -299,8 +298,8 @@ def seed_site(gallery: Gallery, settings: Settings) -> None:
             if name == INDEX:
                 by_shard.setdefault(top // SHARD_BLOCKS, []).append((top, lists[name].rank, text))
         placed = sorted(placements(item, options))
-        page = builder.image_pages([item])[0].fingerprint
-        items.append(Record(row.id, row.resource_key, row.is_system, lists, text, page, placed).item(state))
+        record = Record(row.id, row.resource_key, row.is_system, lists, text, page, placed, member.version)
+        items.append(record.item(state))
         items.append({**keys.site_key(state, row.resource_key)._asdict(), "i": row.id})
         items += [keys.site_file_user(state, path, row.id)._asdict() for path in placed]
     items += [{**keys.site_block(state, name, block)._asdict(), "n": n} for (name, block), n in blocks.items()]

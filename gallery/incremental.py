@@ -31,7 +31,7 @@ import logging
 import shutil
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -53,7 +53,7 @@ from gallery.site.builder import (
 )
 from gallery.site.memory import Card
 from gallery.site.paging import SHARD_BLOCKS, block_url
-from gallery.site.render import Item, placements, render_images
+from gallery.site.render import Item, Options, placements, render_images
 from gallery.site.sync import invalidations, publish
 from gallery.storage.aws.site_bucket import S3SiteBucket
 from gallery.storage.aws.site_state import INDEX, ListHead, Member, Place, Record, SiteChange, SiteState, rank_of
@@ -84,8 +84,14 @@ def site_id(bucket: S3SiteBucket, selection: Selection, builder: SiteBuilder) ->
     return hashlib.sha256(repr((frame, links)).encode()).hexdigest()[:16]
 
 
-def version_of(image: ImageInfo) -> str:
-    return f"{image.version}.{image.updated_time}.{image.has_alpha}"
+def version_of(image: ImageInfo, page: str) -> str:
+    """What a card was made from besides its text: the row's version and its page's fingerprint (a change the card
+    does not show, a profile publishing originals as uploaded, still differs in the daily pass)."""
+    return f"{image.version}.{image.updated_time}.{image.has_alpha}.{page[:16]}"
+
+
+def card_text(item: Item, options: Options) -> str:
+    return json.dumps(contexts.card(item, options), separators=(",", ":"))
 
 
 class Sink:
@@ -165,12 +171,11 @@ class Publisher:
         if item is None:
             raise errors.GalleryError(f"{want.title} ({key}) could not be rendered")
         options = self.builder.options.files
-        fields = contexts.card(item, options)
-        member = Member(want.id, key, version_of(want), want.is_system, json.dumps(fields, separators=(",", ":")))
+        page = self.builder.image_pages([item])[0]
+        member = Member(want.id, key, version_of(want, page.fingerprint), want.is_system, card_text(item, options))
         placed = placements(item, options)
         known = set(old.files) if old else set()
         self._upload_files({path: source for path, source in placed.items() if path not in known})
-        page = self.builder.image_pages([item])[0]
         if old is None or old.page != page.fingerprint:
             self._upload(page.file, self.builder.render(page).encode())
             self.outcome.pages += 1
@@ -182,12 +187,12 @@ class Publisher:
             for name in gone:
                 place = lists.pop(name)
                 self._take_out(change, name, place, old.system)
-            change.record(Record(want.id, key, want.is_system, lists, old.card, old.page, old.files))
+            change.record(replace(old, lists=lists))
             change.commit()
         change = self.state.change()
         for name in wanted:
             if name in lists:
-                if old is None or old.card != member.text:
+                if old is None or (old.card, old.version) != (member.text, member.version):
                     change.recard(name, lists[name], member)
                     change.dirty.add(_mark(name, lists[name].block))
                 continue
@@ -198,7 +203,8 @@ class Publisher:
             change.dirty.add(_mark(name, block))
             if name != INDEX:
                 change.dirty.add(TAGS)
-        change.record(Record(want.id, key, want.is_system, lists, member.text, page.fingerprint, sorted(placed)))
+        record = Record(want.id, key, want.is_system, lists, member.text, page.fingerprint, sorted(placed))
+        change.record(replace(record, version=member.version))
         change.show(key, want.id)
         change.commit()
         self._release(want.id, known - set(placed))
@@ -286,12 +292,14 @@ class Publisher:
         items = {item.image.resource_key: item for item in report.items}
         held = {key: rest for key, *rest in self.state.index()}
 
+        pages = {page.url: page.fingerprint for page in builder.image_pages(report.items)}
+
         def differs(key: str) -> bool:
             item = items.get(key)
             if item is None:
                 return key not in unreadable  # shown no more (one that cannot be read keeps what it had)
-            card = json.dumps(contexts.card(item, options), separators=(",", ":"))
-            return held.get(key) != [item.image.id, version_of(item.image), card]
+            version = version_of(item.image, pages[site_layout.image_page(item.image.id)])
+            return held.get(key) != [item.image.id, version, card_text(item, options)]
 
         changed = sorted(
             (key for key in set(items) | set(held) if differs(key)),

@@ -19,7 +19,7 @@ import pytest
 from gallery.config import Settings
 from gallery.demo import as_principal
 from gallery.domain.access import Principal
-from gallery.domain.model import SYSTEM_TENANT_ID, Authority, Scope
+from gallery.domain.model import SYSTEM_TENANT_ID, Authority, FileLimits, Scope
 from gallery.incremental import Outcome, Publisher
 from gallery.publisher import publisher_for
 from gallery.services.images import InfoChange
@@ -239,3 +239,28 @@ def test_the_daily_pass_puts_back_what_the_bucket_lost_and_takes_what_it_should_
     assert after[rendition] == site[rendition]
     assert not set(strays) & set(after)
     assert done.pages < len([path for path in site if path.endswith(".html")])  # not every page rendered again
+
+
+def test_the_daily_pass_brings_in_what_no_image_change_said(world: World, tmp_path: Path) -> None:
+    """A profile that starts publishing originals as uploaded changes no image's row, so no stream record says so:
+    the daily pass finds each image page that would differ (by its fingerprint) and publishes it, with its file."""
+    from tests.helpers import phone_photo
+
+    world.gallery.images.upload(world.admin, "phone.jpg", phone_photo(), "Phone photo", None)
+    world.publish()
+    image = world.gallery.storage.catalog.get_image(world.admin.tenant_id, "phone.jpg")
+    assert image is not None
+    assert image.public_original is not None
+    page = f"images/{image.id}/index.html"
+    assert image.public_original.etag in world.bucket()[page].decode()  # the copy without the camera's data
+    accounts = world.gallery.accounts
+    tenant = accounts.get_tenant(world.admin.tenant_id)
+    profile = accounts.get_profile(tenant.profile_id)
+    limits = FileLimits(profile.max_resource_size, profile.max_resources_in_bytes)
+    accounts.update_profile(profile.id, profile.name, limits, profile.is_default, public_metadata=True)
+    done = world.publisher().full_pass(2, whole=False)
+    assert done.keys == 1
+    site = world.bucket()
+    assert image.original.etag in site[page].decode()  # now the bytes as uploaded, and the file with them
+    assert any(path.startswith(f"originals/{image.original.etag}") for path in site)
+    assert_whole(world, tmp_path, "profile changed")

@@ -6,8 +6,8 @@ bounded whatever the gallery's size (`gallery/incremental.py` uses it; its keys 
   card out of its block, which is left short (and dropped when empty). So a block's page changes only with its own
   cards, and a page's neighbours only when a block is added or emptied.
 - **Each image's record:** the lists it is in (block and rank), its card, its page's fingerprint and the
-  content-named files its page uses; each resource key names the image the site shows for it; each file lists the
-  images using it, so a file goes when the last of them does.
+  content-named files its page uses; each resource key names the image the site shows for it; each file has an
+  item per image using it (a logo under 10,000 keys would not fit one item), so a file goes when its last user does.
 - **What waits to be rendered** (`dirty`, on the site item): written in the same transaction as the change it comes
   from, removed once rendered, so a run that stops in between leaves it for the next.
 - Writes are transactions conditioned on each list's `seq`, moved by every change of the list: two runs at once
@@ -54,10 +54,12 @@ class Record:
     card: str  # its card's JSON text
     page: str  # its page's fingerprint
     files: list[str]  # the content-named site paths its page uses
+    version: str = ""  # what its cards say of the row and the page they were made from (`Member.version`)
 
     def item(self, site_id: str) -> Item:
         return {
             **keys.site_image(site_id, self.image_id)._asdict(),
+            "v": self.version,
             "k": self.key,
             "s": self.system,
             "l": {name: [place.block, place.rank] for name, place in self.lists.items()},
@@ -71,7 +73,8 @@ class Record:
         lists = {}
         for name, (block, rank) in item.get("l", {}).items():
             lists[name] = Place(int(block), str(rank))
-        return cls(image_id, item["k"], bool(item["s"]), lists, item["c"], item["p"], list(item.get("f", [])))
+        files = list(item.get("f", []))
+        return cls(image_id, item["k"], bool(item["s"]), lists, item["c"], item["p"], files, str(item.get("v", "")))
 
 
 @dataclass(frozen=True)
