@@ -8,7 +8,6 @@ accepted. `python -m benchmarks.decode_costs` measures each one's time and memor
 
 from __future__ import annotations
 
-import json
 import struct
 import threading
 import time
@@ -75,7 +74,7 @@ from gallery.site.builder import SiteOptions
 from gallery.site.live import LiveSite
 from gallery.wiring import Gallery
 from tests.conftest import Actor, Seed
-from tests.helpers import error_of, ok_json
+from tests.helpers import error_of, ok_json, site_cards
 
 # The product's defaults (config: GALLERY_MAX_IMAGE_PIXELS, GALLERY_MAX_IMAGE_FRAMES), which the API tests run with.
 LIMITS = imaging.DecodeLimits(max_pixels=50_000_000, max_frames=1000)
@@ -443,7 +442,7 @@ def test_a_hostile_svg_upload_is_400_and_stores_nothing(
 # --- the living site: a slow render delays nothing else --------------------------------------------------------------
 def cards(live: LiveSite) -> list[str]:
     try:
-        return [card["t"] for card in json.loads((live.generations.site / "gallery.json").read_text())]
+        return [card["t"] for card in site_cards(live.generations.site)]
     except (OSError, ValueError):
         return []
 
