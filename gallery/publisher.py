@@ -5,10 +5,11 @@ A batch publishes the resource keys it changed, one at a time, and renders what 
 (`gallery/incremental.py`): the work is bounded by the change, not by the gallery, because what the site holds is
 kept as state in the table (`storage/aws/site_state.py`), not read back from the bucket or rebuilt from the catalog.
 
-The hourly run takes up what waits: keys whose change failed, pages a stopped run left to render. Once a day (and
-for the deploy's first publish) it makes the full pass: every image the catalog shows against the state, the
-differences brought in, and the whole site rendered from the state and published against the bucket, which heals
-whatever a lost event or a hand in the bucket did.
+The hourly run takes up what waits: the batches Lambda gave up on (read back from the stream), keys whose change
+failed, pages a stopped run left to render. Once a day it makes the full pass: every image the catalog shows against
+the state, the differences brought in, and the bucket looked at (what it lacks is made, strays go), which heals
+whatever a lost event or a hand in the bucket did. The deploy's first publish, and a site's first batch, render the
+whole site from the state and publish it against the bucket.
 
 A batch or a run that fails for a reason other than AWS being unavailable is reported and acknowledged rather than
 retried forever (what it could not do waits in the state for the next run); only an outage is raised, for Lambda
