@@ -24,7 +24,6 @@ publishes it against the bucket: the first publish, and once a day.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import logging
@@ -46,10 +45,11 @@ from gallery.site.builder import (
     ListPage,
     Neighbours,
     SiteBuilder,
+    lists_sitemap,
     search_head,
     search_shard,
-    sitemap_index,
-    urlset,
+    shard_sitemap,
+    sitemap_head,
 )
 from gallery.site.memory import Card
 from gallery.site.paging import SHARD_BLOCKS, block_url
@@ -349,20 +349,13 @@ class Publisher:
         base = builder.options.site_url
         index_files = [site_layout.search_shard(n) for n in shards]
         index_files += [site_layout.SEARCH_INDEX, site_layout.SEARCH_VERSION]
+        index_files += list(sitemap_head(base, []))
         if base:
-            index_files += [site_layout.sitemap_shard(n) for n in shards]
-            index_files += [site_layout.SITEMAP, site_layout.sitemap_shard("lists"), f"{site_layout.SITEMAP}.gz"]
+            index_files += [site_layout.sitemap_shard(n) for n in shards] + [site_layout.sitemap_shard("lists")]
         expected.update(index_files)
         if any(path not in remote for path in index_files):
             every = set(self.state.blocks(INDEX, limit=1 << 30))
             self._render_index_shards(every, whole=True)
-            if base:
-                sitemap = sitemap_index(
-                    base,
-                    [site_layout.sitemap_shard("lists")]
-                    + [site_layout.sitemap_shard(n) for n in sorted(shards, reverse=True)],
-                )
-                self._upload(f"{site_layout.SITEMAP}.gz", gzip.compress(sitemap.encode(), mtime=0))
         tags_page = f"{site_layout.TAG_PAGES}/index.html"
         expected.add(tags_page)
         if tags_page not in remote or (base and site_layout.sitemap_shard("lists") not in remote):
@@ -416,9 +409,6 @@ class Publisher:
                 self._upload(path, data)
             for name, asset in builder.templates.assets().items():
                 self._upload(name, asset.read_bytes())
-            sitemap = out / site_layout.SITEMAP
-            if sitemap.is_file():
-                self._upload(f"{site_layout.SITEMAP}.gz", gzip.compress(sitemap.read_bytes(), mtime=0))
         finally:
             self.sink = Sink(self.bucket, self.outcome)
 
@@ -526,15 +516,13 @@ class Publisher:
             self._upload(path, data)
             if base:
                 own = sorted({card.block for card in cards} - set(first), reverse=True)
-                urls = [f"{base}/{block_url(block)}" for block in own]
-                urls += [f"{base}/{site_layout.image_page(card.image_id)}" for card in cards]
-                self._upload(site_layout.sitemap_shard(shard), urlset(urls).encode())
+                images = [card.image_id for card in cards]
+                self._upload(site_layout.sitemap_shard(shard), shard_sitemap(base, own, images))
         if set(now) != set(before) or whole:
             newest_first = sorted(now, reverse=True)
             self._upload(site_layout.SEARCH_INDEX, search_head(newest_first))
-            if base:
-                parts = [site_layout.sitemap_shard("lists")] + [site_layout.sitemap_shard(n) for n in newest_first]
-                self._upload(site_layout.SITEMAP, sitemap_index(base, parts).encode())
+            for path, data in sitemap_head(base, newest_first).items():
+                self._upload(path, data)
         if now != before or whole:
             version = hashlib.sha256(repr(sorted(now.items())).encode()).hexdigest()[:16]
             self._upload(site_layout.SEARCH_VERSION, json.dumps(version).encode())
@@ -547,9 +535,7 @@ class Publisher:
         self.outcome.pages += 1
         base = self.builder.options.site_url
         if base:
-            urls = [f"{base}/", f"{base}/{site_layout.TAG_PAGES}/"]
-            urls += [f"{base}/{site_layout.tag_page(tag)}" for tag in tags]
-            self._upload(site_layout.sitemap_shard("lists"), urlset(urls).encode())
+            self._upload(site_layout.sitemap_shard("lists"), lists_sitemap(base, tags))
 
 
 def _mark(name: str, block: int, how: str = CHANGED) -> str:

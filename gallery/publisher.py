@@ -190,10 +190,15 @@ def _run(settings: Settings, reason: str, work: Work) -> PublisherRun:
 
 
 def publisher_for(
-    gallery: Gallery, settings: Settings, page_size: int = SiteOptions.page_size, cache: Path | None = None
+    gallery: Gallery,
+    settings: Settings,
+    page_size: int = SiteOptions.page_size,
+    cache: Path | None = None,
+    site_url: str = "",
 ) -> Publisher:
     """The publisher of `GALLERY_SITE_TENANT`'s public images and the system's to `GALLERY_SITE_BUCKET`, rendering
-    into `cache` (a folder of the temporary one, made and left to the caller, by default)."""
+    into `cache` (a folder of the temporary one, made and left to the caller, by default). `site_url`: where the
+    site is published, for absolute snippets and a sitemap (unknown to the function: links stay relative)."""
     if not settings.site_bucket:
         raise errors.ConfigError("GALLERY_SITE_BUCKET is not set: there is no published site to keep current")
     catalog = gallery.storage.catalog
@@ -202,7 +207,7 @@ def publisher_for(
     tenant = _existing_tenant(gallery, settings.site_tenant) if settings.site_tenant else None
     selection = Selection(tenant, system=True)
     bucket = S3SiteBucket(settings, settings.site_bucket, settings.site_prefix, settings.site_distribution or None)
-    options = SiteOptions(selection, page_size=page_size)
+    options = SiteOptions(selection, page_size=page_size, site_url=site_url)
     builder = builder_for(gallery, options, cache or Path(tempfile.mkdtemp(prefix=CACHE)))
     state = SiteState(catalog.table, site_id(bucket, selection, builder))
     return Publisher(builder, gallery.site, bucket, state, selection)

@@ -26,10 +26,11 @@ from gallery.services.images import InfoChange
 from gallery.storage.aws.site_bucket import MANIFEST
 from gallery.wiring import Gallery
 from tests.conftest import JWT_SECRET
-from tests.helpers import png
+from tests.helpers import png, sitemap_urls
 from tests.storage_fixtures import aws_env, aws_session
 
 PAGE_SIZE = 2  # a handful of images make several blocks
+SITE = "https://img.example"  # where the site is published: snippets are absolute, and there is a sitemap
 TAGS = ("sea", "sky", "dusk")
 CONTENT = ("r/", "originals/")  # content-named: uploaded with their image, not rendered from the state
 
@@ -44,7 +45,7 @@ class World:
     made: int = 0
 
     def publisher(self) -> Publisher:
-        return publisher_for(self.gallery, self.settings, page_size=PAGE_SIZE)
+        return publisher_for(self.gallery, self.settings, page_size=PAGE_SIZE, site_url=SITE)
 
     def publish(self, *keys: str) -> Outcome:
         publisher = self.publisher()
@@ -136,6 +137,12 @@ def assert_whole(world: World, tmp: Path, step: str) -> None:
     head = json.loads(site["gallery.json"])
     cards = [card for shard in head["shards"] for card in json.loads(site[shard])]
     assert sorted(card["p"] for card in cards) == shown, step
+    copy = tmp / f"bucket-{uuid.uuid4().hex}"  # the sitemap read as a crawler would, by its rules
+    for path, data in site.items():
+        (copy / path).parent.mkdir(parents=True, exist_ok=True)
+        (copy / path).write_bytes(data)
+    listed = sitemap_urls(copy, f"{SITE}/")
+    assert sorted(url.removeprefix(f"{SITE}/") for url in listed if "/images/" in url) == shown, step
     index_pages = [p for p in site if re.fullmatch(r"(page/\d+/)?index\.html", p)]
     on_pages = [m for p in index_pages for m in re.findall(r'<a href="(?:\.\.?/)*(images/[^/"]+/)">', site[p].decode())]
     assert sorted(on_pages) == shown, step  # each once

@@ -486,34 +486,32 @@ class _Writer:
         for relative, page in self.builder.app_pages().items():
             self.write(relative, page)
         sitemaps = self._sitemaps()
-        for relative, text in sitemaps.items():
-            self.write(relative, text.encode())
-        self.write(f"{site_layout.SITEMAP}.gz", gzip.compress(sitemaps[site_layout.SITEMAP].encode(), mtime=0))
+        for relative, data in sitemaps.items():
+            self.write(relative, data)
         # The parts sit at the root, outside the folders a build sweeps: a part no longer made goes here.
         parts = self.out.glob(f"{site_layout.SITEMAP_PARTS}*.xml")
         self.dropped += remove_files(self.out, sorted(p.name for p in parts if p.name not in sitemaps))
         self._assets()
 
-    def _sitemaps(self) -> dict[str, str]:
+    def _sitemaps(self) -> dict[str, bytes]:
         """When the site knows where it is published (a sitemap's URLs are absolute), `sitemap.xml` is an index of
         the lists' first pages' sitemap and one per shard of the index (its blocks' pages, its images' pages): an
         upload changes the newest shard's; the index changes when a shard is added. Without an address, an empty
         sitemap."""
         base = self.builder.options.site_url
-        if not base:
-            return {site_layout.SITEMAP: urlset([])}
-        index = self.content.index
-        files = {
-            site_layout.sitemap_shard("lists"): urlset([f"{base}/{page.link}" for page in index if page.block is None])
-        }
-        by_block = {page.block: page for page in index if page.url.startswith(f"{site_layout.INDEX_PAGES}/")}
         items = self.content.items
-        for shard in shards(len(items), max(1, self.builder.options.page_size)):
+        cut = shards(len(items), max(1, self.builder.options.page_size)) if base else []
+        files = sitemap_head(base, [shard.number for shard in cut])
+        if not base:
+            return files
+        tags = [page.url.removeprefix(f"{site_layout.TAG_PAGES}/") for page in self.content.index if _tag_first(page)]
+        files[site_layout.sitemap_shard("lists")] = lists_sitemap(base, [tag.removesuffix("/") for tag in tags])
+        with_pages = {page.block for page in self.content.index if page.url.startswith(f"{site_layout.INDEX_PAGES}/")}
+        for shard in cut:
             blocks = range(shard.number * SHARD_BLOCKS, (shard.number + 1) * SHARD_BLOCKS)
-            urls = [f"{base}/{by_block[block].link}" for block in reversed(blocks) if block in by_block]
-            urls += [f"{base}/{site_layout.image_page(item.slug)}" for item in items[shard.start : shard.end]]
-            files[site_layout.sitemap_shard(shard.number)] = urlset(urls)
-        files[site_layout.SITEMAP] = sitemap_index(base, list(files))
+            own = [block for block in reversed(blocks) if block in with_pages]
+            images = [item.slug for item in items[shard.start : shard.end]]
+            files[site_layout.sitemap_shard(shard.number)] = shard_sitemap(base, own, images)
         return files
 
     def _assets(self) -> None:
@@ -566,6 +564,26 @@ def search_head(numbers: list[int]) -> bytes:
     return json.dumps({"shards": [site_layout.search_shard(n) for n in numbers]}, separators=(",", ":")).encode()
 
 
+def sitemap_head(base: str, shards: list[int]) -> dict[str, bytes]:
+    """`sitemap.xml` and its gzip: with the site's address, an index of the lists' sitemap and of the shards'
+    (`shards`, newest first); without it, an empty sitemap (a sitemap's URLs are absolute)."""
+    parts = [site_layout.sitemap_shard("lists")] + [site_layout.sitemap_shard(n) for n in shards]
+    text = (sitemap_index(base, parts) if base else urlset([])).encode()
+    return {site_layout.SITEMAP: text, f"{site_layout.SITEMAP}.gz": gzip.compress(text, mtime=0)}
+
+
+def lists_sitemap(base: str, tags: list[str]) -> bytes:
+    """The lists' first pages: the index's, the tags' page and each tag's."""
+    urls = [f"{base}/", f"{base}/{site_layout.TAG_PAGES}/"] + [f"{base}/{site_layout.tag_page(t)}" for t in tags]
+    return urlset(urls).encode()
+
+
+def shard_sitemap(base: str, blocks: list[int], images: list[str]) -> bytes:
+    """A shard of the index's sitemap: the pages of its blocks that have one, and its images' pages."""
+    urls = [f"{base}/{site_layout.link(block_url(block))}" for block in blocks]
+    return urlset(urls + [f"{base}/{site_layout.image_page(image)}" for image in images]).encode()
+
+
 def urlset(urls: list[str]) -> str:
     """A sitemap of these (absolute) page URLs."""
     entries = "".join(f"  <url><loc>{escape(url)}</loc></url>\n" for url in urls)
@@ -582,6 +600,11 @@ def sitemap_index(base: str, parts: list[str]) -> str:
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{entries}</sitemapindex>\n'
     )
+
+
+def _tag_first(page: GalleryPage) -> bool:
+    """Whether `page` is a tag's first page (`tags/<tag>/`)."""
+    return page.block is None and page.url.startswith(f"{site_layout.TAG_PAGES}/") and page.url.count("/") == 2
 
 
 def _by_tag(cards: list[Card]) -> dict[str, tuple[list[Card], int]]:
