@@ -245,8 +245,7 @@ class Publisher:
 
     def _upload_files(self, placed: dict[str, str]) -> None:
         for path, source in placed.items():
-            file = self.builder.cache.root / source
-            self.bucket.put(path, file, _md5(file.read_bytes()), site_headers(path))
+            self.bucket.put_bytes(path, (self.builder.cache.root / source).read_bytes(), site_headers(path))
             self.outcome.uploaded.append(self.bucket.prefix + path)
 
     def _upload(self, path: str, data: bytes) -> None:
@@ -545,7 +544,3 @@ def _mark(name: str, block: int, how: str = CHANGED) -> str:
 
 def _first(blocks: list[int]) -> int | Literal[False]:
     return blocks[0] if blocks else False
-
-
-def _md5(data: bytes) -> str:
-    return hashlib.md5(data, usedforsecurity=False).hexdigest()
