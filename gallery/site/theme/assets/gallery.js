@@ -378,12 +378,20 @@ function enhanceViewer(cards, dialog, byLink, base, resolve) {
   });
   stage.addEventListener("pointercancel", () => { swipe.id = -1; });
 
+  let closedByHistory = false; // the address already moved back: closing has no history to undo
+  // A close event is a task of its own: Back then Forward can reopen the viewer before the event of the close Back
+  // made arrives, and it must then undo nothing (it would take the reopened picture's address away).
   dialog.addEventListener("close", () => {
-    const back = depth;
-    depth = 0;
+    const byHistory = closedByHistory;
+    closedByHistory = false;
+    if (dialog.open) return;
     shown = null;
     document.title = title;
-    if (back > 0) history.go(-back); // to the page's own address, the way Back would
+    if (!byHistory) {
+      const back = depth;
+      depth = 0;
+      if (back > 0) history.go(-back); // to the page's own address, the way Back would
+    }
     opener?.focus();
   });
   window.addEventListener("popstate", (event) => {
@@ -394,6 +402,7 @@ function enhanceViewer(cards, dialog, byLink, base, resolve) {
       go(state.viewer, false);
     } else if (dialog.open) {
       depth = 0; // history is where the viewer started: closing it goes nowhere
+      closedByHistory = true;
       dialog.close();
     }
   });
