@@ -14,7 +14,10 @@ each tag) cut in blocks that stay put, and what waits to be rendered. For each r
 4. **Rendered from the state** (`render_waiting`): for each list touched, its first page, the touched blocks'
    pages and the pages beside them; for the index, the touched shards of the search index and of the sitemap;
    the tags' page when a tag's count moved. Each is one bounded query of the state. Then the marks go.
-5. **Released:** files no image uses any more are deleted and invalidated (`sync.invalidations`).
+5. **Released:** files no image uses any more are deleted and invalidated (`sync.invalidations`), within the
+   hour's budget of paths (`HOURLY_PATHS`, shared by the hour's runs); past it, by one wildcard for the whole site,
+   one an hour; past that too, the wildcard is owed to the first run of a later hour (the hourly run at the latest).
+   So a month's invalidations cost at most 720 × (`HOURLY_PATHS` + 1) paths, however many images go.
 
 A run that stops anywhere leaves the state saying what it holds and what still waits: the next run (a retry, the
 next batch, the hourly run) takes up from there. The full pass (`full_pass`) compares every image the catalog
@@ -29,7 +32,8 @@ import json
 import logging
 import shutil
 import tempfile
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -54,15 +58,26 @@ from gallery.site.builder import (
 from gallery.site.memory import Card
 from gallery.site.paging import SHARD_BLOCKS, block_url
 from gallery.site.render import Item, Options, placements, render_images
-from gallery.site.sync import invalidations, publish
+from gallery.site.sync import MAX_PATHS, invalidations, publish
 from gallery.storage.aws.site_bucket import S3SiteBucket
-from gallery.storage.aws.site_state import INDEX, ListHead, Member, Place, Record, SiteChange, SiteState, rank_of
+from gallery.storage.aws.site_state import (
+    INDEX,
+    ListHead,
+    Member,
+    Place,
+    Record,
+    SiteChange,
+    SiteHead,
+    SiteState,
+    rank_of,
+)
 
 log = logging.getLogger("gallery.publisher")
 
 TAGS = "T"  # the mark for the tags' page and the lists' sitemap
 CHANGED, LEFT = "c", "l"  # how a block's cards changed
 ATTEMPTS = 3  # a key's change tried again when another run changed a list meanwhile
+HOURLY_PATHS = MAX_PATHS  # invalidation paths an hour's runs ask for at most (one publish's fit an hour of its own)
 
 
 @dataclass
@@ -74,6 +89,7 @@ class Outcome:
     deleted: list[str] = field(default_factory=list)
     invalidated: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)  # resource keys whose change could not be published
+    owed: bool = False  # invalidations past the hour's budget: a wildcard owed to a later hour
 
 
 def site_id(bucket: S3SiteBucket, selection: Selection, builder: SiteBuilder) -> str:
@@ -128,6 +144,7 @@ class Publisher:
         self.size = max(1, builder.options.page_size)
         self.outcome = Outcome()
         self.sink = Sink(bucket, self.outcome)
+        self.clock: Callable[[], float] = time.time
 
     # --- 1-3: one key --------------------------------------------------------------------------------------------
     def publish_keys(self, resource_keys: Iterable[str]) -> Outcome:
@@ -260,9 +277,39 @@ class Publisher:
         if paths:
             self.bucket.delete(paths)
             self.outcome.deleted += [self.bucket.prefix + path for path in paths]
-            asked = invalidations(paths)
-            self.bucket.invalidate(asked)
-            self.outcome.invalidated += [f"/{self.bucket.prefix}{path}" for path in asked]
+            self._invalidate(invalidations(paths))
+
+    def _invalidate(self, paths: list[str]) -> None:
+        """Ask the CDN to drop these paths if the hour has room for them, else for everything (the hour's one
+        wildcard), else owe it that to a later hour."""
+        if not paths:
+            return
+        hour = self._hour()
+        if self.bucket.distribution and not self.state.spend(len(paths), hour, HOURLY_PATHS):
+            if not self.state.claim_wildcard(hour):
+                log.warning("The hour's invalidations are spent: the CDN is owed one for the site, a later hour")
+                self.state.owe()
+                self.outcome.owed = True
+                return
+            paths = ["*"]
+        self._ask(paths)
+
+    def settle(self, head: SiteHead) -> None:
+        """The wildcard owed since an earlier hour (`head`, read before this run's work), asked now."""
+        if head.owed and head.wildcard_hour < self._hour() and self.state.claim_wildcard(self._hour()):
+            self._ask(["*"])
+
+    def _ask(self, paths: list[str]) -> None:
+        try:
+            self.bucket.invalidate(paths)
+        except errors.GalleryError:
+            if paths == ["*"]:
+                self.state.owe()  # the wildcard claimed is owed still
+            raise
+        self.outcome.invalidated += [f"/{self.bucket.prefix}{path}" for path in paths]
+
+    def _hour(self) -> int:
+        return int(self.clock() // 3600)
 
     # --- the full pass ---------------------------------------------------------------------------------------------
     def full_pass(self, now: int, whole: bool = True) -> Outcome:
@@ -378,12 +425,11 @@ class Publisher:
         try:
             self.render_whole(out, items)
             keep = frozenset(path for item in items for path in placements(item, self.builder.options.files))
-            plan = publish(out, self.bucket, keep=keep, remote=remote)
+            plan = publish(out, self.bucket, keep=keep, remote=remote, invalidate=self._invalidate)
         finally:
             shutil.rmtree(out, ignore_errors=True)
         self.outcome.uploaded += [self.bucket.prefix + upload.key for upload in plan.uploads]
         self.outcome.deleted += [self.bucket.prefix + key for key in plan.deletes]
-        self.outcome.invalidated += [f"/{self.bucket.prefix}{path}" for path in plan.invalidations]
         self.state.rendered(dirty, full_at=now)
         return self.outcome
 

@@ -11,6 +11,9 @@ the state, the differences brought in, and the bucket looked at (what it lacks i
 whatever a lost event or a hand in the bucket did. The deploy's first publish, and a site's first batch, render the
 whole site from the state and publish it against the bucket.
 
+Invalidations share a budget of paths an hour (`incremental.HOURLY_PATHS`), and past it one wildcard for the whole
+site an hour; a wildcard past that is owed to the first run of a later hour (the hourly run at the latest).
+
 A batch or a run that fails for a reason other than AWS being unavailable is reported and acknowledged rather than
 retried forever (what it could not do waits in the state for the next run); only an outage is raised, for Lambda
 to retry.
@@ -101,6 +104,8 @@ def reconcile(given: Settings | None = None, now: float | None = None) -> Publis
 
     def run(publisher: Publisher, owners: tuple[str, ...]) -> str:
         head = publisher.state.head()
+        publisher.clock = lambda: moment
+        publisher.settle(head)
         if moment - head.full_at >= FULL_PASS_EVERY:
             publisher.full_pass(moment, whole=False)
             return "full pass"
@@ -135,9 +140,11 @@ def _changed(publisher: Publisher, owners: tuple[str, ...], changed: set[tuple[s
     keys = {key for owner, key in changed if owner in owners}
     if not keys:
         return "none of them shown on the site"
-    if not publisher.state.head().full_at:  # a site never published whole: the full pass, which takes them in
+    head = publisher.state.head()
+    if not head.full_at:  # a site never published whole: the full pass, which takes them in
         publisher.full_pass(int(time.time()))
         return "first full pass"
+    publisher.settle(head)
     publisher.publish_keys(keys)
     publisher.render_waiting()
     return f"{len(keys)} key(s)"

@@ -22,6 +22,33 @@ AWS_ENV = {
 }
 
 
+def distribution(cloudfront: Any, origin_bucket: str) -> str:
+    """A CloudFront distribution in front of a site bucket (what the publisher invalidates), as moto makes one."""
+    origin = {
+        "Id": "site",
+        "DomainName": f"{origin_bucket}.s3.amazonaws.com",
+        "S3OriginConfig": {"OriginAccessIdentity": ""},
+    }
+    config: Any = {
+        "CallerReference": origin_bucket,
+        "Comment": "gallery",
+        "Enabled": True,
+        "Origins": {"Quantity": 1, "Items": [origin]},
+        "DefaultCacheBehavior": {"TargetOriginId": "site", "ViewerProtocolPolicy": "redirect-to-https", "MinTTL": 0},
+    }
+    return str(cloudfront.create_distribution(DistributionConfig=config)["Distribution"]["Id"])
+
+
+def invalidations(cloudfront: Any, distribution_id: str) -> list[list[str]]:
+    """The paths of each invalidation asked of a distribution."""
+    listed = cloudfront.list_invalidations(DistributionId=distribution_id)["InvalidationList"].get("Items", [])
+    batches = []
+    for summary in listed:
+        found = cloudfront.get_invalidation(DistributionId=distribution_id, Id=summary["Id"])
+        batches.append(found["Invalidation"]["InvalidationBatch"]["Paths"].get("Items", []))
+    return batches
+
+
 def aws_session() -> Any:
     """A boto3 session with the dummy credentials moto accepts, whatever this process's environment holds."""
     import boto3

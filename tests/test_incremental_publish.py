@@ -10,12 +10,13 @@ import random
 import re
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from gallery import incremental
 from gallery.config import Settings
 from gallery.demo import as_principal
 from gallery.domain.access import Principal
@@ -27,7 +28,7 @@ from gallery.storage.aws.site_bucket import MANIFEST
 from gallery.wiring import Gallery
 from tests.conftest import JWT_SECRET
 from tests.helpers import png, sitemap_urls
-from tests.storage_fixtures import aws_env, aws_session
+from tests.storage_fixtures import aws_env, aws_session, distribution, invalidations
 
 PAGE_SIZE = 2  # a handful of images make several blocks
 SITE = "https://img.example"  # where the site is published: snippets are absolute, and there is a sitemap
@@ -271,3 +272,60 @@ def test_the_daily_pass_brings_in_what_no_image_change_said(world: World, tmp_pa
     assert image.original.etag in site[page].decode()  # now the bytes as uploaded, and the file with them
     assert any(path.startswith(f"originals/{image.original.etag}") for path in site)
     assert_whole(world, tmp_path, "profile changed")
+
+
+def test_an_hours_invalidations_are_bounded_and_what_does_not_fit_is_owed_as_one_wildcard(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """However many images go in an hour, the CDN is asked for at most `HOURLY_PATHS` paths and one wildcard for the
+    whole site; a wildcard past that is asked by the first run of a later hour. The files go from the bucket at once."""
+    monkeypatch.setattr(incremental, "HOURLY_PATHS", 3)
+    cloudfront = aws_session().client("cloudfront")
+    world.settings = replace(world.settings, site_distribution=distribution(cloudfront, world.settings.site_bucket))
+    keys = [f"pic-{n}.png" for n in range(6)]
+    for key in keys:
+        world.upload(key)
+    world.publish()
+    hour = 500_000
+
+    def delete(key: str, at_hour: int) -> Outcome:
+        world.gallery.images.delete(world.admin, Scope.TENANT, key, force=True)
+        publisher = world.publisher()
+        publisher.clock = lambda: at_hour * 3600 + 59
+        publisher.settle(publisher.state.head())
+        publisher.publish_keys([key])
+        return publisher.render_waiting()
+
+    def asked() -> list[str]:
+        return [path for batch in invalidations(cloudfront, world.settings.site_distribution) for path in batch]
+
+    first = delete(keys[0], hour)
+    per_delete = len(first.invalidated)  # the image's renditions and its original: a wildcard each
+    assert per_delete == 2, first.invalidated
+    second = delete(keys[1], hour)  # 4 paths would not fit 3: the hour's wildcard instead
+    assert second.invalidated == ["/*"]
+    assert not second.owed
+    third = delete(keys[2], hour)  # no room, and the wildcard asked: owed
+    assert third.invalidated == []
+    assert third.owed
+    assert third.deleted
+    assert not set(third.deleted) & set(world.bucket())
+    fourth = delete(keys[3], hour)
+    assert fourth.invalidated == []
+    assert fourth.owed
+    assert len(asked()) == per_delete + 1  # the hour: its budget's worth, and one wildcard
+    publisher = world.publisher()
+    assert publisher.state.head().owed
+    publisher.clock = lambda: hour * 3600 + 3599
+    publisher.settle(publisher.state.head())  # the same hour: still owed
+    assert publisher.outcome.invalidated == []
+    assert publisher.state.head().owed
+    later = delete(keys[4], hour + 1)  # the next hour's first run asks for what was owed, then has its budget
+    assert later.invalidated[0] == "/*", later.invalidated
+    assert len(later.invalidated) == 1 + per_delete, later.invalidated
+    assert not world.publisher().state.head().owed
+    again = world.publisher()
+    again.clock = lambda: (hour + 1) * 3600 + 60
+    again.settle(again.state.head())  # nothing owed: nothing asked
+    assert again.outcome.invalidated == []
+    assert len(asked()) == per_delete + 1 + 1 + per_delete

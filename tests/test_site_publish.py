@@ -19,7 +19,7 @@ from gallery.wiring import Gallery
 from tests.conftest import Seed
 from tests.moto_http import moto_subprocess
 from tests.site_fixtures import build
-from tests.storage_fixtures import AWS_ENV, aws_session
+from tests.storage_fixtures import AWS_ENV, aws_session, distribution, invalidations
 
 from gallery.cli import main  # isort: skip
 
@@ -36,30 +36,9 @@ def aws(moto_url: str, tmp_path: Path) -> dict[str, Any]:
     bucket = f"site-{tmp_path.name[-20:].lower().replace('_', '-')}"
     clients: dict[str, Any] = {name: aws_session().client(name, endpoint_url=moto_url) for name in ("s3", "cloudfront")}
     clients["s3"].create_bucket(Bucket=bucket)
-    distribution = clients["cloudfront"].create_distribution(
-        DistributionConfig={
-            "CallerReference": bucket,
-            "Comment": "gallery",
-            "Enabled": True,
-            "Origins": {
-                "Quantity": 1,
-                "Items": [
-                    {
-                        "Id": "site",
-                        "DomainName": f"{bucket}.s3.amazonaws.com",
-                        "S3OriginConfig": {"OriginAccessIdentity": ""},
-                    }
-                ],
-            },
-            "DefaultCacheBehavior": {
-                "TargetOriginId": "site",
-                "ViewerProtocolPolicy": "redirect-to-https",
-                "MinTTL": 0,
-            },
-        }
-    )["Distribution"]["Id"]
+    made = distribution(clients["cloudfront"], bucket)
     env = {**AWS_ENV, "AWS_ENDPOINT_URL": moto_url, "CACHE_SPECS_IMAGE_SYSTEM_BROWSER_TTL": "60"}
-    return {"bucket": bucket, "distribution": distribution, "env": env, **clients}
+    return {"bucket": bucket, "distribution": made, "env": env, **clients}
 
 
 def publish(aws: dict[str, Any], site: Path, *extra: str, env: dict[str, str | None] | None = None) -> tuple[int, str]:
@@ -83,13 +62,7 @@ def objects(aws: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def invalidated(aws: dict[str, Any]) -> list[list[str]]:
-    cloudfront = aws["cloudfront"]
-    listed = cloudfront.list_invalidations(DistributionId=aws["distribution"])["InvalidationList"].get("Items", [])
-    batches = []
-    for item in listed:
-        got = cloudfront.get_invalidation(DistributionId=aws["distribution"], Id=item["Id"])
-        batches.append(got["Invalidation"]["InvalidationBatch"]["Paths"].get("Items", []))
-    return batches
+    return invalidations(aws["cloudfront"], aws["distribution"])
 
 
 def local_files(site: Path) -> set[str]:

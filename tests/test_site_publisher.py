@@ -28,7 +28,7 @@ from gallery.wiring import Gallery
 from tests.conftest import JWT_SECRET
 from tests.helpers import png
 from tests.moto_http import moto_subprocess
-from tests.storage_fixtures import AWS_ENV, aws_session
+from tests.storage_fixtures import AWS_ENV, aws_session, distribution, invalidations
 from tests.test_api_lambda import Container, zappa_settings_module
 
 STAGE = "dev_publisher"
@@ -61,7 +61,7 @@ class World:
         self.s3 = session.client("s3", endpoint_url=endpoint, region_name="us-east-1")
         self.s3.create_bucket(Bucket=self.settings.site_bucket)
         self.cloudfront = session.client("cloudfront", endpoint_url=endpoint, region_name="us-east-1")
-        self.distribution = self._distribution()
+        self.distribution = distribution(self.cloudfront, self.overrides["table"])
         self.streams = session.client("dynamodbstreams", endpoint_url=endpoint, region_name="us-east-1")
         shard = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"][0]["ShardId"]
         self.shard = shard
@@ -97,17 +97,6 @@ class World:
         self.settings_dir.mkdir()
         (self.settings_dir / "zappa_settings.py").write_text(zappa_settings_module(STAGE))
 
-    def _distribution(self) -> str:
-        origin = {"Id": "site", "DomainName": "site.s3.amazonaws.com", "S3OriginConfig": {"OriginAccessIdentity": ""}}
-        config: Any = {
-            "CallerReference": self.overrides["table"],
-            "Comment": "",
-            "Enabled": True,
-            "Origins": {"Quantity": 1, "Items": [origin]},
-            "DefaultCacheBehavior": {"TargetOriginId": "site", "ViewerProtocolPolicy": "redirect-to-https"},
-        }
-        return str(self.cloudfront.create_distribution(DistributionConfig=config)["Distribution"]["Id"])
-
     def records(self) -> list[dict[str, Any]]:
         """The stream's records since the last call, as Lambda hands them to a function (with their source)."""
         found = self.streams.get_records(ShardIterator=self.iterator)
@@ -140,12 +129,7 @@ class World:
         )
 
     def invalidated(self) -> list[list[str]]:
-        listed = self.cloudfront.list_invalidations(DistributionId=self.distribution)["InvalidationList"]
-        batches = []
-        for summary in listed.get("Items", []):
-            found = self.cloudfront.get_invalidation(DistributionId=self.distribution, Id=summary["Id"])
-            batches.append(found["Invalidation"]["InvalidationBatch"]["Paths"].get("Items", []))
-        return batches
+        return invalidations(self.cloudfront, self.distribution)
 
     def upload(self, name: str, title: str) -> ImageInfo:
         """A picture of its own (the same bytes twice would share their renditions)."""
@@ -380,20 +364,23 @@ def test_the_hourly_run_publishes_the_batches_lambda_gave_up_on(world: World, la
 
 
 def test_the_hourly_run_publishes_what_a_failed_run_left(world: World, lambda_container: Container) -> None:
-    """A key whose change could not be published, and pages a stopped run left to render, wait in the site's state:
-    the hourly run does them, and only them."""
+    """A key whose change could not be published, pages a stopped run left to render, and the wildcard an hour of
+    many deletes left owed to the CDN wait in the site's state: the hourly run does them, and only them."""
     world.upload("one.png", "One")
     on_stream(lambda_container, world.records())
     late = world.upload("late.png", "Late")
     world.records()  # its batch failed: the key waits (as `publish_keys` leaves it)
     world.site_item("ADD x :k", {":k": {"SS": ["late.png"]}})
+    world.site_item("SET io = :t, iw = :h", {":t": {"BOOL": True}, ":h": {"N": str(int(time.time()) // 3600 - 1)}})
     done = lambda_container.invoke(SCHEDULED, publisher=True)
     assert done["reason"] == "scheduled reconciliation: what waited", done
     assert {f"images/{late.id}/index.html", original_path(late), *INDEX_FILES} <= set(done["uploaded"])
     assert done["pages"] == 2
     assert "Late" in world.site()["index.html"].decode()
+    assert done["invalidated"] == ["/*"]
+    assert ["/*"] in world.invalidated()
     again = lambda_container.invoke(SCHEDULED, publisher=True)  # done: nothing waits any more
-    assert (again["uploaded"], again["pages"]) == ([], 0)
+    assert (again["uploaded"], again["pages"], again["invalidated"]) == ([], 0, [])
 
 
 def test_an_event_it_does_not_know_fails_the_invocation(world: World, lambda_container: Container) -> None:

@@ -113,6 +113,8 @@ class SiteHead:
     dirty: set[str] = field(default_factory=set)
     full_at: int = 0  # when the last full pass ended (epoch seconds)
     failed: set[str] = field(default_factory=set)  # resource keys whose change could not be published
+    owed: bool = False  # the CDN is owed a wildcard for the whole site, by the first run of a later hour
+    wildcard_hour: int = 0  # the hour (epoch hours) the last wildcard was asked in
 
 
 class SiteState:
@@ -125,7 +127,13 @@ class SiteState:
         item = self.table.get(keys.site(self.site_id))
         if item is None:
             return SiteHead()
-        return SiteHead(set(item.get("d", set())), int(item.get("full_at", 0)), set(item.get("x", set())))
+        return SiteHead(
+            set(item.get("d", set())),
+            int(item.get("full_at", 0)),
+            set(item.get("x", set())),
+            bool(item.get("io", False)),
+            int(item.get("iw", 0)),
+        )
 
     def record(self, image_id: str) -> Record | None:
         item = self.table.get(keys.site_image(self.site_id, image_id))
@@ -236,6 +244,31 @@ class SiteState:
             transaction = Transaction(self.table)
             transaction.update(keys.site(self.site_id), "DELETE x :k", {":k": resource_keys})
             transaction.commit()
+
+    def spend(self, paths: int, hour: int, budget: int) -> bool:
+        """Take `paths` invalidation paths from the hour's `budget`; False, and nothing taken, when they do not fit
+        (counted on the site item: the publisher's runs of one hour share it)."""
+        if paths > budget:
+            return False
+        site = keys.site(self.site_id)
+        same_hour = "ih = :h AND ip <= :room"
+        if self.table.update_if(
+            site, "SET ip = ip + :n", same_hour, {":h": hour, ":room": budget - paths, ":n": paths}
+        ):
+            return True
+        new_hour = "attribute_not_exists(ih) OR ih < :h"
+        return self.table.update_if(site, "SET ih = :h, ip = :n", new_hour, {":h": hour, ":n": paths}) is not None
+
+    def owe(self) -> None:
+        """Note the wildcard owed for invalidations that had no room in an hour that had its wildcard already."""
+        self.table.update(keys.site(self.site_id), "SET io = :t", {":t": True})
+
+    def claim_wildcard(self, hour: int) -> bool:
+        """The hour's one wildcard for the whole site taken (and what was owed with it); False when it was taken."""
+        open_hour = "attribute_not_exists(iw) OR iw < :h"
+        return (
+            self.table.update_if(keys.site(self.site_id), "SET iw = :h REMOVE io", open_hour, {":h": hour}) is not None
+        )
 
     def use_files(self, image_id: str, paths: Iterable[str]) -> None:
         self.table.batch_write(
