@@ -46,14 +46,9 @@ from gallery.storage.aws.images import image_item
 from gallery.storage.aws.table import dump
 from gallery.storage.backends import open_storage
 from gallery.storage.protocols import Storage
+from tests.storage_fixtures import AWS_ENV
 
 SYSTEM_IMAGES = 50
-AWS_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
 
 
 @dataclass

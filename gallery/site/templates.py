@@ -55,6 +55,7 @@ class Templates:
     def __init__(self, overrides: Path | None = None) -> None:
         """`overrides`: a folder whose templates replace the packaged ones of the same name."""
         self.overrides = overrides
+        self._digests: dict[tuple[str, ...], bytes] = {}
         folders = [FileSystemLoader(overrides)] if overrides is not None else []
         self.env = Environment(
             loader=ChoiceLoader([*folders, FileSystemLoader(THEME)]),
@@ -78,12 +79,15 @@ class Templates:
         return self.env.get_template(name).render(config=config, page=page, base_url=base_url, **variables)
 
     def digest(self, *names: str) -> bytes:
-        """What pages rendered with these templates are made with besides their own data."""
-        found = hashlib.sha256(code_digest())
-        for name in names:
-            source, _, _ = self.env.loader.get_source(self.env, name)  # type: ignore[union-attr]
-            found.update(hashlib.sha256(source.encode()).digest())
-        return found.digest()
+        """What pages rendered with these templates are made with besides their own data. Read once: the
+        environment loads each template once too (`auto_reload=False`), so a page is made with what was read."""
+        if names not in self._digests:
+            found = hashlib.sha256(code_digest())
+            for name in names:
+                source, _, _ = self.env.loader.get_source(self.env, name)  # type: ignore[union-attr]
+                found.update(hashlib.sha256(source.encode()).digest())
+            self._digests[names] = found.digest()
+        return self._digests[names]
 
     def assets(self) -> dict[str, Path]:
         """The theme's static files (scripts, styles, the vendored Swagger UI): site path → file."""
