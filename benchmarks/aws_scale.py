@@ -1,7 +1,7 @@
 """What the AWS backend costs when one tenant holds 100,000 images, against the same calls when it holds 1,000, in
 what AWS bills rather than in time: DynamoDB read units (computed from the items read, `capacity.py`), S3 requests
-and bytes, CloudFront invalidation paths. Capacity is exact and the machine's noise does not touch it, so each call
-is metered once.
+and bytes, CloudFront invalidation paths; and the daily pass, which reads every image by design, per image. Capacity
+is exact and the machine's noise does not touch it, so each call is metered once.
 
 The galleries are made on moto in-process, in tables of their own, straight through the storage layer's own item
 makers (`image_item`, the tag entries and counts its transactions write) into moto's model: rows only, no bytes.
@@ -47,6 +47,7 @@ from gallery.storage.aws.table import dump
 from gallery.storage.backends import open_storage
 from gallery.storage.protocols import Storage
 from tests.storage_fixtures import AWS_ENV
+from tests.storage_fixtures import distribution as made_distribution
 
 SYSTEM_IMAGES = 50
 
@@ -193,38 +194,55 @@ class Publish:
     seconds: float
 
 
+@dataclass(frozen=True)
+class Daily:
+    """What one daily pass cost on a site whose state and bucket are up to date."""
+
+    bill: Bill
+    images: int
+    seconds: float  # the whole run, on moto
+    in_aws: float  # of which in AWS's calls (the SDK and moto): the rest is the publisher's own work
+
+
+def _site(count: int, name: str, distribution: bool = False) -> tuple[Gallery, Settings]:
+    """A gallery of `count` images of one picture and a site bucket for it (inside `moto()`)."""
+    import boto3
+    from PIL import Image
+
+    picture = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 90, 40)).save(picture, "PNG")
+    gallery = make_gallery(count, f"{name}-{count}", picture.getvalue())
+    s3 = boto3.client("s3", region_name=AWS_ENV["AWS_DEFAULT_REGION"])
+    site_bucket = f"scale-{name}-{count}"
+    s3.create_bucket(Bucket=site_bucket)
+    settings = replace(gallery.settings, site_bucket=site_bucket, site_tenant=gallery.tenant)
+    if distribution:
+        cloudfront = boto3.client("cloudfront", region_name=AWS_ENV["AWS_DEFAULT_REGION"])
+        settings = replace(settings, site_distribution=made_distribution(cloudfront, site_bucket))
+    return gallery, settings
+
+
+@contextlib.contextmanager
+def container_tmp() -> Iterator[None]:
+    """The container's disk: its own, kept between the runs as a warm one keeps it."""
+    with mock.patch.dict("os.environ", {"TMPDIR": tempfile.mkdtemp(prefix="publisher-")}):
+        tempfile.tempdir = None
+        try:
+            yield
+        finally:
+            tempfile.tempdir = None
+
+
 def publisher_run(count: int) -> Publish:
     """A site of `count` images, its state as a full pass leaves it (`seed_site`, checked by a full pass that finds
     nothing to change), then one image uploaded and its stream record handed to the publisher (as Lambda would):
     what that run reads, writes and asks for (inside `moto()`)."""
-    import boto3
-    from PIL import Image
-
     from gallery import publisher
     from gallery.storage.aws.clients import cloudfront_client, s3_client
     from gallery.storage.aws.images import DynamoImages
 
-    picture = io.BytesIO()
-    Image.new("RGB", (64, 48), (200, 90, 40)).save(picture, "PNG")
-    gallery = make_gallery(count, f"site-{count}", picture.getvalue())
-    s3 = boto3.client("s3", region_name=AWS_ENV["AWS_DEFAULT_REGION"])
-    site_bucket = f"scale-site-{count}"
-    s3.create_bucket(Bucket=site_bucket)
-    cloudfront = boto3.client("cloudfront", region_name=AWS_ENV["AWS_DEFAULT_REGION"])
-    origin = {"Id": "site", "DomainName": "site.s3.amazonaws.com", "S3OriginConfig": {"OriginAccessIdentity": ""}}
-    config: Any = {
-        "CallerReference": site_bucket,
-        "Comment": "",
-        "Enabled": True,
-        "Origins": {"Quantity": 1, "Items": [origin]},
-        "DefaultCacheBehavior": {"TargetOriginId": "site", "ViewerProtocolPolicy": "redirect-to-https"},
-    }
-    distribution = cloudfront.create_distribution(DistributionConfig=config)["Distribution"]["Id"]
-    settings = replace(
-        gallery.settings, site_bucket=site_bucket, site_tenant=gallery.tenant, site_distribution=distribution
-    )
-    with mock.patch.dict("os.environ", {"TMPDIR": tempfile.mkdtemp(prefix="publisher-")}):
-        tempfile.tempdir = None  # the container's disk: its own, kept between the runs as a warm one keeps it
+    gallery, settings = _site(count, "site", distribution=True)
+    with container_tmp():
         seed_site(gallery, settings)
         if count <= SMALL:  # the seed is what a full pass leaves: one finds nothing to bring in
             first = publisher.publish_site(settings, "first publish")
@@ -244,9 +262,51 @@ def publisher_run(count: int) -> Publish:
         with meter.on(s3_client(settings), cloudfront_client(settings)):
             run = publisher.on_records([record], settings)
         seconds = time.perf_counter() - started
-    tempfile.tempdir = None
     assert run.error is None, run
     return Publish(meter.reset(), run.rendered, run.pages, len(run.uploaded), len(run.invalidated), seconds)
+
+
+def daily_run(count: int) -> Daily:
+    """A site of `count` images published whole (as `make deploy` leaves it), a first daily pass (which uploads the
+    images' files: the seeded state never did), then the daily pass metered: what a day costs when nothing was lost
+    (inside `moto()`)."""
+    from botocore.client import BaseClient
+
+    from gallery import publisher
+    from gallery.storage.aws.clients import cloudfront_client, s3_client
+
+    gallery, settings = _site(count, "daily")
+    day = publisher.FULL_PASS_EVERY
+    call = BaseClient._make_api_call  # type: ignore[attr-defined]
+    in_aws, depth = [0.0], [0]
+
+    def timed(client: Any, *args: Any, **kwargs: Any) -> Any:
+        """The outermost call only: the meter reads items by a client of its own from within a call."""
+        depth[0] += 1
+        started = time.perf_counter()
+        try:
+            return call(client, *args, **kwargs)
+        finally:
+            depth[0] -= 1
+            if not depth[0]:
+                in_aws[0] += time.perf_counter() - started
+
+    with container_tmp():
+        seed_site(gallery, settings)
+        whole = publisher.publish_site(settings, "first publish")
+        assert (whole.error, whole.keys) == (None, 0), whole
+        now = time.time()
+        warm = publisher.reconcile(settings, now=now + day)
+        assert warm.error is None, warm
+        gallery.meter.reset()
+        started = time.perf_counter()
+        meter = gallery.meter.on(s3_client(settings), cloudfront_client(settings))
+        with meter, mock.patch.object(BaseClient, "_make_api_call", timed):
+            done = publisher.reconcile(settings, now=now + 2 * day)
+        seconds = time.perf_counter() - started
+    assert done.reason.endswith("full pass"), done
+    assert (done.keys, done.rendered, done.pages, done.uploaded, done.deleted) == (0, 0, 0, [], []), done
+    return Daily(gallery.meter.reset(), len(gallery.rows), seconds, in_aws[0])
 
 
 def seed_site(gallery: Gallery, settings: Settings) -> None:
@@ -280,7 +340,7 @@ def seed_site(gallery: Gallery, settings: Settings) -> None:
         item = Item(row, plan)
         text = card_text(item, options)
         page = builder.image_pages([item])[0].fingerprint
-        member = Member(row.id, row.resource_key, version_of(row, page), row.is_system, text)
+        member = Member(row.id, row.resource_key, version_of(item, builder.options), row.is_system, text)
         lists = {}
         for name in (INDEX, *row.tags):
             top, filled, count, system = heads.setdefault(name, [0, 0, 0, 0])
@@ -359,6 +419,36 @@ def publisher_comparisons(sites: tuple[int, int] = (SMALL, LARGE)) -> list[Compa
     ]
 
 
+def daily_comparisons(sites: tuple[int, int] = (SMALL, 3 * SMALL)) -> list[Comparison]:
+    """The daily pass reads every image the site shows: its cost per image, in a site of `sites[1]` images against
+    one of `sites[0]` (flat: the pass is linear, no worse), and what it comes to at 100,000 images."""
+    with moto(), transactions_without_backups():
+        runs = {count: daily_run(count) for count in sites}
+    big, little = runs[sites[1]], runs[sites[0]]
+    label = f"{sites[1]:,} vs {sites[0]:,} images"
+
+    def own(run: Daily) -> float:
+        return run.seconds - run.in_aws
+
+    measures: list[tuple[str, Callable[[Daily], float], str]] = [
+        ("read units", lambda run: run.bill.read_units, " RCU"),
+        ("its own time", own, " s"),
+    ]
+    for run in (little, big):
+        print(
+            f"Daily pass, {run.images:,} images: {run.bill.read_units:g} RCU, {dict(run.bill.requests)}, "
+            f"{run.seconds:.1f} s on moto, of which {own(run):.2f} s the publisher's own work"
+        )
+    # Read units and the publisher's own work grow with the images; requests by pages (1 MB of items a Query, 1,000
+    # keys an S3 listing), which these sizes do not fill: they are printed, not carried to 100,000.
+    print(
+        "Daily pass at 100,000 images, at the larger site's rate: "
+        + ", ".join(f"{what} {get(big) / big.images * 100_000:,.0f}{unit}" for what, get, unit in measures)
+    )
+    rates = [(what, get(big) / big.images, get(little) / little.images, unit) for what, get, unit in measures]
+    return [Comparison(f"Daily pass, per image, {what}: {label}", b, s, 2.0, unit=unit) for what, b, s, unit in rates]
+
+
 def _dynamodb(bill: Bill) -> int:
     return sum(n for name, n in bill.requests.items() if name.startswith("dynamodb:"))
 
@@ -383,7 +473,7 @@ def read_comparisons(small: int = SMALL, large: int = LARGE) -> list[Comparison]
 
 
 def run() -> list[Comparison]:
-    return read_comparisons() + publisher_comparisons()
+    return read_comparisons() + publisher_comparisons() + daily_comparisons()
 
 
 if __name__ == "__main__":
@@ -398,5 +488,7 @@ if __name__ == "__main__":
         results += read_comparisons(*sizes) if sizes else read_comparisons()
     if what[0] in ("publisher", "both"):
         results += publisher_comparisons((sizes[0], sizes[1])) if len(sizes) == 2 else publisher_comparisons()
+    if what[0] in ("daily", "both"):
+        results += daily_comparisons((sizes[0], sizes[1])) if len(sizes) == 2 else daily_comparisons()
     for result in results:
         print(result.line())

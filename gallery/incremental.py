@@ -49,6 +49,7 @@ from gallery.site.builder import (
     ListPage,
     Neighbours,
     SiteBuilder,
+    SiteOptions,
     lists_sitemap,
     search_head,
     search_shard,
@@ -100,10 +101,14 @@ def site_id(bucket: S3SiteBucket, selection: Selection, builder: SiteBuilder) ->
     return hashlib.sha256(repr((frame, links)).encode()).hexdigest()[:16]
 
 
-def version_of(image: ImageInfo, page: str) -> str:
-    """What a card was made from besides its text: the row's version and its page's fingerprint (a change the card
-    does not show, a profile publishing originals as uploaded, still differs in the daily pass)."""
-    return f"{image.version}.{image.updated_time}.{image.has_alpha}.{page[:16]}"
+def version_of(item: Item, options: SiteOptions) -> str:
+    """What a card and its page were made from besides the card's text: the row's version and a digest of what its
+    page is made of (a change the card does not show, a profile publishing originals as uploaded, still differs in
+    the daily pass). Not the theme and code: a release would make every image differ, and the deploy publishes a
+    new theme whole, from the state, without moving a card. Nor `has_alpha` (`contexts.page_inputs`): rendering an
+    older row learns it and keeps it on the row, so the next pass decodes nothing and finds nothing changed."""
+    inputs = contexts.page_inputs(item, options.files, options.api_url, options.site_url)
+    return f"{item.image.version}.{item.image.updated_time}.{hashlib.sha256(inputs.encode()).hexdigest()[:16]}"
 
 
 def card_text(item: Item, options: Options) -> str:
@@ -189,7 +194,7 @@ class Publisher:
             raise errors.GalleryError(f"{want.title} ({key}) could not be rendered")
         options = self.builder.options.files
         page = self.builder.image_pages([item])[0]
-        member = Member(want.id, key, version_of(want, page.fingerprint), want.is_system, card_text(item, options))
+        member = Member(want.id, key, version_of(item, self.builder.options), want.is_system, card_text(item, options))
         placed = placements(item, options)
         known = set(old.files) if old else set()
         self._upload_files({path: source for path, source in placed.items() if path not in known})
@@ -258,6 +263,7 @@ class Publisher:
         self.outcome.rendered += report.rendered
         for failed, why in report.failures:
             log.error("Could not render %s (%s): %s", failed.title, failed.resource_key, why)
+        builder.keep_what_was_learnt(report, [image])
         return report.items[0] if report.items else None
 
     def _upload_files(self, placed: dict[str, str]) -> None:
@@ -321,8 +327,9 @@ class Publisher:
         builder, options = self.builder, self.builder.options.files
         remote = self.bucket.objects()
         published = frozenset(key for key in remote if key.startswith(HASHED_DIRS))
+        shown = self.source.shown(self.selection)
         report = render_images(
-            self.source.shown(self.selection),
+            shown,
             builder.blobs,
             builder.source.decode_limits,
             builder.cache.root,
@@ -332,20 +339,18 @@ class Publisher:
             prune=False,
         )
         self.outcome.rendered += report.rendered
+        builder.keep_what_was_learnt(report, shown)  # rows from before `has_alpha`: decoded once, not every day
         for image, why in report.failures:
             log.error("Skipped %s (%s): %s", image.title, image.resource_key, why)
         unreadable = {image.resource_key for image, _ in report.failures}
         items = {item.image.resource_key: item for item in report.items}
         held = {key: rest for key, *rest in self.state.index()}
 
-        pages = {page.url: page.fingerprint for page in builder.image_pages(report.items)}
-
         def differs(key: str) -> bool:
             item = items.get(key)
             if item is None:
                 return key not in unreadable  # shown no more (one that cannot be read keeps what it had)
-            version = version_of(item.image, pages[site_layout.image_page(item.image.id)])
-            return held.get(key) != [item.image.id, version, card_text(item, options)]
+            return held.get(key) != [item.image.id, version_of(item, builder.options), card_text(item, options)]
 
         changed = sorted(
             (key for key in set(items) | set(held) if differs(key)),
@@ -373,7 +378,9 @@ class Publisher:
         for item in items:
             placed = placements(item, options)
             expected.update(placed)
-            self._upload_files({path: source for path, source in placed.items() if path not in remote})
+            absent = {path: source for path, source in placed.items() if path not in remote}
+            self._upload_files(absent)
+            remote.update(dict.fromkeys(absent, ""))  # a file images share goes up once
         pages = {site_layout.image_page(item.image.id) + "index.html": item for item in items}
         expected.update(pages)
         for page in builder.image_pages([item for path, item in pages.items() if path not in remote]):

@@ -249,6 +249,71 @@ def test_the_daily_pass_puts_back_what_the_bucket_lost_and_takes_what_it_should_
     assert done.pages < len([path for path in site if path.endswith(".html")])  # not every page rendered again
 
 
+def test_the_daily_pass_puts_back_a_file_images_share_once(world: World, tmp_path: Path) -> None:
+    """The same logo under many keys: one set of files, uploaded once by the pass that finds it missing."""
+    logo = png(48, 48, (10, 120, 200))
+    for n in range(3):
+        world.gallery.images.upload(world.admin, f"logo-{n}.png", logo, f"Logo {n}", None)
+    world.publish()
+    shared = sorted(path for path in world.bucket() if path.startswith(CONTENT))
+    assert shared
+    for path in shared:
+        world.s3.delete_object(Bucket=world.settings.site_bucket, Key=path)
+    done = world.publisher().full_pass(2, whole=False)
+    assert sorted(done.uploaded) == shared  # each once, not once per image
+    assert_whole(world, tmp_path, "mended")
+    assert set(shared) <= set(world.bucket())
+
+
+def test_rows_from_before_see_through_was_kept_are_decoded_once_not_every_day(world: World, tmp_path: Path) -> None:
+    """A row stored before `has_alpha` was kept is decoded to plan its renditions: the pass keeps what it learnt on
+    the row, so the next day's pass decodes nothing, and the same page publishes nothing again."""
+    from gallery.storage.aws import keys
+    from gallery.storage.aws.table import dump_key
+
+    for n in range(3):
+        world.upload(f"old-{n}.png", ("sea",))
+    world.publish()
+    catalog = world.gallery.storage.catalog
+    for n in range(3):
+        catalog.table.client.update_item(  # type: ignore[attr-defined]
+            TableName=world.settings.table,
+            Key=dump_key(keys.image(world.admin.tenant_id, f"old-{n}.png")),
+            UpdateExpression="REMOVE has_alpha",
+        )
+    assert all(image.has_alpha is None for image in world.gallery.site.shown(world.publisher().selection))
+    first = world.publisher().full_pass(2, whole=False)  # each publisher renders into a cache of its own
+    assert (first.rendered, first.keys, first.uploaded) == (3, 0, [])
+    assert all(image.has_alpha is False for image in world.gallery.site.shown(world.publisher().selection))
+    second = world.publisher().full_pass(3, whole=False)
+    assert (second.rendered, second.keys, second.pages, second.uploaded) == (0, 0, 0, [])
+    assert_whole(world, tmp_path, "learnt")
+
+
+def test_a_new_release_moves_no_card_and_publishes_the_pages_it_changes(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages are made with the theme and the code: a release changes every page's fingerprint, and the deploy's
+    whole publish renders them all from the state, but no image differs for the state (at 100,000 images a change
+    of each, one at a time, would take hours), and the daily pass after it finds nothing to do."""
+    from gallery.site import templates
+
+    for n in range(4):
+        world.upload(f"pic-{n}.png", ("sea",) if n % 2 else ())
+    world.publish()
+    before = world.bucket()
+    monkeypatch.setattr(templates, "code_digest", lambda: b"another release")
+    page = next(path for path in before if path.startswith("images/"))
+    world.s3.put_object(Bucket=world.settings.site_bucket, Key=page, Body=b"as an older release made it")
+    whole = world.publisher().full_pass(2, whole=True)
+    assert whole.keys == 0
+    assert page in whole.uploaded  # what the bucket holds is made again where it differs
+    daily = world.publisher().full_pass(3, whole=False)
+    assert (daily.keys, daily.pages, daily.uploaded) == (0, 0, [])
+    assert world.bucket() == before
+    assert_whole(world, tmp_path, "released")
+
+
 def test_the_daily_pass_brings_in_what_no_image_change_said(world: World, tmp_path: Path) -> None:
     """A profile that starts publishing originals as uploaded changes no image's row, so no stream record says so:
     the daily pass finds each image page that would differ (by its fingerprint) and publishes it, with its file."""

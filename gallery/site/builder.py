@@ -251,7 +251,7 @@ class SiteBuilder:
             prune=memory.dirty is None,
             renders=run.renders,
         )
-        self._keep_what_was_learnt(report, pending)
+        self.keep_what_was_learnt(report, pending)
         items = memory.absorb(report, options.files)
         theme = self._theme()
         # Every page is made with the templates and code: when they changed, each is looked at again.
@@ -275,7 +275,7 @@ class SiteBuilder:
         found = {site_layout.search_shard(s.number): search_shard(listed[s.start : s.end]) for s in cut}
         return {site_layout.SEARCH_INDEX: search_head([shard.number for shard in cut]), **found}
 
-    def _keep_what_was_learnt(self, report: Report, images: list[ImageInfo]) -> None:
+    def keep_what_was_learnt(self, report: Report, images: list[ImageInfo]) -> None:
         """A convenience for the next build, never a reason to fail this one (read-only credentials, say)."""
         if not report.learnt:
             return

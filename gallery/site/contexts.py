@@ -9,6 +9,7 @@ possible.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -196,8 +197,10 @@ def card(item: Item, options: Options) -> dict[str, Any]:
 def page_inputs(item: Item, options: Options, api_url: str, site_url: str) -> str:
     """Everything an image's page is made from, as text to fingerprint: the row (every field it has), its
     renditions and the site's settings. Equal inputs make an equal page (with the same theme and code), so a build
-    knows which pages to render without making their views."""
-    return repr((item.image, item.plan, options, api_url, site_url))
+    knows which pages to render without making their views. Whether the image is see-through counts by the
+    renditions it chose alone: a row from before it was recorded, once a render learnt it, makes the same page (the
+    AWS publisher's daily pass would otherwise publish every such image again)."""
+    return repr((replace(item.image, has_alpha=None), item.plan, options, api_url, site_url))
 
 
 def counts(total: int, system: int) -> dict[str, int]:
