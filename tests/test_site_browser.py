@@ -335,6 +335,7 @@ def test_a_close_event_arriving_after_forward_reopened_the_viewer_changes_nothin
     expect(page.get_by_role("dialog", name="System image")).to_be_visible()
     assert page.url == f"{served}/images/{described['system'].id}/"
     assert page.title().startswith("System image")
+    window_shot(page, "static-viewer-after-a-late-close-event")
     page.get_by_role("button", name="Close").click()  # the reopened viewer still knows the entry it stands on
     expect(viewer(page)).to_be_hidden()
     wait_for(page, f"location.href === {json.dumps(served + '/')}")
