@@ -102,11 +102,12 @@ def site_id(bucket: S3SiteBucket, selection: Selection, builder: SiteBuilder) ->
 
 
 def version_of(item: Item, options: SiteOptions) -> str:
-    """What a card and its page were made from besides the card's text: the row's version and a digest of what its
-    page is made of (a change the card does not show, a profile publishing originals as uploaded, still differs in
-    the daily pass). Not the theme and code: a release would make every image differ, and the deploy publishes a
-    new theme whole, from the state, without moving a card. Nor `has_alpha` (`contexts.page_inputs`): rendering an
-    older row learns it and keeps it on the row, so the next pass decodes nothing and finds nothing changed."""
+    """What a card and its page were made from besides the card's text: the row's version and a digest of its page's
+    inputs, the row, its renditions and the site's links (a change the card does not show, a profile publishing
+    originals as uploaded, still differs in the daily pass). Not the theme and code: a release would make every
+    image differ, and the deploy publishes a new theme whole, from the state, without moving a card. Nor
+    `has_alpha` (`contexts.page_inputs`): rendering an older row learns it and keeps it on the row, so the next pass
+    decodes nothing and finds nothing changed."""
     inputs = contexts.page_inputs(item, options.files, options.api_url, options.site_url)
     return f"{item.image.version}.{item.image.updated_time}.{hashlib.sha256(inputs.encode()).hexdigest()[:16]}"
 
@@ -301,17 +302,24 @@ class Publisher:
         self._ask(paths)
 
     def settle(self, head: SiteHead) -> None:
-        """The wildcard owed since an earlier hour (`head`, read before this run's work), asked now."""
-        if head.owed and head.wildcard_hour < self._hour() and self.state.claim_wildcard(self._hour()):
+        """The wildcard owed since an earlier hour (`head`, read before this run's work), asked now; if CloudFront
+        will not take it, it stays owed, and the run goes on (its own work is not the CDN's)."""
+        if not (head.owed and head.wildcard_hour < self._hour() and self.state.claim_wildcard(self._hour())):
+            return
+        try:
             self._ask(["*"])
+        except errors.GalleryError as exc:
+            log.warning("The wildcard owed to the CDN was not taken (%s): it stays owed", exc.message)
 
     def _ask(self, paths: list[str]) -> None:
+        """Ask the CDN; what it does not take is owed as a wildcard (the files are gone: no later run would ask)."""
         try:
             self.bucket.invalidate(paths)
         except errors.GalleryError:
-            if paths == ["*"]:
-                self.state.owe()  # the wildcard claimed is owed still
+            self.state.owe()
             raise
+        if paths == ["*"]:
+            self.state.settled()
         self.outcome.invalidated += [f"/{self.bucket.prefix}{path}" for path in paths]
 
     def _hour(self) -> int:

@@ -104,8 +104,7 @@ def reconcile(given: Settings | None = None, now: float | None = None) -> Publis
 
     def run(publisher: Publisher, owners: tuple[str, ...]) -> str:
         head = publisher.state.head()
-        publisher.clock = lambda: moment
-        publisher.settle(head)
+        publisher.settle(head)  # by the clock, not `moment` (when the run is scheduled): the hours are shared
         if moment - head.full_at >= FULL_PASS_EVERY:
             publisher.full_pass(moment, whole=False)
             return "full pass"

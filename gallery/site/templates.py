@@ -79,8 +79,9 @@ class Templates:
         return self.env.get_template(name).render(config=config, page=page, base_url=base_url, **variables)
 
     def digest(self, *names: str) -> bytes:
-        """What pages rendered with these templates are made with besides their own data. Read once: the
-        environment loads each template once too (`auto_reload=False`), so a page is made with what was read."""
+        """What pages rendered with these templates are made with besides their own data. Read once for each
+        environment, as the environment loads each template once (`auto_reload=False`): a theme changed under a
+        running build or publisher reaches neither its pages nor their fingerprints until the next."""
         if names not in self._digests:
             found = hashlib.sha256(code_digest())
             for name in names:

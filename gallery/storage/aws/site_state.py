@@ -251,24 +251,28 @@ class SiteState:
         if paths > budget:
             return False
         site = keys.site(self.site_id)
-        same_hour = "ih = :h AND ip <= :room"
+        same_hour = ("SET ip = ip + :n", "ih = :h AND ip <= :room", {":h": hour, ":room": budget - paths, ":n": paths})
+        if self.table.update_if(site, *same_hour):
+            return True
         if self.table.update_if(
-            site, "SET ip = ip + :n", same_hour, {":h": hour, ":room": budget - paths, ":n": paths}
+            site, "SET ih = :h, ip = :n", "attribute_not_exists(ih) OR ih < :h", {":h": hour, ":n": paths}
         ):
             return True
-        new_hour = "attribute_not_exists(ih) OR ih < :h"
-        return self.table.update_if(site, "SET ih = :h, ip = :n", new_hour, {":h": hour, ":n": paths}) is not None
+        return self.table.update_if(site, *same_hour) is not None  # another run opened the hour meanwhile
 
     def owe(self) -> None:
-        """Note the wildcard owed for invalidations that had no room in an hour that had its wildcard already."""
+        """Note the wildcard owed for invalidations that had no room in an hour that had its wildcard already, or
+        that CloudFront did not take."""
         self.table.update(keys.site(self.site_id), "SET io = :t", {":t": True})
 
     def claim_wildcard(self, hour: int) -> bool:
-        """The hour's one wildcard for the whole site taken (and what was owed with it); False when it was taken."""
+        """The hour's one wildcard for the whole site taken; False when it was taken already."""
         open_hour = "attribute_not_exists(iw) OR iw < :h"
-        return (
-            self.table.update_if(keys.site(self.site_id), "SET iw = :h REMOVE io", open_hour, {":h": hour}) is not None
-        )
+        return self.table.update_if(keys.site(self.site_id), "SET iw = :h", open_hour, {":h": hour}) is not None
+
+    def settled(self) -> None:
+        """A wildcard asked of the CDN: nothing is owed any more."""
+        self.table.update(keys.site(self.site_id), "REMOVE io", {})
 
     def use_files(self, image_id: str, paths: Iterable[str]) -> None:
         self.table.batch_write(

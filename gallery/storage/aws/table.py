@@ -135,13 +135,10 @@ class Table:
             self.client.delete_item(TableName=self.name, Key=dump_key(key))
 
     def update(self, key: Key, expression: str, values: Item) -> None:
+        # DynamoDB refuses an empty ExpressionAttributeValues (moto takes it): an expression without values sends none.
+        given: dict[str, Any] = {"ExpressionAttributeValues": dump(values)} if values else {}
         with translated():
-            self.client.update_item(
-                TableName=self.name,
-                Key=dump_key(key),
-                UpdateExpression=expression,
-                ExpressionAttributeValues=dump(values),
-            )
+            self.client.update_item(TableName=self.name, Key=dump_key(key), UpdateExpression=expression, **given)
 
     def put_if(self, item: Item, condition: str, values: Item) -> bool:
         """PutItem under a condition; False when the condition did not hold (and nothing was written)."""
