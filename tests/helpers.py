@@ -84,14 +84,24 @@ GPS, MAKE, MODEL, SERIAL, LENS_SERIAL, OWNER, ORIENTATION = 0x8825, 0x010F, 0x01
 SECRETS = (b"PhoneMaker", b"SN-0451-7731", b"LENS-99812", b"Ada Lovelace", b"Holiday at home")
 
 
+def _phone_profile() -> bytes:
+    """An ICC profile as LittleCMS makes it, with a fixed creation time in its header (bytes 24-35): lcms stamps the
+    second it was made, and two photos made a second apart would differ."""
+    made = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    return made[:24] + bytes.fromhex("07ea00010001000000000000") + made[36:]  # 2026-01-01 00:00:00
+
+
+PHONE_PROFILE = _phone_profile()
+
+
 def phone_photo(kind: str = "JPEG") -> bytes:
     """A photo as a phone writes it: GPS, make, model, body and lens serial numbers, the owner, an XMP packet, a
-    Display P3-like profile and an orientation (turned a quarter)."""
+    Display P3-like profile and an orientation (turned a quarter). The same bytes at every call."""
     exif = Image.Exif()
     exif[MAKE], exif[MODEL], exif[ORIENTATION] = "PhoneMaker", "Phone 15", 6
     exif.get_ifd(0x8769).update({SERIAL: "SN-0451-7731", LENS_SERIAL: "LENS-99812", OWNER: "Ada Lovelace"})
     exif.get_ifd(GPS).update({1: "N", 2: (51.0, 30.0, 12.5), 3: "W", 4: (0.0, 7.0, 39.0)})
-    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    profile = PHONE_PROFILE
     xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><dc:title>Holiday at home</dc:title></x:xmpmeta>'
     out = io.BytesIO()
     Image.new("RGB", (64, 48), (200, 80, 20)).save(out, kind, exif=exif, icc_profile=profile, xmp=xmp)
