@@ -226,8 +226,9 @@ class Publisher:
             change.dirty.add(_mark(name, block))
             if name != INDEX:
                 change.dirty.add(TAGS)
-        record = Record(want.id, key, want.is_system, lists, member.text, page.fingerprint, sorted(placed))
-        change.record(replace(record, version=member.version))
+        change.record(
+            Record(want.id, key, want.is_system, lists, member.text, page.fingerprint, sorted(placed), member.version)
+        )
         change.show(key, want.id)
         change.commit()
         self._release(want.id, known - set(placed))

@@ -252,11 +252,10 @@ class SiteState:
             return False
         site = keys.site(self.site_id)
         same_hour = ("SET ip = ip + :n", "ih = :h AND ip <= :room", {":h": hour, ":room": budget - paths, ":n": paths})
-        if self.table.update_if(site, *same_hour):
+        if self.table.update_if(site, *same_hour) is not None:
             return True
-        if self.table.update_if(
-            site, "SET ih = :h, ip = :n", "attribute_not_exists(ih) OR ih < :h", {":h": hour, ":n": paths}
-        ):
+        new_hour = "attribute_not_exists(ih) OR ih < :h"
+        if self.table.update_if(site, "SET ih = :h, ip = :n", new_hour, {":h": hour, ":n": paths}) is not None:
             return True
         return self.table.update_if(site, *same_hour) is not None  # another run opened the hour meanwhile
 
